@@ -1,0 +1,61 @@
+"""What callers ask of Interlock. These are edge types: prices are Decimal here.
+
+The gateway decodes an `OrderRequest` into an integer `Order` (step 1 of the order path);
+nothing past that step sees a Decimal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from interlock.domain.enums import OrderType, Side, TimeInForce, TradingSession
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """A new order as a transport hands it over, before any validation."""
+
+    client_order_id: str
+    account: str
+    strategy: str
+    symbol: str
+    side: Side
+    quantity: int
+    order_type: OrderType = OrderType.LIMIT
+    limit_price: Decimal | None = None
+    time_in_force: TimeInForce = TimeInForce.DAY
+    session: TradingSession = TradingSession.CONTINUOUS
+    parent_id: str | None = None
+    idempotency_key: str | None = None
+
+    def same_payload(self, other: OrderRequest) -> bool:
+        """True when `other` asks for exactly the same order (the key itself aside)."""
+        return (
+            self.client_order_id == other.client_order_id
+            and self.account == other.account
+            and self.strategy == other.strategy
+            and self.symbol == other.symbol
+            and self.side == other.side
+            and self.quantity == other.quantity
+            and self.order_type == other.order_type
+            and self.limit_price == other.limit_price
+            and self.time_in_force == other.time_in_force
+            and self.session == other.session
+            and self.parent_id == other.parent_id
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ParentOrder:
+    """A parent (for example a customer order) whose children Interlock will see.
+
+    Children name it by `parent_id`; together they may never exceed `quantity`
+    (invariant 5). A child naming an undeclared parent has a parent of zero shares.
+    """
+
+    parent_id: str
+    account: str
+    symbol: str
+    side: Side
+    quantity: int

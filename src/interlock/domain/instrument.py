@@ -1,0 +1,47 @@
+"""Instruments and the conversion between edge prices (Decimal) and integer ticks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from interlock.domain.money import to_micros
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """A tradable symbol. Prices are counted in ticks and quantities in units of one share.
+
+    `tick_micros` is the money value of one tick on one share, so a notional is
+    `qty * price_ticks * tick_micros` with no Decimal on the order path.
+    """
+
+    symbol: str
+    tick_size: Decimal
+    lot_size: int = 1
+    currency: str = "USD"
+    tick_micros: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.tick_size <= 0:
+            raise ValueError(f"{self.symbol}: tick size must be positive, got {self.tick_size}")
+        if self.lot_size <= 0:
+            raise ValueError(f"{self.symbol}: lot size must be positive, got {self.lot_size}")
+        object.__setattr__(self, "tick_micros", to_micros(self.tick_size))
+        if self.tick_micros == 0:
+            raise ValueError(f"{self.symbol}: tick size {self.tick_size} is below 0.000001")
+
+    def to_ticks(self, price: Decimal) -> int | None:
+        """Integer ticks for `price`, or None when it is off the tick grid or not finite."""
+        try:
+            q = price / self.tick_size
+            t = int(q)
+        except (InvalidOperation, ValueError, OverflowError, TypeError):
+            return None
+        return t if t == q else None
+
+    def to_price(self, ticks: int) -> Decimal:
+        return ticks * self.tick_size
+
+    def notional_micros(self, qty: int, ticks: int) -> int:
+        return qty * ticks * self.tick_micros

@@ -1,0 +1,50 @@
+"""The decoded, integer form of an order: what the risk checks judge and the book tracks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from interlock.domain.enums import OrderStatus, Side, TimeInForce, TradingSession
+from interlock.domain.instrument import Instrument
+
+
+@dataclass(slots=True, eq=False)
+class Order:
+    """One order inside Interlock. Mutable only in `leaves`, `filled` and `status`.
+
+    `price` is the limit in ticks (0 for a market order). `value_ticks` is the price the
+    order is valued at for limits and reservations: the limit itself, or for a market order
+    the reference price plus the configured band. Notionals are in micros.
+    """
+
+    order_id: int
+    client_order_id: str
+    account: str
+    strategy: str
+    symbol: str
+    side: Side
+    sign: int
+    qty: int
+    price: int
+    value_ticks: int
+    is_market: bool
+    tif: TimeInForce
+    session: TradingSession
+    parent_id: str | None
+    instrument: Instrument
+    principal: str
+    ts: int
+    leaves: int = 0
+    filled: int = 0
+    status: OrderStatus = OrderStatus.PENDING
+    seq: int = 0
+
+    @property
+    def notional(self) -> int:
+        """Worst-case money value of the whole order, in micros."""
+        return self.qty * self.value_ticks * self.instrument.tick_micros
+
+    @property
+    def open_notional(self) -> int:
+        """Money still reserved for the unfilled part, in micros."""
+        return self.leaves * self.value_ticks * self.instrument.tick_micros
