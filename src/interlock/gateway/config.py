@@ -1,0 +1,106 @@
+"""Gateway configuration: instruments, API keys, limits, journal, lease. One TOML file.
+
+Loaded once and validated with pydantic: unknown keys are refused and every bad key is
+reported at once, by its dotted path. A default ships in the package (data/default.toml).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from interlock.domain.instrument import Instrument
+from interlock.errors import ConfigError
+from interlock.risk.limits import LimitsConfig
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class InstrumentConfig(_Model):
+    tick_size: Annotated[Decimal, Field(gt=0, description="minimum price increment")]
+    lot_size: int = Field(1, gt=0, description="quantities must be a multiple of this")
+    currency: str = Field("USD", min_length=3, max_length=3)
+
+    @field_validator("tick_size")
+    @classmethod
+    def _micro_grid(cls, v: Decimal) -> Decimal:
+        if (v * 1_000_000) != (v * 1_000_000).to_integral_value():
+            raise ValueError("tick size must be a multiple of 0.000001")
+        return v
+
+
+class ApiKeyConfig(_Model):
+    """A caller: its key is stored only as a SHA-256 digest."""
+
+    principal: str = Field(min_length=1, description="who the caller is, in the journal")
+    key_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 hex of the API key")
+    accounts: frozenset[str] = Field(min_length=1, description="accounts it may trade")
+    strategies: frozenset[str] = Field(
+        frozenset({"*"}), description="strategies it may trade as; '*' for any"
+    )
+
+
+class JournalConfig(_Model):
+    path: str = Field("interlock-journal.db", description="SQLite journal file")
+    max_wait_ms: float = Field(
+        1.0, ge=0, le=100, description="longest a group commit may wait to gather records"
+    )
+
+
+class GatewayConfig(_Model):
+    instance_id: str = Field("gw-1", min_length=1, description="this instance's fleet name")
+    lease_ttl_ms: int = Field(2_000, gt=0, description="lose the lease, lose the right to trade")
+    instruments: dict[str, InstrumentConfig] = Field(min_length=1)
+    api_keys: list[ApiKeyConfig] = Field(default_factory=list)
+    limits: LimitsConfig = LimitsConfig()
+    journal: JournalConfig = JournalConfig()
+
+    def instrument_map(self) -> dict[str, Instrument]:
+        return {
+            sym: Instrument(sym, i.tick_size, i.lot_size, i.currency)
+            for sym, i in self.instruments.items()
+        }
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+
+
+def hash_key(api_key: str) -> str:
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def parse_config(data: dict[str, object], source: str = "config") -> GatewayConfig:
+    try:
+        return GatewayConfig.model_validate(data)
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+            lines.append(f"  {where}: {err['msg']}")
+        raise ConfigError(f"{source}: {len(lines)} invalid key(s)\n" + "\n".join(lines)) from None
+
+
+def load_config(path: str | Path | None = None) -> GatewayConfig:
+    """Load `path`, or the packaged default when None."""
+    if path is None:
+        text = resources.files("interlock").joinpath("data/default.toml").read_text()
+        source = "default.toml"
+    else:
+        try:
+            text = Path(path).read_text()
+        except OSError as e:
+            raise ConfigError(f"{path}: cannot read: {e.strerror}") from None
+        source = str(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML: {e}") from None
+    return parse_config(data, source)

@@ -1,0 +1,129 @@
+"""Step 1 of the order path: turn an edge `OrderRequest` into an integer `Order`.
+
+Anything malformed is SCHEMA_INVALID with the field named; a symbol we do not list is
+UNKNOWN_SYMBOL. A market order is valued at the reference price plus the configured band
+(rounded up, so the valuation never flatters the order).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import TypeVar
+
+from interlock.domain.commands import OrderRequest
+from interlock.domain.enums import OrderType, Side, TimeInForce, TradingSession
+from interlock.domain.instrument import Instrument
+from interlock.domain.order import Order
+from interlock.domain.reject import RejectCode, Rejection, reject
+from interlock.risk.book import Book
+
+MAX_ID_LENGTH = 128
+E = TypeVar("E", bound=StrEnum)
+
+
+def _invalid(field: str, why: str, got: object) -> Rejection:
+    return reject(
+        RejectCode.SCHEMA_INVALID, f"{field} {why}, got {got!r}", limit=why, attempted=got
+    )
+
+
+def _enum(cls: type[E], value: object) -> E | None:
+    if value.__class__ is cls:
+        return value
+    try:
+        return cls(str(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _bad_enum(field: str, cls: type[StrEnum], value: object) -> Rejection:
+    return _invalid(field, f"must be one of {[m.value for m in cls]}", value)
+
+
+def _text(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH
+
+
+def decode(
+    req: OrderRequest, instruments: dict[str, Instrument], book: Book, principal: str, now: int
+) -> Order | Rejection:
+    if not isinstance(req, OrderRequest):
+        return _invalid("request", "must be an OrderRequest", type(req).__name__)
+    for name in ("client_order_id", "account", "strategy", "symbol"):
+        if not _text(getattr(req, name)):
+            return _invalid(
+                name, f"must be text of 1 to {MAX_ID_LENGTH} characters", getattr(req, name)
+            )
+    side = _enum(Side, req.side)
+    if side is None:
+        return _bad_enum("side", Side, req.side)
+    otype = _enum(OrderType, req.order_type)
+    if otype is None:
+        return _invalid(
+            "order_type", f"must be one of {[t.value for t in OrderType]}", req.order_type
+        )
+    tif = _enum(TimeInForce, req.time_in_force)
+    if tif is None:
+        return _invalid(
+            "time_in_force", f"must be one of {[t.value for t in TimeInForce]}", req.time_in_force
+        )
+    session = _enum(TradingSession, req.session)
+    if session is None:
+        return _invalid(
+            "session", f"must be one of {[s.value for s in TradingSession]}", req.session
+        )
+    if req.parent_id is not None and not _text(req.parent_id):
+        return _invalid("parent_id", "must be empty or text", req.parent_id)
+    if req.idempotency_key is not None and not _text(req.idempotency_key):
+        return _invalid("idempotency_key", "must be empty or text", req.idempotency_key)
+    inst = instruments.get(req.symbol)
+    if inst is None:
+        return reject(
+            RejectCode.UNKNOWN_SYMBOL,
+            f"symbol {req.symbol} is not in the instrument list",
+            limit="configured instruments",
+            attempted=req.symbol,
+        )
+    qty = req.quantity
+    if qty.__class__ is not int or qty <= 0:
+        return _invalid("quantity", "must be a positive whole number of shares", qty)
+    if qty % inst.lot_size:
+        return _invalid("quantity", f"must be a multiple of lot size {inst.lot_size}", qty)
+    is_market = otype is OrderType.MARKET
+    if is_market:
+        if req.limit_price is not None:
+            return _invalid("limit_price", "must be empty for a market order", req.limit_price)
+        price = 0
+        ref = book.refs.get(req.symbol)
+        band = book.limits.collar.market_order_band_bps
+        value = -((-ref.ticks * (10_000 + band)) // 10_000) if ref is not None else 0
+    else:
+        lp = req.limit_price
+        if not isinstance(lp, Decimal):
+            return _invalid("limit_price", "must be a decimal price for a limit order", lp)
+        ticks = inst.to_ticks(lp)
+        if ticks is None:
+            return _invalid("limit_price", f"must be on the tick grid of {inst.tick_size}", lp)
+        if ticks <= 0:
+            return _invalid("limit_price", "must be positive", lp)
+        price = value = ticks
+    return Order(
+        0,
+        req.client_order_id,
+        req.account,
+        req.strategy,
+        req.symbol,
+        side,
+        side.sign,
+        qty,
+        price,
+        value,
+        is_market,
+        tif,
+        session,
+        req.parent_id,
+        inst,
+        principal,
+        now,
+    )

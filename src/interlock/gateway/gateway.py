@@ -1,0 +1,393 @@
+"""The Gateway: every order passes `submit`, in DESIGN.md's order, and nothing else routes.
+
+    1 decode + schema   2 authenticate   (5 replay of a known idempotency key)
+    3 instance gate     4 kill switch    6 pre-trade checks   7 reserve
+    8 journal           9 release to the venue and ack, once the record is durable
+
+Decide synchronously, release after durable: `submit` returns the decision at once; the
+journal's commit callback hands accepted orders to the venue and acks callers. A known
+idempotency key is answered right after authentication, before gates and halts: a replay
+reports a decision already made (and an order perhaps already working), it makes none.
+
+One lock makes the gateway a single writer: submits, venue events, halts and reference
+prices all mutate the book under it, and the venue and callbacks are only ever called
+outside it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from interlock.control.gate import InstanceGate
+from interlock.control.killswitch import HaltView
+from interlock.control.plane import (
+    Attestation,
+    ControlEvent,
+    ControlPlane,
+    HaltPut,
+    HaltRecord,
+    HaltRemoved,
+    ReleaseChanged,
+)
+from interlock.domain.commands import OrderRequest, ParentOrder
+from interlock.domain.decision import Decision
+from interlock.domain.enums import HaltScope, OrderStatus
+from interlock.domain.events import (
+    Cancelled,
+    CancelRequested,
+    Filled,
+    HaltApplied,
+    HaltLifted,
+    LimitsLoaded,
+    OrderDecided,
+    ParentDeclared,
+    VenueRejected,
+)
+from interlock.domain.money import fmt_money
+from interlock.domain.order import Order
+from interlock.domain.reject import RejectCode, Rejection, reject
+from interlock.errors import ControlPlaneError
+from interlock.gateway.auth import Authenticator
+from interlock.gateway.config import GatewayConfig
+from interlock.gateway.decode import decode
+from interlock.gateway.idempotency import IdempotencyStore
+from interlock.gateway.recovery import recover
+from interlock.journal.base import Journal
+from interlock.risk.book import Book
+from interlock.risk.checks.loss import loss_breached
+from interlock.risk.engine import RiskEngine
+from interlock.venue.base import Venue
+
+Ack = Callable[[Decision], None]
+Clock = Callable[[], int]
+
+
+class Gateway:
+    def __init__(
+        self,
+        config: GatewayConfig,
+        journal: Journal,
+        venue: Venue,
+        plane: ControlPlane,
+        *,
+        clock: Clock = time.time_ns,
+        disabled_checks: Iterable[str] = (),
+        build_digest: str = "",
+        flag_digest: str = "",
+    ) -> None:
+        self.config = config
+        self.instance_id = config.instance_id
+        self.journal = journal
+        self.venue = venue
+        self.plane = plane
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.instruments = config.instrument_map()
+        self.book = Book(config.limits, self.instruments)
+        self.engine = RiskEngine(self.book, disabled_checks)
+        self.auth = Authenticator(config.api_keys)
+        self.idempotency = IdempotencyStore()
+        self.gate = InstanceGate(self.instance_id)
+        self.halts = HaltView(self.instance_id)
+        self._limits_digest = config.limits.digest()
+        self._attestation = Attestation(
+            self.instance_id,
+            build_digest,
+            flag_digest,
+            config.digest(),
+            socket.gethostname(),
+            os.getpid(),
+        )
+        self._next_order_id = 1
+        self._pending: deque[tuple[int, Order | None, Decision, Ack | None]] = deque()
+        self._unwatch: Callable[[], None] | None = None
+
+    # -- life cycle ------------------------------------------------------------------
+
+    def start(self) -> Gateway:
+        """Rebuild state from the journal, then join the control plane under a lease."""
+        with self._lock:
+            state = recover(self.journal, self.book, self.idempotency, self.instruments)
+            self._next_order_id = state.next_order_id
+            if state.limits_digest != self._limits_digest:
+                self.journal.append(
+                    LimitsLoaded(
+                        self._clock(), self._limits_digest, self.config.limits.canonical_json()
+                    )
+                )
+        self.journal.on_durable(self._on_durable)
+        self._unwatch = self.plane.watch(self._on_control)
+        in_force = {h.key for h in self.plane.halts()}
+        for h in state.halts:
+            if h.key not in in_force:  # the embedded plane forgets on restart; the journal does not
+                self.plane.put_halt(h)
+        with self._lock:
+            for h in self.plane.halts():
+                self.halts.put(h)
+        self._join()
+        return self
+
+    def _join(self) -> None:
+        ttl_ns = self.config.lease_ttl_ms * 1_000_000
+        deadline = self.plane.register(self._attestation, ttl_ns)
+        release = self.plane.release()
+        with self._lock:
+            self.gate.lease_deadline = deadline
+            self.gate.epoch = self.gate.fleet_epoch = release.epoch
+            self.gate.not_attested = None
+
+    def heartbeat(self) -> bool:
+        """Renew the lease. On failure the gate closes by itself when the deadline passes."""
+        try:
+            deadline = self.plane.renew(self.instance_id)
+        except ControlPlaneError:
+            return False
+        self.gate.lease_deadline = deadline
+        return True
+
+    def close(self) -> None:
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
+        self.plane.leave(self.instance_id)
+        self.journal.close()
+
+    # -- the order path --------------------------------------------------------------
+
+    def submit(self, request: OrderRequest, api_key: str, on_ack: Ack | None = None) -> Decision:
+        with self._lock:
+            now = self._clock()
+            order = decode(request, self.instruments, self.book, "", now)  # 1
+            if isinstance(order, Rejection):
+                return self._decide(now, "", request, None, order, on_ack)
+            principal = self.auth.authorize(api_key, request)  # 2
+            if isinstance(principal, Rejection):
+                return self._decide(now, "", request, None, principal, on_ack)
+            name = order.principal = principal.name
+            if request.idempotency_key is not None:  # 5: a known key is answered as before
+                prior = self.idempotency.lookup(name, request)
+                if isinstance(prior, Decision):
+                    if on_ack is not None:
+                        self._pending.append((self.journal.last_seq, None, prior, on_ack))
+                    return prior
+                if prior is not None:
+                    return self._decide(now, name, request, None, prior, on_ack, bind=False)
+            rejection = (
+                self.gate.check(now)  # 3
+                or self.halts.check(order)  # 4
+                or self.engine.check(order, now)  # 6
+            )
+            if rejection is not None:
+                return self._decide(now, name, request, None, rejection, on_ack)
+            order.order_id = self._next_order_id  # 7 + 8
+            decision = self._decide(now, name, request, order, None, on_ack)
+            self._next_order_id += 1
+            self.book.apply_accept(order)
+            return decision
+
+    def _decide(
+        self,
+        now: int,
+        principal: str,
+        request: OrderRequest,
+        order: Order | None,
+        rejection: Rejection | None,
+        on_ack: Ack | None,
+        bind: bool = True,
+    ) -> Decision:
+        """Journal the decision (append only: no I/O here), bind its key, queue the ack."""
+        if rejection is None:
+            assert order is not None
+            event = OrderDecided(
+                now, principal, request, order.order_id, order.price, order.value_ticks,
+                "", "", "", "", self._limits_digest,
+            )  # fmt: skip
+        else:
+            event = OrderDecided(
+                now, principal, request, None, 0, 0, rejection.code.value, rejection.reason,
+                rejection.limit, rejection.attempted, self._limits_digest,
+            )  # fmt: skip
+        seq = self.journal.append(event)
+        decision = Decision(None if order is None else order.order_id, rejection, seq)
+        if order is not None:
+            order.seq = seq
+        if bind and principal:
+            self.idempotency.bind(principal, request, decision)
+        if order is not None or on_ack is not None:
+            self._pending.append((seq, order, decision, on_ack))
+        return decision
+
+    def _on_durable(self, durable_seq: int) -> None:
+        """Journal commit callback: release durable orders to the venue, ack their callers."""
+        released: list[tuple[Order | None, Decision, Ack | None]] = []
+        with self._lock:
+            pending = self._pending
+            while pending and pending[0][0] <= durable_seq:
+                _, order, decision, on_ack = pending.popleft()
+                if order is not None:
+                    if order.status is not OrderStatus.PENDING:
+                        order = None  # cancelled by a halt before it could leave
+                    else:
+                        order.status = OrderStatus.WORKING
+                released.append((order, decision, on_ack))
+        for order, decision, on_ack in released:
+            if order is not None:
+                self.venue.send(order)
+            if on_ack is not None:
+                on_ack(decision)
+
+    def wait(self, decision: Decision, timeout: float | None = 5.0) -> Decision:
+        """Block until `decision` is durable (and, if accepted, released); return it."""
+        if self.journal.durable_seq < decision.seq:
+            self.journal.flush(timeout)
+        return decision
+
+    # -- other commands --------------------------------------------------------------
+
+    def cancel(
+        self, order_id: int, api_key: str, reason: str = "cancel requested"
+    ) -> Rejection | None:
+        """Cancel an order. Cancels pass while halted or fenced: they only reduce risk."""
+        with self._lock:
+            principal = self.auth.principal(api_key)
+            order = self.book.orders.get(order_id)
+            if principal is None or (order is not None and order.account not in principal.accounts):
+                return reject(
+                    RejectCode.UNAUTHENTICATED,
+                    f"caller may not cancel order {order_id}",
+                    limit="owner of the account",
+                    attempted=order_id,
+                )
+            if order is None or not order.status.is_open:
+                return reject(
+                    RejectCode.SCHEMA_INVALID,
+                    f"order {order_id} is not open",
+                    limit="an open order id",
+                    attempted=order_id,
+                )
+            now = self._clock()
+            self.journal.append(CancelRequested(now, order_id, principal.name, reason))
+            to_venue = self._cancel_locked(order, now, reason)
+        if to_venue:
+            self.venue.cancel(order_id)
+        return None
+
+    def _cancel_locked(self, order: Order, now: int, reason: str) -> bool:
+        """Cancel a pending order in place; True if it is working and the venue must cancel."""
+        if order.status is OrderStatus.PENDING:
+            qty = self.book.apply_done(order, OrderStatus.CANCELLED)
+            self.journal.append(Cancelled(now, order.order_id, qty, f"{reason} (before release)"))
+            return False
+        return order.status is OrderStatus.WORKING
+
+    def declare_parent(self, parent: ParentOrder, api_key: str) -> Rejection | None:
+        with self._lock:
+            principal = self.auth.principal(api_key)
+            if principal is None or parent.account not in principal.accounts:
+                return reject(
+                    RejectCode.UNAUTHENTICATED,
+                    f"caller may not declare parents for account {parent.account}",
+                    limit="owner of the account",
+                    attempted=parent.account,
+                )
+            if parent.quantity <= 0 or parent.symbol not in self.instruments:
+                return reject(
+                    RejectCode.SCHEMA_INVALID,
+                    f"parent {parent.parent_id} needs a positive quantity and a known symbol",
+                    limit="quantity > 0, listed symbol",
+                    attempted=f"{parent.quantity} {parent.symbol}",
+                )
+            self.journal.append(ParentDeclared(self._clock(), parent))
+            self.book.apply_parent(parent)
+            return None
+
+    def update_reference(self, symbol: str, ticks: int, ts: int | None = None) -> None:
+        """A reference price (ticks), stamped with our clock unless the feed gives a time."""
+        with self._lock:
+            self.book.apply_reference(symbol, ticks, self._clock() if ts is None else ts)
+
+    # -- kill switch -----------------------------------------------------------------
+
+    def halt(self, scope: HaltScope, target: str, reason: str, who: str) -> HaltRecord:
+        """Write a halt to the control plane; every watching instance applies it."""
+        record = HaltRecord(scope, "" if scope is HaltScope.GLOBAL else target, reason, who,
+                            self._clock())  # fmt: skip
+        self.plane.put_halt(record)
+        return record
+
+    def resume(self, scope: HaltScope, target: str, who: str) -> bool:
+        return self.plane.remove_halt(scope, "" if scope is HaltScope.GLOBAL else target, who)
+
+    def _on_control(self, event: ControlEvent) -> None:
+        to_cancel: list[int] = []
+        with self._lock:
+            now = self._clock()
+            if isinstance(event, HaltPut):
+                h = event.halt
+                self.halts.put(h)
+                self.journal.append(HaltApplied(now, h.scope, h.target, h.reason, h.who))
+                why = f"halt {h.scope.value}:{h.target}"
+                for order in list(self.book.open_orders.values()):
+                    if self.halts.covers(h, order) and self._cancel_locked(order, now, why):
+                        to_cancel.append(order.order_id)
+            elif isinstance(event, HaltRemoved):
+                if self.halts.remove(event.scope, event.target) is not None:
+                    self.journal.append(HaltLifted(now, event.scope, event.target, event.who))
+            elif isinstance(event, ReleaseChanged):
+                self.gate.fleet_epoch = event.release.epoch
+        for order_id in to_cancel:
+            self.venue.cancel(order_id)
+
+    # -- venue events (ExecutionSink) ------------------------------------------------
+
+    def on_fill(self, order_id: int, qty: int, price: int, exec_id: str) -> None:
+        with self._lock:
+            order = self.book.orders.get(order_id)
+            now = self._clock()
+            self.journal.append(Filled(now, order_id, qty, price, exec_id))
+            if order is None:
+                return
+            self.book.apply_fill(order, qty, price)
+            acct = self.book.account(order.account)
+            breached = loss_breached(acct) and self.halts.covering(order.account, "", "") is None
+        if breached:
+            self.halt(
+                HaltScope.ACCOUNT,
+                order.account,
+                f"LOSS_LIMIT: day loss {fmt_money(-acct.pnl)} over daily loss limit "
+                f"{fmt_money(acct.risk.daily_loss_limit)}",
+                "loss-monitor",
+            )
+
+    def on_cancelled(self, order_id: int, qty: int, reason: str) -> None:
+        with self._lock:
+            order = self.book.orders.get(order_id)
+            released = self.book.apply_done(order, OrderStatus.CANCELLED) if order else 0
+            self.journal.append(Cancelled(self._clock(), order_id, released, reason))
+
+    def on_rejected(self, order_id: int, reason: str) -> None:
+        with self._lock:
+            order = self.book.orders.get(order_id)
+            if order is not None:
+                self.book.apply_done(order, OrderStatus.VENUE_REJECTED)
+            self.journal.append(VenueRejected(self._clock(), order_id, reason))
+
+    # -- views -----------------------------------------------------------------------
+
+    def order(self, order_id: int) -> Order | None:
+        return self.book.orders.get(order_id)
+
+    def positions(self) -> list[tuple[str, str, int, int, int]]:
+        """(account, symbol, position, open buys, open sells) for every non-flat line."""
+        with self._lock:
+            return [
+                (a, s, p.pos, p.open_buy, p.open_sell)
+                for a, acct in sorted(self.book.accounts.items())
+                for s, p in sorted(acct.positions.items())
+                if p.pos or p.open_buy or p.open_sell
+            ]

@@ -1,0 +1,253 @@
+"""Exposure state: positions, reservations, P&L, parents, windows; and the `apply` side.
+
+The gateway decides, then applies. Every mutation of risk state is one of the `apply_*`
+methods below, and recovery folds the journal through the very same methods, so the
+state after a restart equals the state before it.
+
+Gross exposure of a symbol is its worst case over every way the open orders could fill:
+max(|pos + open buys|, |pos - open sells|) at the mark. An order that only reduces risk
+therefore never raises it, and open orders count until filled or cancelled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from interlock.domain.commands import ParentOrder
+from interlock.domain.enums import OrderStatus
+from interlock.domain.instrument import Instrument
+from interlock.domain.money import to_micros
+from interlock.domain.order import Order
+from interlock.risk.limits import AccountRisk, LimitsConfig, compile_account
+from interlock.risk.windows import RecentOrders, Throttles
+
+
+class Position:
+    """One account in one symbol: shares held, shares reserved by open orders, cash."""
+
+    __slots__ = ("cash", "gross", "open_buy", "open_sell", "pos")
+
+    def __init__(self) -> None:
+        self.pos = 0
+        self.open_buy = 0
+        self.open_sell = 0
+        self.cash = 0  # micros: sells add, buys subtract
+        self.gross = 0  # micros: this symbol's share of the account's gross exposure
+
+    def worst_shares(self) -> int:
+        return max(abs(self.pos + self.open_buy), abs(self.pos - self.open_sell))
+
+
+class AccountBook:
+    __slots__ = ("executed", "gross", "open_notional", "pnl", "positions", "risk")
+
+    def __init__(self, risk: AccountRisk) -> None:
+        self.risk = risk
+        self.positions: dict[str, Position] = {}
+        self.open_notional = 0  # micros of every open order, at its valuation price
+        self.gross = 0  # micros, sum of Position.gross
+        self.executed = 0  # micros traded today (credit usage with open_notional)
+        self.pnl = 0  # micros: cash plus positions at the mark
+
+    def position(self, symbol: str) -> Position:
+        p = self.positions.get(symbol)
+        if p is None:
+            p = self.positions[symbol] = Position()
+        return p
+
+
+@dataclass(slots=True)
+class Reference:
+    """Last reference price of a symbol and when it was observed (ns)."""
+
+    ticks: int
+    ts: int
+
+
+@dataclass(slots=True)
+class ParentState:
+    parent: ParentOrder
+    open: int = 0
+    filled: int = 0
+
+
+@dataclass(slots=True)
+class FirmBook:
+    gross: int = 0
+    open_notional: int = 0
+
+
+@dataclass
+class Book:
+    """All risk state of one gateway instance. Owned by one thread (the gateway lock)."""
+
+    limits: LimitsConfig
+    instruments: dict[str, Instrument]
+    accounts: dict[str, AccountBook] = field(default_factory=dict)
+    refs: dict[str, Reference] = field(default_factory=dict)
+    marks: dict[str, int] = field(default_factory=dict)
+    holders: dict[str, set[str]] = field(default_factory=dict)
+    parents: dict[str, ParentState] = field(default_factory=dict)
+    orders: dict[int, Order] = field(default_factory=dict)
+    open_orders: dict[int, Order] = field(default_factory=dict)
+    firm: FirmBook = field(default_factory=FirmBook)
+    throttles: Throttles = field(init=False)
+    recent: RecentOrders = field(init=False)
+    firm_gross_limit: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.firm_gross_limit = to_micros(self.limits.firm.max_gross_notional)
+        self.throttles = Throttles(self.limits.rates)
+        self.recent = RecentOrders(self.limits.duplicate_window_ms)
+
+    def account(self, name: str) -> AccountBook:
+        a = self.accounts.get(name)
+        if a is None:
+            a = self.accounts[name] = AccountBook(compile_account(name, self.limits))
+        return a
+
+    # -- apply: the only mutations -------------------------------------------------
+
+    def apply_accept(self, order: Order) -> None:
+        """Reserve the order's worst case and count it in every window."""
+        acct = self.account(order.account)
+        p = acct.position(order.symbol)
+        order.leaves = order.qty
+        if order.sign > 0:
+            p.open_buy += order.qty
+        else:
+            p.open_sell += order.qty
+        notional = order.notional
+        acct.open_notional += notional
+        self.firm.open_notional += notional
+        self._regross(acct, p, order.symbol)
+        holders = self.holders.get(order.symbol)
+        if holders is None:
+            holders = self.holders[order.symbol] = set()
+        holders.add(order.account)
+        if order.parent_id is not None:
+            ps = self.parents.get(order.parent_id)
+            if ps is not None:
+                ps.open += order.qty
+        self.orders[order.order_id] = order
+        self.open_orders[order.order_id] = order
+        now = order.ts
+        t = self.throttles
+        t.instance.record(now)
+        t.strategy.record(order.strategy, now)
+        t.symbol.record(order.symbol, now)
+        if order.is_market:
+            t.market_symbol.record(order.symbol, now)
+        self.recent.record(duplicate_key(order), now)
+
+    def apply_fill(self, order: Order, qty: int, price: int) -> None:
+        """Move `qty` from reserved to held at `price` (ticks); update P&L and credit.
+
+        A fill is a fact: the position takes all of it even if a venue over-fills; only
+        the reservation released is capped at what was still open.
+        """
+        if qty <= 0:
+            return
+        acct = self.account(order.account)
+        p = acct.position(order.symbol)
+        tm = order.instrument.tick_micros
+        self._release(acct, p, order, min(qty, order.leaves))
+        mark = self.marks.get(order.symbol)
+        if mark is None:
+            mark = self.marks[order.symbol] = price
+        signed = order.sign * qty
+        p.pos += signed
+        p.cash -= signed * price * tm
+        acct.pnl += signed * (mark - price) * tm
+        acct.executed += qty * price * tm
+        order.filled += qty
+        if order.leaves == 0 and order.status.is_open:
+            order.status = OrderStatus.FILLED
+            self.open_orders.pop(order.order_id, None)
+        self._regross(acct, p, order.symbol)
+        if order.parent_id is not None:
+            ps = self.parents.get(order.parent_id)
+            if ps is not None:
+                ps.open -= qty
+                ps.filled += qty
+
+    def apply_done(self, order: Order, status: OrderStatus) -> int:
+        """Release everything still open (cancel or venue reject); return shares released."""
+        qty = order.leaves
+        if qty > 0:
+            acct = self.account(order.account)
+            p = acct.position(order.symbol)
+            self._release(acct, p, order, qty)
+            self._regross(acct, p, order.symbol)
+            if order.parent_id is not None:
+                ps = self.parents.get(order.parent_id)
+                if ps is not None:
+                    ps.open -= qty
+        if order.status.is_open:
+            order.status = status
+        self.open_orders.pop(order.order_id, None)
+        return qty
+
+    def apply_parent(self, parent: ParentOrder) -> None:
+        if parent.parent_id not in self.parents:
+            self.parents[parent.parent_id] = ParentState(parent)
+
+    def apply_reference(self, symbol: str, ticks: int, ts: int) -> None:
+        """New reference price: it is also the mark for P&L and gross exposure."""
+        ref = self.refs.get(symbol)
+        if ref is None:
+            self.refs[symbol] = Reference(ticks, ts)
+        else:
+            ref.ticks = ticks
+            ref.ts = ts
+        old = self.marks.get(symbol)
+        self.marks[symbol] = ticks
+        if old == ticks:
+            return
+        inst = self.instruments.get(symbol)
+        tm = inst.tick_micros if inst is not None else 0
+        for name in self.holders.get(symbol, ()):
+            acct = self.accounts[name]
+            p = acct.positions[symbol]
+            if old is not None:
+                acct.pnl += p.pos * (ticks - old) * tm
+            self._regross(acct, p, symbol)
+
+    # -- helpers -------------------------------------------------------------------
+
+    def _release(self, acct: AccountBook, p: Position, order: Order, qty: int) -> None:
+        if order.sign > 0:
+            p.open_buy -= qty
+        else:
+            p.open_sell -= qty
+        order.leaves -= qty
+        notional = qty * order.value_ticks * order.instrument.tick_micros
+        acct.open_notional -= notional
+        self.firm.open_notional -= notional
+
+    def _regross(self, acct: AccountBook, p: Position, symbol: str) -> None:
+        inst = self.instruments.get(symbol)
+        mark = self.marks.get(symbol, 0)
+        new = p.worst_shares() * mark * (inst.tick_micros if inst is not None else 0)
+        delta = new - p.gross
+        if delta:
+            p.gross = new
+            acct.gross += delta
+            self.firm.gross += delta
+
+    def gross_after(self, acct: AccountBook, order: Order) -> tuple[int, int]:
+        """Account and firm gross exposure (micros) if `order` were accepted."""
+        p = acct.positions.get(order.symbol)
+        pos, ob, os_, cur = (p.pos, p.open_buy, p.open_sell, p.gross) if p else (0, 0, 0, 0)
+        if order.sign > 0:
+            ob += order.qty
+        else:
+            os_ += order.qty
+        mark = self.marks.get(order.symbol, order.value_ticks)
+        new = max(abs(pos + ob), abs(pos - os_)) * mark * order.instrument.tick_micros
+        delta = new - cur
+        return acct.gross + delta, self.firm.gross + delta
+
+
+def duplicate_key(order: Order) -> tuple[str, str, int, int, int]:
+    return (order.account, order.symbol, order.sign, order.qty, order.price)

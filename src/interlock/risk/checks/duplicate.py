@@ -1,0 +1,24 @@
+"""DUPLICATE_ORDER: the same order again inside a short window is almost always a bug."""
+
+from __future__ import annotations
+
+from interlock.domain.order import Order
+from interlock.domain.reject import RejectCode, Rejection, reject
+from interlock.risk.book import AccountBook, Book, duplicate_key
+
+_NS_PER_MS = 1_000_000
+
+
+def check_duplicate(order: Order, acct: AccountBook, book: Book, now: int) -> Rejection | None:
+    age = book.recent.seen_within(duplicate_key(order), now)
+    if age is None:
+        return None
+    window_ms = book.limits.duplicate_window_ms
+    price = "market" if order.is_market else str(order.instrument.to_price(order.price))
+    return reject(
+        RejectCode.DUPLICATE_ORDER,
+        f"same order ({order.account} {order.side.value} {order.qty:,} {order.symbol} @ {price}) "
+        f"accepted {age // _NS_PER_MS:,} ms ago, inside duplicate window {window_ms:,} ms",
+        limit=f"{window_ms} ms",
+        attempted=f"{age // _NS_PER_MS} ms",
+    )

@@ -1,0 +1,27 @@
+"""LOSS_LIMIT: no new orders once the day's loss, realized plus marked to the reference,
+is past the account's limit. A fill that breaches it halts the account (the gateway)."""
+
+from __future__ import annotations
+
+from interlock.domain.money import fmt_money
+from interlock.domain.order import Order
+from interlock.domain.reject import RejectCode, Rejection, reject
+from interlock.risk.book import AccountBook, Book
+
+
+def loss_breached(acct: AccountBook) -> bool:
+    return -acct.pnl > acct.risk.daily_loss_limit
+
+
+def check_loss(order: Order, acct: AccountBook, book: Book, now: int) -> Rejection | None:
+    if not loss_breached(acct):
+        return None
+    ccy = order.instrument.currency
+    limit = acct.risk.daily_loss_limit
+    return reject(
+        RejectCode.LOSS_LIMIT,
+        f"account {order.account} day loss {fmt_money(-acct.pnl, ccy)} (realized plus marked) "
+        f"over daily loss limit {fmt_money(limit, ccy)}",
+        limit=fmt_money(limit, ccy),
+        attempted=fmt_money(-acct.pnl, ccy),
+    )

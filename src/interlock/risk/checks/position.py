@@ -1,0 +1,37 @@
+"""POSITION_LIMIT: shares per account and symbol, counting open orders at their worst case.
+
+Knight's position limits ignored outstanding orders; here a buy is judged as if every
+open buy filled, and a sale as if every open sale filled.
+"""
+
+from __future__ import annotations
+
+from interlock.domain.order import Order
+from interlock.domain.reject import RejectCode, Rejection, reject
+from interlock.risk.book import AccountBook, Book
+
+
+def check_position(order: Order, acct: AccountBook, book: Book, now: int) -> Rejection | None:
+    limit = acct.risk.position_limit(order.symbol)
+    p = acct.positions.get(order.symbol)
+    pos, open_buy, open_sell = (p.pos, p.open_buy, p.open_sell) if p is not None else (0, 0, 0)
+    if order.sign > 0:
+        worst = pos + open_buy + order.qty
+        if worst <= limit:
+            return None
+        side = "long"
+        open_qty = open_buy
+    else:
+        worst = -(pos - open_sell - order.qty)
+        if worst <= limit:
+            return None
+        side = "short"
+        open_qty = open_sell
+    return reject(
+        RejectCode.POSITION_LIMIT,
+        f"worst-case {side} position {worst:,} shares (position {pos:,}, open {open_qty:,}, "
+        f"order {order.qty:,}) over limit {limit:,} shares (account {order.account}, "
+        f"{order.symbol})",
+        limit=limit,
+        attempted=worst,
+    )

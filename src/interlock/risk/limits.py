@@ -1,0 +1,167 @@
+"""The limits model: validated once at load (pydantic), compiled to integers for the order path.
+
+Every limit lives here and only here. Money is given in currency units at the edge
+(TOML strings or numbers) and compiled to micros; rates are counts per window.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from interlock.domain.enums import TradingSession
+from interlock.domain.money import to_micros
+
+Money = Annotated[Decimal, Field(ge=0, decimal_places=6)]
+Bps = Annotated[int, Field(ge=0, le=100_000)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RateLimit(_Model):
+    count: int = Field(gt=0, description="orders allowed inside one window")
+    window_ms: int = Field(gt=0, description="sliding window length in milliseconds")
+
+
+class RateLimits(_Model):
+    per_instance: RateLimit = Field(
+        RateLimit(count=20_000, window_ms=1_000), description="accepted orders per gateway instance"
+    )
+    per_strategy: RateLimit = Field(
+        RateLimit(count=2_000, window_ms=1_000), description="accepted orders per strategy"
+    )
+    per_symbol: RateLimit = Field(
+        RateLimit(count=500, window_ms=1_000), description="accepted orders per symbol"
+    )
+    market_per_symbol: RateLimit = Field(
+        RateLimit(count=60, window_ms=60_000), description="accepted market orders per symbol"
+    )
+
+
+class CollarLimits(_Model):
+    pre_open_bps: Bps = Field(1_000, description="collar in the pre-open session, basis points")
+    opening_auction_bps: Bps = Field(1_000, description="collar for opening-auction orders")
+    continuous_bps: Bps = Field(500, description="collar in continuous trading")
+    reference_max_age_ms: int = Field(
+        5_000, gt=0, description="a reference price older than this rejects the order"
+    )
+    market_order_band_bps: Bps = Field(
+        500, description="market orders are valued at the reference price plus this band"
+    )
+
+    def bps(self, session: TradingSession) -> int:
+        if session is TradingSession.CONTINUOUS:
+            return self.continuous_bps
+        if session is TradingSession.OPENING_AUCTION:
+            return self.opening_auction_bps
+        return self.pre_open_bps
+
+
+class AccountLimits(_Model):
+    max_order_qty: int = Field(10_000, gt=0, description="shares in one order")
+    max_order_notional: Money = Field(Decimal(1_000_000), description="value of one order")
+    max_position: int = Field(50_000, gt=0, description="shares long or short, per symbol")
+    position_overrides: dict[str, int] = Field(
+        default_factory=dict, description="per-symbol max position overriding max_position"
+    )
+    max_gross_notional: Money = Field(
+        Decimal(20_000_000), description="positions at the mark plus open orders, all symbols"
+    )
+    credit_limit: Money = Field(
+        Decimal(50_000_000), description="the day's executed notional plus open orders"
+    )
+    daily_loss_limit: Money = Field(
+        Decimal(500_000), description="realized plus marked loss that halts the account"
+    )
+    market_order_sessions: frozenset[TradingSession] = Field(
+        frozenset({TradingSession.CONTINUOUS}), description="sessions where market orders may go"
+    )
+    restricted_symbols: frozenset[str] = Field(
+        frozenset(), description="symbols this account may not trade"
+    )
+
+
+class AccountOverride(_Model):
+    """Per-account changes to `defaults`; a field left out keeps the default."""
+
+    max_order_qty: int | None = Field(None, gt=0)
+    max_order_notional: Money | None = None
+    max_position: int | None = Field(None, gt=0)
+    position_overrides: dict[str, int] | None = None
+    max_gross_notional: Money | None = None
+    credit_limit: Money | None = None
+    daily_loss_limit: Money | None = None
+    market_order_sessions: frozenset[TradingSession] | None = None
+    restricted_symbols: frozenset[str] | None = None
+
+
+class FirmLimits(_Model):
+    max_gross_notional: Money = Field(
+        Decimal(200_000_000), description="firm-wide positions at the mark plus open orders"
+    )
+    restricted_symbols: frozenset[str] = Field(frozenset(), description="no account may trade")
+
+
+class LimitsConfig(_Model):
+    firm: FirmLimits = FirmLimits()
+    defaults: AccountLimits = AccountLimits()
+    accounts: dict[str, AccountOverride] = Field(default_factory=dict)
+    collar: CollarLimits = CollarLimits()
+    rates: RateLimits = RateLimits()
+    duplicate_window_ms: int = Field(
+        1_000, ge=0, description="same account, symbol, side, qty and price inside it: duplicate"
+    )
+
+    def account(self, name: str) -> AccountLimits:
+        override = self.accounts.get(name)
+        if override is None:
+            return self.defaults
+        return self.defaults.model_copy(update=override.model_dump(exclude_none=True))
+
+    def digest(self) -> str:
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()[:16]
+
+    def canonical_json(self) -> str:
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRisk:
+    """One account's limits as integers (shares, micros): what the checks read."""
+
+    account: str
+    max_order_qty: int
+    max_order_notional: int
+    max_position: int
+    position_overrides: dict[str, int]
+    max_gross: int
+    credit_limit: int
+    daily_loss_limit: int
+    market_sessions: frozenset[TradingSession]
+    restricted: frozenset[str]
+
+    def position_limit(self, symbol: str) -> int:
+        return self.position_overrides.get(symbol, self.max_position)
+
+
+def compile_account(name: str, cfg: LimitsConfig) -> AccountRisk:
+    a = cfg.account(name)
+    return AccountRisk(
+        account=name,
+        max_order_qty=a.max_order_qty,
+        max_order_notional=to_micros(a.max_order_notional),
+        max_position=a.max_position,
+        position_overrides=dict(a.position_overrides),
+        max_gross=to_micros(a.max_gross_notional),
+        credit_limit=to_micros(a.credit_limit),
+        daily_loss_limit=to_micros(a.daily_loss_limit),
+        market_sessions=frozenset(a.market_order_sessions),
+        restricted=frozenset(a.restricted_symbols) | cfg.firm.restricted_symbols,
+    )
