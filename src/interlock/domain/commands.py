@@ -1,19 +1,20 @@
 """What callers ask of Interlock. These are edge types: prices are Decimal here.
 
 The gateway decodes an `OrderRequest` into an integer `Order` (step 1 of the order path);
-nothing past that step sees a Decimal.
+nothing past that step sees a Decimal. msgspec Structs: immutable, typed, and cheap to
+build (a frozen dataclass costs ~800 ns per instance on CPython 3.11).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
+
+import msgspec
 
 from interlock.domain.enums import OrderType, Side, TimeInForce, TradingSession
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRequest:
+class OrderRequest(msgspec.Struct, frozen=True, gc=False, array_like=True):
     """A new order as a transport hands it over, before any validation."""
 
     client_order_id: str
@@ -46,8 +47,7 @@ class OrderRequest:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class ParentOrder:
+class ParentOrder(msgspec.Struct, frozen=True, gc=False, array_like=True):
     """A parent (for example a customer order) whose children Interlock will see.
 
     Children name it by `parent_id`; together they may never exceed `quantity`

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
+import msgspec
+
 from interlock.domain.reject import RejectCode, Rejection
 
 
-class Decision:
+class Decision(msgspec.Struct, frozen=True, gc=False):
     """Returned at once by `Gateway.submit`; durable when `seq <= journal.durable_seq`.
 
     `replayed` marks an answer given again for a known idempotency key.
     """
 
-    __slots__ = ("order_id", "rejection", "replayed", "seq")
-
-    def __init__(
-        self, order_id: int | None, rejection: Rejection | None, seq: int, replayed: bool = False
-    ) -> None:
-        self.order_id = order_id
-        self.rejection = rejection
-        self.seq = seq
-        self.replayed = replayed
+    order_id: int | None
+    rejection: Rejection | None
+    seq: int
+    replayed: bool = False
 
     @property
     def accepted(self) -> bool:
@@ -37,6 +34,3 @@ class Decision:
 
     def replay(self) -> Decision:
         return Decision(self.order_id, self.rejection, self.seq, replayed=True)
-
-    def __repr__(self) -> str:
-        return f"Decision({self.message!r}, seq={self.seq}{', replayed' if self.replayed else ''})"

@@ -3,18 +3,21 @@
 The journal holds these and nothing else; state after a restart is a fold of them through
 the same `apply` the live gateway uses, so recovery never re-runs a check.
 Times are integer nanoseconds since the epoch; prices integer ticks; money micros.
+
+They are msgspec Structs rather than frozen dataclasses: just as immutable and typed, but
+built in ~50 ns instead of ~800 ns, which matters because one is built per order. They
+are encoded positionally (`array_like`): a field may only ever be appended, with a default.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.enums import HaltScope
 
 
-@dataclass(frozen=True, slots=True)
-class OrderDecided:
+class OrderDecided(msgspec.Struct, frozen=True, gc=False, array_like=True):
     """A request and the decision on it, with the limits it was judged against.
 
     `principal` is empty when the caller could not be authenticated. For an accepted
@@ -35,8 +38,7 @@ class OrderDecided:
     limits_digest: str
 
 
-@dataclass(frozen=True, slots=True)
-class Filled:
+class Filled(msgspec.Struct, frozen=True, gc=False, array_like=True):
     ts: int
     order_id: int
     qty: int
@@ -44,8 +46,7 @@ class Filled:
     exec_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class Cancelled:
+class Cancelled(msgspec.Struct, frozen=True, gc=False, array_like=True):
     """The venue confirmed a cancel; `qty` is what was still open and is now released."""
 
     ts: int
@@ -54,23 +55,20 @@ class Cancelled:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class VenueRejected:
+class VenueRejected(msgspec.Struct, frozen=True, gc=False, array_like=True):
     ts: int
     order_id: int
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class CancelRequested:
+class CancelRequested(msgspec.Struct, frozen=True, gc=False, array_like=True):
     ts: int
     order_id: int
     principal: str
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class HaltApplied:
+class HaltApplied(msgspec.Struct, frozen=True, gc=False, array_like=True):
     ts: int
     scope: HaltScope
     target: str
@@ -78,22 +76,19 @@ class HaltApplied:
     who: str
 
 
-@dataclass(frozen=True, slots=True)
-class HaltLifted:
+class HaltLifted(msgspec.Struct, frozen=True, gc=False, array_like=True):
     ts: int
     scope: HaltScope
     target: str
     who: str
 
 
-@dataclass(frozen=True, slots=True)
-class ParentDeclared:
+class ParentDeclared(msgspec.Struct, frozen=True, gc=False, array_like=True):
     ts: int
     parent: ParentOrder
 
 
-@dataclass(frozen=True, slots=True)
-class LimitsLoaded:
+class LimitsLoaded(msgspec.Struct, frozen=True, gc=False, array_like=True):
     """The limits document (canonical JSON) that later decisions cite by digest."""
 
     ts: int

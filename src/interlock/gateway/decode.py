@@ -19,6 +19,8 @@ from interlock.domain.reject import RejectCode, Rejection, reject
 from interlock.risk.book import Book
 
 MAX_ID_LENGTH = 128
+_BUY = Side.BUY  # module constants: enum class attributes cost ~50 ns each on 3.11
+_MARKET = OrderType.MARKET
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -45,38 +47,71 @@ def _text(value: object) -> bool:
     return isinstance(value, str) and 0 < len(value) <= MAX_ID_LENGTH
 
 
-def decode(
-    req: OrderRequest, instruments: dict[str, Instrument], book: Book, principal: str, now: int
-) -> Order | Rejection:
-    if not isinstance(req, OrderRequest):
-        return _invalid("request", "must be an OrderRequest", type(req).__name__)
+def _bad_text(req: OrderRequest) -> Rejection | None:
     for name in ("client_order_id", "account", "strategy", "symbol"):
         if not _text(getattr(req, name)):
-            return _invalid(
-                name, f"must be text of 1 to {MAX_ID_LENGTH} characters", getattr(req, name)
-            )
+            why = f"must be text of 1 to {MAX_ID_LENGTH} characters"
+            return _invalid(name, why, getattr(req, name))
+    for name in ("parent_id", "idempotency_key"):
+        value = getattr(req, name)
+        if value is not None and not _text(value):
+            return _invalid(name, "must be empty or text", value)
+    return None
+
+
+def _enums(
+    req: OrderRequest,
+) -> tuple[Side, OrderType, TimeInForce, TradingSession] | Rejection:
+    """Enum fields given as their string values (as transports do) become members."""
     side = _enum(Side, req.side)
     if side is None:
         return _bad_enum("side", Side, req.side)
     otype = _enum(OrderType, req.order_type)
     if otype is None:
-        return _invalid(
-            "order_type", f"must be one of {[t.value for t in OrderType]}", req.order_type
-        )
+        return _bad_enum("order_type", OrderType, req.order_type)
     tif = _enum(TimeInForce, req.time_in_force)
     if tif is None:
-        return _invalid(
-            "time_in_force", f"must be one of {[t.value for t in TimeInForce]}", req.time_in_force
-        )
+        return _bad_enum("time_in_force", TimeInForce, req.time_in_force)
     session = _enum(TradingSession, req.session)
     if session is None:
-        return _invalid(
-            "session", f"must be one of {[s.value for s in TradingSession]}", req.session
-        )
-    if req.parent_id is not None and not _text(req.parent_id):
-        return _invalid("parent_id", "must be empty or text", req.parent_id)
-    if req.idempotency_key is not None and not _text(req.idempotency_key):
-        return _invalid("idempotency_key", "must be empty or text", req.idempotency_key)
+        return _bad_enum("session", TradingSession, req.session)
+    return side, otype, tif, session
+
+
+def decode(
+    req: OrderRequest, instruments: dict[str, Instrument], book: Book, principal: str, now: int
+) -> Order | Rejection:
+    """The decoded order, or the first schema problem found. Common case first, inline."""
+    if not isinstance(req, OrderRequest):
+        return _invalid("request", "must be an OrderRequest", type(req).__name__)
+    cid, pid, key = req.client_order_id, req.parent_id, req.idempotency_key
+    if (
+        not (cid.__class__ is str and 0 < len(cid) <= MAX_ID_LENGTH)
+        or req.account.__class__ is not str
+        or req.strategy.__class__ is not str
+        or req.symbol.__class__ is not str
+        or not req.symbol
+        or not req.account
+        or not req.strategy
+        or len(req.account) > MAX_ID_LENGTH
+        or len(req.strategy) > MAX_ID_LENGTH
+        or (pid is not None and not _text(pid))
+        or (key is not None and not _text(key))
+    ):
+        bad = _bad_text(req)
+        if bad is not None:
+            return bad
+    side, otype, tif, session = req.side, req.order_type, req.time_in_force, req.session
+    if (
+        side.__class__ is not Side
+        or otype.__class__ is not OrderType
+        or tif.__class__ is not TimeInForce
+        or session.__class__ is not TradingSession
+    ):
+        converted = _enums(req)
+        if isinstance(converted, Rejection):
+            return converted
+        side, otype, tif, session = converted
     inst = instruments.get(req.symbol)
     if inst is None:
         return reject(
@@ -90,13 +125,13 @@ def decode(
         return _invalid("quantity", "must be a positive whole number of shares", qty)
     if qty % inst.lot_size:
         return _invalid("quantity", f"must be a multiple of lot size {inst.lot_size}", qty)
-    is_market = otype is OrderType.MARKET
+    is_market = otype is _MARKET
     if is_market:
         if req.limit_price is not None:
             return _invalid("limit_price", "must be empty for a market order", req.limit_price)
         price = 0
         ref = book.refs.get(req.symbol)
-        band = book.limits.collar.market_order_band_bps
+        band = book.market_band_bps
         value = -((-ref.ticks * (10_000 + band)) // 10_000) if ref is not None else 0
     else:
         lp = req.limit_price
@@ -115,7 +150,7 @@ def decode(
         req.strategy,
         req.symbol,
         side,
-        side.sign,
+        1 if side is _BUY else -1,
         qty,
         price,
         value,
@@ -126,4 +161,5 @@ def decode(
         inst,
         principal,
         now,
+        qty * value * inst.tick_micros,
     )

@@ -63,6 +63,8 @@ from interlock.risk.checks.loss import loss_breached
 from interlock.risk.engine import RiskEngine
 from interlock.venue.base import Venue
 
+_PENDING = OrderStatus.PENDING  # module constants: enum class attributes are slow on 3.11
+_WORKING = OrderStatus.WORKING
 Ack = Callable[[Decision], None]
 Clock = Callable[[], int]
 
@@ -216,7 +218,7 @@ class Gateway:
         decision = Decision(None if order is None else order.order_id, rejection, seq)
         if order is not None:
             order.seq = seq
-        if bind and principal:
+        if bind and principal and request.idempotency_key is not None:
             self.idempotency.bind(principal, request, decision)
         if order is not None or on_ack is not None:
             self._pending.append((seq, order, decision, on_ack))
@@ -230,10 +232,10 @@ class Gateway:
             while pending and pending[0][0] <= durable_seq:
                 _, order, decision, on_ack = pending.popleft()
                 if order is not None:
-                    if order.status is not OrderStatus.PENDING:
+                    if order.status is not _PENDING:
                         order = None  # cancelled by a halt before it could leave
                     else:
-                        order.status = OrderStatus.WORKING
+                        order.status = _WORKING
                 released.append((order, decision, on_ack))
         for order, decision, on_ack in released:
             if order is not None:

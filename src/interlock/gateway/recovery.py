@@ -53,7 +53,7 @@ def rebuild_order(seq: int, ev: OrderDecided, instruments: dict[str, Instrument]
         ev.order_id, req.client_order_id, req.account, req.strategy, req.symbol, req.side,
         req.side.sign, req.quantity, ev.price, ev.value_ticks,
         req.order_type is OrderType.MARKET, req.time_in_force, req.session, req.parent_id,
-        inst, ev.principal, ev.ts,
+        inst, ev.principal, ev.ts, req.quantity * ev.value_ticks * inst.tick_micros,
     )  # fmt: skip
     order.seq = seq
     return order

@@ -21,6 +21,9 @@ from interlock.domain.order import Order
 from interlock.risk.limits import AccountRisk, LimitsConfig, compile_account
 from interlock.risk.windows import RecentOrders, Throttles
 
+_WORKING = OrderStatus.WORKING  # module constants: enum class attributes are slow on 3.11
+_FILLED = OrderStatus.FILLED
+
 
 class Position:
     """One account in one symbol: shares held, shares reserved by open orders, cash."""
@@ -34,9 +37,6 @@ class Position:
         self.cash = 0  # micros: sells add, buys subtract
         self.gross = 0  # micros: this symbol's share of the account's gross exposure
 
-    def worst_shares(self) -> int:
-        return max(abs(self.pos + self.open_buy), abs(self.pos - self.open_sell))
-
 
 class AccountBook:
     __slots__ = ("executed", "gross", "open_notional", "pnl", "positions", "risk")
@@ -48,12 +48,6 @@ class AccountBook:
         self.gross = 0  # micros, sum of Position.gross
         self.executed = 0  # micros traded today (credit usage with open_notional)
         self.pnl = 0  # micros: cash plus positions at the mark
-
-    def position(self, symbol: str) -> Position:
-        p = self.positions.get(symbol)
-        if p is None:
-            p = self.positions[symbol] = Position()
-        return p
 
 
 @dataclass(slots=True)
@@ -94,9 +88,13 @@ class Book:
     throttles: Throttles = field(init=False)
     recent: RecentOrders = field(init=False)
     firm_gross_limit: int = field(init=False)
+    market_band_bps: int = field(init=False)
+    ref_max_age_ns: int = field(init=False)
 
     def __post_init__(self) -> None:
         self.firm_gross_limit = to_micros(self.limits.firm.max_gross_notional)
+        self.market_band_bps = self.limits.collar.market_order_band_bps
+        self.ref_max_age_ns = self.limits.collar.reference_max_age_ms * 1_000_000
         self.throttles = Throttles(self.limits.rates)
         self.recent = RecentOrders(self.limits.duplicate_window_ms)
 
@@ -110,35 +108,40 @@ class Book:
 
     def apply_accept(self, order: Order) -> None:
         """Reserve the order's worst case and count it in every window."""
+        symbol = order.symbol
         acct = self.account(order.account)
-        p = acct.position(order.symbol)
-        order.leaves = order.qty
+        p = acct.positions.get(symbol) or self._new_position(acct, symbol)
+        qty = order.leaves = order.qty
         if order.sign > 0:
-            p.open_buy += order.qty
+            p.open_buy += qty
         else:
-            p.open_sell += order.qty
+            p.open_sell += qty
         notional = order.notional
         acct.open_notional += notional
         self.firm.open_notional += notional
-        self._regross(acct, p, order.symbol)
-        holders = self.holders.get(order.symbol)
-        if holders is None:
-            holders = self.holders[order.symbol] = set()
-        holders.add(order.account)
+        self._regross(acct, p, self.marks.get(symbol, 0), order.instrument.tick_micros)
         if order.parent_id is not None:
             ps = self.parents.get(order.parent_id)
             if ps is not None:
-                ps.open += order.qty
-        self.orders[order.order_id] = order
-        self.open_orders[order.order_id] = order
+                ps.open += qty
+        self.orders[order.order_id] = self.open_orders[order.order_id] = order
         now = order.ts
         t = self.throttles
-        t.instance.record(now)
+        t.instance.stamps.append(now)
         t.strategy.record(order.strategy, now)
-        t.symbol.record(order.symbol, now)
+        t.symbol.record(symbol, now)
         if order.is_market:
-            t.market_symbol.record(order.symbol, now)
+            t.market_symbol.record(symbol, now)
         self.recent.record(duplicate_key(order), now)
+
+    def _new_position(self, acct: AccountBook, symbol: str) -> Position:
+        """A new line for the account; remember it holds the symbol, for re-marking."""
+        p = acct.positions[symbol] = Position()
+        holders = self.holders.get(symbol)
+        if holders is None:
+            holders = self.holders[symbol] = set()
+        holders.add(acct.risk.account)
+        return p
 
     def apply_fill(self, order: Order, qty: int, price: int) -> None:
         """Move `qty` from reserved to held at `price` (ticks); update P&L and credit.
@@ -149,7 +152,7 @@ class Book:
         if qty <= 0:
             return
         acct = self.account(order.account)
-        p = acct.position(order.symbol)
+        p = acct.positions.get(order.symbol) or self._new_position(acct, order.symbol)
         tm = order.instrument.tick_micros
         self._release(acct, p, order, min(qty, order.leaves))
         mark = self.marks.get(order.symbol)
@@ -161,10 +164,10 @@ class Book:
         acct.pnl += signed * (mark - price) * tm
         acct.executed += qty * price * tm
         order.filled += qty
-        if order.leaves == 0 and order.status.is_open:
-            order.status = OrderStatus.FILLED
+        if order.leaves == 0 and order.status <= _WORKING:
+            order.status = _FILLED
             self.open_orders.pop(order.order_id, None)
-        self._regross(acct, p, order.symbol)
+        self._regross(acct, p, mark, tm)
         if order.parent_id is not None:
             ps = self.parents.get(order.parent_id)
             if ps is not None:
@@ -176,14 +179,14 @@ class Book:
         qty = order.leaves
         if qty > 0:
             acct = self.account(order.account)
-            p = acct.position(order.symbol)
+            p = acct.positions[order.symbol]
             self._release(acct, p, order, qty)
-            self._regross(acct, p, order.symbol)
+            self._regross(acct, p, self.marks.get(order.symbol, 0), order.instrument.tick_micros)
             if order.parent_id is not None:
                 ps = self.parents.get(order.parent_id)
                 if ps is not None:
                     ps.open -= qty
-        if order.status.is_open:
+        if order.status <= _WORKING:
             order.status = status
         self.open_orders.pop(order.order_id, None)
         return qty
@@ -211,7 +214,7 @@ class Book:
             p = acct.positions[symbol]
             if old is not None:
                 acct.pnl += p.pos * (ticks - old) * tm
-            self._regross(acct, p, symbol)
+            self._regross(acct, p, ticks, tm)
 
     # -- helpers -------------------------------------------------------------------
 
@@ -225,28 +228,14 @@ class Book:
         acct.open_notional -= notional
         self.firm.open_notional -= notional
 
-    def _regross(self, acct: AccountBook, p: Position, symbol: str) -> None:
-        inst = self.instruments.get(symbol)
-        mark = self.marks.get(symbol, 0)
-        new = p.worst_shares() * mark * (inst.tick_micros if inst is not None else 0)
+    def _regross(self, acct: AccountBook, p: Position, mark: int, tick_micros: int) -> None:
+        pos = p.pos
+        new = max(abs(pos + p.open_buy), abs(pos - p.open_sell)) * mark * tick_micros
         delta = new - p.gross
         if delta:
             p.gross = new
             acct.gross += delta
             self.firm.gross += delta
-
-    def gross_after(self, acct: AccountBook, order: Order) -> tuple[int, int]:
-        """Account and firm gross exposure (micros) if `order` were accepted."""
-        p = acct.positions.get(order.symbol)
-        pos, ob, os_, cur = (p.pos, p.open_buy, p.open_sell, p.gross) if p else (0, 0, 0, 0)
-        if order.sign > 0:
-            ob += order.qty
-        else:
-            os_ += order.qty
-        mark = self.marks.get(order.symbol, order.value_ticks)
-        new = max(abs(pos + ob), abs(pos - os_)) * mark * order.instrument.tick_micros
-        delta = new - cur
-        return acct.gross + delta, self.firm.gross + delta
 
 
 def duplicate_key(order: Order) -> tuple[str, str, int, int, int]:

@@ -69,14 +69,18 @@ class Throttles:
 
 
 class RecentOrders:
-    """When each (account, symbol, side, qty, price) was last accepted, inside a window."""
+    """When each (account, symbol, side, qty, price) was last accepted, inside a window.
 
-    __slots__ = ("_order", "last", "window_ns")
+    Old entries are swept in bulk once the map has doubled since the last sweep, so a
+    record is one dict store (amortised O(1)) and memory stays bounded by the window.
+    """
+
+    __slots__ = ("_sweep_at", "last", "window_ns")
 
     def __init__(self, window_ms: int) -> None:
         self.window_ns = window_ms * NS_PER_MS
         self.last: dict[Hashable, int] = {}
-        self._order: deque[tuple[int, Hashable]] = deque()
+        self._sweep_at = 1024
 
     def seen_within(self, key: Hashable, now: int) -> int | None:
         """Nanoseconds since the same order was accepted, if inside the window."""
@@ -87,11 +91,9 @@ class RecentOrders:
         return age if age < self.window_ns else None
 
     def record(self, key: Hashable, now: int) -> None:
-        self.last[key] = now
-        order = self._order
-        order.append((now, key))
-        edge = now - self.window_ns
-        while order and order[0][0] <= edge:
-            t, k = order.popleft()
-            if self.last.get(k) == t:
-                del self.last[k]
+        last = self.last
+        last[key] = now
+        if len(last) >= self._sweep_at:
+            edge = now - self.window_ns
+            self.last = {k: t for k, t in last.items() if t > edge}
+            self._sweep_at = max(1024, 2 * len(self.last))

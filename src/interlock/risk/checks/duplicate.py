@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode, Rejection, reject
-from interlock.risk.book import AccountBook, Book, duplicate_key
+from interlock.risk.book import AccountBook, Book
 
 _NS_PER_MS = 1_000_000
 
 
 def check_duplicate(order: Order, acct: AccountBook, book: Book, now: int) -> Rejection | None:
-    age = book.recent.seen_within(duplicate_key(order), now)
-    if age is None:
+    recent = book.recent
+    t = recent.last.get((order.account, order.symbol, order.sign, order.qty, order.price))
+    if t is None or now - t >= recent.window_ns:
         return None
+    age = now - t
     window_ms = book.limits.duplicate_window_ms
     price = "market" if order.is_market else str(order.instrument.to_price(order.price))
     return reject(

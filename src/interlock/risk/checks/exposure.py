@@ -14,27 +14,38 @@ from interlock.risk.book import AccountBook, Book
 
 
 def check_gross(order: Order, acct: AccountBook, book: Book, now: int) -> Rejection | None:
-    acct_after, firm_after = book.gross_after(acct, order)
-    ccy = order.instrument.currency
-    limit = acct.risk.max_gross
-    if acct_after > limit and acct_after > acct.gross:
-        return reject(
-            RejectCode.GROSS_EXPOSURE_LIMIT,
-            f"account {order.account} gross exposure would be {fmt_money(acct_after, ccy)}, "
-            f"over limit {fmt_money(limit, ccy)}",
-            limit=fmt_money(limit, ccy),
-            attempted=fmt_money(acct_after, ccy),
-        )
-    firm_limit = book.firm_gross_limit
-    if firm_after > firm_limit and firm_after > book.firm.gross:
-        return reject(
-            RejectCode.GROSS_EXPOSURE_LIMIT,
-            f"firm-wide gross exposure would be {fmt_money(firm_after, ccy)}, over limit "
-            f"{fmt_money(firm_limit, ccy)}",
-            limit=fmt_money(firm_limit, ccy),
-            attempted=fmt_money(firm_after, ccy),
-        )
+    # the symbol's worst case with this order added, at the mark, minus what it counts now
+    p = acct.positions.get(order.symbol)
+    if p is None:
+        worst, current = order.qty, 0
+    elif order.sign > 0:
+        pos = p.pos
+        worst, current = max(abs(pos + p.open_buy + order.qty), abs(pos - p.open_sell)), p.gross
+    else:
+        pos = p.pos
+        worst, current = max(abs(pos + p.open_buy), abs(pos - p.open_sell - order.qty)), p.gross
+    mark = book.marks.get(order.symbol, order.value_ticks)
+    delta = worst * mark * order.instrument.tick_micros - current
+    if delta <= 0:
+        return None  # reduces or keeps risk: never refused on gross exposure
+    acct_after = acct.gross + delta
+    if acct_after > acct.risk.max_gross:
+        return _over(f"account {order.account} gross exposure", acct_after, acct.risk.max_gross,
+                     order)  # fmt: skip
+    firm_after = book.firm.gross + delta
+    if firm_after > book.firm_gross_limit:
+        return _over("firm-wide gross exposure", firm_after, book.firm_gross_limit, order)
     return None
+
+
+def _over(what: str, after: int, limit: int, order: Order) -> Rejection:
+    ccy = order.instrument.currency
+    return reject(
+        RejectCode.GROSS_EXPOSURE_LIMIT,
+        f"{what} would be {fmt_money(after, ccy)}, over limit {fmt_money(limit, ccy)}",
+        limit=fmt_money(limit, ccy),
+        attempted=fmt_money(after, ccy),
+    )
 
 
 def check_credit(order: Order, acct: AccountBook, book: Book, now: int) -> Rejection | None:

@@ -12,7 +12,8 @@ from interlock.risk.book import AccountBook, Book
 
 
 def check_position(order: Order, acct: AccountBook, book: Book, now: int) -> Rejection | None:
-    limit = acct.risk.position_limit(order.symbol)
+    risk = acct.risk
+    limit = risk.position_overrides.get(order.symbol, risk.max_position)
     p = acct.positions.get(order.symbol)
     pos, open_buy, open_sell = (p.pos, p.open_buy, p.open_sell) if p is not None else (0, 0, 0)
     if order.sign > 0:

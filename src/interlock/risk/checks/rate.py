@@ -20,17 +20,20 @@ def _reject(what: str, w: SlidingWindow, now: int) -> Rejection:
 
 
 def check_rate(order: Order, acct: AccountBook, book: Book, now: int) -> Rejection | None:
+    # inline form of SlidingWindow.full(): full when the oldest of the last N is in the window
     t = book.throttles
-    if t.instance.full(now):
-        return _reject("instance rate", t.instance, now)
-    w = t.strategy.windows.get(order.strategy)
-    if w is not None and w.full(now):
+    w = t.instance
+    s = w.stamps
+    if len(s) == w.count and s[0] > now - w.window_ns:
+        return _reject("instance rate", w, now)
+    w = t.strategy.windows.get(order.strategy)  # type: ignore[assignment]
+    if w is not None and len(w.stamps) == w.count and w.stamps[0] > now - w.window_ns:
         return _reject(f"strategy {order.strategy} rate", w, now)
-    w = t.symbol.windows.get(order.symbol)
-    if w is not None and w.full(now):
+    w = t.symbol.windows.get(order.symbol)  # type: ignore[assignment]
+    if w is not None and len(w.stamps) == w.count and w.stamps[0] > now - w.window_ns:
         return _reject(f"symbol {order.symbol} rate", w, now)
     if order.is_market:
-        w = t.market_symbol.windows.get(order.symbol)
+        w = t.market_symbol.windows.get(order.symbol)  # type: ignore[assignment]
         if w is not None and w.full(now):
             return _reject(f"market orders in {order.symbol}", w, now)
     return None

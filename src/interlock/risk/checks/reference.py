@@ -16,8 +16,10 @@ _NS_PER_MS = 1_000_000
 def check_reference_fresh(
     order: Order, acct: AccountBook, book: Book, now: int
 ) -> Rejection | None:
-    max_age_ms = book.limits.collar.reference_max_age_ms
     ref = book.refs.get(order.symbol)
+    if ref is not None and now - ref.ts <= book.ref_max_age_ns:
+        return None
+    max_age_ms = book.limits.collar.reference_max_age_ms
     if ref is None:
         return reject(
             RejectCode.REFERENCE_PRICE_STALE,
@@ -25,17 +27,13 @@ def check_reference_fresh(
             limit=f"{max_age_ms} ms",
             attempted="none",
         )
-    age = now - ref.ts
-    if age > max_age_ms * _NS_PER_MS:
-        age_ms = age // _NS_PER_MS
-        return reject(
-            RejectCode.REFERENCE_PRICE_STALE,
-            f"reference price for {order.symbol} is {age_ms:,} ms old, over max age "
-            f"{max_age_ms:,} ms",
-            limit=f"{max_age_ms} ms",
-            attempted=f"{age_ms} ms",
-        )
-    return None
+    age_ms = (now - ref.ts) // _NS_PER_MS
+    return reject(
+        RejectCode.REFERENCE_PRICE_STALE,
+        f"reference price for {order.symbol} is {age_ms:,} ms old, over max age {max_age_ms:,} ms",
+        limit=f"{max_age_ms} ms",
+        attempted=f"{age_ms} ms",
+    )
 
 
 def check_collar(order: Order, acct: AccountBook, book: Book, now: int) -> Rejection | None:
