@@ -1,0 +1,75 @@
+"""Journal wire format: each event is a short stable `kind` plus a msgpack body.
+
+The kind strings are written to disk, so they are part of the file format: never rename
+one, never reuse one for another type. The body is msgspec's msgpack encoding of the
+event as its type declares it (positional for `array_like` Structs, so a field may only
+be appended, with a default; Decimals as strings, enums by value), decoded back into the
+exact type, so a record read after a restart is equal to the one appended.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import msgspec
+
+from interlock.domain.events import (
+    EVENT_TYPES,
+    Cancelled,
+    CancelRequested,
+    Event,
+    Filled,
+    HaltApplied,
+    HaltLifted,
+    LimitsLoaded,
+    OrderDecided,
+    ParentDeclared,
+    VenueRejected,
+)
+from interlock.errors import JournalError, RecoveryError
+
+KINDS: Final[dict[type[Event], str]] = {
+    OrderDecided: "decided",
+    Filled: "fill",
+    Cancelled: "cancelled",
+    VenueRejected: "venue_rejected",
+    CancelRequested: "cancel_requested",
+    HaltApplied: "halt",
+    HaltLifted: "resume",
+    ParentDeclared: "parent",
+    LimitsLoaded: "limits",
+}
+"""Event type → kind string stored beside each record."""
+
+if set(KINDS) != set(EVENT_TYPES) or len(set(KINDS.values())) != len(KINDS):
+    raise ImportError("journal codec: KINDS must name every event type once, uniquely")
+
+_ENCODER: Final = msgspec.msgpack.Encoder()
+_DECODERS: Final[dict[str, msgspec.msgpack.Decoder[Any]]] = {
+    kind: msgspec.msgpack.Decoder(event_type) for event_type, kind in KINDS.items()
+}
+
+
+def encode(event: Event) -> tuple[str, bytes]:
+    """Return `(kind, body)` for `event`; JournalError for a type the journal can't store."""
+    try:
+        kind = KINDS[type(event)]
+    except KeyError:
+        raise JournalError(f"cannot journal {type(event).__name__}: not an event type") from None
+    try:
+        return kind, _ENCODER.encode(event)
+    except (msgspec.EncodeError, TypeError, ValueError, OverflowError) as exc:
+        raise JournalError(f"cannot encode {kind} event: {exc}") from exc
+
+
+def decode(kind: str, body: bytes) -> Event:
+    """Rebuild the event stored as `(kind, body)`; RecoveryError if it can't be read back."""
+    decoder = _DECODERS.get(kind)
+    if decoder is None:
+        known = ", ".join(sorted(_DECODERS))
+        raise RecoveryError(f"unknown journal record kind {kind!r} (known: {known})")
+    try:
+        event: Event = decoder.decode(body)
+    except msgspec.DecodeError as exc:
+        raise RecoveryError(f"corrupt {kind} record: {exc}") from exc
+    return event

@@ -1,0 +1,70 @@
+"""An in-memory journal for unit and property tests: the protocol without a disk.
+
+Appended events become durable only on `flush()`, which then runs the `on_durable`
+callbacks, so a test decides exactly when "the disk" catches up and can assert that
+nothing is released before. `fail()` stands in for a disk fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from interlock.domain.events import Event
+from interlock.errors import JournalError
+from interlock.journal.base import DurableCallback
+
+
+class MemoryJournal:
+    """Single-threaded `Journal`: a list of events and a durable watermark."""
+
+    def __init__(self) -> None:
+        self._events: list[Event] = []  # event with sequence n sits at index n - 1
+        self._durable = 0
+        self._callbacks: list[DurableCallback] = []
+        self._failure: BaseException | None = None
+        self._closed = False
+
+    @property
+    def last_seq(self) -> int:
+        return len(self._events)
+
+    @property
+    def durable_seq(self) -> int:
+        return self._durable
+
+    def append(self, event: Event) -> int:
+        self._check_usable()
+        if self._closed:
+            raise JournalError("journal is closed")
+        self._events.append(event)
+        return len(self._events)
+
+    def on_durable(self, callback: DurableCallback) -> None:
+        self._callbacks.append(callback)
+
+    def flush(self, timeout: float | None = None) -> int:
+        """Make everything appended durable and run the callbacks; `timeout` is unused."""
+        self._check_usable()
+        target = len(self._events)
+        if target > self._durable:
+            self._durable = target
+            for callback in list(self._callbacks):
+                callback(target)
+        return self._durable
+
+    def read(self, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
+        start = max(after_seq, 0)
+        yield from enumerate(self._events[start : self._durable], start=start + 1)
+
+    def close(self) -> None:
+        if not self._closed and self._failure is None:
+            self.flush()
+        self._closed = True
+
+    def fail(self, error: BaseException) -> None:
+        """Simulate a disk fault: nothing more becomes durable, append and flush raise."""
+        self._failure = error
+
+    def _check_usable(self) -> None:
+        if self._failure is not None:
+            raise JournalError(f"journal failed: {self._failure}") from self._failure
