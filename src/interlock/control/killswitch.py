@@ -29,6 +29,9 @@ class HaltView:
         self.any = any(self._by_scope.values())
         return removed
 
+    def get(self, scope: HaltScope, target: str) -> HaltRecord | None:
+        return self._by_scope[scope].get(target)
+
     def records(self) -> list[HaltRecord]:
         return [h for by_target in self._by_scope.values() for h in by_target.values()]
 

@@ -23,11 +23,13 @@ class OrderDecided(msgspec.Struct, frozen=True, gc=False, array_like=True):
     `principal` is empty when the caller could not be authenticated. For an accepted
     order `order_id` is set and `code` is empty; `price`/`value_ticks` are the decoded
     limit and valuation prices. `limits_digest` names the `LimitsLoaded` record in force.
+    A request that failed schema validation is kept only as `raw` (its escaped repr),
+    with `request` empty: garbage is recorded, but never as a typed order.
     """
 
     ts: int
     principal: str
-    request: OrderRequest
+    request: OrderRequest | None
     order_id: int | None
     price: int
     value_ticks: int
@@ -36,6 +38,7 @@ class OrderDecided(msgspec.Struct, frozen=True, gc=False, array_like=True):
     limit: str
     attempted: str
     limits_digest: str
+    raw: str = ""
 
 
 class Filled(msgspec.Struct, frozen=True, gc=False, array_like=True):

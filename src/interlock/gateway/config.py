@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from interlock.domain.instrument import Instrument
 from interlock.errors import ConfigError
-from interlock.risk.limits import LimitsConfig
+from interlock.risk.limits import LimitsConfig, canonical_json
 
 
 class _Model(BaseModel):
@@ -27,7 +27,7 @@ class _Model(BaseModel):
 class InstrumentConfig(_Model):
     tick_size: Annotated[Decimal, Field(gt=0, description="minimum price increment")]
     lot_size: int = Field(1, gt=0, description="quantities must be a multiple of this")
-    currency: str = Field("USD", min_length=3, max_length=3)
+    currency: str = Field("USD", min_length=3, max_length=3, description="ISO 4217 code")
 
     @field_validator("tick_size")
     @classmethod
@@ -70,7 +70,7 @@ class GatewayConfig(_Model):
         }
 
     def digest(self) -> str:
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:16]
+        return hashlib.sha256(canonical_json(self).encode()).hexdigest()[:16]
 
 
 def hash_key(api_key: str) -> str:

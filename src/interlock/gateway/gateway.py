@@ -32,6 +32,7 @@ from interlock.control.plane import (
     HaltPut,
     HaltRecord,
     HaltRemoved,
+    Release,
     ReleaseChanged,
 )
 from interlock.domain.commands import OrderRequest, ParentOrder
@@ -65,6 +66,7 @@ from interlock.venue.base import Venue
 
 _PENDING = OrderStatus.PENDING  # module constants: enum class attributes are slow on 3.11
 _WORKING = OrderStatus.WORKING
+_SCHEMA_INVALID = RejectCode.SCHEMA_INVALID
 Ack = Callable[[Decision], None]
 Clock = Callable[[], int]
 
@@ -141,7 +143,21 @@ class Gateway:
         with self._lock:
             self.gate.lease_deadline = deadline
             self.gate.epoch = self.gate.fleet_epoch = release.epoch
-            self.gate.not_attested = None
+            self.gate.not_attested = self._attestation_mismatch(release)
+
+    def _attestation_mismatch(self, release: Release) -> str | None:
+        """Why this instance's build or flag manifest is not the released one (or None)."""
+        ours = self._attestation
+        if release.build_digest and release.build_digest != ours.build_digest:
+            return (
+                f"build {ours.build_digest or '(none)'} is not the released {release.build_digest}"
+            )
+        if release.flag_digest and release.flag_digest != ours.flag_digest:
+            return (
+                f"flag manifest {ours.flag_digest or '(none)'} is not the released "
+                f"{release.flag_digest}"
+            )
+        return None
 
     def heartbeat(self) -> bool:
         """Renew the lease. On failure the gate closes by itself when the deadline passes."""
@@ -175,7 +191,14 @@ class Gateway:
                 prior = self.idempotency.lookup(name, request)
                 if isinstance(prior, Decision):
                     if on_ack is not None:
-                        self._pending.append((self.journal.last_seq, None, prior, on_ack))
+                        if self.journal.durable_seq < prior.seq:
+                            self._pending.append((prior.seq, None, prior, on_ack))
+                        else:  # already durable: ack now, outside the lock
+                            self._lock.release()
+                            try:
+                                on_ack(prior)
+                            finally:
+                                self._lock.acquire()
                     return prior
                 if prior is not None:
                     return self._decide(now, name, request, None, prior, on_ack, bind=False)
@@ -208,6 +231,12 @@ class Gateway:
             event = OrderDecided(
                 now, principal, request, order.order_id, order.price, order.value_ticks,
                 "", "", "", "", self._limits_digest,
+            )  # fmt: skip
+        elif rejection.code is _SCHEMA_INVALID:
+            raw = ascii(request)[:2_000]
+            event = OrderDecided(
+                now, principal, None, None, 0, 0, rejection.code.value, rejection.reason,
+                rejection.limit, rejection.attempted, self._limits_digest, raw,
             )  # fmt: skip
         else:
             event = OrderDecided(
@@ -356,7 +385,7 @@ class Gateway:
                 return
             self.book.apply_fill(order, qty, price)
             acct = self.book.account(order.account)
-            breached = loss_breached(acct) and self.halts.covering(order.account, "", "") is None
+            breached = loss_breached(acct) and not self.halts.get(HaltScope.ACCOUNT, order.account)
         if breached:
             self.halt(
                 HaltScope.ACCOUNT,

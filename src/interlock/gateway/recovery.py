@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 
 from interlock.control.plane import HaltRecord
 from interlock.domain.decision import Decision
-from interlock.domain.enums import HaltScope, OrderStatus, OrderType
+from interlock.domain.enums import (
+    HaltScope,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+    TradingSession,
+)
 from interlock.domain.events import (
     Cancelled,
     Filled,
@@ -43,16 +50,20 @@ class Recovered:
 
 def rebuild_order(seq: int, ev: OrderDecided, instruments: dict[str, Instrument]) -> Order:
     req = ev.request
+    if req is None or ev.order_id is None:
+        raise RecoveryError(f"journal seq {seq}: accepted order without its request")
     inst = instruments.get(req.symbol)
-    if inst is None or ev.order_id is None:
+    if inst is None:
         raise RecoveryError(
             f"journal seq {seq}: accepted order {ev.order_id} is for {req.symbol}, "
             "which is not in the configured instruments"
         )
+    side = Side(req.side)  # a transport may have given enum fields as their string values
     order = Order(
-        ev.order_id, req.client_order_id, req.account, req.strategy, req.symbol, req.side,
-        req.side.sign, req.quantity, ev.price, ev.value_ticks,
-        req.order_type is OrderType.MARKET, req.time_in_force, req.session, req.parent_id,
+        ev.order_id, req.client_order_id, req.account, req.strategy, req.symbol, side,
+        side.sign, req.quantity, ev.price, ev.value_ticks,
+        OrderType(req.order_type) is OrderType.MARKET, TimeInForce(req.time_in_force),
+        TradingSession(req.session), req.parent_id,
         inst, ev.principal, ev.ts, req.quantity * ev.value_ticks * inst.tick_micros,
     )  # fmt: skip
     order.seq = seq
@@ -77,7 +88,7 @@ def recover(
             else:
                 code = RejectCode(ev.code)
                 decision = Decision(None, Rejection(code, ev.reason, ev.limit, ev.attempted), seq)
-            if ev.principal:
+            if ev.principal and ev.request is not None:
                 keys.bind(ev.principal, ev.request, decision)
         elif isinstance(ev, Filled):
             o = orders.get(ev.order_id)

@@ -1,9 +1,12 @@
 """The journal port: append-only, sequenced, durable in groups.
 
-One owner appends (the gateway, under its lock), so `append` is cheap and lock-free: it
-assigns the next sequence number and queues the event; encoding and fsync happen on the
-committing side. After each commit the journal calls `on_durable(seq)` with the highest
-sequence now on disk: that call is what releases orders to venues (invariant 2).
+Appends are serialised by the caller (the gateway's lock; that includes appends made
+from inside `on_durable` callbacks on the writer thread), so `append` is cheap and
+lock-free: it assigns the next sequence number and queues the event; encoding and fsync
+happen on the committing side. After each commit the journal calls `on_durable(seq)`
+with the highest sequence now on disk: that call is what releases orders to venues
+(invariant 2). `durable_seq` advances as soon as a record is on disk, before the callbacks;
+`flush()` returns only after they ran. Callbacks must never call `flush`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 `append` only numbers the event and pushes it on a deque (atomic in CPython; the gateway's
 lock serializes appends). The writer drains the deque, encodes, and inserts the batch as
 one statement in its own transaction (so a torn write can never leave half a batch):
-its commit is the fsync. Only then do the `on_durable` callbacks run and `durable_seq` move.
+its commit is the fsync. Only then does `durable_seq` move and the `on_durable` callbacks run;
+`flush()` returns once they have.
 Whatever arrives during one fsync rides the next, so batches grow with load and a lone
 caller pays about one fsync.
 
@@ -97,7 +98,7 @@ class SqliteJournal:
             raise
         self._max_batch = _floor_pow2(min(_MAX_ROWS, limit, max_batch))
         self._sql: dict[int, str] = {}
-        self._last_seq = self._durable_seq = int(row[0])
+        self._last_seq = self._durable_seq = self._released_seq = int(row[0])
         self._thread: threading.Thread | None = None
         if background:
             self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
@@ -109,7 +110,7 @@ class SqliteJournal:
 
     @property
     def durable_seq(self) -> int:
-        """Newest seq on disk whose `on_durable` callbacks have returned."""
+        """Newest seq known to be on disk (its `on_durable` callbacks may still be running)."""
         return self._durable_seq
 
     def append(self, event: Event) -> int:
@@ -139,7 +140,7 @@ class SqliteJournal:
             raise JournalError("flush() from an on_durable callback would wait on itself")
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
-            while self._failure is None and self._durable_seq < target:
+            while self._failure is None and self._released_seq < target:
                 if self._thread is None or not self._thread.is_alive():
                     raise JournalError(f"journal writer stopped before seq {target} was durable")
                 if self._idle:
@@ -262,13 +263,14 @@ class SqliteJournal:
             self._fail(exc)
             return False
         seq = batch[-1][0]
+        self._durable_seq = max(self._durable_seq, seq)  # on disk from here on
         for callback in self._callbacks:
             try:
                 callback(seq)
             except Exception:
                 _log.exception("on_durable callback failed for seq %d", seq)
-        with self._cond:  # published after the callbacks: durable_seq >= s means released
-            self._durable_seq = max(self._durable_seq, seq)
+        with self._cond:  # flush() returns once the callbacks (the release) have run
+            self._released_seq = max(self._released_seq, seq)
             self._cond.notify_all()
         return True
 

@@ -154,7 +154,8 @@ class Book:
         acct = self.account(order.account)
         p = acct.positions.get(order.symbol) or self._new_position(acct, order.symbol)
         tm = order.instrument.tick_micros
-        self._release(acct, p, order, min(qty, order.leaves))
+        released = min(qty, order.leaves)
+        self._release(acct, p, order, released)
         mark = self.marks.get(order.symbol)
         if mark is None:
             mark = self.marks[order.symbol] = price
@@ -171,7 +172,7 @@ class Book:
         if order.parent_id is not None:
             ps = self.parents.get(order.parent_id)
             if ps is not None:
-                ps.open -= qty
+                ps.open -= released
                 ps.filled += qty
 
     def apply_done(self, order: Order, status: OrderStatus) -> int:

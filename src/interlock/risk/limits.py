@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import Enum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,6 +20,7 @@ from interlock.domain.money import to_micros
 
 Money = Annotated[Decimal, Field(ge=0, decimal_places=6)]
 Bps = Annotated[int, Field(ge=0, le=100_000)]
+Shares = Annotated[int, Field(gt=0)]
 
 
 class _Model(BaseModel):
@@ -68,7 +70,7 @@ class AccountLimits(_Model):
     max_order_qty: int = Field(10_000, gt=0, description="shares in one order")
     max_order_notional: Money = Field(Decimal(1_000_000), description="value of one order")
     max_position: int = Field(50_000, gt=0, description="shares long or short, per symbol")
-    position_overrides: dict[str, int] = Field(
+    position_overrides: dict[str, Shares] = Field(
         default_factory=dict, description="per-symbol max position overriding max_position"
     )
     max_gross_notional: Money = Field(
@@ -94,7 +96,7 @@ class AccountOverride(_Model):
     max_order_qty: int | None = Field(None, gt=0)
     max_order_notional: Money | None = None
     max_position: int | None = Field(None, gt=0)
-    position_overrides: dict[str, int] | None = None
+    position_overrides: dict[str, Shares] | None = None
     max_gross_notional: Money | None = None
     credit_limit: Money | None = None
     daily_loss_limit: Money | None = None
@@ -129,7 +131,30 @@ class LimitsConfig(_Model):
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()[:16]
 
     def canonical_json(self) -> str:
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return canonical_json(self)
+
+
+def _canonical(value: object) -> object:
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return sorted(str(_canonical(v)) for v in value)
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def canonical_json(model: BaseModel) -> str:
+    """The same text for the same settings in every process: keys and sets sorted.
+
+    (pydantic dumps a frozenset in hash order, which changes with PYTHONHASHSEED.)
+    """
+    data = _canonical(model.model_dump(mode="python"))
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,155 @@
+"""Plain-text renderings for people: order requests, journal events, a config's summary.
+
+Used by the CLI and the demo; nothing on the order path imports this module.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from interlock.domain.commands import OrderRequest
+from interlock.domain.enums import HaltScope, OrderType, Side, TradingSession
+from interlock.domain.events import (
+    Cancelled,
+    CancelRequested,
+    Event,
+    Filled,
+    HaltApplied,
+    HaltLifted,
+    LimitsLoaded,
+    OrderDecided,
+    ParentDeclared,
+    VenueRejected,
+)
+from interlock.gateway.config import GatewayConfig
+
+_SIDE = {Side.BUY: "buy", Side.SELL: "sell", Side.SELL_SHORT: "sell short"}
+_SESSION = {TradingSession.PRE_OPEN: "pre-open", TradingSession.OPENING_AUCTION: "opening auction"}
+
+
+def describe_request(req: OrderRequest, *, account: bool = False) -> str:
+    """`buy 100 AAPL @ 100.01 limit`, plus the session, parent and account when they matter."""
+    side = _SIDE.get(req.side, str(req.side))
+    qty = f"{req.quantity:,}" if isinstance(req.quantity, int) else repr(req.quantity)
+    if req.order_type is OrderType.MARKET:
+        text = f"{side} {qty} {req.symbol} market"
+    else:
+        text = f"{side} {qty} {req.symbol} @ {req.limit_price} limit"
+    if req.session in _SESSION:
+        text += f", {_SESSION[req.session]}"
+    if req.parent_id is not None:
+        text += f", child of {req.parent_id}"
+    return f"{req.account}: {text}" if account else text
+
+
+def _scope(scope: HaltScope, target: str) -> str:
+    return "global" if scope is HaltScope.GLOBAL else f"{scope.value} {target}"
+
+
+class EventSummarizer:
+    """One line per journal event; remembers each order's symbol and tick to show prices."""
+
+    def __init__(self, config: GatewayConfig | None = None) -> None:
+        self._ticks = {s: i.tick_size for s, i in (config.instruments if config else {}).items()}
+        self._orders: dict[int, tuple[str, Decimal | None]] = {}
+
+    def _price(self, order_id: int, ticks: int) -> str:
+        tick = self._orders.get(order_id, ("", None))[1]
+        return f"{ticks} ticks" if tick is None else str(ticks * tick)
+
+    def __call__(self, event: Event) -> str:
+        if isinstance(event, OrderDecided):
+            req = event.request
+            if req is None:  # failed schema validation: only its escaped repr was kept
+                return f"invalid request {event.raw} -> {event.code}: {event.reason}"
+            head = f"{req.client_order_id} {req.account}/{req.strategy} {describe_request(req)}"
+            if event.order_id is None:
+                return f"{head} -> {event.code}: {event.reason}"
+            tick = self._ticks.get(req.symbol)
+            if req.limit_price is not None and event.price > 0:
+                tick = req.limit_price / event.price
+            self._orders[event.order_id] = (req.symbol, tick)
+            return f"{head} -> ACCEPTED order {event.order_id}"
+        if isinstance(event, Filled):
+            symbol = self._orders.get(event.order_id, ("?", None))[0]
+            price = self._price(event.order_id, event.price)
+            return (
+                f"order {event.order_id}: filled {event.qty:,} {symbol} @ {price} ({event.exec_id})"
+            )
+        if isinstance(event, Cancelled):
+            return f"order {event.order_id}: cancelled, {event.qty:,} released ({event.reason})"
+        if isinstance(event, VenueRejected):
+            return f"order {event.order_id}: rejected by the venue ({event.reason})"
+        if isinstance(event, CancelRequested):
+            return f"order {event.order_id}: cancel requested by {event.principal} ({event.reason})"
+        if isinstance(event, HaltApplied):
+            return f"HALT {_scope(event.scope, event.target)} by {event.who}: {event.reason}"
+        if isinstance(event, HaltLifted):
+            return f"RESUME {_scope(event.scope, event.target)} by {event.who}"
+        if isinstance(event, ParentDeclared):
+            p = event.parent
+            side = _SIDE.get(p.side, str(p.side))
+            return f"parent {p.parent_id}: {p.account} {side} {p.quantity:,} {p.symbol}"
+        if isinstance(event, LimitsLoaded):
+            return f"limits {event.digest} loaded ({len(event.document):,} bytes of JSON)"
+        return repr(event)  # pragma: no cover - the codec knows no other kind
+
+
+def _value(v: object) -> str:
+    """A config value for people: 500000 -> 500,000; lists sorted; maps as `k v`."""
+    if isinstance(v, list):
+        return "[" + ", ".join(sorted(_value(x) for x in v)) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k} {_value(x)}" for k, x in sorted(v.items())) + "}"
+    try:
+        return f"{Decimal(str(v)):,}"
+    except ArithmeticError:
+        return str(v)
+
+
+def config_rows(cfg: GatewayConfig) -> list[tuple[str, str]]:
+    """(what, value) rows summarizing a config, for `interlock config check`."""
+    lim = cfg.limits
+    d = lim.defaults
+    rates = lim.rates
+    rows = [
+        ("instance", f"{cfg.instance_id} (lease TTL {cfg.lease_ttl_ms:,} ms)"),
+        ("instruments", f"{len(cfg.instruments)}: {', '.join(cfg.instruments)}"),
+        ("API keys", ", ".join(f"{k.principal} -> {sorted(k.accounts)}" for k in cfg.api_keys)),
+        ("journal", f"{cfg.journal.path} (group commit wait <= {cfg.journal.max_wait_ms} ms)"),
+        (
+            "firm",
+            f"gross {lim.firm.max_gross_notional:,}; "
+            f"restricted {sorted(lim.firm.restricted_symbols) or 'none'}",
+        ),
+        (
+            "default limits",
+            f"qty {d.max_order_qty:,}, notional {d.max_order_notional:,}, "
+            f"position {d.max_position:,}, gross {d.max_gross_notional:,}, "
+            f"credit {d.credit_limit:,}, daily loss {d.daily_loss_limit:,}",
+        ),
+    ]
+    for name, override in lim.accounts.items():
+        changed = override.model_dump(mode="json", exclude_none=True)
+        text = ", ".join(f"{k} {_value(v)}" for k, v in changed.items()) or "defaults"
+        rows.append((f"account {name}", text))
+    c = lim.collar
+    envelopes = [
+        f"{name} {r.count:,}/{r.window_ms:,} ms"
+        for name, r in (
+            ("instance", rates.per_instance),
+            ("strategy", rates.per_strategy),
+            ("symbol", rates.per_symbol),
+            ("market orders per symbol", rates.market_per_symbol),
+        )
+    ]
+    rows += [
+        (
+            "collars",
+            f"pre-open {c.pre_open_bps} bps, auction {c.opening_auction_bps} bps, "
+            f"continuous {c.continuous_bps} bps; reference max age {c.reference_max_age_ms:,} ms",
+        ),
+        ("rates", ", ".join(envelopes)),
+        ("duplicate window", f"{lim.duplicate_window_ms:,} ms"),
+    ]
+    return rows
