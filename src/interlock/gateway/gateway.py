@@ -16,6 +16,7 @@ outside it.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import threading
@@ -64,6 +65,7 @@ from interlock.risk.checks.loss import loss_breached
 from interlock.risk.engine import RiskEngine
 from interlock.venue.base import Venue
 
+_log = logging.getLogger(__name__)
 _PENDING = OrderStatus.PENDING  # module constants: enum class attributes are slow on 3.11
 _WORKING = OrderStatus.WORKING
 _SCHEMA_INVALID = RejectCode.SCHEMA_INVALID
@@ -126,13 +128,20 @@ class Gateway:
                 )
         self.journal.on_durable(self._on_durable)
         self._unwatch = self.plane.watch(self._on_control)
-        in_force = {h.key for h in self.plane.halts()}
-        for h in state.halts:
-            if h.key not in in_force:  # the embedded plane forgets on restart; the journal does not
-                self.plane.put_halt(h)
+        # Halts: the journal's survive a restart of the embedded plane (which forgets them);
+        # the plane's that this instance never applied (set while it was down) are applied
+        # now, through the same path as a live halt, so they cancel what they cover.
+        journaled = {h.key for h in state.halts}
+        in_force = {h.key: h for h in self.plane.halts()}
         with self._lock:
-            for h in self.plane.halts():
+            for h in state.halts:
                 self.halts.put(h)
+        for h in state.halts:
+            if h.key not in in_force:
+                self.plane.put_halt(h)
+        for key, h in in_force.items():
+            if key not in journaled:
+                self._on_control(HaltPut(h))
         self._join()
         return self
 
@@ -266,11 +275,19 @@ class Gateway:
                     else:
                         order.status = _WORKING
                 released.append((order, decision, on_ack))
-        for order, decision, on_ack in released:
+        for order, _, _ in released:  # every order out first: one caller's ack can't hold it
             if order is not None:
-                self.venue.send(order)
+                try:
+                    self.venue.send(order)
+                except Exception as exc:  # the venue never got it: release its reservation
+                    _log.exception("venue send failed for order %d", order.order_id)
+                    self.on_rejected(order.order_id, f"venue send failed: {exc!r}")
+        for _, decision, on_ack in released:
             if on_ack is not None:
-                on_ack(decision)
+                try:
+                    on_ack(decision)
+                except Exception:
+                    _log.exception("ack callback failed for decision seq %d", decision.seq)
 
     def wait(self, decision: Decision, timeout: float | None = 5.0) -> Decision:
         """Block until `decision` is durable (and, if accepted, released); return it."""
@@ -333,14 +350,32 @@ class Gateway:
                     limit="quantity > 0, listed symbol",
                     attempted=f"{parent.quantity} {parent.symbol}",
                 )
+            known = self.book.parents.get(parent.parent_id)
+            if known is not None:
+                if known.parent == parent:
+                    return None  # the same declaration again: nothing new
+                return reject(
+                    RejectCode.SCHEMA_INVALID,
+                    f"parent {parent.parent_id} is already declared as {known.parent.account} "
+                    f"{known.parent.side.value} {known.parent.quantity:,} {known.parent.symbol}",
+                    limit="one declaration per parent id",
+                    attempted=f"{parent.account} {parent.side.value} {parent.quantity:,} "
+                    f"{parent.symbol}",
+                )
             self.journal.append(ParentDeclared(self._clock(), parent))
             self.book.apply_parent(parent)
             return None
 
     def update_reference(self, symbol: str, ticks: int, ts: int | None = None) -> None:
         """A reference price (ticks), stamped with our clock unless the feed gives a time."""
+        if ticks.__class__ is not int or ticks <= 0:
+            raise ValueError(
+                f"reference price for {symbol} must be a positive tick count: {ticks!r}"
+            )
         with self._lock:
-            self.book.apply_reference(symbol, ticks, self._clock() if ts is None else ts)
+            now = self._clock()
+            # a feed stamped in the future would never go stale: never trust it past our now
+            self.book.apply_reference(symbol, ticks, now if ts is None else min(ts, now))
 
     # -- kill switch -----------------------------------------------------------------
 
@@ -360,8 +395,9 @@ class Gateway:
             now = self._clock()
             if isinstance(event, HaltPut):
                 h = event.halt
-                self.halts.put(h)
-                self.journal.append(HaltApplied(now, h.scope, h.target, h.reason, h.who))
+                if self.halts.get(h.scope, h.target) != h:  # a record already applied is not new
+                    self.halts.put(h)
+                    self.journal.append(HaltApplied(now, h.scope, h.target, h.reason, h.who))
                 why = f"halt {h.scope.value}:{h.target}"
                 for order in list(self.book.open_orders.values()):
                     if self.halts.covers(h, order) and self._cancel_locked(order, now, why):

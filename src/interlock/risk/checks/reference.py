@@ -17,10 +17,10 @@ def check_reference_fresh(
     order: Order, acct: AccountBook, book: Book, now: int
 ) -> Rejection | None:
     ref = book.refs.get(order.symbol)
-    if ref is not None and now - ref.ts <= book.ref_max_age_ns:
+    if ref is not None and 0 <= now - ref.ts <= book.ref_max_age_ns and ref.ticks > 0:
         return None
     max_age_ms = book.limits.collar.reference_max_age_ms
-    if ref is None:
+    if ref is None or ref.ticks <= 0:
         return reject(
             RejectCode.REFERENCE_PRICE_STALE,
             f"no reference price for {order.symbol}; max age {max_age_ms:,} ms",
@@ -41,7 +41,7 @@ def check_collar(order: Order, acct: AccountBook, book: Book, now: int) -> Rejec
         return None
     bps = book.limits.collar.bps(order.session)
     reference = book.refs.get(order.symbol)
-    if reference is None:
+    if reference is None or reference.ticks <= 0:
         return reject(
             RejectCode.PRICE_COLLAR,
             f"no reference price for {order.symbol} to collar against ({bps} bps)",
