@@ -112,6 +112,7 @@ class Gateway:
         self._next_order_id = 1
         self._pending: deque[tuple[int, Order | None, Decision, Ack | None]] = deque()
         self._unwatch: Callable[[], None] | None = None
+        self._stop_heartbeat = threading.Event()
 
     # -- life cycle ------------------------------------------------------------------
 
@@ -168,6 +169,23 @@ class Gateway:
             )
         return None
 
+    def start_heartbeat(self, interval_s: float | None = None) -> threading.Thread:
+        """Renew the lease from a daemon thread (every TTL/4 by default) until `close`.
+
+        A renewal that fails is retried on the next beat; meanwhile the gate closes by
+        itself once the deadline passes, so a partitioned instance stops within its TTL.
+        """
+        interval = interval_s or self.config.lease_ttl_ms / 4_000
+        stop = self._stop_heartbeat
+
+        def beat() -> None:
+            while not stop.wait(interval):
+                self.heartbeat()
+
+        thread = threading.Thread(target=beat, name=f"{self.instance_id}-heartbeat", daemon=True)
+        thread.start()
+        return thread
+
     def heartbeat(self) -> bool:
         """Renew the lease. On failure the gate closes by itself when the deadline passes."""
         try:
@@ -178,6 +196,7 @@ class Gateway:
         return True
 
     def close(self) -> None:
+        self._stop_heartbeat.set()
         if self._unwatch is not None:
             self._unwatch()
             self._unwatch = None

@@ -20,6 +20,7 @@ marked durable, and `append`/`flush` raise JournalError until the journal is reo
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -100,9 +101,19 @@ class SqliteJournal:
         self._sql: dict[int, str] = {}
         self._last_seq = self._durable_seq = self._released_seq = int(row[0])
         self._thread: threading.Thread | None = None
+        self._checkpointer: threading.Thread | None = None
+        self._stop_checkpoints = threading.Event()
         if background:
+            # Checkpoints copy the WAL into the database and fsync it: tens of ms. Run on the
+            # writer they stall every ack behind them, so here a thread of their own does
+            # them (PASSIVE: never blocks the writer) and the writer never does.
+            self._conn.execute("PRAGMA wal_autocheckpoint = 0")
             self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
             self._thread.start()
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint_loop, name="journal-checkpointer", daemon=True
+            )
+            self._checkpointer.start()
 
     @property
     def last_seq(self) -> int:
@@ -191,9 +202,31 @@ class SqliteJournal:
         else:
             self._commit_queued()
         self._closing = True
+        self._stop_checkpoints.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join()
         with self._sync_lock:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._conn.close()
         self._lock_file.close()
+
+    def _checkpoint_loop(self, interval_s: float = 1.0) -> None:
+        """Copy the WAL into the database now and then, off the writer's path."""
+        try:
+            conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error:
+            _log.exception("journal %s: checkpointer could not connect", self._path)
+            return
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            while not self._stop_checkpoints.wait(interval_s):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    _log.warning("journal %s: checkpoint failed; will retry", self._path)
+        finally:
+            conn.close()
 
     def _commit_queued(self) -> None:
         """background=False: commit everything queued, in order, in this thread."""
