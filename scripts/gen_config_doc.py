@@ -33,6 +33,8 @@ UNITS = {  # by key name, where the name alone does not say it
     "max_position": "shares",
     "position_overrides": "shares",
     "count": "orders",
+    "slice_shares": "shares",
+    "quorum": "members",
 }
 MISSING = {  # descriptions the models do not carry (yet)
     "currency": "ISO 4217 currency code of the instrument's prices",

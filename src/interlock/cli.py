@@ -16,6 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 from interlock import __version__
+from interlock.cli_flags import flags_app
+from interlock.cli_fleet import fleet_app
 from interlock.demo import DEFAULT_SEED, run_demo
 from interlock.errors import ConfigError, InterlockError
 from interlock.gateway.config import GatewayConfig, load_config
@@ -32,6 +34,8 @@ config_app = typer.Typer(help="Validate configuration files.", no_args_is_help=T
 journal_app = typer.Typer(help="Inspect SQLite journals.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(journal_app, name="journal")
+app.add_typer(flags_app, name="flags")
+app.add_typer(fleet_app, name="fleet")
 
 
 def _console() -> Console:

@@ -5,6 +5,8 @@
     ├── JournalError               the journal cannot be written or read
     │   └── RecoveryError          the journal cannot be folded back into state
     ├── ControlPlaneError          the control plane refused or is unreachable
+    │   └── DeployError            a deploy step was refused; nothing changed
+    ├── FlagError                  a flag change, manifest or registry file was refused
     └── VenueError                 a venue adapter failed to send
 
 On the order path a fault fails closed: the order is not routed.
@@ -31,6 +33,23 @@ class RecoveryError(JournalError):
 
 class ControlPlaneError(InterlockError):
     code = "CONTROL_PLANE_ERROR"
+
+
+class FlagError(InterlockError):
+    code = "FLAG_REFUSED"
+
+
+class DeployError(ControlPlaneError):
+    """A deploy step (`propose`, `commit`, `abort`) refused: one line per problem, and the
+    members at fault (missing, or attesting another build or flags). Nothing changed."""
+
+    code = "DEPLOY_REFUSED"
+
+    def __init__(self, step: str, problems: list[str], members: list[str] | None = None) -> None:
+        self.step = step
+        self.problems = tuple(problems)
+        self.members = tuple(members or ())
+        super().__init__(f"{step} refused, nothing changed: " + "; ".join(problems))
 
 
 class VenueError(InterlockError):

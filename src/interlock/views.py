@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from interlock.control.attestation import short
 from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import HaltScope, OrderType, Side, TradingSession
 from interlock.domain.events import (
     Cancelled,
     CancelRequested,
+    DeployAborted,
+    DeployCommitted,
+    DeployProposed,
     Event,
     Filled,
     HaltApplied,
@@ -92,7 +96,22 @@ class EventSummarizer:
             return f"parent {p.parent_id}: {p.account} {side} {p.quantity:,} {p.symbol}"
         if isinstance(event, LimitsLoaded):
             return f"limits {event.digest} loaded ({len(event.document):,} bytes of JSON)"
+        if isinstance(event, DeployProposed | DeployCommitted | DeployAborted):
+            return _deploy(event)
         return repr(event)  # pragma: no cover - the codec knows no other kind
+
+
+def _deploy(event: DeployProposed | DeployCommitted | DeployAborted) -> str:
+    what = f"build {short(event.build_digest)}, flags {short(event.flag_digest)}"
+    if isinstance(event, DeployProposed):
+        return (
+            f"DEPLOY proposed {what} by {event.who} for {len(event.members)} member(s) "
+            f"({', '.join(event.members)}), from epoch {event.base_epoch}"
+        )
+    if isinstance(event, DeployCommitted):
+        members = ", ".join(event.members) or "no members named"
+        return f"DEPLOY committed {what} at epoch {event.epoch} by {event.who} ({members})"
+    return f"DEPLOY aborted {what} by {event.who}: {event.reason}"
 
 
 def _value(v: object) -> str:

@@ -14,6 +14,9 @@ from interlock.domain.events import (
     EVENT_TYPES,
     Cancelled,
     CancelRequested,
+    DeployAborted,
+    DeployCommitted,
+    DeployProposed,
     Event,
     Filled,
     HaltApplied,
@@ -65,6 +68,9 @@ SAMPLES: list[Event] = [
     HaltLifted(8, HaltScope.GLOBAL, "", "ops"),
     ParentDeclared(9, ParentOrder("par-1", "a", "MSFT", Side.SELL, 1000)),
     LimitsLoaded(10, "sha256:abc", '{"max_order_qty": 10}'),
+    DeployProposed(11, "build-b", "flags-1", ("gw-1", "gw-2"), 1, "ops"),
+    DeployCommitted(12, "build-b", "flags-1", 2, ("gw-1", "gw-2"), "ops"),
+    DeployAborted(13, "build-c", "", "ops", "gw-2 kept the old build"),
 ]
 
 # Written into every journal file: changing one breaks reading old journals.
@@ -78,6 +84,9 @@ STABLE_KINDS = {
     HaltLifted: "resume",
     ParentDeclared: "parent",
     LimitsLoaded: "limits",
+    DeployProposed: "deploy_proposed",
+    DeployCommitted: "deploy_committed",
+    DeployAborted: "deploy_aborted",
 }
 
 

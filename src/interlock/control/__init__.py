@@ -1,23 +1,62 @@
-"""The control plane: release, members and leases, halts, epoch; and the instance's view."""
+"""The control plane: release, members and leases, halts and their confirmations, deploys,
+budgets; and one instance's cached view of it (gate, halt view, budget slices)."""
 
+from interlock.control.attestation import attest, installed_build_digest, tree_digest
+from interlock.control.budgets import BudgetSpec, FleetBudgets, SliceLedger
+from interlock.control.deploy import Deployment, Readiness, ReleaseGate
 from interlock.control.embedded import EmbeddedControlPlane
-from interlock.control.gate import InstanceGate
+from interlock.control.gate import InstanceGate, quorum_needed
+from interlock.control.halts import HaltReport, halt_fleet
 from interlock.control.killswitch import HaltView
 from interlock.control.plane import (
     Attestation,
+    CommitResult,
+    ControlEvent,
     ControlPlane,
+    HaltConfirmed,
+    HaltPut,
     HaltRecord,
+    HaltRemoved,
     Member,
+    MemberJoined,
+    MemberLost,
+    Proposal,
+    ProposalAborted,
+    ProposalPut,
     Release,
+    ReleaseChanged,
 )
 
 __all__ = [
     "Attestation",
+    "BudgetSpec",
+    "CommitResult",
+    "ControlEvent",
     "ControlPlane",
+    "Deployment",
     "EmbeddedControlPlane",
+    "FleetBudgets",
+    "HaltConfirmed",
+    "HaltPut",
     "HaltRecord",
+    "HaltRemoved",
+    "HaltReport",
     "HaltView",
     "InstanceGate",
     "Member",
+    "MemberJoined",
+    "MemberLost",
+    "Proposal",
+    "ProposalAborted",
+    "ProposalPut",
+    "Readiness",
     "Release",
+    "ReleaseChanged",
+    "ReleaseGate",
+    "SliceLedger",
+    "attest",
+    "halt_fleet",
+    "installed_build_digest",
+    "quorum_needed",
+    "tree_digest",
 ]

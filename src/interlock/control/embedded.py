@@ -2,23 +2,38 @@
 gateway instances (the default, and the replay's fleet of eight).
 
 Watchers are called synchronously, in order, after the change is made and outside the
-plane's lock, so a halt is applied by every in-process instance before `put_halt` returns.
+plane's lock, so a halt is applied (and confirmed) by every in-process instance before
+`put_halt` returns, and a watcher may call back into the plane. A watcher that raises is
+logged and skipped: it must not keep the event from the watchers after it.
+
+Leases expire lazily, as etcd's do from a client's point of view: every call first sweeps
+the members whose deadline has passed, returns their budget slices and announces each with
+`MemberLost`. Instances renew every TTL/4, so a dead member is announced within about a
+quarter TTL of its deadline; no background thread is needed and a manual clock drives it all.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 
+from interlock.control.budgets import SliceLedger
 from interlock.control.plane import (
     Attestation,
+    CommitResult,
     ControlEvent,
+    HaltConfirmed,
     HaltPut,
     HaltRecord,
     HaltRemoved,
     Member,
+    MemberJoined,
     MemberLost,
+    Proposal,
+    ProposalAborted,
+    ProposalPut,
     Release,
     ReleaseChanged,
     Watcher,
@@ -26,6 +41,7 @@ from interlock.control.plane import (
 from interlock.domain.enums import HaltScope
 from interlock.errors import ControlPlaneError
 
+_log = logging.getLogger(__name__)
 Clock = Callable[[], int]
 
 
@@ -34,73 +50,176 @@ class EmbeddedControlPlane:
         self._clock = clock
         self._lock = threading.Lock()
         self._release = release or Release("", "", 1)
+        self._proposal: Proposal | None = None
         self._members: dict[str, Member] = {}
         self._ttl: dict[str, int] = {}
         self._halts: dict[tuple[HaltScope, str], HaltRecord] = {}
+        self._acks: dict[tuple[HaltScope, str], set[str]] = {}
+        self._ledger = SliceLedger()
         self._watchers: list[Watcher] = []
+
+    # -- release and deploys ------------------------------------------------------------
 
     def release(self) -> Release:
         return self._release
 
-    def set_release(self, release: Release) -> None:
+    def set_release(self, release: Release, who: str = "") -> None:
         with self._lock:
             if release.epoch <= self._release.epoch:
                 raise ControlPlaneError(
                     f"release epoch {release.epoch} is not above current {self._release.epoch}"
                 )
             self._release = release
-        self._emit(ReleaseChanged(release))
+        self._emit([ReleaseChanged(release, who)])
+
+    def put_proposal(self, proposal: Proposal) -> bool:
+        with self._lock:
+            if self._proposal is not None:
+                return False
+            self._proposal = proposal
+        self._emit([ProposalPut(proposal)])
+        return True
+
+    def proposal(self) -> Proposal | None:
+        return self._proposal
+
+    def abort_proposal(self, who: str, reason: str) -> Proposal | None:
+        with self._lock:
+            proposal, self._proposal = self._proposal, None
+        if proposal is not None:
+            self._emit([ProposalAborted(proposal, who, reason)])
+        return proposal
+
+    def commit_proposal(self, who: str) -> CommitResult:
+        with self._lock:
+            events: list[ControlEvent] = [MemberLost(i) for i in self._sweep_locked()]
+            p, release = self._proposal, self._release
+            live = tuple(self._members.values())
+            committed = None
+            if p is not None and release.epoch == p.base_epoch:
+                attesting = {
+                    m.instance_id
+                    for m in live
+                    if (m.attestation.build_digest, m.attestation.flag_digest)
+                    == (p.build_digest, p.flag_digest)
+                }
+                if attesting.issuperset(p.members):
+                    committed = Release(p.build_digest, p.flag_digest, p.base_epoch + 1, p.members)
+                    self._release, self._proposal = committed, None
+                    events.append(ReleaseChanged(committed, who))
+        self._emit(events)
+        return CommitResult(committed, p, release, live)
+
+    # -- members and leases -------------------------------------------------------------
 
     def register(self, attestation: Attestation, ttl_ns: int) -> int:
         if ttl_ns <= 0:
             raise ControlPlaneError(f"lease TTL must be positive, got {ttl_ns} ns")
         with self._lock:
+            events: list[ControlEvent] = [MemberLost(i) for i in self._sweep_locked()]
             deadline = self._clock() + ttl_ns
-            self._members[attestation.instance_id] = Member(attestation, deadline)
+            member = self._members[attestation.instance_id] = Member(attestation, deadline)
             self._ttl[attestation.instance_id] = ttl_ns
-            return deadline
+            events.append(MemberJoined(member))
+        self._emit(events)
+        return deadline
 
     def renew(self, instance_id: str) -> int:
-        lost = False
         with self._lock:
+            lost = self._sweep_locked()
             member = self._members.get(instance_id)
-            now = self._clock()
-            if member is None or member.lease_expires_ns <= now:
-                self._members.pop(instance_id, None)
-                lost = True
-            else:
-                deadline = now + self._ttl[instance_id]
+            deadline = 0
+            if member is not None:
+                deadline = self._clock() + self._ttl[instance_id]
                 self._members[instance_id] = Member(member.attestation, deadline)
-        if lost:
-            self._emit(MemberLost(instance_id))
+        self._emit([MemberLost(i) for i in lost])
+        if member is None:
             raise ControlPlaneError(f"lease of instance {instance_id} has expired or never existed")
         return deadline
 
     def leave(self, instance_id: str) -> None:
         with self._lock:
-            self._members.pop(instance_id, None)
-            self._ttl.pop(instance_id, None)
+            lost = self._sweep_locked()
+            if self._drop_locked(instance_id):
+                lost.append(instance_id)
+        self._emit([MemberLost(i) for i in lost])
 
     def members(self) -> list[Member]:
-        now = self._clock()
         with self._lock:
-            return [m for m in self._members.values() if m.lease_expires_ns > now]
+            lost = self._sweep_locked()
+            live = list(self._members.values())
+        self._emit([MemberLost(i) for i in lost])
+        return live
+
+    def _sweep_locked(self) -> list[str]:
+        now = self._clock()
+        expired = [i for i, m in self._members.items() if m.lease_expires_ns <= now]
+        for instance_id in expired:
+            self._drop_locked(instance_id)
+        return expired
+
+    def _drop_locked(self, instance_id: str) -> bool:
+        self._ttl.pop(instance_id, None)
+        self._ledger.drop(instance_id)
+        return self._members.pop(instance_id, None) is not None
+
+    # -- halts ----------------------------------------------------------------------------
 
     def put_halt(self, halt: HaltRecord) -> None:
         with self._lock:
             self._halts[halt.key] = halt
-        self._emit(HaltPut(halt))
+            self._acks[halt.key] = set()
+        self._emit([HaltPut(halt)])
 
     def remove_halt(self, scope: HaltScope, target: str, who: str) -> bool:
         with self._lock:
             existed = self._halts.pop((scope, target), None) is not None
+            self._acks.pop((scope, target), None)
         if existed:
-            self._emit(HaltRemoved(scope, target, who, self._clock()))
+            self._emit([HaltRemoved(scope, target, who, self._clock())])
         return existed
 
     def halts(self) -> list[HaltRecord]:
         with self._lock:
             return list(self._halts.values())
+
+    def confirm_halt(self, instance_id: str, halt: HaltRecord) -> None:
+        with self._lock:
+            if self._halts.get(halt.key) != halt:
+                return  # lifted or replaced since: this confirmation is for nothing in force
+            self._acks[halt.key].add(instance_id)
+        self._emit([HaltConfirmed(instance_id, halt, self._clock())])
+
+    def halt_confirmations(self, halt: HaltRecord) -> frozenset[str]:
+        with self._lock:
+            if self._halts.get(halt.key) != halt:
+                return frozenset()
+            return frozenset(self._acks[halt.key])
+
+    # -- budgets --------------------------------------------------------------------------
+
+    def lease_slice(self, budget: str, instance_id: str, limit: int, want: int) -> int:
+        refused: ControlPlaneError | None = None
+        grant = 0
+        with self._lock:
+            lost = self._sweep_locked()
+            if instance_id not in self._members:
+                refused = ControlPlaneError(f"instance {instance_id} holds no lease: no slice")
+            else:
+                try:
+                    grant = self._ledger.lease(budget, instance_id, limit, want)
+                except ControlPlaneError as exc:
+                    refused = exc
+        self._emit([MemberLost(i) for i in lost])
+        if refused is not None:
+            raise refused
+        return grant
+
+    def slices(self, budget: str) -> dict[str, int]:
+        with self._lock:
+            return self._ledger.slices(budget)
+
+    # -- watch ----------------------------------------------------------------------------
 
     def watch(self, watcher: Watcher) -> Callable[[], None]:
         with self._lock:
@@ -113,8 +232,14 @@ class EmbeddedControlPlane:
 
         return unsubscribe
 
-    def _emit(self, event: ControlEvent) -> None:
+    def _emit(self, events: list[ControlEvent]) -> None:
+        if not events:
+            return
         with self._lock:
             watchers = list(self._watchers)
-        for w in watchers:
-            w(event)
+        for event in events:
+            for w in watchers:
+                try:
+                    w(event)
+                except Exception:  # one broken watcher must not keep a halt from the others
+                    _log.exception("control-plane watcher failed on %s", type(event).__name__)

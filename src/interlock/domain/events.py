@@ -99,6 +99,38 @@ class LimitsLoaded(msgspec.Struct, frozen=True, gc=False, array_like=True):
     document: str
 
 
+class DeployProposed(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """A deploy was proposed: `members` must restart on this build and flags and attest
+    before it can be committed at `base_epoch + 1`."""
+
+    ts: int
+    build_digest: str
+    flag_digest: str
+    members: tuple[str, ...]
+    base_epoch: int
+    who: str
+
+
+class DeployCommitted(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """The release this instance now sees: build, flags, epoch, and the members committed
+    with it (empty for an operator's outright `set_release`)."""
+
+    ts: int
+    build_digest: str
+    flag_digest: str
+    epoch: int
+    members: tuple[str, ...]
+    who: str
+
+
+class DeployAborted(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    ts: int
+    build_digest: str
+    flag_digest: str
+    who: str
+    reason: str
+
+
 Event = (
     OrderDecided
     | Filled
@@ -109,6 +141,9 @@ Event = (
     | HaltLifted
     | ParentDeclared
     | LimitsLoaded
+    | DeployProposed
+    | DeployCommitted
+    | DeployAborted
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -121,4 +156,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     HaltLifted,
     ParentDeclared,
     LimitsLoaded,
+    DeployProposed,
+    DeployCommitted,
+    DeployAborted,
 )

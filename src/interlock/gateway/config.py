@@ -1,4 +1,4 @@
-"""Gateway configuration: instruments, API keys, limits, journal, lease. One TOML file.
+"""Gateway configuration: instruments, API keys, limits, journal, lease, fleet. One TOML file.
 
 Loaded once and validated with pydantic: unknown keys are refused and every bad key is
 reported at once, by its dotted path. A default ships in the package (data/default.toml).
@@ -13,7 +13,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from interlock.domain.instrument import Instrument
 from interlock.errors import ConfigError
@@ -55,6 +62,39 @@ class JournalConfig(_Model):
     )
 
 
+class BudgetConfig(_Model):
+    """An account's position limit in one symbol, enforced across the whole fleet."""
+
+    account: str = Field(min_length=1, description="the account whose limit is fleet-wide")
+    symbol: str = Field(
+        min_length=1,
+        description="the symbol; its limit is the account's `max_position` or override",
+    )
+    slice_shares: int = Field(
+        1_000,
+        gt=0,
+        description="an instance asks the control plane for this much more at a time",
+    )
+
+
+class FleetConfig(_Model):
+    """How this instance takes part in the fleet (the control plane)."""
+
+    quorum: int = Field(
+        0,
+        ge=0,
+        description="live members that must attest this instance's build and flags "
+        "before it routes; 0 = a majority of the release's expected members",
+    )
+    halt_confirm_ms: int = Field(
+        1_000, gt=0, description="longest a halt waits for every live member to confirm it"
+    )
+    budgets: list[BudgetConfig] = Field(
+        default_factory=list,
+        description="position limits split into leased slices across instances",
+    )
+
+
 class GatewayConfig(_Model):
     instance_id: str = Field("gw-1", min_length=1, description="this instance's fleet name")
     lease_ttl_ms: int = Field(2_000, gt=0, description="lose the lease, lose the right to trade")
@@ -62,6 +102,18 @@ class GatewayConfig(_Model):
     api_keys: list[ApiKeyConfig] = Field(default_factory=list)
     limits: LimitsConfig = LimitsConfig()
     journal: JournalConfig = JournalConfig()
+    fleet: FleetConfig = FleetConfig()
+
+    @model_validator(mode="after")
+    def _budgets_name_known_symbols(self) -> GatewayConfig:
+        seen: set[tuple[str, str]] = set()
+        for b in self.fleet.budgets:
+            if b.symbol not in self.instruments:
+                raise ValueError(f"fleet budget for {b.account}: unknown symbol {b.symbol}")
+            if (b.account, b.symbol) in seen:
+                raise ValueError(f"fleet budget for {b.account} {b.symbol} given twice")
+            seen.add((b.account, b.symbol))
+        return self
 
     def instrument_map(self) -> dict[str, Instrument]:
         return {

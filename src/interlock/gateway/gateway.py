@@ -11,31 +11,26 @@ reports a decision already made (and an order perhaps already working), it makes
 
 One lock makes the gateway a single writer: submits, venue events, halts and reference
 prices all mutate the book under it, and the venue and callbacks are only ever called
-outside it.
+outside it. The instance gate (step 3) is a cache the control plane's callbacks refresh
+under the gate's own lock, so a callback never waits for an order, and the order path
+reads two attributes of it. An optional fleet budget (config `fleet.budgets`) runs after
+the pre-trade checks and asks the control plane for slice only when the one held is too
+small. Release and deploy events the instance observes are journaled. The fleet side of the
+instance (lease, watch, halts, budgets) is the `FleetMember` mixin, in membership.py.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 
+from interlock.control.attestation import attest
 from interlock.control.gate import InstanceGate
 from interlock.control.killswitch import HaltView
-from interlock.control.plane import (
-    Attestation,
-    ControlEvent,
-    ControlPlane,
-    HaltPut,
-    HaltRecord,
-    HaltRemoved,
-    Release,
-    ReleaseChanged,
-)
+from interlock.control.plane import ControlPlane
 from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.decision import Decision
 from interlock.domain.enums import HaltScope, OrderStatus
@@ -43,8 +38,6 @@ from interlock.domain.events import (
     Cancelled,
     CancelRequested,
     Filled,
-    HaltApplied,
-    HaltLifted,
     LimitsLoaded,
     OrderDecided,
     ParentDeclared,
@@ -53,11 +46,11 @@ from interlock.domain.events import (
 from interlock.domain.money import fmt_money
 from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode, Rejection, reject
-from interlock.errors import ControlPlaneError
 from interlock.gateway.auth import Authenticator
 from interlock.gateway.config import GatewayConfig
 from interlock.gateway.decode import decode
 from interlock.gateway.idempotency import IdempotencyStore
+from interlock.gateway.membership import FleetMember
 from interlock.gateway.recovery import recover
 from interlock.journal.base import Journal
 from interlock.risk.book import Book
@@ -71,9 +64,11 @@ _WORKING = OrderStatus.WORKING
 _SCHEMA_INVALID = RejectCode.SCHEMA_INVALID
 Ack = Callable[[Decision], None]
 Clock = Callable[[], int]
+GATE_CHECK = "instance_gate"
+"""Pass in `disabled_checks` to switch the instance gate off (defence-in-depth runs only)."""
 
 
-class Gateway:
+class Gateway(FleetMember):
     def __init__(
         self,
         config: GatewayConfig,
@@ -83,9 +78,10 @@ class Gateway:
         *,
         clock: Clock = time.time_ns,
         disabled_checks: Iterable[str] = (),
-        build_digest: str = "",
+        build_digest: str | None = None,
         flag_digest: str = "",
     ) -> None:
+        """`build_digest` None: the digest of the installed package (see attestation)."""
         self.config = config
         self.instance_id = config.instance_id
         self.journal = journal
@@ -95,20 +91,16 @@ class Gateway:
         self._lock = threading.Lock()
         self.instruments = config.instrument_map()
         self.book = Book(config.limits, self.instruments)
-        self.engine = RiskEngine(self.book, disabled_checks)
+        disabled = frozenset(disabled_checks)
+        self.engine = RiskEngine(self.book, disabled - {GATE_CHECK})
         self.auth = Authenticator(config.api_keys)
         self.idempotency = IdempotencyStore()
-        self.gate = InstanceGate(self.instance_id)
+        self.attestation = attest(self.instance_id, config.digest(), build_digest, flag_digest)
+        self.gate = InstanceGate(self.attestation, config.fleet.quorum)
+        self._path_gate = None if GATE_CHECK in disabled else self.gate
         self.halts = HaltView(self.instance_id)
+        self.budgets = self._fleet_budgets() if config.fleet.budgets else None
         self._limits_digest = config.limits.digest()
-        self._attestation = Attestation(
-            self.instance_id,
-            build_digest,
-            flag_digest,
-            config.digest(),
-            socket.gethostname(),
-            os.getpid(),
-        )
         self._next_order_id = 1
         self._pending: deque[tuple[int, Order | None, Decision, Ack | None]] = deque()
         self._unwatch: Callable[[], None] | None = None
@@ -128,72 +120,8 @@ class Gateway:
                     )
                 )
         self.journal.on_durable(self._on_durable)
-        self._unwatch = self.plane.watch(self._on_control)
-        # Halts: the journal's survive a restart of the embedded plane (which forgets them);
-        # the plane's that this instance never applied (set while it was down) are applied
-        # now, through the same path as a live halt, so they cancel what they cover.
-        journaled = {h.key for h in state.halts}
-        in_force = {h.key: h for h in self.plane.halts()}
-        with self._lock:
-            for h in state.halts:
-                self.halts.put(h)
-        for h in state.halts:
-            if h.key not in in_force:
-                self.plane.put_halt(h)
-        for key, h in in_force.items():
-            if key not in journaled:
-                self._on_control(HaltPut(h))
-        self._join()
+        self._join_fleet(state.halts)
         return self
-
-    def _join(self) -> None:
-        ttl_ns = self.config.lease_ttl_ms * 1_000_000
-        deadline = self.plane.register(self._attestation, ttl_ns)
-        release = self.plane.release()
-        with self._lock:
-            self.gate.lease_deadline = deadline
-            self.gate.epoch = self.gate.fleet_epoch = release.epoch
-            self.gate.not_attested = self._attestation_mismatch(release)
-
-    def _attestation_mismatch(self, release: Release) -> str | None:
-        """Why this instance's build or flag manifest is not the released one (or None)."""
-        ours = self._attestation
-        if release.build_digest and release.build_digest != ours.build_digest:
-            return (
-                f"build {ours.build_digest or '(none)'} is not the released {release.build_digest}"
-            )
-        if release.flag_digest and release.flag_digest != ours.flag_digest:
-            return (
-                f"flag manifest {ours.flag_digest or '(none)'} is not the released "
-                f"{release.flag_digest}"
-            )
-        return None
-
-    def start_heartbeat(self, interval_s: float | None = None) -> threading.Thread:
-        """Renew the lease from a daemon thread (every TTL/4 by default) until `close`.
-
-        A renewal that fails is retried on the next beat; meanwhile the gate closes by
-        itself once the deadline passes, so a partitioned instance stops within its TTL.
-        """
-        interval = interval_s or self.config.lease_ttl_ms / 4_000
-        stop = self._stop_heartbeat
-
-        def beat() -> None:
-            while not stop.wait(interval):
-                self.heartbeat()
-
-        thread = threading.Thread(target=beat, name=f"{self.instance_id}-heartbeat", daemon=True)
-        thread.start()
-        return thread
-
-    def heartbeat(self) -> bool:
-        """Renew the lease. On failure the gate closes by itself when the deadline passes."""
-        try:
-            deadline = self.plane.renew(self.instance_id)
-        except ControlPlaneError:
-            return False
-        self.gate.lease_deadline = deadline
-        return True
 
     def close(self) -> None:
         self._stop_heartbeat.set()
@@ -230,11 +158,17 @@ class Gateway:
                     return prior
                 if prior is not None:
                     return self._decide(now, name, request, None, prior, on_ack, bind=False)
-            rejection = (
-                self.gate.check(now)  # 3
-                or self.halts.check(order)  # 4
-                or self.engine.check(order, now)  # 6
-            )
+            gate = self._path_gate  # 3: two reads of a cache, unless it is closed
+            if gate is not None and (not gate.open or now >= gate.lease_deadline):
+                refusal = gate.check(now)
+                if refusal is not None:
+                    return self._decide(now, name, request, None, refusal, on_ack)
+            rejection = self.halts.check(order) or self.engine.check(order, now)  # 4, 6
+            if rejection is None and self.budgets is not None:  # 6: fleet-wide position
+                spec = self.budgets.specs.get((order.account, order.symbol))
+                if spec is not None:
+                    need = self._exposure(order.account, order.symbol, order.sign * order.qty)
+                    rejection = self.budgets.admit(spec, need)
             if rejection is not None:
                 return self._decide(now, name, request, None, rejection, on_ack)
             order.order_id = self._next_order_id  # 7 + 8
@@ -344,14 +278,6 @@ class Gateway:
             self.venue.cancel(order_id)
         return None
 
-    def _cancel_locked(self, order: Order, now: int, reason: str) -> bool:
-        """Cancel a pending order in place; True if it is working and the venue must cancel."""
-        if order.status is OrderStatus.PENDING:
-            qty = self.book.apply_done(order, OrderStatus.CANCELLED)
-            self.journal.append(Cancelled(now, order.order_id, qty, f"{reason} (before release)"))
-            return False
-        return order.status is OrderStatus.WORKING
-
     def declare_parent(self, parent: ParentOrder, api_key: str) -> Rejection | None:
         with self._lock:
             principal = self.auth.principal(api_key)
@@ -396,39 +322,6 @@ class Gateway:
             # a feed stamped in the future would never go stale: never trust it past our now
             self.book.apply_reference(symbol, ticks, now if ts is None else min(ts, now))
 
-    # -- kill switch -----------------------------------------------------------------
-
-    def halt(self, scope: HaltScope, target: str, reason: str, who: str) -> HaltRecord:
-        """Write a halt to the control plane; every watching instance applies it."""
-        record = HaltRecord(scope, "" if scope is HaltScope.GLOBAL else target, reason, who,
-                            self._clock())  # fmt: skip
-        self.plane.put_halt(record)
-        return record
-
-    def resume(self, scope: HaltScope, target: str, who: str) -> bool:
-        return self.plane.remove_halt(scope, "" if scope is HaltScope.GLOBAL else target, who)
-
-    def _on_control(self, event: ControlEvent) -> None:
-        to_cancel: list[int] = []
-        with self._lock:
-            now = self._clock()
-            if isinstance(event, HaltPut):
-                h = event.halt
-                if self.halts.get(h.scope, h.target) != h:  # a record already applied is not new
-                    self.halts.put(h)
-                    self.journal.append(HaltApplied(now, h.scope, h.target, h.reason, h.who))
-                why = f"halt {h.scope.value}:{h.target}"
-                for order in list(self.book.open_orders.values()):
-                    if self.halts.covers(h, order) and self._cancel_locked(order, now, why):
-                        to_cancel.append(order.order_id)
-            elif isinstance(event, HaltRemoved):
-                if self.halts.remove(event.scope, event.target) is not None:
-                    self.journal.append(HaltLifted(now, event.scope, event.target, event.who))
-            elif isinstance(event, ReleaseChanged):
-                self.gate.fleet_epoch = event.release.epoch
-        for order_id in to_cancel:
-            self.venue.cancel(order_id)
-
     # -- venue events (ExecutionSink) ------------------------------------------------
 
     def on_fill(self, order_id: int, qty: int, price: int, exec_id: str) -> None:
@@ -441,13 +334,13 @@ class Gateway:
             self.book.apply_fill(order, qty, price)
             acct = self.book.account(order.account)
             breached = loss_breached(acct) and not self.halts.get(HaltScope.ACCOUNT, order.account)
-        if breached:
-            self.halt(
-                HaltScope.ACCOUNT,
-                order.account,
+        if breached:  # written, not waited for: this is the venue's thread
+            reason = (
                 f"LOSS_LIMIT: day loss {fmt_money(-acct.pnl)} over daily loss limit "
-                f"{fmt_money(acct.risk.daily_loss_limit)}",
-                "loss-monitor",
+                f"{fmt_money(acct.risk.daily_loss_limit)}"
+            )
+            self.plane.put_halt(
+                self._halt_record(HaltScope.ACCOUNT, order.account, reason, "loss-monitor")
             )
 
     def on_cancelled(self, order_id: int, qty: int, reason: str) -> None:

@@ -17,6 +17,9 @@ from interlock.domain.events import (
     EVENT_TYPES,
     Cancelled,
     CancelRequested,
+    DeployAborted,
+    DeployCommitted,
+    DeployProposed,
     Event,
     Filled,
     HaltApplied,
@@ -38,6 +41,9 @@ KINDS: Final[dict[type[Event], str]] = {
     HaltLifted: "resume",
     ParentDeclared: "parent",
     LimitsLoaded: "limits",
+    DeployProposed: "deploy_proposed",
+    DeployCommitted: "deploy_committed",
+    DeployAborted: "deploy_aborted",
 }
 """Event type → kind string stored beside each record."""
 

@@ -1,0 +1,189 @@
+"""Fleet benchmark: confirmed-halt latency on a fleet, and the instance gate's cost per order.
+
+halt_confirm_p50_ms / _p99_ms: an operator writes `--halts` halts (global, account and
+symbol scopes in turn) to a fleet of `--instances` gateways, each holding working orders
+the halt may cancel; every halt returns once all instances confirmed it. Each is lifted
+before the next.
+
+gate_overhead_ns: the same `--orders` (hotpath.py's mix: 500 symbols, ~10% rejected)
+through `submit` on one instance of each of two such fleets, one with the instance gate
+switched off (`disabled_checks=("instance_gate",)`), fed in alternating chunks of 1,000:
+the median per-order difference over the chunk pairs (`gate_overhead_iqr_ns` shows how
+noisy that was). `gate_fast_path_ns` times the gate's test alone. `floor_ns` (a bare
+function doing one dict lookup and four comparisons, same run) makes the figures
+comparable across machines, as `gate_overhead_over_floor`.
+
+    python bench/halt.py [--instances 8] [--halts 100] [--orders 50000] [--rounds 4]
+                         [--control-plane embedded] [--json PATH]
+
+`--control-plane etcd` arrives with the etcd backend (a later issue): it will build the
+same fleet on an etcd cluster and measure the same figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import sys
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from hotpath import bench_config, floor_ns, make_orders
+from interlock.control.embedded import EmbeddedControlPlane
+from interlock.control.plane import ControlPlane
+from interlock.domain.commands import OrderRequest
+from interlock.domain.enums import HaltScope, Side
+from interlock.gateway.fleet import InProcessFleet
+from interlock.gateway.gateway import GATE_CHECK
+from interlock.testing import DESK_KEY
+
+PLANES: dict[str, Callable[[], ControlPlane]] = {"embedded": EmbeddedControlPlane}
+SCOPES = [(HaltScope.GLOBAL, ""), (HaltScope.ACCOUNT, "desk-7"), (HaltScope.SYMBOL, "AAPL"),
+          (HaltScope.SYMBOL, "MSFT")]  # fmt: skip
+
+
+def bench_halts(plane: Callable[[], ControlPlane], instances: int, halts: int) -> dict[str, Any]:
+    fleet = InProcessFleet(instances, plane=plane())
+    symbols = ["AAPL", "MSFT", "NVDA", "GOOG", "META"]
+    for n, instance_id in enumerate(fleet.ids):  # working orders for the halts to cancel
+        gw = fleet[instance_id]
+        for k in range(25):
+            req = OrderRequest(f"w{n}-{k}", "desk-7", "vwap", symbols[k % 5], Side.BUY,
+                               10 + k, limit_price=Decimal("99.00"))  # fmt: skip
+            gw.submit(req, DESK_KEY)
+        fleet.instances[instance_id].journal.flush()
+    elapsed: list[float] = []
+    incomplete = 0
+    for k in range(halts):
+        if k % 10 == 0:
+            fleet.heartbeat()
+        scope, target = SCOPES[k % len(SCOPES)]
+        report = fleet.halt(scope, target, f"bench halt {k}", "bench")
+        elapsed.append(report.elapsed_ms)
+        incomplete += not report.complete or len(report.confirmed) != instances
+        fleet.plane.remove_halt(scope, target, "bench")
+    fleet.close()
+    elapsed.sort()
+    return {
+        "halts": halts,
+        "instances": instances,
+        "halts_not_confirmed_by_all": incomplete,
+        "halt_confirm_p50_ms": elapsed[len(elapsed) // 2],
+        "halt_confirm_p99_ms": elapsed[min(len(elapsed) - 1, int(len(elapsed) * 0.99))],
+        "halt_confirm_max_ms": elapsed[-1],
+    }
+
+
+def bench_gate(
+    plane: Callable[[], ControlPlane], instances: int, orders: list[tuple[OrderRequest, str]],
+    rounds: int, chunk: int = 1_000,
+) -> dict[str, Any]:  # fmt: skip
+    """Two fleets, one with the gate switched off, fed the same orders chunk by chunk in
+    alternation (which goes first alternates too): both see the same inputs and the same
+    state, at nearly the same time. The figure is the median per-order difference."""
+    pc = time.perf_counter_ns
+    diffs: list[float] = []
+    per_order = {"on": 0, "off": 0}
+    gc.disable()
+    try:
+        for r in range(rounds):
+            modes = ("on", "off") if r % 2 == 0 else ("off", "on")  # built first alternates
+            fleets = {
+                mode: InProcessFleet(instances, config=bench_config(), plane=plane(),
+                                     disabled_checks=() if mode == "on" else (GATE_CHECK,))
+                for mode in modes
+            }  # fmt: skip
+            for k, start in enumerate(range(0, len(orders), chunk)):
+                part = orders[start : start + chunk]
+                took = {}
+                for mode in ("on", "off") if k % 2 == 0 else ("off", "on"):
+                    fleet = fleets[mode]
+                    fleet.refresh_references()
+                    submit = fleet["gw-1"].submit
+                    t0 = pc()
+                    for req, key in part:
+                        submit(req, key)
+                    took[mode] = pc() - t0
+                    per_order[mode] += took[mode]
+                    fleet.instances["gw-1"].journal.flush()
+                diffs.append((took["on"] - took["off"]) / len(part))
+            for fleet in fleets.values():
+                fleet.close()
+    finally:
+        gc.enable()
+    diffs.sort()
+    n = len(orders) * rounds
+    return {
+        "gate_on_ns_per_order": per_order["on"] / n,
+        "gate_off_ns_per_order": per_order["off"] / n,
+        "gate_overhead_ns": diffs[len(diffs) // 2],
+        "gate_overhead_iqr_ns": diffs[3 * len(diffs) // 4] - diffs[len(diffs) // 4],
+        "gate_fast_path_ns": fast_path_ns(plane, instances),
+    }
+
+
+def fast_path_ns(plane: Callable[[], ControlPlane], instances: int, n: int = 1_000_000) -> float:
+    """The gate's test on the order path alone (`not open or now >= deadline`), less the loop."""
+    fleet = InProcessFleet(instances, plane=plane())
+    gate = fleet["gw-1"].gate
+    now = time.time_ns()
+    best_gate = best_loop = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter_ns()
+        for _ in range(n):
+            if gate is not None and (not gate.open or now >= gate.lease_deadline):
+                raise AssertionError("gate closed during the benchmark")
+        best_gate = min(best_gate, (time.perf_counter_ns() - t0) / n)
+        t0 = time.perf_counter_ns()
+        for _ in range(n):
+            pass
+        best_loop = min(best_loop, (time.perf_counter_ns() - t0) / n)
+    fleet.close()
+    return best_gate - best_loop
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--instances", type=int, default=8)
+    ap.add_argument("--halts", type=int, default=100)
+    ap.add_argument("--orders", type=int, default=50_000)
+    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--control-plane", choices=sorted(PLANES), default="embedded",
+                    help="control-plane backend (etcd: a later issue)")  # fmt: skip
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    plane = PLANES[args.control_plane]
+    result: dict[str, Any] = {"control_plane": args.control_plane, "orders": args.orders}
+    result["floor_ns"] = floor_ns(1_000_000)
+    result.update(bench_halts(plane, args.instances, args.halts))
+    result.update(bench_gate(plane, args.instances, make_orders(args.orders), args.rounds))
+    result["gate_overhead_over_floor"] = result["gate_overhead_ns"] / result["floor_ns"]
+    result["gate_overhead_fraction_of_decide"] = (
+        result["gate_overhead_ns"] / result["gate_off_ns_per_order"]
+    )
+    targets = {"halt_confirm_p99_ms": 5.0, "gate_overhead_ns": 300.0, "gate_fast_path_ns": 300.0}
+    table = Table(title=f"Interlock fleet: {args.instances} instances, {args.control_plane} plane")
+    for col in ("metric", "value", "target", "met"):
+        table.add_column(col)
+    for key, value in result.items():
+        target = targets.get(key)
+        met = "" if target is None else ("yes" if value <= target else "NO")
+        shown = f"{value:,.3f}" if isinstance(value, float) else f"{value:,}" \
+            if isinstance(value, int) else str(value)  # fmt: skip
+        table.add_row(key, shown, "" if target is None else f"<= {target:,}", met)
+    Console().print(table)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2, sort_keys=True))
+    if result["halts_not_confirmed_by_all"]:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,282 @@
+"""`interlock fleet ...`: the fleet gate, deploy transactions and confirmed halts, from a shell.
+
+The embedded control plane lives inside one process, so each command builds an in-process
+demo fleet (gw-1..gw-N sharing one embedded plane), does its step on it and prints what an
+operator would see. Nothing persists between commands. Across processes and machines the
+fleet runs on etcd (a later issue), where these same commands will act on the live fleet.
+Exit codes: 0 as expected, 1 a refusal (with the reason), 2 usage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from interlock.control.attestation import short
+from interlock.control.deploy import Deployment, ReleaseGate
+from interlock.control.halts import HaltReport
+from interlock.control.plane import Proposal
+from interlock.domain.commands import OrderRequest
+from interlock.domain.enums import HaltScope, Side
+from interlock.errors import DeployError, FlagError
+from interlock.gateway.fleet import FleetStatus, InProcessFleet
+from interlock.testing import DESK_KEY
+
+ACROSS = "Across processes and machines the fleet runs on etcd (a later issue)."
+fleet_app = typer.Typer(
+    help="The fleet gate on an in-process demo fleet (embedded control plane; each command "
+    f"builds a fresh fleet in this process). {ACROSS}",
+    no_args_is_help=True,
+)
+deploy_app = typer.Typer(
+    help="Deploy transactions: propose, every expected instance restarts and attests, commit "
+    f"or abort. Demo fleet, in this process. {ACROSS}",
+    no_args_is_help=True,
+)
+fleet_app.add_typer(deploy_app, name="deploy")
+
+Instances = Annotated[int, typer.Option(min=1, max=64, help="Instances in the demo fleet.")]
+NewBuild = Annotated[str, typer.Option("--build", help="The build digest to deploy.")]
+NewFlags = Annotated[str, typer.Option("--flags", help="The flag-manifest digest to deploy.")]
+Stale = Annotated[
+    list[str] | None,
+    typer.Option("--stale", help="An instance that fails to restart (repeatable)."),
+]
+Lint = Annotated[
+    list[Path] | None,
+    typer.Option("--lint", help="Run the flag linter on this source as the release gate."),
+]
+Registry = Annotated[
+    Path, typer.Option("--registry", help="The flag registry the release gate lints against.")
+]
+ScopeOpt = Annotated[HaltScope, typer.Option("--scope", help="What the halt covers.")]
+TargetOpt = Annotated[str, typer.Option("--target", help="The account, symbol, ... halted.")]
+
+
+def _console() -> Console:
+    return Console(highlight=False)
+
+
+def _fail(console: Console, message: str) -> typer.Exit:
+    console.print(Text(message, style="bold red"), soft_wrap=True)
+    return typer.Exit(1)
+
+
+def render_status(console: Console, status: FleetStatus, title: str = "fleet") -> None:
+    r = status.release
+    console.print(
+        Text(f"{title}: release build {short(r.build_digest)}, flags {short(r.flag_digest)}, "
+             f"epoch {r.epoch}; {status.routing}/{len(status.rows)} routing", style="bold"),
+        soft_wrap=True,
+    )  # fmt: skip
+    table = Table(show_edge=False)
+    table.add_column("instance", no_wrap=True)
+    table.add_column("gate", no_wrap=True)
+    for col in ("epoch", "build", "flags", "lease left", "host/pid"):
+        table.add_column(col)
+    for row in status.rows:
+        lease = "lost" if row.lease_left_ms is None else f"{row.lease_left_ms:,} ms"
+        style = "green" if row.state == "routing" else "bold red"
+        table.add_row(row.instance_id, Text(row.state, style=style), str(row.epoch), row.build,
+                      row.flags, lease, row.host_pid)  # fmt: skip
+    console.print(table)
+    p = status.proposal
+    if p is not None:
+        console.print(f"pending deploy: {_proposal(p)}")
+
+
+def _proposal(p: Proposal) -> str:
+    return (
+        f"build {short(p.build_digest)}, flags {short(p.flag_digest)} for "
+        f"{len(p.members)} member(s), proposed by {p.who} at epoch {p.base_epoch}"
+    )
+
+
+def _linter_gate(paths: list[Path] | None, registry: Path) -> ReleaseGate | None:
+    """The flag linter as a release gate: its findings refuse the proposal."""
+    if not paths:
+        return None
+    from interlock.flags import lint, load_registry
+
+    def gate(_: Proposal) -> Iterable[object]:
+        return lint(paths, load_registry(registry), str(registry))
+
+    return gate
+
+
+def _deploy_fleet(
+    console: Console,
+    instances: int,
+    build: str,
+    flags: str,
+    stale: list[str] | None,
+    release_gate: ReleaseGate | None = None,
+) -> tuple[InProcessFleet, Deployment]:
+    """A demo fleet with a deploy proposed and every instance but `stale` restarted on it."""
+    fleet = InProcessFleet(instances)
+    unknown = sorted(set(stale or ()) - set(fleet.ids))
+    if unknown:
+        raise _fail(console, f"no such instance(s): {', '.join(unknown)}")
+    deploy = Deployment(fleet.plane, who="cli")
+    try:
+        proposal = deploy.propose(build, flags, fleet.ids, release_gate)
+    except (DeployError, FlagError) as exc:
+        raise _fail(console, f"{getattr(exc, 'code', 'REFUSED')}: {exc}") from None
+    console.print(f"proposed: {_proposal(proposal)}")
+    for instance_id in fleet.ids:
+        if instance_id not in (stale or ()):
+            fleet.restart(instance_id, build, flags)
+    return fleet, deploy
+
+
+@fleet_app.command()
+def status(instances: Instances = 8) -> None:
+    """Show each instance's attestation, lease and gate, and the release."""
+    console = _console()
+    render_status(console, InProcessFleet(instances).status())
+
+
+@deploy_app.command("propose")
+def deploy_propose(
+    instances: Instances = 8,
+    build: NewBuild = "next-build",
+    flags: NewFlags = "",
+    stale: Stale = None,
+    lint: Lint = None,
+    registry: Registry = Path("interlock-flags.json"),
+) -> None:
+    """Propose a build; the instances restart on it (but --stale ones); show who is ready."""
+    console = _console()
+    fleet, deploy = _deploy_fleet(console, instances, build, flags, stale,
+                                  _linter_gate(lint, registry))  # fmt: skip
+    ready = deploy.readiness()
+    console.print(f"{sum(r.ready for r in ready)}/{len(ready)} expected members attest it")
+    render_status(console, fleet.status(), "after the restarts")
+
+
+@deploy_app.command("commit")
+def deploy_commit(
+    instances: Instances = 8,
+    build: NewBuild = "next-build",
+    flags: NewFlags = "",
+    stale: Stale = None,
+    lint: Lint = None,
+    registry: Registry = Path("interlock-flags.json"),
+) -> None:
+    """Propose, restart, then commit: refused, naming each straggler, unless all attest."""
+    console = _console()
+    fleet, deploy = _deploy_fleet(console, instances, build, flags, stale,
+                                  _linter_gate(lint, registry))  # fmt: skip
+    try:
+        release = deploy.commit()
+    except DeployError as exc:
+        render_status(console, fleet.status(), "commit refused")
+        raise _fail(console, f"{exc.code}: {exc}") from None
+    console.print(f"committed: build {short(release.build_digest)} at epoch {release.epoch}")
+    render_status(console, fleet.status(), "after the commit")
+
+
+@deploy_app.command("abort")
+def deploy_abort(
+    instances: Instances = 8,
+    build: NewBuild = "next-build",
+    flags: NewFlags = "",
+    stale: Stale = None,
+) -> None:
+    """Propose, restart, then abort: the release stays; restarted instances stay fenced."""
+    console = _console()
+    fleet, deploy = _deploy_fleet(console, instances, build, flags, stale)
+    aborted = deploy.abort("aborted from the command line")
+    console.print(f"aborted: {_proposal(aborted)}")
+    render_status(console, fleet.status(), "after the abort")
+
+
+def _print_halt(console: Console, report: HaltReport) -> None:
+    style = "bold green" if report.complete else "bold red"
+    console.print(Text(str(report), style=style))
+
+
+@fleet_app.command()
+def halt(
+    instances: Instances = 8,
+    scope: ScopeOpt = HaltScope.GLOBAL,
+    target: TargetOpt = "",
+    reason: Annotated[str, typer.Option(help="Why (recorded).")] = "operator halt",
+) -> None:
+    """Halt the demo fleet; print who confirmed and how fast: "8/8 halted in N ms"."""
+    console = _console()
+    fleet = InProcessFleet(instances)
+    report = fleet.halt(scope, target, reason, "cli")
+    _print_halt(console, report)
+    if not report.complete:
+        raise typer.Exit(1)
+
+
+@fleet_app.command()
+def resume(
+    instances: Instances = 8,
+    scope: ScopeOpt = HaltScope.GLOBAL,
+    target: TargetOpt = "",
+) -> None:
+    """Halt the demo fleet, then lift the halt; show the fleet routing again."""
+    console = _console()
+    fleet = InProcessFleet(instances)
+    _print_halt(console, fleet.halt(scope, target, "operator halt", "cli"))
+    lifted = fleet.plane.remove_halt(scope, "" if scope is HaltScope.GLOBAL else target, "cli")
+    console.print("resumed" if lifted else "nothing to resume")
+    render_status(console, fleet.status(), "after resume")
+
+
+@fleet_app.command()
+def knight(
+    instances: Annotated[int, typer.Option(min=2, max=64, help="Instances in the fleet.")] = 8,
+    orders: Annotated[int, typer.Option(min=1, help="Orders sent to the stale instance.")] = 212,
+) -> None:
+    """Knight's deploy, 1 August 2012, with the fleet gate: one instance keeps the old build.
+
+    The commit is refused naming it; it routes nothing; the deploy goes ahead without it,
+    and the straggler stays fenced; the fleet halts, confirmed by every instance.
+    """
+    console = _console()
+    stale = f"gw-{instances}"
+    fleet, deploy = _deploy_fleet(console, instances, "rlp-build", "rlp-flags", [stale])
+    try:
+        deploy.commit()
+        raise _fail(console, f"the commit went through with {stale} on the old build")
+    except DeployError as exc:
+        console.print(Text(f"{exc.code}: {exc}", style="bold"), soft_wrap=True)
+    render_status(console, fleet.status(), "Knight's fleet after the refused commit")
+    refused = _flood(fleet, stale, orders, "before")
+    deploy.abort(f"{stale} kept the old build")
+    deploy.propose("rlp-build", "rlp-flags", [i for i in fleet.ids if i != stale])
+    release = deploy.commit()
+    console.print(f"redeployed without {stale}: epoch {release.epoch}")
+    refused |= _flood(fleet, stale, orders, "after")
+    render_status(console, fleet.status(), "after the commit without the straggler")
+    sent = fleet.sent(stale)
+    console.print(f"{stale}: {2 * orders} orders sent, refused as {sorted(refused)}, "
+                  f"{sent} reached the venue")  # fmt: skip
+    report = fleet.halt(HaltScope.GLOBAL, "", "Knight drill", "cli")
+    _print_halt(console, report)
+    if sent or not report.complete:
+        raise typer.Exit(1)
+
+
+def _flood(fleet: InProcessFleet, instance_id: str, n: int, tag: str) -> set[str]:
+    """Send `n` distinct orders to one instance; the codes it refused them with."""
+    gw = fleet[instance_id]
+    codes = set()
+    for i in range(n):
+        request = OrderRequest(f"{tag}-{i}", "desk-7", "smars", "AAPL", Side.BUY, 100 + i,
+                               limit_price=Decimal("100.00"))  # fmt: skip
+        d = gw.submit(request, DESK_KEY)
+        codes.add(d.code.value if d.code else "ACCEPTED")
+    fleet.instances[instance_id].journal.flush()
+    return codes

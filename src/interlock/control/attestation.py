@@ -1,0 +1,77 @@
+"""Attestation: what an instance proves it runs, so a stale build cannot trade.
+
+Knight's eighth server ran old code because nothing compared what each server ran with
+what was approved. An instance here names its build by a digest of the installed package's
+files (not a version string a person typed), its flag manifest by a digest the flags layer
+gives, and its configuration by `GatewayConfig.digest()`, and registers all three with its
+host and pid under its lease. The gate compares build and flags with the release.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import socket
+from pathlib import Path
+
+import interlock
+from interlock.control.plane import Attestation, Release
+
+
+def tree_digest(root: Path) -> str:
+    """sha256 over every file under `root`: sorted relative paths, each with its bytes.
+
+    Compiled caches (`__pycache__`, `*.pyc`) are left out: they differ between machines
+    running the same source. Path and length prefixes keep a rename or a split visible.
+    """
+    h = hashlib.sha256()
+    files = sorted(
+        (p.relative_to(root).as_posix(), p)
+        for p in root.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    )
+    for rel, path in files:
+        data = path.read_bytes()
+        name = rel.encode()
+        h.update(len(name).to_bytes(4, "big") + name + len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+@functools.cache
+def installed_build_digest() -> str:
+    """The digest of the `interlock` package this process imported (computed once)."""
+    return tree_digest(Path(interlock.__file__).resolve().parent)
+
+
+def attest(
+    instance_id: str, config_digest: str, build_digest: str | None = None, flag_digest: str = ""
+) -> Attestation:
+    """This process's attestation; the build digest is computed unless one is given."""
+    build = installed_build_digest() if build_digest is None else build_digest
+    return Attestation(
+        instance_id, build, flag_digest, config_digest, socket.gethostname(), os.getpid()
+    )
+
+
+def mismatch(release: Release, attestation: Attestation) -> str | None:
+    """Why `attestation`'s build or flag manifest is not the released one (or None).
+
+    An empty digest in the release approves any (nothing released yet)."""
+    if release.build_digest and release.build_digest != attestation.build_digest:
+        return (
+            f"build {attestation.build_digest or '(none)'} is not the released "
+            f"{release.build_digest}"
+        )
+    if release.flag_digest and release.flag_digest != attestation.flag_digest:
+        return (
+            f"flag manifest {attestation.flag_digest or '(none)'} is not the released "
+            f"{release.flag_digest}"
+        )
+    return None
+
+
+def short(digest: str) -> str:
+    """A digest for people: its first 12 characters."""
+    return digest[:12] if digest else "(none)"

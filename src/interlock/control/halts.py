@@ -1,0 +1,88 @@
+"""Confirmed halts: write a halt, then wait until every live member says it applied it.
+
+Knight had no way to stop SMARS and no way to know it had stopped. Here each instance
+confirms every halt it applies (`ControlPlane.confirm_halt`), and the operator's `halt`
+returns a report: who confirmed, who did not within the bound, and how long it took,
+printable as "8/8 halted in 0.4 ms". A member whose lease runs out while we wait needs no
+confirmation: its gate has closed by itself, and the report lists it apart.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from interlock.control.plane import ControlEvent, ControlPlane, HaltConfirmed, HaltRecord
+
+_POLL_S = 0.005  # while waiting, re-read the live members this often (leases may run out)
+
+
+@dataclass(frozen=True, slots=True)
+class HaltReport:
+    halt: HaltRecord
+    expected: tuple[str, ...]  # live members when the halt was written
+    confirmed: tuple[str, ...]
+    missing: tuple[str, ...]  # still live, but no confirmation within the bound
+    lost: tuple[str, ...]  # lease ran out unconfirmed: fenced by the lease instead
+    elapsed_ms: float
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    def __str__(self) -> str:
+        text = f"{len(self.confirmed)}/{len(self.expected)} halted in {self.elapsed_ms:,.2f} ms"
+        if self.missing:
+            text += f"; not confirmed: {', '.join(self.missing)}"
+        if self.lost:
+            text += f"; lease lost (cannot trade): {', '.join(self.lost)}"
+        return text
+
+
+def halt_fleet(
+    plane: ControlPlane,
+    halt: HaltRecord,
+    bound_ms: float,
+    timer: Callable[[], int] = time.perf_counter_ns,
+) -> HaltReport:
+    """Write `halt` and return once every live member confirmed it, or `bound_ms` passed."""
+    expected = frozenset(m.instance_id for m in plane.members())
+    confirmed: set[str] = set()
+    woken = threading.Event()
+
+    def on_event(event: ControlEvent) -> None:
+        if isinstance(event, HaltConfirmed) and event.halt == halt:
+            confirmed.add(event.instance_id)
+            if expected <= confirmed:
+                woken.set()
+
+    unwatch = plane.watch(on_event)
+    start = timer()
+    deadline = start + int(bound_ms * 1_000_000)
+    try:
+        plane.put_halt(halt)
+        confirmed.update(plane.halt_confirmations(halt))  # any we were not watching for
+        waiting = expected - confirmed
+        while waiting:
+            left = deadline - timer()
+            if left <= 0:
+                break
+            woken.wait(min(left / 1e9, _POLL_S))
+            woken.clear()
+            live = {m.instance_id for m in plane.members()}
+            waiting = (expected & live) - confirmed
+        elapsed = timer() - start
+    finally:
+        unwatch()
+    live = {m.instance_id for m in plane.members()}
+    got = expected & confirmed
+    return HaltReport(
+        halt,
+        tuple(sorted(expected)),
+        tuple(sorted(got)),
+        tuple(sorted((expected - got) & live)),
+        tuple(sorted(expected - got - live)),
+        elapsed / 1e6,
+    )

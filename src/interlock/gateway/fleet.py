@@ -1,0 +1,183 @@
+"""An in-process fleet: several gateway instances sharing one embedded control plane.
+
+The embedded backend is exact and in-process, so a whole fleet (eight routers, as Knight
+had) fits in one process: the fleet tests, the `interlock fleet` demo commands, the halt
+benchmark and the Knight replay use this. Across processes or machines the same fleet runs
+on the etcd backend (a later issue), against the same ControlPlane protocol.
+
+A restart is a real one: the instance is closed (it leaves the plane) and a new Gateway is
+started on another build, recovering from the journal the old one wrote.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from interlock.control.attestation import installed_build_digest, short
+from interlock.control.embedded import EmbeddedControlPlane
+from interlock.control.halts import HaltReport, halt_fleet
+from interlock.control.plane import ControlPlane, HaltRecord, Proposal, Release
+from interlock.domain.enums import HaltScope
+from interlock.domain.order import Order
+from interlock.gateway.config import GatewayConfig, load_config
+from interlock.gateway.gateway import Gateway
+from interlock.journal.memory import MemoryJournal
+
+REFERENCE = Decimal("100.00")  # every symbol's reference price in the demo fleet
+
+
+class RecordingVenue:
+    """A venue port that records what it is sent and never fills: it answers "did anything
+    from this instance reach the venue?"."""
+
+    def __init__(self) -> None:
+        self.sent: list[Order] = []
+        self.cancels: list[int] = []
+
+    def send(self, order: Order) -> None:
+        self.sent.append(order)
+
+    def cancel(self, order_id: int) -> None:
+        self.cancels.append(order_id)
+
+
+@dataclass
+class Instance:
+    gateway: Gateway
+    journal: MemoryJournal
+    venue: RecordingVenue
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRow:
+    """One instance as an operator sees it."""
+
+    instance_id: str
+    host_pid: str
+    build: str
+    flags: str
+    epoch: int
+    lease_left_ms: int | None  # None: holds no lease
+    state: str  # "routing", or the code its orders are refused with
+
+
+@dataclass(frozen=True, slots=True)
+class FleetStatus:
+    release: Release
+    proposal: Proposal | None
+    rows: tuple[MemberRow, ...]
+
+    @property
+    def routing(self) -> int:
+        return sum(1 for r in self.rows if r.state == "routing")
+
+
+class InProcessFleet:
+    """`size` instances gw-1..gw-N on one plane, all released on one build."""
+
+    def __init__(
+        self,
+        size: int = 8,
+        *,
+        config: GatewayConfig | None = None,
+        clock: Callable[[], int] = time.time_ns,
+        build_digest: str | None = None,
+        flag_digest: str = "",
+        disabled_checks: Iterable[str] = (),
+        plane: ControlPlane | None = None,
+    ) -> None:
+        """`plane` None: a new embedded plane. Another backend is released to this fleet at
+        its next epoch."""
+        base = config or load_config()
+        self.clock = clock
+        self.disabled_checks = tuple(disabled_checks)
+        build = installed_build_digest() if build_digest is None else build_digest
+        ids = tuple(f"gw-{i}" for i in range(1, size + 1))
+        self.plane: ControlPlane
+        if plane is None:
+            self.plane = EmbeddedControlPlane(Release(build, flag_digest, 1, ids), clock)
+        else:
+            self.plane = plane
+            plane.set_release(Release(build, flag_digest, plane.release().epoch + 1, ids), "fleet")
+        self.configs = {i: base.model_copy(update={"instance_id": i}) for i in ids}
+        self.instances = {i: self._start(i, MemoryJournal(), build, flag_digest) for i in ids}
+
+    def _start(self, instance_id: str, journal: MemoryJournal, build: str, flags: str) -> Instance:
+        venue = RecordingVenue()
+        gw = Gateway(self.configs[instance_id], journal, venue, self.plane, clock=self.clock,
+                     disabled_checks=self.disabled_checks, build_digest=build,
+                     flag_digest=flags)  # fmt: skip
+        gw.start()
+        self._refresh(gw)
+        return Instance(gw, journal, venue)
+
+    def __getitem__(self, instance_id: str) -> Gateway:
+        return self.instances[instance_id].gateway
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self.instances)
+
+    def restart(self, instance_id: str, build_digest: str, flag_digest: str = "") -> Gateway:
+        """Stop `instance_id` and start it again on another build, from its own journal."""
+        old = self.instances[instance_id]
+        old.gateway.close()
+        journal = MemoryJournal()
+        for _, event in old.journal.read():
+            journal.append(event)
+        journal.flush()
+        self.instances[instance_id] = self._start(instance_id, journal, build_digest, flag_digest)
+        return self.instances[instance_id].gateway
+
+    def heartbeat(self, ids: Iterable[str] | None = None) -> dict[str, bool]:
+        """Renew the leases of `ids` (all by default); whether each renewal succeeded."""
+        return {i: self[i].heartbeat() for i in (self.ids if ids is None else ids)}
+
+    def refresh_references(self) -> None:
+        for inst in self.instances.values():
+            self._refresh(inst.gateway)
+
+    def _refresh(self, gw: Gateway) -> None:
+        for symbol, inst in gw.instruments.items():
+            ticks = inst.to_ticks(REFERENCE)
+            gw.update_reference(symbol, ticks if ticks is not None else 100)
+
+    def halt(
+        self, scope: HaltScope, target: str, reason: str, who: str, bound_ms: float = 1_000
+    ) -> HaltReport:
+        """A halt written by an operator (not by one instance), confirmed by the fleet."""
+        target = "" if scope is HaltScope.GLOBAL else target
+        return halt_fleet(self.plane, HaltRecord(scope, target, reason, who, self.clock()),
+                          bound_ms)  # fmt: skip
+
+    def sent(self, instance_id: str) -> int:
+        """Orders the venue received from `instance_id` (since its last restart)."""
+        return len(self.instances[instance_id].venue.sent)
+
+    def status(self) -> FleetStatus:
+        now = self.clock()
+        leases = {m.instance_id: m.lease_expires_ns for m in self.plane.members()}
+        rows = []
+        for instance_id, inst in self.instances.items():
+            gw = inst.gateway
+            a = gw.attestation
+            deadline = leases.get(instance_id)
+            rows.append(
+                MemberRow(
+                    instance_id,
+                    f"{a.host}/{a.pid}",
+                    short(a.build_digest),
+                    short(a.flag_digest),
+                    gw.gate.epoch,
+                    None if deadline is None else (deadline - now) // 1_000_000,
+                    gw.gate.state(now),
+                )
+            )
+        return FleetStatus(self.plane.release(), self.plane.proposal(), tuple(rows))
+
+    def close(self) -> None:
+        for inst in self.instances.values():
+            inst.gateway.close()

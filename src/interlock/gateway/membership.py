@@ -1,0 +1,223 @@
+"""The gateway as a fleet member: join under a lease, heartbeat, watch the control plane,
+apply and confirm halts, hold budget slices, journal the releases it observes.
+
+A mixin of `Gateway`, kept apart so the order path (gateway.py) reads on one screen. The
+watch callback never takes the gateway lock for membership events (they only touch the
+gate, under its own lock), because the plane may announce a lost member from inside a
+call the gateway makes while holding that lock (asking for budget slice).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from interlock.control.budgets import BudgetSpec, FleetBudgets
+from interlock.control.gate import InstanceGate
+from interlock.control.halts import HaltReport, halt_fleet
+from interlock.control.killswitch import HaltView
+from interlock.control.plane import (
+    Attestation,
+    ControlEvent,
+    ControlPlane,
+    HaltConfirmed,
+    HaltPut,
+    HaltRecord,
+    HaltRemoved,
+    MemberJoined,
+    MemberLost,
+    ProposalAborted,
+    ProposalPut,
+    ReleaseChanged,
+)
+from interlock.domain.enums import HaltScope, OrderStatus
+from interlock.domain.events import (
+    Cancelled,
+    DeployAborted,
+    DeployCommitted,
+    DeployProposed,
+    HaltApplied,
+    HaltLifted,
+)
+from interlock.domain.order import Order
+from interlock.errors import ControlPlaneError
+from interlock.gateway.config import GatewayConfig
+from interlock.journal.base import Journal
+from interlock.risk.book import Book
+from interlock.venue.base import Venue
+
+
+class FleetMember:
+    # provided by Gateway.__init__
+    config: GatewayConfig
+    instance_id: str
+    journal: Journal
+    venue: Venue
+    plane: ControlPlane
+    book: Book
+    attestation: Attestation
+    gate: InstanceGate
+    halts: HaltView
+    budgets: FleetBudgets | None
+    _clock: Callable[[], int]
+    _lock: threading.Lock
+    _unwatch: Callable[[], None] | None
+    _stop_heartbeat: threading.Event
+
+    def _join_fleet(self, journaled: list[HaltRecord]) -> None:
+        """Watch the plane, reconcile halts with the journal's, register and attest, then
+        ask for the budget slices the recovered positions and open orders already use.
+
+        Halts: the journal's survive a restart of the embedded plane (which forgets them);
+        the plane's that this instance never applied (set while it was down) are applied
+        now, through the same path as a live halt, so they cancel what they cover.
+        """
+        self._unwatch = self.plane.watch(self._on_control)
+        known = {h.key for h in journaled}
+        in_force = {h.key: h for h in self.plane.halts()}
+        with self._lock:
+            for h in journaled:
+                self.halts.put(h)
+        for h in journaled:
+            if h.key not in in_force:
+                self.plane.put_halt(h)
+        for key, h in in_force.items():
+            if key not in known:
+                self._apply_halt(h)
+        deadline = self.plane.register(self.attestation, self.config.lease_ttl_ms * 1_000_000)
+        self.gate.joined(deadline, self.plane.release(), self.plane.members())
+        if self.budgets is not None:  # take back the slices the recovered exposure needs
+            with self._lock:
+                for spec in self.budgets.specs.values():
+                    need = self._exposure(spec.account, spec.symbol, 0)
+                    if need > 0:
+                        self.budgets.admit(spec, need)
+
+    def _fleet_budgets(self) -> FleetBudgets:
+        """Slices of the configured fleet budgets; each limit is the account's own."""
+        specs = []
+        for b in self.config.fleet.budgets:
+            risk = self.book.account(b.account).risk
+            limit = risk.position_overrides.get(b.symbol, risk.max_position)
+            specs.append(BudgetSpec(b.account, b.symbol, limit, b.slice_shares))
+        return FleetBudgets(self.plane, self.instance_id, specs)
+
+    def _exposure(self, account: str, symbol: str, signed_qty: int) -> int:
+        """Worst case (long or short, shares) of the line with `signed_qty` more on order."""
+        acct = self.book.accounts.get(account)
+        p = acct.positions.get(symbol) if acct is not None else None
+        if p is None:
+            return abs(signed_qty)
+        long = p.pos + p.open_buy + max(signed_qty, 0)
+        short = p.open_sell - p.pos + max(-signed_qty, 0)
+        return max(long, short)
+
+    # -- lease -----------------------------------------------------------------------------
+
+    def start_heartbeat(self, interval_s: float | None = None) -> threading.Thread:
+        """Renew the lease from a daemon thread (every TTL/4 by default) until `close`.
+
+        A renewal that fails is retried on the next beat; meanwhile the gate closes by
+        itself once the deadline passes, so a partitioned instance stops within its TTL.
+        """
+        interval = interval_s or self.config.lease_ttl_ms / 4_000
+        stop = self._stop_heartbeat
+
+        def beat() -> None:
+            while not stop.wait(interval):
+                self.heartbeat()
+
+        thread = threading.Thread(target=beat, name=f"{self.instance_id}-heartbeat", daemon=True)
+        thread.start()
+        return thread
+
+    def heartbeat(self) -> bool:
+        """Renew the lease and give back budget not in use. On failure the gate closes by
+        itself when the deadline passes."""
+        try:
+            deadline = self.plane.renew(self.instance_id)
+        except ControlPlaneError:
+            return False
+        self.gate.renewed(deadline)
+        if self.budgets is not None:
+            with self._lock:
+                self.budgets.trim(lambda spec: self._exposure(spec.account, spec.symbol, 0))
+        return True
+
+    # -- kill switch -----------------------------------------------------------------------
+
+    def halt(self, scope: HaltScope, target: str, reason: str, who: str) -> HaltReport:
+        """Write a halt and wait until every live member confirmed it (or the bound)."""
+        record = self._halt_record(scope, target, reason, who)
+        return halt_fleet(self.plane, record, self.config.fleet.halt_confirm_ms)
+
+    def resume(self, scope: HaltScope, target: str, who: str) -> bool:
+        return self.plane.remove_halt(scope, "" if scope is HaltScope.GLOBAL else target, who)
+
+    def _halt_record(self, scope: HaltScope, target: str, reason: str, who: str) -> HaltRecord:
+        target = "" if scope is HaltScope.GLOBAL else target
+        return HaltRecord(scope, target, reason, who, self._clock())
+
+    def _apply_halt(self, h: HaltRecord) -> None:
+        """Apply a halt: refuse what it covers, cancel its open orders, confirm it."""
+        to_cancel: list[int] = []
+        with self._lock:
+            now = self._clock()
+            if self.halts.get(h.scope, h.target) != h:  # a record already applied is not new
+                self.halts.put(h)
+                self.journal.append(HaltApplied(now, h.scope, h.target, h.reason, h.who))
+            why = f"halt {h.scope.value}:{h.target}"
+            for order in list(self.book.open_orders.values()):
+                if self.halts.covers(h, order) and self._cancel_locked(order, now, why):
+                    to_cancel.append(order.order_id)
+        for order_id in to_cancel:
+            self.venue.cancel(order_id)
+        self.plane.confirm_halt(self.instance_id, h)
+
+    def _cancel_locked(self, order: Order, now: int, reason: str) -> bool:
+        """Cancel a pending order in place; True if it is working and the venue must cancel."""
+        if order.status is OrderStatus.PENDING:
+            qty = self.book.apply_done(order, OrderStatus.CANCELLED)
+            self.journal.append(Cancelled(now, order.order_id, qty, f"{reason} (before release)"))
+            return False
+        return order.status is OrderStatus.WORKING
+
+    # -- the watch -------------------------------------------------------------------------
+
+    def _on_control(self, event: ControlEvent) -> None:
+        """Control-plane watch: keep the gate's cache, apply halts, journal releases."""
+        if isinstance(event, HaltConfirmed):
+            return
+        if isinstance(event, MemberJoined):
+            self.gate.member_joined(event.member)
+        elif isinstance(event, MemberLost):
+            self.gate.member_lost(event.instance_id)
+            if event.instance_id == self.instance_id and self.budgets is not None:
+                self.budgets.lost()
+        elif isinstance(event, HaltPut):
+            self._apply_halt(event.halt)
+        else:
+            with self._lock:
+                record = self._observe(event, self._clock())
+                if record is not None:
+                    self.journal.append(record)
+
+    def _observe(
+        self, event: HaltRemoved | ReleaseChanged | ProposalPut | ProposalAborted, now: int
+    ) -> HaltLifted | DeployCommitted | DeployProposed | DeployAborted | None:
+        """Take in a control event (under the lock); return its journal record, if new."""
+        if isinstance(event, HaltRemoved):
+            if self.halts.remove(event.scope, event.target) is None:
+                return None
+            return HaltLifted(now, event.scope, event.target, event.who)
+        if isinstance(event, ReleaseChanged):
+            r = event.release
+            self.gate.release_changed(r)
+            return DeployCommitted(now, r.build_digest, r.flag_digest, r.epoch, r.members,
+                                   event.who)  # fmt: skip
+        if isinstance(event, ProposalPut):
+            p = event.proposal
+            return DeployProposed(now, p.build_digest, p.flag_digest, p.members, p.base_epoch,
+                                  p.who)  # fmt: skip
+        p = event.proposal
+        return DeployAborted(now, p.build_digest, p.flag_digest, event.who, event.reason)

@@ -1,0 +1,47 @@
+"""Backends for the ControlPlane conformance suite.
+
+Each backend is built by a factory that returns the plane and a way to let time pass: the
+embedded plane runs on a manual clock (no sleeps); the etcd backend (a later issue) adds
+itself to BACKENDS with a factory whose `advance_ms` sleeps, and every test runs unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from interlock.control.embedded import EmbeddedControlPlane
+from interlock.control.plane import Attestation, ControlEvent, ControlPlane
+from interlock.testing import ManualClock
+
+
+@dataclass
+class Backend:
+    name: str
+    plane: ControlPlane
+    advance_ms: Callable[[int], object]
+    now: Callable[[], int]
+    ttl_ms: int = 1_000  # etcd's smallest practical lease is about a second
+    events: list[ControlEvent] = field(default_factory=list)
+
+    @property
+    def ttl_ns(self) -> int:
+        return self.ttl_ms * 1_000_000
+
+    def join(self, instance_id: str, build: str = "b1", flags: str = "f1") -> int:
+        return self.plane.register(attestation(instance_id, build, flags), self.ttl_ns)
+
+    def of(self, kind: type) -> list[ControlEvent]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+def attestation(instance_id: str, build: str = "b1", flags: str = "f1") -> Attestation:
+    return Attestation(instance_id, build, flags, "cfg", "host", 1)
+
+
+def _embedded() -> Backend:
+    clock = ManualClock()
+    return Backend("embedded", EmbeddedControlPlane(clock=clock), clock.advance_ms, clock)
+
+
+BACKENDS: dict[str, Callable[[], Backend]] = {"embedded": _embedded}
