@@ -102,6 +102,7 @@ class Gateway(FleetMember):
         self.budgets = self._fleet_budgets() if config.fleet.budgets else None
         self._limits_digest = config.limits.digest()
         self._next_order_id = 1
+        self._released_seq = 0  # every decision up to here is durable and released
         self._pending: deque[tuple[int, Order | None, Decision, Ack | None]] = deque()
         self._unwatch: Callable[[], None] | None = None
         self._stop_heartbeat = threading.Event()
@@ -113,6 +114,7 @@ class Gateway(FleetMember):
         with self._lock:
             state = recover(self.journal, self.book, self.idempotency, self.instruments)
             self._next_order_id = state.next_order_id
+            self._released_seq = self.journal.durable_seq  # recovered orders count as released
             if state.limits_digest != self._limits_digest:
                 self.journal.append(
                     LimitsLoaded(
@@ -241,10 +243,11 @@ class Gateway(FleetMember):
                     on_ack(decision)
                 except Exception:
                     _log.exception("ack callback failed for decision seq %d", decision.seq)
+        self._released_seq = max(self._released_seq, durable_seq)
 
     def wait(self, decision: Decision, timeout: float | None = 5.0) -> Decision:
-        """Block until `decision` is durable (and, if accepted, released); return it."""
-        if self.journal.durable_seq < decision.seq:
+        """Block until `decision` is durable and, if accepted, released; return it."""
+        if self._released_seq < decision.seq:
             self.journal.flush(timeout)
         return decision
 
