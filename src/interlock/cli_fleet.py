@@ -9,7 +9,7 @@ Exit codes: 0 as expected, 1 a refusal (with the reason), 2 usage.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -23,9 +23,11 @@ from interlock.control.attestation import short
 from interlock.control.deploy import Deployment, ReleaseGate
 from interlock.control.halts import HaltReport
 from interlock.control.plane import Proposal
+from interlock.control.release_gate import flag_release_gate
 from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import HaltScope, Side
 from interlock.errors import DeployError, FlagError
+from interlock.flags import FlagManifest, FlagRegistry, load_registry, manifest_from_source
 from interlock.gateway.fleet import FleetStatus, InProcessFleet
 from interlock.testing import DESK_KEY
 
@@ -99,40 +101,54 @@ def _proposal(p: Proposal) -> str:
     )
 
 
-def _linter_gate(paths: list[Path] | None, registry: Path) -> ReleaseGate | None:
-    """The flag linter as a release gate: its findings refuse the proposal."""
-    if not paths:
-        return None
-    from interlock.flags import lint, load_registry
+@dataclass(frozen=True, slots=True)
+class _Build:
+    """What a deploy proposes: build, flag digest and manifest, and the release gate (with
+    the flag registry it judges against, which the demo fleet's plane then holds)."""
 
-    def gate(_: Proposal) -> Iterable[object]:
-        return lint(paths, load_registry(registry), str(registry))
+    digest: str
+    flags: str
+    manifest: FlagManifest | None = None
+    gate: ReleaseGate | None = None
+    registry: FlagRegistry | None = None
 
-    return gate
+
+def _build(console: Console, build: str, flags: str, lint: list[Path] | None,
+           registry: Path) -> _Build:  # fmt: skip
+    """The build to propose; with `lint`, its manifest is made from that source and the flag
+    release gate (linter, manifest check, digest) guards the proposal."""
+    if not lint:
+        return _Build(build, flags)
+    try:
+        flag_registry = load_registry(registry)
+    except FlagError as exc:
+        raise _fail(console, f"{exc.code}: {exc}") from None
+    try:
+        manifest: FlagManifest | None = manifest_from_source(lint, build, flag_registry)
+    except FlagError:
+        manifest = None  # the gate says why
+    digest = flags or (manifest.digest() if manifest is not None else "")
+    gate = flag_release_gate(lint, flag_registry, build, registry_label=str(registry))
+    return _Build(build, digest, manifest, gate, flag_registry)
 
 
 def _deploy_fleet(
-    console: Console,
-    instances: int,
-    build: str,
-    flags: str,
-    stale: list[str] | None,
-    release_gate: ReleaseGate | None = None,
+    console: Console, instances: int, build: _Build, stale: list[str] | None
 ) -> tuple[InProcessFleet, Deployment]:
     """A demo fleet with a deploy proposed and every instance but `stale` restarted on it."""
-    fleet = InProcessFleet(instances)
+    fleet = InProcessFleet(instances, flags=build.registry)
     unknown = sorted(set(stale or ()) - set(fleet.ids))
     if unknown:
         raise _fail(console, f"no such instance(s): {', '.join(unknown)}")
     deploy = Deployment(fleet.plane, who="cli")
     try:
-        proposal = deploy.propose(build, flags, fleet.ids, release_gate)
+        proposal = deploy.propose(build.digest, build.flags, fleet.ids, build.gate)
     except (DeployError, FlagError) as exc:
-        raise _fail(console, f"{getattr(exc, 'code', 'REFUSED')}: {exc}") from None
+        raise _fail(console, f"{exc.code}: {exc}") from None
     console.print(f"proposed: {_proposal(proposal)}")
     for instance_id in fleet.ids:
         if instance_id not in (stale or ()):
-            fleet.restart(instance_id, build, flags)
+            fleet.restart(instance_id, build.digest, build.flags, build.manifest)
     return fleet, deploy
 
 
@@ -154,8 +170,8 @@ def deploy_propose(
 ) -> None:
     """Propose a build; the instances restart on it (but --stale ones); show who is ready."""
     console = _console()
-    fleet, deploy = _deploy_fleet(console, instances, build, flags, stale,
-                                  _linter_gate(lint, registry))  # fmt: skip
+    fleet, deploy = _deploy_fleet(console, instances,
+                                  _build(console, build, flags, lint, registry), stale)  # fmt: skip
     ready = deploy.readiness()
     console.print(f"{sum(r.ready for r in ready)}/{len(ready)} expected members attest it")
     render_status(console, fleet.status(), "after the restarts")
@@ -172,8 +188,8 @@ def deploy_commit(
 ) -> None:
     """Propose, restart, then commit: refused, naming each straggler, unless all attest."""
     console = _console()
-    fleet, deploy = _deploy_fleet(console, instances, build, flags, stale,
-                                  _linter_gate(lint, registry))  # fmt: skip
+    fleet, deploy = _deploy_fleet(console, instances,
+                                  _build(console, build, flags, lint, registry), stale)  # fmt: skip
     try:
         release = deploy.commit()
     except DeployError as exc:
@@ -192,7 +208,7 @@ def deploy_abort(
 ) -> None:
     """Propose, restart, then abort: the release stays; restarted instances stay fenced."""
     console = _console()
-    fleet, deploy = _deploy_fleet(console, instances, build, flags, stale)
+    fleet, deploy = _deploy_fleet(console, instances, _Build(build, flags), stale)
     aborted = deploy.abort("aborted from the command line")
     console.print(f"aborted: {_proposal(aborted)}")
     render_status(console, fleet.status(), "after the abort")
@@ -234,19 +250,41 @@ def resume(
     render_status(console, fleet.status(), "after resume")
 
 
+KNIGHT_NEW = FlagManifest("rlp-build", {"rlp": 2})
+KNIGHT_STALE = FlagManifest("smars-2012.07.26", {"power_peg": 1, "rlp": 1})
+"""The stale binary: its router reads Power Peg's flag, and it takes 'rlp' to be that same
+id 1 (the reused flag), where the registry gave RLP a new identity, id 2."""
+
+
+def knight_registry() -> FlagRegistry:
+    """Power Peg (id 1) retired, a tombstone; RLP under its own name and id 2, off."""
+    registry = FlagRegistry()
+    registry.register("power_peg", 1, "Power Peg parent-order slicer (unused since 2003)", "smars")
+    registry.retire("power_peg", "release-eng")
+    registry.register("rlp", 2, "Retail Liquidity Program routing", "smars")
+    return registry
+
+
 @fleet_app.command()
 def knight(
     instances: Annotated[int, typer.Option(min=2, max=64, help="Instances in the fleet.")] = 8,
     orders: Annotated[int, typer.Option(min=1, help="Orders sent to the stale instance.")] = 212,
 ) -> None:
-    """Knight's deploy, 1 August 2012, with the fleet gate: one instance keeps the old build.
+    """Knight's deploy, 1 August 2012, with the fleet gate: one instance comes back on the
+    stale binary, which reads the retired Power Peg flag and takes 'rlp' to be its id.
 
-    The commit is refused naming it; it routes nothing; the deploy goes ahead without it,
-    and the straggler stays fenced; the fleet halts, confirmed by every instance.
+    It is not attested; the commit is refused naming it; it routes nothing; the deploy goes
+    ahead without it and the straggler stays fenced; switching 'rlp' on is refused while it
+    is live, naming what it maps 'rlp' to; the fleet halts, confirmed by every instance.
     """
     console = _console()
     stale = f"gw-{instances}"
-    fleet, deploy = _deploy_fleet(console, instances, "rlp-build", "rlp-flags", [stale])
+    new = _Build("rlp-build", KNIGHT_NEW.digest(), KNIGHT_NEW, registry=knight_registry())
+    fleet, deploy = _deploy_fleet(console, instances, new, [stale])
+    fleet.restart(stale, KNIGHT_STALE.build, manifest=KNIGHT_STALE)
+    refusal = fleet[stale].gate.check(fleet.clock())
+    console.print(Text(f"{stale} came back on the stale binary: {refusal}", style="bold"),
+                  soft_wrap=True)  # fmt: skip
     try:
         deploy.commit()
         raise _fail(console, f"the commit went through with {stale} on the old build")
@@ -255,9 +293,14 @@ def knight(
     render_status(console, fleet.status(), "Knight's fleet after the refused commit")
     refused = _flood(fleet, stale, orders, "before")
     deploy.abort(f"{stale} kept the old build")
-    deploy.propose("rlp-build", "rlp-flags", [i for i in fleet.ids if i != stale])
+    deploy.propose(new.digest, new.flags, [i for i in fleet.ids if i != stale])
     release = deploy.commit()
     console.print(f"redeployed without {stale}: epoch {release.epoch}")
+    try:
+        fleet.plane.enable_flag("rlp", "cli")
+        raise _fail(console, f"'rlp' was switched on with {stale} live on the stale binary")
+    except FlagError as exc:
+        console.print(Text(f"{exc.code}: {exc}", style="bold"), soft_wrap=True)
     refused |= _flood(fleet, stale, orders, "after")
     render_status(console, fleet.status(), "after the commit without the straggler")
     sent = fleet.sent(stale)

@@ -25,6 +25,7 @@ from interlock.domain.events import (
     ParentDeclared,
     VenueRejected,
 )
+from interlock.domain.flag_events import FlagDisabled, FlagEnabled, FlagEvent, FlagRegistered
 from interlock.gateway.config import GatewayConfig
 
 _SIDE = {Side.BUY: "buy", Side.SELL: "sell", Side.SELL_SHORT: "sell short"}
@@ -98,7 +99,23 @@ class EventSummarizer:
             return f"limits {event.digest} loaded ({len(event.document):,} bytes of JSON)"
         if isinstance(event, DeployProposed | DeployCommitted | DeployAborted):
             return _deploy(event)
-        return repr(event)  # pragma: no cover - the codec knows no other kind
+        return _flag(event)
+
+
+def _flag(event: FlagEvent) -> str:
+    if isinstance(event, FlagRegistered):
+        return (
+            f"FLAG registered {event.name!r} as id {event.flag_id} ({event.meaning}), "
+            f"owner {event.owner}"
+        )
+    if isinstance(event, FlagEnabled):
+        return (
+            f"FLAG enabled {event.name!r} (id {event.flag_id}) by {event.who}; declared by "
+            f"{len(event.members)} live member(s) ({', '.join(event.members)})"
+        )
+    if isinstance(event, FlagDisabled):
+        return f"FLAG disabled {event.name!r} by {event.who}"
+    return f"FLAG retired {event.name!r} by {event.who}: a tombstone, never reused"
 
 
 def _deploy(event: DeployProposed | DeployCommitted | DeployAborted) -> str:

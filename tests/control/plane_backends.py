@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from interlock.control.embedded import EmbeddedControlPlane
 from interlock.control.plane import Attestation, ControlEvent, ControlPlane
+from interlock.flags import FlagManifest
 from interlock.testing import ManualClock
 
 
@@ -28,15 +29,30 @@ class Backend:
     def ttl_ns(self) -> int:
         return self.ttl_ms * 1_000_000
 
-    def join(self, instance_id: str, build: str = "b1", flags: str = "f1") -> int:
-        return self.plane.register(attestation(instance_id, build, flags), self.ttl_ns)
+    def join(
+        self,
+        instance_id: str,
+        build: str = "b1",
+        flags: str | None = None,
+        manifest: FlagManifest | None = None,
+    ) -> int:
+        """Register under a fresh lease (see `attestation` for `flags`)."""
+        return self.plane.register(attestation(instance_id, build, flags, manifest), self.ttl_ns)
 
     def of(self, kind: type) -> list[ControlEvent]:
         return [e for e in self.events if isinstance(e, kind)]
 
 
-def attestation(instance_id: str, build: str = "b1", flags: str = "f1") -> Attestation:
-    return Attestation(instance_id, build, flags, "cfg", "host", 1)
+def attestation(
+    instance_id: str,
+    build: str = "b1",
+    flags: str | None = None,
+    manifest: FlagManifest | None = None,
+) -> Attestation:
+    """`flags` None: the manifest's digest, or the label "f1" without a manifest."""
+    if flags is None:
+        flags = manifest.digest() if manifest is not None else "f1"
+    return Attestation(instance_id, build, flags, "cfg", "host", 1, manifest)
 
 
 def _embedded() -> Backend:

@@ -116,3 +116,48 @@ def test_the_plane_announcing_this_instance_lost_closes_the_gate() -> None:
 def test_state_names_the_refusal_for_status_tables() -> None:
     assert gate().state(NOW) == "routing"
     assert InstanceGate(att("gw-1")).state(NOW) == "INSTANCE_NOT_ATTESTED"
+
+
+# -- the flag registry's verdict -------------------------------------------------------------
+
+WHY = "flag manifest of build 'old': reads retired flag 'power_peg' (id 1: Power Peg, retired)"
+
+
+def test_a_member_whose_manifest_the_registry_refuses_is_not_attested_naming_why() -> None:
+    g = InstanceGate(att("gw-1"))
+    members = ("gw-1", "gw-2", "gw-3")
+    joined = [Member(att("gw-1"), DEADLINE, WHY), member("gw-2"), member("gw-3")]
+    g.joined(DEADLINE, Release("b1", "f1", 1, members), joined)
+    r = g.check(NOW)
+    assert not g.open and r is not None and r.code is RejectCode.INSTANCE_NOT_ATTESTED
+    assert r.reason == f"instance gw-1 is not attested: {WHY}"
+    g.flags_checked({}, 5)  # the registry changed and accepts it now
+    assert code(g) is None
+
+
+def test_a_build_mismatch_and_a_flag_refusal_are_both_named() -> None:
+    g = gate()
+    g.flags_checked({"gw-1": WHY}, 1)
+    g.release_changed(Release("b2", "f1", 2, ("gw-1", "gw-2", "gw-3")))
+    r = g.check(NOW)
+    assert r is not None
+    assert r.reason == f"instance gw-1 is not attested: build b1 is not the released b2; {WHY}"
+
+
+def test_members_the_registry_refuses_do_not_count_towards_quorum() -> None:
+    g = gate()
+    g.flags_checked({"gw-2": WHY, "gw-3": WHY}, 1)
+    assert code(g) is RejectCode.FLEET_NO_QUORUM
+    g.member_joined(member("gw-3"))  # rejoined on a build the registry accepts
+    assert code(g) is None
+    g.member_lost("gw-2")
+    assert "gw-2" not in g.refused and code(g) is None
+
+
+def test_a_flag_verdict_older_than_the_one_taken_is_ignored() -> None:
+    g = gate()
+    g.flags_checked({"gw-1": WHY}, 7)
+    g.flags_checked({}, 6)  # a late delivery of an earlier change
+    assert code(g) is RejectCode.INSTANCE_NOT_ATTESTED
+    g.flags_checked({}, 8)
+    assert code(g) is None

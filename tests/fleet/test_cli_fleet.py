@@ -7,6 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from interlock.cli import app
+from interlock.flags import FlagManifest
 
 runner = CliRunner()
 
@@ -73,10 +74,41 @@ def test_resume_lifts_the_halt_and_the_fleet_routes() -> None:
     assert code == 0 and "2/2 halted in " in out and "resumed" in out and "2/2 routing" in out
 
 
-def test_knight_drill_refuses_the_commit_and_the_stale_router_sends_nothing() -> None:
+def test_knight_drill_refuses_the_commit_and_the_flag_and_the_stale_router_sends_nothing() -> None:
     code, out = run("knight", "--orders", "50")
     assert code == 0, out
+    assert "gw-8 came back on the stale binary: INSTANCE_NOT_ATTESTED: instance gw-8 is not " \
+        "attested" in out and "reads retired flag 'power_peg'" in out  # fmt: skip
     assert "DEPLOY_REFUSED: commit refused, nothing changed: gw-8" in out
-    assert "gw-8: 100 orders sent, refused as ['FLEET_NO_QUORUM', 'INSTANCE_NOT_ATTESTED'], 0 " \
-        "reached the venue" in out  # fmt: skip
-    assert "8/8 halted in " in out
+    assert "FLAG_REFUSED: cannot enable 'rlp' (id 2: Retail Liquidity Program routing): gw-8 " \
+        "maps 'rlp' to id 1 (power_peg)" in out  # fmt: skip
+    assert "gw-8: 100 orders sent, refused as ['INSTANCE_NOT_ATTESTED'], 0 reached the venue" \
+        in out  # fmt: skip
+    assert "7/8 routing" in out and "8/8 halted in " in out
+
+
+def test_release_gate_with_clean_source_proposes_its_manifest_and_commits(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "router.py"
+    source.write_text("def route(flags):\n    return flags.enabled('rlp')\n")
+    registry = tmp_path / "flags.json"
+    runner.invoke(app, ["flags", "register", "rlp", "--id", "2", "--meaning", "RLP",
+                        "--owner", "smars", "--registry", str(registry)])  # fmt: skip
+    code, out = run("deploy", "commit", "--instances", "3", "--build", "b2", "--lint",
+                    str(source), "--registry", str(registry))  # fmt: skip
+    assert code == 0, out
+    digest = FlagManifest("b2", {"rlp": 2}).digest()
+    assert f"proposed: build b2, flags {digest[:12]}" in out
+    assert "committed: build b2 at epoch 2" in out and "3/3 routing" in out
+
+
+def test_release_gate_refuses_flags_that_are_not_the_source_s_manifest(tmp_path: Path) -> None:
+    source = tmp_path / "router.py"
+    source.write_text("def route(flags):\n    return flags.enabled('rlp')\n")
+    registry = tmp_path / "flags.json"
+    runner.invoke(app, ["flags", "register", "rlp", "--id", "2", "--meaning", "RLP",
+                        "--owner", "smars", "--registry", str(registry)])  # fmt: skip
+    code, out = run("deploy", "propose", "--instances", "2", "--flags", "typed-by-hand",
+                    "--lint", str(source), "--registry", str(registry))  # fmt: skip
+    assert code == 1 and "release gate: the proposal's flag digest typed-by-han" in out

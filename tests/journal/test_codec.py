@@ -26,6 +26,7 @@ from interlock.domain.events import (
     ParentDeclared,
     VenueRejected,
 )
+from interlock.domain.flag_events import FlagDisabled, FlagEnabled, FlagRegistered, FlagRetired
 from interlock.errors import JournalError, RecoveryError
 from interlock.journal import decode, encode
 
@@ -71,6 +72,10 @@ SAMPLES: list[Event] = [
     DeployProposed(11, "build-b", "flags-1", ("gw-1", "gw-2"), 1, "ops"),
     DeployCommitted(12, "build-b", "flags-1", 2, ("gw-1", "gw-2"), "ops"),
     DeployAborted(13, "build-c", "", "ops", "gw-2 kept the old build"),
+    FlagRegistered(14, "rlp", 2, "Retail Liquidity Program", "smars"),
+    FlagRetired(15, "power_peg", "release-eng"),
+    FlagEnabled(16, "rlp", 2, "ops", ("gw-1", "gw-2")),
+    FlagDisabled(17, "rlp", "ops"),
 ]
 
 # Written into every journal file: changing one breaks reading old journals.
@@ -87,6 +92,10 @@ STABLE_KINDS = {
     DeployProposed: "deploy_proposed",
     DeployCommitted: "deploy_committed",
     DeployAborted: "deploy_aborted",
+    FlagRegistered: "flag_registered",
+    FlagRetired: "flag_retired",
+    FlagEnabled: "flag_enabled",
+    FlagDisabled: "flag_disabled",
 }
 
 

@@ -1,10 +1,12 @@
 """The control plane: release, members and leases, halts and their confirmations, deploys,
-budgets; and one instance's cached view of it (gate, halt view, budget slices)."""
+budgets, the flag registry; and one instance's cached view of it (gate, halt view, budget
+slices), and the flag release gate."""
 
 from interlock.control.attestation import attest, installed_build_digest, tree_digest
 from interlock.control.budgets import BudgetSpec, FleetBudgets, SliceLedger
 from interlock.control.deploy import Deployment, Readiness, ReleaseGate
 from interlock.control.embedded import EmbeddedControlPlane
+from interlock.control.fleetflags import FleetFlags, declared, flag_refusal
 from interlock.control.gate import InstanceGate, quorum_needed
 from interlock.control.halts import HaltReport, halt_fleet
 from interlock.control.killswitch import HaltView
@@ -13,6 +15,7 @@ from interlock.control.plane import (
     CommitResult,
     ControlEvent,
     ControlPlane,
+    FlagChanged,
     HaltConfirmed,
     HaltPut,
     HaltRecord,
@@ -26,6 +29,7 @@ from interlock.control.plane import (
     Release,
     ReleaseChanged,
 )
+from interlock.control.release_gate import flag_release_gate
 
 __all__ = [
     "Attestation",
@@ -35,7 +39,9 @@ __all__ = [
     "ControlPlane",
     "Deployment",
     "EmbeddedControlPlane",
+    "FlagChanged",
     "FleetBudgets",
+    "FleetFlags",
     "HaltConfirmed",
     "HaltPut",
     "HaltRecord",
@@ -55,6 +61,9 @@ __all__ = [
     "ReleaseGate",
     "SliceLedger",
     "attest",
+    "declared",
+    "flag_refusal",
+    "flag_release_gate",
     "halt_fleet",
     "installed_build_digest",
     "quorum_needed",

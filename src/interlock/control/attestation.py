@@ -2,9 +2,10 @@
 
 Knight's eighth server ran old code because nothing compared what each server ran with
 what was approved. An instance here names its build by a digest of the installed package's
-files (not a version string a person typed), its flag manifest by a digest the flags layer
-gives, and its configuration by `GatewayConfig.digest()`, and registers all three with its
-host and pid under its lease. The gate compares build and flags with the release.
+files (not a version string a person typed), its flag manifest by the manifest itself and
+its digest, and its configuration by `GatewayConfig.digest()`, and registers all three
+with its host and pid under its lease. The gate compares build and flags with the release;
+the plane checks the manifest matches its digest and judges it against the flag registry.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import interlock
 from interlock.control.plane import Attestation, Release
+from interlock.flags.manifest import FlagManifest
 
 
 def tree_digest(root: Path) -> str:
@@ -46,12 +48,18 @@ def installed_build_digest() -> str:
 
 
 def attest(
-    instance_id: str, config_digest: str, build_digest: str | None = None, flag_digest: str = ""
+    instance_id: str,
+    config_digest: str,
+    build_digest: str | None = None,
+    flag_digest: str = "",
+    manifest: FlagManifest | None = None,
 ) -> Attestation:
-    """This process's attestation; the build digest is computed unless one is given."""
+    """This process's attestation; the build digest is computed unless one is given, and the
+    flag digest is the manifest's unless one is given (the plane checks they agree)."""
     build = installed_build_digest() if build_digest is None else build_digest
+    flags = flag_digest or (manifest.digest() if manifest is not None else "")
     return Attestation(
-        instance_id, build, flag_digest, config_digest, socket.gethostname(), os.getpid()
+        instance_id, build, flags, config_digest, socket.gethostname(), os.getpid(), manifest
     )
 
 

@@ -2,14 +2,16 @@
 
 Knight's deploy was a technician copying files to eight servers; one copy silently did not
 happen and nothing noticed. Here `commit` flips the release and bumps the epoch atomically
-(in the control plane), and only when every expected member is live and attests the
-proposed build and flags; otherwise it raises `DeployError` naming each member that is
-missing or runs something else, and nothing changes. A straggler left on the old build is
+(in the control plane), and only when every expected member is live, attests the
+proposed build and flags, and has a flag manifest the flag registry accepts; otherwise it
+raises `DeployError` naming each member that is missing, runs something else or is refused
+by the registry, and nothing changes. A straggler left on the old build is
 fenced by the epoch (STALE_EPOCH, INSTANCE_NOT_ATTESTED). A rollback is a deploy of the
 previous build: it goes through the same steps and bumps the epoch again.
 
-`propose` first runs the release gate, if one is given (the flag linter: a callable that
-returns its findings, empty when the release is clean); any finding refuses the proposal.
+`propose` first runs the release gate, if one is given (a callable that returns its
+findings, empty when the release is clean; `release_gate.flag_release_gate` builds the flag
+one: linter, manifest check, manifest digest); any finding refuses the proposal.
 
 Deploy out of hours: an instance restarted onto the proposal is not attested until commit,
 and once more than half the expected members have restarted, the old release has lost its
@@ -105,7 +107,8 @@ class Deployment:
         for member_id in proposal.members:
             m = live.get(member_id)
             attests = None if m is None else _attests(m)
-            out.append(Readiness(member_id, attests, m is not None and _matches(m, proposal)))
+            ready = m is not None and _matches(m, proposal) and not m.flag_refusal
+            out.append(Readiness(member_id, attests, ready))
         return out
 
 
@@ -135,7 +138,13 @@ def _refusals(result: CommitResult) -> tuple[list[str], list[str]]:
         if m is None:
             lines.append(f"{member_id}: missing (no fresh lease)")
         elif not _matches(m, p):
-            lines.append(f"{member_id}: attests {_attests(m)}, not the proposed {wanted}")
+            line = f"{member_id}: attests {_attests(m)}, not the proposed {wanted}"
+            if m.flag_refusal:
+                line += f", and the flag registry refuses it: {m.flag_refusal}"
+            lines.append(line)
+        elif m.flag_refusal:
+            lines.append(f"{member_id}: attests {wanted}, but the flag registry refuses it: "
+                         f"{m.flag_refusal}")  # fmt: skip
         else:
             continue
         at_fault.append(member_id)

@@ -10,6 +10,11 @@ Leases expire lazily, as etcd's do from a client's point of view: every call fir
 the members whose deadline has passed, returns their budget slices and announces each with
 `MemberLost`. Instances renew every TTL/4, so a dead member is announced within about a
 quarter TTL of its deadline; no background thread is needed and a manual clock drives it all.
+
+Flags: the registry and the verdict on each member's manifest are `FleetFlags`, changed
+under the plane's lock like everything else, so an enable's preflight sees exactly the
+members whose lease is fresh at that instant, and no member joins between the preflight
+and the switch.
 """
 
 from __future__ import annotations
@@ -18,8 +23,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from interlock.control.budgets import SliceLedger
+from interlock.control.fleetflags import FlagChange, FleetFlags
 from interlock.control.plane import (
     Attestation,
     CommitResult,
@@ -39,14 +46,21 @@ from interlock.control.plane import (
     Watcher,
 )
 from interlock.domain.enums import HaltScope
-from interlock.errors import ControlPlaneError
+from interlock.errors import ControlPlaneError, FlagError
+from interlock.flags.registry import Flag, FlagRegistry
 
 _log = logging.getLogger(__name__)
 Clock = Callable[[], int]
 
 
 class EmbeddedControlPlane:
-    def __init__(self, release: Release | None = None, clock: Clock = time.time_ns) -> None:
+    def __init__(
+        self,
+        release: Release | None = None,
+        clock: Clock = time.time_ns,
+        flags: FlagRegistry | None = None,
+    ) -> None:
+        """`flags`: the flag registry to start from (copied), else an empty one."""
         self._clock = clock
         self._lock = threading.Lock()
         self._release = release or Release("", "", 1)
@@ -56,6 +70,7 @@ class EmbeddedControlPlane:
         self._halts: dict[tuple[HaltScope, str], HaltRecord] = {}
         self._acks: dict[tuple[HaltScope, str], set[str]] = {}
         self._ledger = SliceLedger()
+        self._flags = FleetFlags(flags, clock)
         self._watchers: list[Watcher] = []
 
     # -- release and deploys ------------------------------------------------------------
@@ -102,6 +117,7 @@ class EmbeddedControlPlane:
                     for m in live
                     if (m.attestation.build_digest, m.attestation.flag_digest)
                     == (p.build_digest, p.flag_digest)
+                    and not m.flag_refusal
                 }
                 if attesting.issuperset(p.members):
                     committed = Release(p.build_digest, p.flag_digest, p.base_epoch + 1, p.members)
@@ -118,7 +134,9 @@ class EmbeddedControlPlane:
         with self._lock:
             events: list[ControlEvent] = [MemberLost(i) for i in self._sweep_locked()]
             deadline = self._clock() + ttl_ns
-            member = self._members[attestation.instance_id] = Member(attestation, deadline)
+            verdict = self._flags.judge(attestation)
+            member = Member(attestation, deadline, verdict)
+            self._members[attestation.instance_id] = member
             self._ttl[attestation.instance_id] = ttl_ns
             events.append(MemberJoined(member))
         self._emit(events)
@@ -131,7 +149,7 @@ class EmbeddedControlPlane:
             deadline = 0
             if member is not None:
                 deadline = self._clock() + self._ttl[instance_id]
-                self._members[instance_id] = Member(member.attestation, deadline)
+                self._members[instance_id] = replace(member, lease_expires_ns=deadline)
         self._emit([MemberLost(i) for i in lost])
         if member is None:
             raise ControlPlaneError(f"lease of instance {instance_id} has expired or never existed")
@@ -218,6 +236,41 @@ class EmbeddedControlPlane:
     def slices(self, budget: str) -> dict[str, int]:
         with self._lock:
             return self._ledger.slices(budget)
+
+    # -- flags ----------------------------------------------------------------------------
+
+    def flag_registry(self) -> FlagRegistry:
+        with self._lock:
+            return self._flags.snapshot()
+
+    def register_flag(self, name: str, flag_id: int, meaning: str, owner: str) -> Flag:
+        return self._change_flags(lambda r, _: r.register(name, flag_id, meaning, owner))
+
+    def retire_flag(self, name: str, who: str) -> Flag:
+        return self._change_flags(lambda r, _: r.retire(name, who))
+
+    def enable_flag(self, name: str, who: str) -> Flag:
+        return self._change_flags(lambda r, live: r.enable(name, live, who))
+
+    def disable_flag(self, name: str, who: str) -> Flag:
+        return self._change_flags(lambda r, _: r.disable(name, who))
+
+    def _change_flags(self, change: FlagChange) -> Flag:
+        """Sweep expired leases, then make the change against the members still live."""
+        refused: FlagError | None = None
+        with self._lock:
+            events: list[ControlEvent] = [MemberLost(i) for i in self._sweep_locked()]
+            try:
+                flag, changed = self._flags.change(change, self._members)
+            except FlagError as exc:
+                refused = exc
+            else:
+                if changed is not None:
+                    events.append(changed)
+        self._emit(events)
+        if refused is not None:
+            raise refused
+        return flag
 
     # -- watch ----------------------------------------------------------------------------
 

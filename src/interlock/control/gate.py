@@ -1,9 +1,10 @@
 """The instance gate: may this instance route at all? Checked on every order, from a cache.
 
-An instance routes only if it is registered, its attestation equals the release, its epoch
-is the fleet's, a quorum of live members attest the same build and flags as it does, and
-its lease is fresh. All but the last are folded into one cached `open` flag that the
-control plane's watch callbacks recompute; the lease is a deadline compared with `now`.
+An instance routes only if it is registered, its attestation equals the release, the flag
+registry accepts its flag manifest, its epoch is the fleet's, a quorum of live members
+attest the same build and flags as it does (and are accepted too), and its lease is fresh.
+All but the last are folded into one cached `open` flag that the control plane's watch
+callbacks recompute; the lease is a deadline compared with `now`.
 So the order path reads two attributes and makes no control-plane call, and a lease past
 its deadline closes the gate by itself: a partitioned instance stops within its TTL.
 
@@ -16,7 +17,7 @@ it restarts and rejoins on the release.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from interlock.control.attestation import mismatch, short
 from interlock.control.plane import Attestation, Member, Release
@@ -37,6 +38,7 @@ class InstanceGate:
         "_lock",
         "attestation",
         "epoch",
+        "flags_version",
         "fleet_epoch",
         "instance_id",
         "lease_deadline",
@@ -45,6 +47,7 @@ class InstanceGate:
         "open",
         "quorum",
         "refusal",
+        "refused",
         "registered",
         "release",
     )
@@ -60,6 +63,8 @@ class InstanceGate:
         self.fleet_epoch = 0  # the release epoch the control plane says is current
         self.release = Release("", "", 0)
         self.members: dict[str, Attestation] = {}  # live members, by id
+        self.refused: dict[str, str] = {}  # live members whose flag manifest is refused: why
+        self.flags_version = -1  # the flag registry version `refused` was last set from
         self.registered = False
         self.refusal: Rejection | None = None
         self.open = False  # registered, attested, current epoch, quorum, not lost
@@ -67,14 +72,20 @@ class InstanceGate:
 
     # -- writers: join, heartbeat and control-plane callbacks ---------------------------
 
-    def joined(self, deadline: int, release: Release, members: Iterable[Member]) -> None:
+    def joined(
+        self, deadline: int, release: Release, members: Iterable[Member], flags_version: int = -1
+    ) -> None:
+        """Registered: `members` (read after the flag registry was at `flags_version`) carry
+        the plane's verdict on each manifest."""
         with self._lock:
+            self.flags_version = max(self.flags_version, flags_version)
             self.lease_deadline = deadline
             self.lost = False
             self.registered = True
             self.release = release
             self.epoch = self.fleet_epoch = release.epoch
-            self.members.update((m.instance_id, m.attestation) for m in members)
+            for m in members:
+                self._put(m)
             self._recompute()
 
     def renewed(self, deadline: int) -> None:
@@ -82,15 +93,34 @@ class InstanceGate:
 
     def member_joined(self, member: Member) -> None:
         with self._lock:
-            self.members[member.instance_id] = member.attestation
+            self._put(member)
             self._recompute()
 
     def member_lost(self, instance_id: str) -> None:
         with self._lock:
             self.members.pop(instance_id, None)
+            self.refused.pop(instance_id, None)
             if instance_id == self.instance_id and self.registered:
                 self.lost = True
             self._recompute()
+
+    def flags_checked(self, refused: Mapping[str, str], version: int) -> None:
+        """The flag registry changed (to `version`) and judged every live member again:
+        `refused` names each one it refuses now, with why. A verdict older than one already
+        taken (watch events of two changes may cross) is ignored."""
+        with self._lock:
+            if version <= self.flags_version:
+                return
+            self.flags_version = version
+            self.refused = dict(refused)
+            self._recompute()
+
+    def _put(self, member: Member) -> None:
+        self.members[member.instance_id] = member.attestation
+        if member.flag_refusal:
+            self.refused[member.instance_id] = member.flag_refusal
+        else:
+            self.refused.pop(member.instance_id, None)
 
     def release_changed(self, release: Release) -> None:
         with self._lock:
@@ -103,10 +133,13 @@ class InstanceGate:
     # -- readers --------------------------------------------------------------------------
 
     def quorum_state(self) -> tuple[int, int, int]:
-        """(members attesting our build and flags, members expected, members needed)."""
+        """(accepted members attesting our build and flags, members expected, needed)."""
         ours = (self.attestation.build_digest, self.attestation.flag_digest)
+        refused = self.refused
         agree = sum(
-            1 for a in list(self.members.values()) if (a.build_digest, a.flag_digest) == ours
+            1
+            for i, a in list(self.members.items())
+            if (a.build_digest, a.flag_digest) == ours and i not in refused
         )
         expected = len(self.release.members) or len(self.members)
         return agree, expected, quorum_needed(expected, self.quorum)
@@ -144,7 +177,11 @@ class InstanceGate:
         self.open = refusal is None and not self.lost
 
     def _refusal(self) -> Rejection | None:
-        why = NOT_REGISTERED if not self.registered else mismatch(self.release, self.attestation)
+        if not self.registered:
+            why: str | None = NOT_REGISTERED
+        else:
+            reasons = (mismatch(self.release, self.attestation), self.refused.get(self.instance_id))
+            why = "; ".join(r for r in reasons if r) or None
         if why is not None:
             return reject(
                 _NOT_ATTESTED,

@@ -1,5 +1,5 @@
 """The control plane port: release, members bound to leases, halts and their confirmations,
-deploy proposals, budget slices, epoch, watches.
+deploy proposals, budget slices, the flag registry, epoch, watches.
 
 Two backends share these semantics and one conformance suite (tests/control): `embedded`
 (in-process, the default) and `etcd` (a real Raft cluster, for fleets of processes; a later
@@ -7,6 +7,12 @@ issue). Instances never ask it per order: they keep a cached view that its watch
 refresh. Every method that changes several records does so atomically, so a deploy commit
 either flips the release and bumps the epoch with every expected member attested, or
 changes nothing.
+
+The plane owns the flag registry (DESIGN.md invariant 6). The rules are the registry's
+(`interlock.flags.FlagRegistry`); the plane adds what only it knows: which members are live.
+Each attestation carries its build's flag manifest, and the plane judges it on join and
+again after every flag change (`Member.flag_refusal`); a member it refuses is live (it
+holds a lease, so enabling a flag still has to reckon with it) but not attested.
 """
 
 from __future__ import annotations
@@ -16,6 +22,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from interlock.domain.enums import HaltScope
+from interlock.domain.flag_events import FlagEvent
+from interlock.flags.manifest import FlagManifest
+from interlock.flags.registry import Flag, FlagRegistry
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +41,11 @@ class Release:
 
 @dataclass(frozen=True, slots=True)
 class Attestation:
-    """What an instance says it is running, registered under its lease."""
+    """What an instance says it is running, registered under its lease.
+
+    `manifest` is the flag manifest whose digest is `flag_digest`: the plane verifies the two
+    agree and judges the manifest against its flag registry. An attestation without one
+    declares no flag at all (`flag_digest` is then only a label)."""
 
     instance_id: str
     build_digest: str
@@ -40,12 +53,17 @@ class Attestation:
     config_digest: str
     host: str
     pid: int
+    manifest: FlagManifest | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Member:
+    """A live member. `flag_refusal` says why the flag registry refuses its manifest (a
+    retired flag read, a name mapped to another id, ...); empty when it accepts it."""
+
     attestation: Attestation
     lease_expires_ns: int
+    flag_refusal: str = ""
 
     @property
     def instance_id(self) -> str:
@@ -146,6 +164,19 @@ class ProposalAborted:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class FlagChanged:
+    """The flag registry changed by `change`. `enabled`: the flag ids on after it.
+    `version`: how many changes the registry holds after it (a snapshot folded from as many
+    is as new). `refused`: every live member whose manifest the registry now refuses, with
+    why (sorted by member); every live member not named is accepted."""
+
+    change: FlagEvent
+    enabled: frozenset[int]
+    version: int
+    refused: tuple[tuple[str, str], ...] = ()
+
+
 ControlEvent = (
     HaltPut
     | HaltRemoved
@@ -155,6 +186,7 @@ ControlEvent = (
     | MemberLost
     | ProposalPut
     | ProposalAborted
+    | FlagChanged
 )
 Watcher = Callable[[ControlEvent], None]
 
@@ -182,8 +214,9 @@ class ControlPlane(Protocol):
 
     def commit_proposal(self, who: str) -> CommitResult:
         """Atomically: if a proposal is pending, the release is still at its base epoch, and
-        every member it expects is live and attests its build and flags, make it the release
-        at `base_epoch + 1` and clear it. Otherwise change nothing."""
+        every member it expects is live, attests its build and flags, and has a manifest the
+        flag registry accepts, make it the release at `base_epoch + 1` and clear it.
+        Otherwise change nothing."""
         ...
 
     # -- members and leases -------------------------------------------------------------
@@ -232,6 +265,34 @@ class ControlPlane(Protocol):
 
     def slices(self, budget: str) -> dict[str, int]:
         """Every slice of `budget` in force, by instance."""
+        ...
+
+    # -- flags ----------------------------------------------------------------------------
+    # Each change is the registry's (FlagError when its rules refuse it, and nothing
+    # changes); a change that changed something is announced as one FlagChanged, after
+    # every live member's manifest was judged again. A change that was already so (the
+    # same identity registered again, a flag already off disabled) announces nothing.
+
+    def flag_registry(self) -> FlagRegistry:
+        """A snapshot of the flag registry: a copy, so changing it changes nothing here."""
+        ...
+
+    def register_flag(self, name: str, flag_id: int, meaning: str, owner: str) -> Flag:
+        """Bind `name` to `flag_id` and `meaning` for good."""
+        ...
+
+    def retire_flag(self, name: str, who: str) -> Flag:
+        """Leave a tombstone; a live member whose manifest still reads it is refused."""
+        ...
+
+    def enable_flag(self, name: str, who: str) -> Flag:
+        """Switch a flag on, only if every member whose lease is fresh now (attested or
+        not) declares its id under its name: the registry's preflight, run on their
+        manifests."""
+        ...
+
+    def disable_flag(self, name: str, who: str) -> Flag:
+        """Switch a flag off (always allowed)."""
         ...
 
     # -- watch ----------------------------------------------------------------------------

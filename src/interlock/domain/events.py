@@ -7,6 +7,10 @@ Times are integer nanoseconds since the epoch; prices integer ticks; money micro
 They are msgspec Structs rather than frozen dataclasses: just as immutable and typed, but
 built in ~50 ns instead of ~800 ns, which matters because one is built per order. They
 are encoded positionally (`array_like`): a field may only ever be appended, with a default.
+
+The flag registry's changes (`flag_events.py`) are journal records too: a gateway journals
+each one it observes, as it does halts and deploys. Those are tagged maps, not positional,
+because the same structs are also the flag registry's file format.
 """
 
 from __future__ import annotations
@@ -15,6 +19,12 @@ import msgspec
 
 from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.enums import HaltScope
+from interlock.domain.flag_events import (
+    FlagDisabled,
+    FlagEnabled,
+    FlagRegistered,
+    FlagRetired,
+)
 
 
 class OrderDecided(msgspec.Struct, frozen=True, gc=False, array_like=True):
@@ -144,6 +154,10 @@ Event = (
     | DeployProposed
     | DeployCommitted
     | DeployAborted
+    | FlagRegistered
+    | FlagRetired
+    | FlagEnabled
+    | FlagDisabled
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -159,4 +173,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     DeployProposed,
     DeployCommitted,
     DeployAborted,
+    FlagRegistered,
+    FlagRetired,
+    FlagEnabled,
+    FlagDisabled,
 )

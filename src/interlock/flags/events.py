@@ -1,61 +1,28 @@
 """Every change to the flag registry, as a frozen fact; the registry is their fold.
 
-The registry decides (checks a change against its rules) and then applies the event it
-decided; a registry loaded from disk, or rebuilt from the journal, folds the same events
-through the same `apply`, so replay never re-runs a check and no history is lost: a retired
-flag stays in the history forever, which is what makes its name and id unusable again.
-
-They are msgspec Structs tagged by `kind` (a stable string, part of the file format: never
-rename one) so the JSON store and the gateway's journal can both encode and decode them
-without a hand-written codec. Times are integer nanoseconds since the epoch.
+The types are defined in `interlock.domain.flag_events` (they are journal records too, and
+the journal knows only domain types); this module is their name inside the flags package.
+The registry decides a change against its rules, then applies the event it decided; a
+registry loaded from disk, or rebuilt from history, folds the same events through the same
+`apply`, so replay never re-runs a check and a tombstone is never lost.
 """
 
 from __future__ import annotations
 
-from typing import Final
-
-import msgspec
-
-
-class FlagRegistered(msgspec.Struct, frozen=True, tag="flag_registered", tag_field="kind"):
-    """A flag's permanent identity was created: name, id and meaning are bound for good."""
-
-    ts: int
-    name: str
-    flag_id: int
-    meaning: str
-    owner: str
-
-
-class FlagRetired(msgspec.Struct, frozen=True, tag="flag_retired", tag_field="kind"):
-    """A flag became a tombstone: never enabled, read or reused again."""
-
-    ts: int
-    name: str
-    who: str
-
-
-class FlagEnabled(msgspec.Struct, frozen=True, tag="flag_enabled", tag_field="kind"):
-    """A flag was switched on after every member in `members` declared its id."""
-
-    ts: int
-    name: str
-    flag_id: int
-    who: str
-    members: tuple[str, ...]
-
-
-class FlagDisabled(msgspec.Struct, frozen=True, tag="flag_disabled", tag_field="kind"):
-    ts: int
-    name: str
-    who: str
-
-
-FlagEvent = FlagRegistered | FlagRetired | FlagEnabled | FlagDisabled
-
-FLAG_EVENT_TYPES: Final[tuple[type[FlagEvent], ...]] = (
+from interlock.domain.flag_events import (
+    FLAG_EVENT_TYPES,
+    FlagDisabled,
+    FlagEnabled,
+    FlagEvent,
     FlagRegistered,
     FlagRetired,
-    FlagEnabled,
-    FlagDisabled,
 )
+
+__all__ = [
+    "FLAG_EVENT_TYPES",
+    "FlagDisabled",
+    "FlagEnabled",
+    "FlagEvent",
+    "FlagRegistered",
+    "FlagRetired",
+]

@@ -22,6 +22,8 @@ from interlock.control.halts import HaltReport, halt_fleet
 from interlock.control.plane import ControlPlane, HaltRecord, Proposal, Release
 from interlock.domain.enums import HaltScope
 from interlock.domain.order import Order
+from interlock.flags.manifest import FlagManifest
+from interlock.flags.registry import FlagRegistry
 from interlock.gateway.config import GatewayConfig, load_config
 from interlock.gateway.gateway import Gateway
 from interlock.journal.memory import MemoryJournal
@@ -86,11 +88,18 @@ class InProcessFleet:
         clock: Callable[[], int] = time.time_ns,
         build_digest: str | None = None,
         flag_digest: str = "",
+        manifest: FlagManifest | None = None,
+        flags: FlagRegistry | None = None,
         disabled_checks: Iterable[str] = (),
         plane: ControlPlane | None = None,
     ) -> None:
-        """`plane` None: a new embedded plane. Another backend is released to this fleet at
-        its next epoch."""
+        """`plane` None: a new embedded plane, whose flag registry starts as a copy of
+        `flags`. Another backend is released to this fleet at its next epoch. Every instance
+        starts on `build_digest` with flag `manifest` (`flag_digest` "": its digest)."""
+        if plane is not None and flags is not None:
+            raise ValueError("give the flag registry to the plane, not to a fleet joining it")
+        if manifest is not None and not flag_digest:
+            flag_digest = manifest.digest()
         base = config or load_config()
         self.clock = clock
         self.disabled_checks = tuple(disabled_checks)
@@ -98,18 +107,27 @@ class InProcessFleet:
         ids = tuple(f"gw-{i}" for i in range(1, size + 1))
         self.plane: ControlPlane
         if plane is None:
-            self.plane = EmbeddedControlPlane(Release(build, flag_digest, 1, ids), clock)
+            self.plane = EmbeddedControlPlane(Release(build, flag_digest, 1, ids), clock, flags)
         else:
             self.plane = plane
             plane.set_release(Release(build, flag_digest, plane.release().epoch + 1, ids), "fleet")
         self.configs = {i: base.model_copy(update={"instance_id": i}) for i in ids}
-        self.instances = {i: self._start(i, MemoryJournal(), build, flag_digest) for i in ids}
+        self.instances = {
+            i: self._start(i, MemoryJournal(), build, flag_digest, manifest) for i in ids
+        }
 
-    def _start(self, instance_id: str, journal: MemoryJournal, build: str, flags: str) -> Instance:
+    def _start(
+        self,
+        instance_id: str,
+        journal: MemoryJournal,
+        build: str,
+        flags: str,
+        manifest: FlagManifest | None,
+    ) -> Instance:
         venue = RecordingVenue()
         gw = Gateway(self.configs[instance_id], journal, venue, self.plane, clock=self.clock,
                      disabled_checks=self.disabled_checks, build_digest=build,
-                     flag_digest=flags)  # fmt: skip
+                     flag_digest=flags, flag_manifest=manifest)  # fmt: skip
         gw.start()
         self._refresh(gw)
         return Instance(gw, journal, venue)
@@ -121,7 +139,13 @@ class InProcessFleet:
     def ids(self) -> list[str]:
         return list(self.instances)
 
-    def restart(self, instance_id: str, build_digest: str, flag_digest: str = "") -> Gateway:
+    def restart(
+        self,
+        instance_id: str,
+        build_digest: str,
+        flag_digest: str = "",
+        manifest: FlagManifest | None = None,
+    ) -> Gateway:
         """Stop `instance_id` and start it again on another build, from its own journal."""
         old = self.instances[instance_id]
         old.gateway.close()
@@ -129,8 +153,16 @@ class InProcessFleet:
         for _, event in old.journal.read():
             journal.append(event)
         journal.flush()
-        self.instances[instance_id] = self._start(instance_id, journal, build_digest, flag_digest)
+        self.instances[instance_id] = self._start(
+            instance_id, journal, build_digest, flag_digest, manifest
+        )
         return self.instances[instance_id].gateway
+
+    def stop(self, instance_id: str) -> None:
+        """Stop `instance_id` (it leaves the plane); `restart` starts it again."""
+        gw = self.instances[instance_id].gateway
+        gw.close()
+        gw.gate.member_lost(instance_id)  # it stopped watching before it left
 
     def heartbeat(self, ids: Iterable[str] | None = None) -> dict[str, bool]:
         """Renew the leases of `ids` (all by default); whether each renewal succeeded."""

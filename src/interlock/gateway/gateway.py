@@ -15,8 +15,10 @@ outside it. The instance gate (step 3) is a cache the control plane's callbacks 
 under the gate's own lock, so a callback never waits for an order, and the order path
 reads two attributes of it. An optional fleet budget (config `fleet.budgets`) runs after
 the pre-trade checks and asks the control plane for slice only when the one held is too
-small. Release and deploy events the instance observes are journaled. The fleet side of the
-instance (lease, watch, halts, budgets) is the `FleetMember` mixin, in membership.py.
+small. Release, deploy and flag events the instance observes are journaled; `flags` is
+the instance's FlagSet (what router and strategy code reads), kept current by the watch.
+The fleet side of the instance (lease, watch, halts, budgets, flags) is the `FleetMember`
+mixin, in membership.py.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 
 from interlock.control.attestation import attest
+from interlock.control.fleetflags import declared
 from interlock.control.gate import InstanceGate
 from interlock.control.killswitch import HaltView
 from interlock.control.plane import ControlPlane
@@ -46,6 +49,8 @@ from interlock.domain.events import (
 from interlock.domain.money import fmt_money
 from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode, Rejection, reject
+from interlock.flags.manifest import FlagManifest
+from interlock.flags.runtime import FlagSet
 from interlock.gateway.auth import Authenticator
 from interlock.gateway.config import GatewayConfig
 from interlock.gateway.decode import decode
@@ -80,8 +85,10 @@ class Gateway(FleetMember):
         disabled_checks: Iterable[str] = (),
         build_digest: str | None = None,
         flag_digest: str = "",
+        flag_manifest: FlagManifest | None = None,
     ) -> None:
-        """`build_digest` None: the digest of the installed package (see attestation)."""
+        """`build_digest` None: the digest of the installed package (see attestation);
+        `flag_digest` "": the digest of `flag_manifest`, the flags this build reads."""
         self.config = config
         self.instance_id = config.instance_id
         self.journal = journal
@@ -95,7 +102,9 @@ class Gateway(FleetMember):
         self.engine = RiskEngine(self.book, disabled - {GATE_CHECK})
         self.auth = Authenticator(config.api_keys)
         self.idempotency = IdempotencyStore()
-        self.attestation = attest(self.instance_id, config.digest(), build_digest, flag_digest)
+        self.attestation = attest(self.instance_id, config.digest(), build_digest, flag_digest,
+                                  flag_manifest)  # fmt: skip
+        self.flags = FlagSet(declared(self.attestation))  # all off until the plane says
         self.gate = InstanceGate(self.attestation, config.fleet.quorum)
         self._path_gate = None if GATE_CHECK in disabled else self.gate
         self.halts = HaltView(self.instance_id)

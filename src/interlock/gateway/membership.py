@@ -1,10 +1,17 @@
 """The gateway as a fleet member: join under a lease, heartbeat, watch the control plane,
-apply and confirm halts, hold budget slices, journal the releases it observes.
+apply and confirm halts, hold budget slices, keep its flags current, journal the releases
+and flag changes it observes.
 
 A mixin of `Gateway`, kept apart so the order path (gateway.py) reads on one screen. The
 watch callback never takes the gateway lock for membership events (they only touch the
 gate, under its own lock), because the plane may announce a lost member from inside a
 call the gateway makes while holding that lock (asking for budget slice).
+
+Flags: `self.flags` is a FlagSet of this build's manifest and the ids the plane says are on,
+replaced whole on each change (router code reads it without a lock). Ids, never names, come
+from the plane, so a build that believes 'rlp' is id 1 keeps its 'rlp' off when id 2 is
+switched on. A build whose beliefs disagree with the registry at all is refused by the
+plane, and that verdict goes to the gate (INSTANCE_NOT_ATTESTED): it routes nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import threading
 from collections.abc import Callable
 
 from interlock.control.budgets import BudgetSpec, FleetBudgets
+from interlock.control.fleetflags import declared
 from interlock.control.gate import InstanceGate
 from interlock.control.halts import HaltReport, halt_fleet
 from interlock.control.killswitch import HaltView
@@ -20,6 +28,7 @@ from interlock.control.plane import (
     Attestation,
     ControlEvent,
     ControlPlane,
+    FlagChanged,
     HaltConfirmed,
     HaltPut,
     HaltRecord,
@@ -41,6 +50,7 @@ from interlock.domain.events import (
 )
 from interlock.domain.order import Order
 from interlock.errors import ControlPlaneError
+from interlock.flags.runtime import FlagSet
 from interlock.gateway.config import GatewayConfig
 from interlock.journal.base import Journal
 from interlock.risk.book import Book
@@ -57,12 +67,20 @@ class FleetMember:
     book: Book
     attestation: Attestation
     gate: InstanceGate
+    flags: FlagSet
     halts: HaltView
     budgets: FleetBudgets | None
     _clock: Callable[[], int]
     _lock: threading.Lock
     _unwatch: Callable[[], None] | None
     _stop_heartbeat: threading.Event
+    _flags_version: int = -1  # the registry version `flags` reflects
+
+    def _set_flags(self, enabled: frozenset[int], version: int) -> None:
+        """Adopt the ids on as of registry `version`, unless a newer view was adopted."""
+        if version > self._flags_version:
+            self._flags_version = version
+            self.flags = FlagSet(declared(self.attestation), enabled)
 
     def _join_fleet(self, journaled: list[HaltRecord]) -> None:
         """Watch the plane, reconcile halts with the journal's, register and attest, then
@@ -85,7 +103,11 @@ class FleetMember:
             if key not in known:
                 self._apply_halt(h)
         deadline = self.plane.register(self.attestation, self.config.lease_ttl_ms * 1_000_000)
-        self.gate.joined(deadline, self.plane.release(), self.plane.members())
+        registry = self.plane.flag_registry()  # then members: their verdicts are as new
+        version = len(registry.history)
+        self.gate.joined(deadline, self.plane.release(), self.plane.members(), version)
+        with self._lock:
+            self._set_flags(registry.enabled_ids(), version)
         if self.budgets is not None:  # take back the slices the recovered exposure needs
             with self._lock:
                 for spec in self.budgets.specs.values():
@@ -196,6 +218,11 @@ class FleetMember:
                 self.budgets.lost()
         elif isinstance(event, HaltPut):
             self._apply_halt(event.halt)
+        elif isinstance(event, FlagChanged):
+            self.gate.flags_checked(dict(event.refused), event.version)  # refuse, then switch
+            with self._lock:
+                self._set_flags(event.enabled, event.version)
+                self.journal.append(event.change)
         else:
             with self._lock:
                 record = self._observe(event, self._clock())

@@ -29,6 +29,7 @@ from interlock.domain.events import (
     ParentDeclared,
     VenueRejected,
 )
+from interlock.domain.flag_events import FlagDisabled, FlagEnabled, FlagRegistered, FlagRetired
 from interlock.errors import JournalError, RecoveryError
 
 KINDS: Final[dict[type[Event], str]] = {
@@ -44,6 +45,10 @@ KINDS: Final[dict[type[Event], str]] = {
     DeployProposed: "deploy_proposed",
     DeployCommitted: "deploy_committed",
     DeployAborted: "deploy_aborted",
+    FlagRegistered: "flag_registered",
+    FlagRetired: "flag_retired",
+    FlagEnabled: "flag_enabled",
+    FlagDisabled: "flag_disabled",
 }
 """Event type → kind string stored beside each record."""
 
