@@ -10,12 +10,10 @@ whatever each instance does with its slice.
 Two halves: `SliceLedger` is the plane's record (pure; the backend holds the lock), and
 `FleetBudgets` is one instance's view, asked on the order path only when an order needs
 more than the slice already held, so the common case costs no control-plane call. Slices
-are bound to the member's lease: the plane drops them when the lease is lost.
-
-A known gap: a member that loses its lease gives its slices back, but the positions it holds
-(and orders still working at the venue) remain; until it restarts and takes its slices back
-(a joining instance re-leases what its recovered book uses before it routes), the fleet's
-worst case may pass the limit by what the lost member held. A restart alone never opens it.
+belong to the instance, not to its lease: a member that loses its lease keeps its slices,
+because its positions (and orders still working at the venue) outlive the lease. It takes
+them back when it rejoins; an operator frees them (`release_slices`) once its book is flat.
+So the fleet's worst case never passes the limit, whichever instances die.
 """
 
 from __future__ import annotations

@@ -7,9 +7,10 @@ plane's lock, so a halt is applied (and confirmed) by every in-process instance 
 logged and skipped: it must not keep the event from the watchers after it.
 
 Leases expire lazily, as etcd's do from a client's point of view: every call first sweeps
-the members whose deadline has passed, returns their budget slices and announces each with
-`MemberLost`. Instances renew every TTL/4, so a dead member is announced within about a
-quarter TTL of its deadline; no background thread is needed and a manual clock drives it all.
+the members whose deadline has passed and announces each with `MemberLost` (their budget
+slices stay held: see `_drop_locked`). Instances renew every TTL/4, so a dead member is
+announced within about a quarter TTL of its deadline; no background thread is needed and a
+manual clock drives it all.
 
 Flags: the registry and the verdict on each member's manifest are `FleetFlags`, changed
 under the plane's lock like everything else, so an enable's preflight sees exactly the
@@ -177,9 +178,20 @@ class EmbeddedControlPlane:
         return expired
 
     def _drop_locked(self, instance_id: str) -> bool:
+        # Budget slices stay with the instance: its positions and any orders still working
+        # at the venue outlive its lease, so the fleet must go on counting them. It takes
+        # them back when it rejoins; an operator frees them with `release_slices`.
         self._ttl.pop(instance_id, None)
-        self._ledger.drop(instance_id)
         return self._members.pop(instance_id, None) is not None
+
+    def release_slices(self, instance_id: str) -> None:
+        """Operator action, once a departed instance's book is known flat: free its slices."""
+        with self._lock:
+            if instance_id in self._members:
+                raise ControlPlaneError(
+                    f"instance {instance_id} is live: it gives slices back itself"
+                )
+            self._ledger.drop(instance_id)
 
     # -- halts ----------------------------------------------------------------------------
 

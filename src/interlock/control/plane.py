@@ -263,6 +263,10 @@ class ControlPlane(Protocol):
         other holders use."""
         ...
 
+    def release_slices(self, instance_id: str) -> None:
+        """Operator action: free a departed instance's budget slices (refused while live)."""
+        ...
+
     def slices(self, budget: str) -> dict[str, int]:
         """Every slice of `budget` in force, by instance."""
         ...
