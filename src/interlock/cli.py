@@ -1,4 +1,4 @@
-"""The `interlock` command: demo, config check, journal show, version.
+"""The `interlock` command: demo, config check, journal show, version, replay.
 
 A thin shell over the library: each command parses its arguments, calls one function and
 renders the result with Rich. Exit codes: 0 success, 1 a fault or invalid input, 2 usage.
@@ -22,6 +22,7 @@ from interlock.demo import DEFAULT_SEED, run_demo
 from interlock.errors import ConfigError, InterlockError
 from interlock.gateway.config import GatewayConfig, load_config
 from interlock.journal.codec import decode
+from interlock.replay.cli import replay_app
 from interlock.views import EventSummarizer, config_rows
 
 app = typer.Typer(
@@ -36,6 +37,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(journal_app, name="journal")
 app.add_typer(flags_app, name="flags")
 app.add_typer(fleet_app, name="fleet")
+app.add_typer(replay_app, name="replay")
 
 
 def _console() -> Console:

@@ -1,0 +1,89 @@
+"""The protected runs: which defences each one keeps, and the desk's limits.
+
+`full` keeps everything. With the fleet gate off (the stale server routes, as Knight's
+did, and every router reads Knight's reused flag bit), each other defence runs alone and
+then all together. "Alone" means the other runaway defences are switched off by name
+(`risk.engine.CHECK_NAMES`) and, where the gateway acts by itself on a fill (the loss
+halt), by setting that limit out of reach. The per-order sanity checks (restricted list,
+market orders, size and notional, reference freshness, collar) stay on in every run: each
+child passes them. The reject-storm breaker (observe/) stays on beside every defence that
+refuses orders: it only ever sees refusals, so it turns a refusing defence into a halt and
+never acts alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from interlock.gateway.config import GatewayConfig, hash_key, load_config, parse_config
+from interlock.gateway.gateway import GATE_CHECK
+
+ACCOUNT = "knight-rlp"
+STRATEGY = "smars"
+API_KEY = "knight-smars-replay-key"
+OUT_OF_REACH = Decimal(10) ** 15  # a loss limit no run reaches: the loss halt is off
+
+RUNAWAY_CHECKS = frozenset({
+    "duplicate_order", "rate_limit", "parent_overfill", "position_limit", "gross_exposure",
+    "credit_limit", "loss_limit",
+})  # fmt: skip
+DEFENCES = {
+    "overfill_guard": frozenset({"parent_overfill"}),
+    "rate_envelope": frozenset({"rate_limit"}),
+    "position_limits": frozenset({"position_limit", "gross_exposure", "credit_limit"}),
+    "loss_limit": frozenset({"loss_limit"}),
+    "runaway_detector": frozenset[str](),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    name: str
+    fleet_gate: bool  # the instance gate and Interlock's flag rules and release gate
+    disabled: frozenset[str]  # checks switched off by name
+    loss_halt: bool  # the gateway's own halt on a fill past the daily loss limit
+    detectors: bool  # runaway detectors (repeated child, order-to-fill)
+    breaker: bool  # the reject-storm breaker
+
+
+def _alone(defence: str) -> RunSpec:
+    keep = DEFENCES[defence]
+    return RunSpec(f"no_fleet_gate:{defence}", False, (RUNAWAY_CHECKS - keep) | {GATE_CHECK},
+                   defence == "loss_limit", defence == "runaway_detector",
+                   defence != "runaway_detector")  # fmt: skip
+
+
+RUNS: tuple[RunSpec, ...] = (
+    RunSpec("full", True, frozenset(), True, True, True),
+    *(_alone(d) for d in DEFENCES),
+    RunSpec("no_fleet_gate:all", False, frozenset({GATE_CHECK}), True, True, True),
+)
+RUN_NAMES = tuple(r.name for r in RUNS)
+
+
+def replay_config(symbols: tuple[str, ...], loss_halt: bool = True) -> GatewayConfig:
+    """The router desk's config: the packaged defaults, with the replay's 154 stocks, the
+    SMARS routers' key, and limits for an agency-like retail routing account
+    (docs/replay.md says why each)."""
+    data = load_config().model_dump(mode="json")
+    data["instruments"] = {s: {"tick_size": "0.01"} for s in symbols}
+    data["api_keys"] = [{"principal": "smars-router", "key_sha256": hash_key(API_KEY),
+                         "accounts": [ACCOUNT], "strategies": [STRATEGY]}]  # fmt: skip
+    limits = data["limits"]
+    limits["firm"]["restricted_symbols"] = []
+    limits["accounts"] = {}
+    limits["defaults"].update({
+        "max_order_qty": 5_000,
+        "max_order_notional": "250000",
+        "max_position": 5_000,
+        "max_gross_notional": "10000000",
+        "credit_limit": "50000000",
+        "daily_loss_limit": "250000" if loss_halt else str(OUT_OF_REACH),
+    })  # fmt: skip
+    limits["rates"].update({
+        "per_instance": {"count": 200, "window_ms": 1_000},
+        "per_strategy": {"count": 200, "window_ms": 1_000},
+        "per_symbol": {"count": 5, "window_ms": 1_000},
+    })  # fmt: skip
+    return parse_config(data, "knight replay config")
