@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 
 from interlock.domain.money import to_micros
 
 _CACHE_MAX = 65_536
+_MAX_DIGITS = 18  # a price beyond 10**18 or below 10**-18 is garbage, not a price
 _TICK_CACHES: dict[Decimal, dict[Decimal, int | None]] = {}  # one per tick size, shared
 
 
@@ -58,10 +59,12 @@ class Instrument:
         return t
 
     def _convert(self, price: Decimal) -> int | None:
+        if not price.is_finite() or abs(price.adjusted()) > _MAX_DIGITS:
+            return None  # NaN, infinity, or a magnitude no price has (1E+999999)
         try:
             q = price / self.tick_size
             t = int(q)
-        except (InvalidOperation, ValueError, OverflowError, TypeError):
+        except (DecimalException, ValueError, OverflowError, TypeError):
             return None
         return t if t == q else None
 

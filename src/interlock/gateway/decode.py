@@ -20,6 +20,7 @@ from interlock.risk.book import Book
 
 MAX_ID_LENGTH = 128
 MAX_QUANTITY = 1_000_000_000_000  # far above any real order; keeps every integer in 64 bits
+MAX_PRICE_TICKS = 1_000_000_000_000
 _BUY = Side.BUY  # module constants: enum class attributes cost ~50 ns each on 3.11
 _MARKET = OrderType.MARKET
 E = TypeVar("E", bound=StrEnum)
@@ -46,8 +47,9 @@ def _bad_enum(field: str, cls: type[StrEnum], value: object) -> Rejection:
 
 
 def _text(value: object) -> bool:
-    """Non-empty, bounded, and encodable as UTF-8 (a lone surrogate is not)."""
-    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID_LENGTH:
+    """A plain str (not a subclass: the journal encodes exact types), non-empty, bounded,
+    and encodable as UTF-8 (a lone surrogate is not)."""
+    if value.__class__ is not str or not 0 < len(value) <= MAX_ID_LENGTH:
         return False
     if value.isascii():
         return True
@@ -132,7 +134,7 @@ def decode(
     if is_market:
         if lp is not None:
             return _invalid("limit_price", "must be empty for a market order", lp)
-    elif not (isinstance(lp, Decimal) and lp.is_finite()):
+    elif not (lp.__class__ is Decimal and lp.is_finite()):
         return _invalid("limit_price", "must be a finite decimal price for a limit order", lp)
     inst = instruments.get(sym)
     if inst is None:
@@ -153,8 +155,10 @@ def decode(
         ticks = inst.to_ticks(lp)  # type: ignore[arg-type]
         if ticks is None:
             return _invalid("limit_price", f"must be on the tick grid of {inst.tick_size}", lp)
-        if ticks <= 0:
-            return _invalid("limit_price", "must be positive", lp)
+        if not 0 < ticks <= MAX_PRICE_TICKS:
+            return _invalid(
+                "limit_price", f"must be positive, at most {MAX_PRICE_TICKS:,} ticks", lp
+            )
         price = value = ticks
     return Order(
         0,

@@ -9,6 +9,7 @@ exact type, so a record read after a restart is equal to the one appended.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Final
 
 import msgspec
@@ -55,7 +56,17 @@ KINDS: Final[dict[type[Event], str]] = {
 if set(KINDS) != set(EVENT_TYPES) or len(set(KINDS.values())) != len(KINDS):
     raise ImportError("journal codec: KINDS must name every event type once, uniquely")
 
-_ENCODER: Final = msgspec.msgpack.Encoder()
+def _base_value(obj: object) -> object:
+    """Subclasses of str, int or Decimal (a transport's own types) are stored as the plain
+    value: a caller's exotic type must never make a record unwritable (and so fail the
+    journal closed for everyone)."""
+    for base in (str, int, Decimal):
+        if isinstance(obj, base):
+            return base(obj)
+    raise NotImplementedError(f"cannot journal a value of type {type(obj).__name__}")
+
+
+_ENCODER: Final = msgspec.msgpack.Encoder(enc_hook=_base_value)
 _DECODERS: Final[dict[str, msgspec.msgpack.Decoder[Any]]] = {
     kind: msgspec.msgpack.Decoder(event_type) for event_type, kind in KINDS.items()
 }

@@ -157,8 +157,9 @@ class Book:
         released = min(qty, order.leaves)
         self._release(acct, p, order, released)
         mark = self.marks.get(order.symbol)
-        if mark is None:
-            mark = self.marks[order.symbol] = price
+        if mark is None:  # no reference yet (e.g. folding a journal): the fill is the mark
+            self._mark(order.symbol, price)
+            mark = price
         signed = order.sign * qty
         p.pos += signed
         p.cash -= signed * price * tm
@@ -204,6 +205,10 @@ class Book:
         else:
             ref.ticks = ticks
             ref.ts = ts
+        self._mark(symbol, ticks)
+
+    def _mark(self, symbol: str, ticks: int) -> None:
+        """Move the mark of `symbol`; re-value P&L and gross exposure of every holder."""
         old = self.marks.get(symbol)
         self.marks[symbol] = ticks
         if old == ticks:
