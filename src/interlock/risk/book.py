@@ -244,5 +244,7 @@ class Book:
             self.firm.gross += delta
 
 
-def duplicate_key(order: Order) -> tuple[str, str, int, int, int]:
-    return (order.account, order.symbol, order.sign, order.qty, order.price)
+def duplicate_key(order: Order) -> tuple[str, str, int, int, int, str | None]:
+    """Same account, symbol, side, quantity and price, for the same parent (or none): two
+    identical children of different customer orders are not duplicates of each other."""
+    return (order.account, order.symbol, order.sign, order.qty, order.price, order.parent_id)

@@ -11,7 +11,8 @@ _NS_PER_MS = 1_000_000
 
 def check_duplicate(order: Order, acct: AccountBook, book: Book, now: int) -> Rejection | None:
     recent = book.recent
-    t = recent.last.get((order.account, order.symbol, order.sign, order.qty, order.price))
+    key = (order.account, order.symbol, order.sign, order.qty, order.price, order.parent_id)
+    t = recent.last.get(key)
     if t is None or now - t >= recent.window_ns:
         return None
     age = now - t
