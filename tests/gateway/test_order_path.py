@@ -364,3 +364,17 @@ def test_recovery_rebuilds_orders_whose_enums_arrived_as_strings() -> None:
     before = book_state(h.gateway)
     h2 = build(journal=h.journal)
     assert book_state(h2.gateway) == before
+
+
+def test_a_fill_resent_by_the_venue_with_the_same_exec_id_counts_once_even_after_a_restart() -> (
+    None
+):
+    h = build()
+    d = h.submit(quantity=100, limit_price=Decimal("99.00"))  # rests
+    h.gateway.on_fill(d.order_id, 40, 9_900, "EX-1")
+    h.gateway.on_fill(d.order_id, 40, 9_900, "EX-1")  # the venue resends after a reconnect
+    assert h.gateway.book.accounts["desk-7"].positions["AAPL"].pos == 40
+    h.journal.flush()
+    h2 = build(journal=h.journal)
+    h2.gateway.on_fill(d.order_id, 40, 9_900, "EX-1")
+    assert h2.gateway.book.accounts["desk-7"].positions["AAPL"].pos == 40

@@ -112,6 +112,9 @@ class Gateway(FleetMember):
         self._limits_digest = config.limits.digest()
         self._next_order_id = 1
         self._released_seq = 0  # every decision up to here is durable and released
+        self._exec_ids: set[tuple[int, str]] = (
+            set()
+        )  # (order, venue exec id): a resent fill counts once
         self._pending: deque[tuple[int, Order | None, Decision, Ack | None]] = deque()
         self._unwatch: Callable[[], None] | None = None
         self._stop_heartbeat = threading.Event()
@@ -124,6 +127,7 @@ class Gateway(FleetMember):
             state = recover(self.journal, self.book, self.idempotency, self.instruments)
             self._next_order_id = state.next_order_id
             self._released_seq = self.journal.durable_seq  # recovered orders count as released
+            self._exec_ids = state.exec_ids
             if state.limits_digest != self._limits_digest:
                 self.journal.append(
                     LimitsLoaded(
@@ -338,6 +342,12 @@ class Gateway(FleetMember):
 
     def on_fill(self, order_id: int, qty: int, price: int, exec_id: str) -> None:
         with self._lock:
+            if exec_id:
+                seen = (order_id, exec_id)
+                if seen in self._exec_ids:  # a venue resending after a reconnect
+                    _log.warning("duplicate execution %s for order %d ignored", exec_id, order_id)
+                    return
+                self._exec_ids.add(seen)
             order = self.book.orders.get(order_id)
             now = self._clock()
             self.journal.append(Filled(now, order_id, qty, price, exec_id))

@@ -46,6 +46,7 @@ class Recovered:
     limits_digest: str = ""
     events: int = 0
     halts: list[HaltRecord] = field(default_factory=list)
+    exec_ids: set[tuple[int, str]] = field(default_factory=set)
 
 
 def rebuild_order(seq: int, ev: OrderDecided, instruments: dict[str, Instrument]) -> Order:
@@ -91,6 +92,8 @@ def recover(
             if ev.principal and ev.request is not None:
                 keys.bind(ev.principal, ev.request, decision)
         elif isinstance(ev, Filled):
+            if ev.exec_id:
+                out.exec_ids.add((ev.order_id, ev.exec_id))
             o = orders.get(ev.order_id)
             if o is not None:
                 book.apply_fill(o, ev.qty, ev.price)
