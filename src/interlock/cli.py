@@ -1,4 +1,4 @@
-"""The `interlock` command: demo, config check, journal show, version, replay.
+"""The `interlock` command: demo, serve, config check, journal show, version, replay.
 
 A thin shell over the library: each command parses its arguments, calls one function and
 renders the result with Rich. Exit codes: 0 success, 1 a fault or invalid input, 2 usage.
@@ -73,6 +73,23 @@ def demo(
         console.print(f"journal kept: {result.journal_path} (see `interlock journal show`)")
     if result.surprises:
         raise _fail(console, f"{len(result.surprises)} step(s) did not go as scripted")
+
+
+@app.command()
+def serve(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="A TOML config file (default: the packaged one)."),
+    ] = None,
+) -> None:
+    """Run the gateway with its REST and admin listeners until SIGTERM or SIGINT."""
+    from interlock.api.service import serve_until_signalled  # web stack only when serving
+
+    console = _console()
+    try:
+        serve_until_signalled(load_config(config), lambda line: console.print(Text(line)))
+    except (InterlockError, OSError) as exc:
+        raise _fail(console, f"serve failed: {exc}") from None
 
 
 @config_app.command("check")

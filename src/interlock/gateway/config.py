@@ -1,4 +1,5 @@
-"""Gateway configuration: instruments, API keys, limits, journal, lease, fleet. One TOML file.
+"""Gateway configuration: instruments, API keys, limits, journal, lease, fleet, listeners.
+One TOML file.
 
 Loaded once and validated with pydantic: unknown keys are refused and every bad key is
 reported at once, by its dotted path. A default ships in the package (data/default.toml).
@@ -24,6 +25,7 @@ from pydantic import (
 
 from interlock.domain.instrument import Instrument
 from interlock.errors import ConfigError
+from interlock.gateway.listeners import AdminConfig, RestConfig
 from interlock.risk.limits import LimitsConfig, canonical_json
 
 
@@ -103,6 +105,25 @@ class GatewayConfig(_Model):
     limits: LimitsConfig = LimitsConfig()
     journal: JournalConfig = JournalConfig()
     fleet: FleetConfig = FleetConfig()
+    rest: RestConfig = RestConfig()
+    admin: AdminConfig = AdminConfig()
+
+    @model_validator(mode="after")
+    def _credentials_are_separate(self) -> GatewayConfig:
+        """A digest may name one caller on one listener: a trading key that is also an admin
+        token would let a leaked order key lift a halt, and two principals on one key make
+        the journal lie about who acted."""
+        digests = [k.key_sha256 for k in self.api_keys] + [k.key_sha256 for k in self.rest.keys]
+        admin = [t.token_sha256 for t in self.admin.tokens]
+        if len(set(digests)) != len(digests):
+            raise ValueError("an API key digest is given twice (api_keys and rest.keys)")
+        if len(set(admin)) != len(admin):
+            raise ValueError("an admin token digest is given twice (admin.tokens)")
+        if set(digests) & set(admin):
+            raise ValueError("an admin token may not also be an API key: keep them separate")
+        if self.rest.port and self.rest.port == self.admin.port:
+            raise ValueError(f"rest.port and admin.port are both {self.rest.port}")
+        return self
 
     @model_validator(mode="after")
     def _budgets_name_known_symbols(self) -> GatewayConfig:

@@ -1,0 +1,1 @@
+"""Transports in front of `Gateway.submit`: FIX (QuickFIX), REST and the admin listener."""

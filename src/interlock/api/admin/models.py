@@ -1,0 +1,72 @@
+"""Admin wire models: halt and resume requests, halt reports, fleet and halt views."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from interlock.domain.enums import HaltScope
+
+
+class HaltIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scope: HaltScope = HaltScope.GLOBAL
+    target: str = Field("", max_length=64, description="empty for a global halt")
+    reason: str = Field(min_length=1, max_length=500, description="why, in the halt record")
+
+    @model_validator(mode="after")
+    def _target_matches_scope(self) -> HaltIn:
+        if (self.scope is HaltScope.GLOBAL) != (self.target == ""):
+            raise ValueError("a global halt has no target; every other scope needs one")
+        return self
+
+
+class ResumeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scope: HaltScope = HaltScope.GLOBAL
+    target: str = Field("", max_length=64)
+
+
+class HaltView(BaseModel):
+    scope: HaltScope
+    target: str
+    reason: str
+    who: str
+    ts_ns: int
+
+
+class HaltReportView(BaseModel):
+    """What an operator reads after a halt: "1/1 halted in 0.4 ms"."""
+
+    halt: HaltView
+    summary: str
+    expected: list[str]
+    confirmed: list[str]
+    missing: list[str]
+    lost: list[str]
+    elapsed_ms: float
+    complete: bool
+
+
+class ResumeView(BaseModel):
+    lifted: bool = Field(description="false when no such halt was in force")
+
+
+class MemberView(BaseModel):
+    instance_id: str
+    build_digest: str
+    flag_digest: str
+    host: str
+    pid: int
+    lease_left_ms: int
+    flag_refusal: str
+
+
+class FleetView(BaseModel):
+    build_digest: str
+    flag_digest: str
+    epoch: int
+    members: list[MemberView]
+    this_instance: str
+    this_gate: str = Field(description="'routing', or the code orders are refused with")

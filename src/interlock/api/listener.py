@@ -1,0 +1,71 @@
+"""One ASGI app served by its own uvicorn server, on its own thread and event loop.
+
+Why a thread and loop each: the admin listener must answer while the REST port is
+saturated. Separate servers mean separate accept queues, event loops and worker
+threadpools (anyio's default limiter is per loop), so a flood of orders cannot queue the
+kill switch behind it; only the GIL and the gateway's own lock are shared.
+
+The socket is bound here, before the thread starts, so port 0 resolves to a real port at
+once and a bind failure is raised in the caller's thread.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+
+
+class Listener:
+    def __init__(self, app: Any, host: str, port: int, name: str) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        # proto=IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted connections only
+        # when the proto says TCP, and without it every response waits on a delayed ACK
+        # (40 ms a request on Linux loopback).
+        self._sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self._sock.bind((host, port))
+        except OSError:
+            self._sock.close()
+            raise
+        self.host = host
+        self.port: int = self._sock.getsockname()[1]
+        self.name = name
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=10,
+        )
+        self.server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self._sock]}, name=name, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self, timeout: float = 10.0) -> Listener:
+        """Start serving; return once the server accepts connections."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{self.name} listener did not start on {self.url}")
+            time.sleep(0.005)
+        return self
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Stop accepting, let requests in flight finish (uvicorn's graceful shutdown)."""
+        self.server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        self._sock.close()

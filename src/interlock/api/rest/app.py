@@ -1,0 +1,177 @@
+"""The REST order API: one FastAPI app in front of one Gateway.
+
+Every endpoint is a plain `def`: the gateway is synchronous (its lock, the journal wait),
+so FastAPI runs each call in its worker threadpool and the event loop never blocks.
+POST /orders answers only once the decision is durable (`Gateway.wait`): a 201 means the
+journal holds the accept, as DESIGN.md's invariant 2 asks of every acknowledgement.
+"""
+
+# No `from __future__ import annotations`: FastAPI must resolve the route-local
+# `Annotated[..., Depends(...)]` aliases at decoration time.
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, Response
+
+from interlock import __version__
+from interlock.api.bearer import ApiError, install_error_handler
+from interlock.api.rest.auth import Caller, allow, rest_keys
+from interlock.api.rest.models import (
+    CancelAccepted,
+    HealthView,
+    LimitsView,
+    OrderAccepted,
+    OrderIn,
+    OrderView,
+    PositionView,
+    RejectBody,
+)
+from interlock.api.rest.status import STATUS_BY_CODE, status_of
+from interlock.domain.commands import OrderRequest
+from interlock.domain.reject import RejectCode, Rejection
+from interlock.errors import JournalError
+from interlock.gateway.gateway import Gateway
+
+_REFUSALS: dict[int | str, dict[str, object]] = {
+    s: {"model": RejectBody} for s in sorted({401, 404, 503, *STATUS_BY_CODE.values()})
+}
+
+
+def _refuse(status: int, r: Rejection) -> ApiError:
+    return ApiError(status, r.code.value, r.message, r.limit, r.attempted)
+
+
+def create_app(gateway: Gateway) -> FastAPI:
+    """The REST app for `gateway`; its listener settings come from `gateway.config.rest`."""
+    cfg = gateway.config
+    keys = rest_keys(cfg)
+    ack_timeout_s = cfg.rest.ack_timeout_ms / 1_000
+    app = FastAPI(
+        title="Interlock REST",
+        version=__version__,
+        description="Orders, positions and limits through the Interlock gateway. "
+        "Refusals: see docs/rest-api.md for the status of every reject code.",
+    )
+    install_error_handler(app)
+
+    Trader = Annotated[Caller, Depends(allow(keys, "trade"))]
+    OrderReader = Annotated[Caller, Depends(allow(keys, "read_orders"))]
+    PositionReader = Annotated[Caller, Depends(allow(keys, "read_positions"))]
+    LimitsReader = Annotated[Caller, Depends(allow(keys, "read_limits"))]
+
+    @app.post("/orders", status_code=201, responses=_REFUSALS)
+    def place_order(
+        order: OrderIn,
+        response: Response,
+        caller: Trader,
+        idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128),
+    ) -> OrderAccepted:
+        """Submit an order; answered once its decision is durable in the journal."""
+        request = OrderRequest(
+            order.client_order_id,
+            order.account,
+            order.strategy,
+            order.symbol,
+            order.side,
+            order.quantity,
+            order.order_type,
+            None if order.limit_price is None else Decimal(order.limit_price),
+            order.time_in_force,
+            order.session,
+            order.parent_id,
+            idempotency_key,
+        )
+        decision = gateway.submit(request, caller.key)
+        try:
+            gateway.wait(decision, ack_timeout_s)
+        except JournalError as exc:
+            raise ApiError(
+                503,
+                "JOURNAL_UNAVAILABLE",
+                f"JOURNAL_UNAVAILABLE: {exc}",
+                "durable within the ack timeout",
+                "retry with the same Idempotency-Key",
+            ) from None
+        if decision.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+        if decision.rejection is not None:
+            error = _refuse(status_of(decision.rejection.code), decision.rejection)
+            if decision.replayed:
+                error.headers["Idempotent-Replayed"] = "true"
+            raise error
+        assert decision.order_id is not None
+        response.headers["Location"] = f"/orders/{decision.order_id}"
+        return OrderAccepted(
+            order_id=decision.order_id, seq=decision.seq, replayed=decision.replayed
+        )
+
+    def visible(order_id: int, caller: Caller) -> OrderView:
+        o = gateway.order(order_id)
+        if o is None or not caller.sees(o.account):
+            raise ApiError(
+                404,
+                "NOT_FOUND",
+                f"NOT_FOUND: no order {order_id} visible to {caller.name}",
+                "an order of the caller's accounts",
+                str(order_id),
+            )
+        price = None if o.is_market else str(o.instrument.to_price(o.price))
+        return OrderView(
+            order_id=o.order_id,
+            client_order_id=o.client_order_id,
+            account=o.account,
+            strategy=o.strategy,
+            symbol=o.symbol,
+            side=o.side,
+            quantity=o.qty,
+            limit_price=price,
+            filled=o.filled,
+            leaves=o.leaves,
+            status=o.status.name.lower(),
+        )
+
+    @app.get("/orders/{order_id}", responses=_REFUSALS)
+    def get_order(order_id: int, caller: OrderReader) -> OrderView:
+        return visible(order_id, caller)
+
+    @app.delete("/orders/{order_id}", status_code=202, responses=_REFUSALS)
+    def cancel_order(order_id: int, caller: Trader) -> CancelAccepted:
+        """Ask for a cancel; the venue confirms it asynchronously (see GET /orders/{id})."""
+        visible(order_id, caller)
+        refusal = gateway.cancel(order_id, caller.key)
+        if refusal is not None:  # not open any more (409) or not the caller's (403)
+            raise _refuse(409 if refusal.code is RejectCode.SCHEMA_INVALID else 403, refusal)
+        return CancelAccepted(order_id=order_id)
+
+    @app.get("/positions", responses=_REFUSALS)
+    def positions(caller: PositionReader) -> list[PositionView]:
+        return [
+            PositionView(account=a, symbol=s, position=p, open_buy=b, open_sell=sl)
+            for a, s, p, b, sl in gateway.positions()
+            if caller.sees(a)
+        ]
+
+    @app.get("/limits", responses=_REFUSALS)
+    def limits(caller: LimitsReader) -> LimitsView:
+        lim = cfg.limits
+        named = set(lim.accounts).union(*(k.accounts for k in cfg.api_keys))
+        shown = sorted(named if caller.accounts is None else caller.accounts)
+        return LimitsView(
+            digest=lim.digest(),
+            firm=lim.firm.model_dump(mode="json"),
+            accounts={a: lim.account(a).model_dump(mode="json") for a in shown},
+            collar=lim.collar.model_dump(mode="json"),
+            rates=lim.rates.model_dump(mode="json"),
+        )
+
+    @app.get("/health")
+    def health() -> HealthView:
+        """Unauthenticated liveness: the listener answers and the instance's gate state."""
+        return HealthView(
+            status="ok",
+            instance_id=gateway.instance_id,
+            gate=gateway.gate.state(gateway._clock()),
+            durable_seq=gateway.journal.durable_seq,
+        )
+
+    return app

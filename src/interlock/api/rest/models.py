@@ -1,0 +1,93 @@
+"""The REST wire models (pydantic v2): what callers send and what they get back.
+
+Prices travel as decimal strings ("187.25"), never JSON numbers: a float cannot hold most
+prices exactly, and the gateway wants the exact Decimal the caller meant. Unknown fields
+are refused, as in the config: a typo in an order must not be silently dropped.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from interlock.domain.enums import OrderType, Side, TimeInForce, TradingSession
+
+DECIMAL = r"^[0-9]{1,18}(\.[0-9]{1,18})?$"
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OrderIn(_In):
+    """A new order. The `Idempotency-Key` header, when given, is its idempotency key."""
+
+    client_order_id: str = Field(min_length=1, max_length=64)
+    account: str = Field(min_length=1, max_length=64)
+    strategy: str = Field(min_length=1, max_length=64)
+    symbol: str = Field(min_length=1, max_length=32)
+    side: Side
+    quantity: int = Field(strict=True, description="shares")
+    order_type: OrderType = OrderType.LIMIT
+    limit_price: str | None = Field(
+        None, pattern=DECIMAL, description="decimal string, required for limit orders"
+    )
+    time_in_force: TimeInForce = TimeInForce.DAY
+    session: TradingSession = TradingSession.CONTINUOUS
+    parent_id: str | None = Field(None, min_length=1, max_length=64)
+
+
+class OrderAccepted(BaseModel):
+    order_id: int
+    seq: int = Field(description="journal sequence of the decision (durable when answered)")
+    replayed: bool = Field(description="true when this answers a known Idempotency-Key again")
+
+
+class RejectBody(BaseModel):
+    """Every refusal: the stable code, its sentence, the limit and the attempted value."""
+
+    code: str
+    message: str
+    limit: str = ""
+    attempted: str = ""
+
+
+class OrderView(BaseModel):
+    order_id: int
+    client_order_id: str
+    account: str
+    strategy: str
+    symbol: str
+    side: Side
+    quantity: int
+    limit_price: str | None
+    filled: int
+    leaves: int
+    status: str = Field(description="pending, working, filled, cancelled or venue_rejected")
+
+
+class CancelAccepted(BaseModel):
+    order_id: int
+    status: str = "cancel_requested"
+
+
+class PositionView(BaseModel):
+    account: str
+    symbol: str
+    position: int
+    open_buy: int
+    open_sell: int
+
+
+class LimitsView(BaseModel):
+    digest: str = Field(description="the digest journaled with every decision")
+    firm: dict[str, object]
+    accounts: dict[str, dict[str, object]] = Field(description="effective limits per account")
+    collar: dict[str, object]
+    rates: dict[str, object]
+
+
+class HealthView(BaseModel):
+    status: str = Field(description="ok")
+    instance_id: str
+    gate: str = Field(description="'routing', or the code orders are refused with")
+    durable_seq: int

@@ -1,0 +1,50 @@
+"""The HTTP status of every reject code: a closed, stable map (public contract).
+
+Why these groups: a client's retry logic keys on the status before it reads the code.
+422 the order itself is malformed (fix the request); 403 the caller or the risk limits
+refuse it (do not retry as is); 409 it collides with an earlier order or key; 429 slow
+down; 423 trading is locked (halted or fenced instance: retry only after an operator acts).
+docs/rest-api.md lists the map; tests/api/test_rest_doc.py keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from interlock.domain.reject import RejectCode as C
+
+_GROUPS: dict[int, tuple[C, ...]] = {
+    422: (C.SCHEMA_INVALID, C.UNKNOWN_SYMBOL),
+    403: (
+        C.UNAUTHENTICATED,
+        C.RESTRICTED_SYMBOL,
+        C.MARKET_ORDER_NOT_ALLOWED,
+        C.MAX_ORDER_QTY,
+        C.MAX_ORDER_NOTIONAL,
+        C.REFERENCE_PRICE_STALE,
+        C.PRICE_COLLAR,
+        C.PARENT_OVERFILL,
+        C.POSITION_LIMIT,
+        C.GROSS_EXPOSURE_LIMIT,
+        C.CREDIT_LIMIT,
+        C.LOSS_LIMIT,
+    ),
+    409: (C.IDEMPOTENCY_CONFLICT, C.DUPLICATE_ORDER),
+    429: (C.RATE_LIMIT,),
+    423: (
+        C.HALTED,
+        C.INSTANCE_NOT_ATTESTED,
+        C.STALE_EPOCH,
+        C.FLEET_NO_QUORUM,
+        C.CONTROL_PLANE_LOST,
+    ),
+}
+
+STATUS_BY_CODE: MappingProxyType[C, int] = MappingProxyType(
+    {code: status for status, codes in _GROUPS.items() for code in codes}
+)
+"""Every RejectCode's HTTP status for POST /orders."""
+
+
+def status_of(code: C) -> int:
+    return STATUS_BY_CODE[code]

@@ -1,0 +1,85 @@
+"""Configuration of the HTTP listeners: the REST order port and the admin (kill-switch) port.
+
+Kept apart from config.py so the order-path settings read on one screen. The two listeners
+have separate credentials on purpose: the kill switch must stay reachable when the order
+path is sick, and a leaked trading key must not be able to lift a halt (nor an admin token
+place an order). Both default to loopback; credentials are stored only as SHA-256 digests.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Role(StrEnum):
+    """What a REST caller may do. Traders are the gateway's `api_keys`; the others are here."""
+
+    TRADER = "trader"
+    RISK = "risk"
+    OPERATOR = "operator"
+
+
+class RestKeyConfig(_Model):
+    """A read-only REST caller (risk or operator): sees every account, places nothing."""
+
+    principal: str = Field(min_length=1, description="who the caller is")
+    key_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 hex of the API key")
+    role: Role = Field(description="`risk` or `operator`; traders are the top-level api_keys")
+
+    @field_validator("role")
+    @classmethod
+    def _not_trader(cls, v: Role) -> Role:
+        if v is Role.TRADER:
+            raise ValueError("trader keys are the top-level api_keys (they carry accounts)")
+        return v
+
+
+class AdminTokenConfig(_Model):
+    """An operator allowed on the admin listener: halt, resume, fleet and halts views."""
+
+    principal: str = Field(min_length=1, description="who halts, in the halt record")
+    token_sha256: str = Field(
+        pattern=r"^[0-9a-f]{64}$", description="sha256 hex of the admin bearer token"
+    )
+
+
+def _ip_address(v: str) -> str:
+    try:
+        ipaddress.ip_address(v)
+    except ValueError:
+        raise ValueError(f"not an IP address: {v!r}") from None
+    return v
+
+
+IpAddress = Annotated[str, AfterValidator(_ip_address)]
+
+
+class RestConfig(_Model):
+    """The REST order port (FastAPI)."""
+
+    host: IpAddress = Field("127.0.0.1", description="IP address to listen on (loopback default)")
+    port: int = Field(8640, ge=0, le=65535, description="TCP port; 0 picks a free one")
+    keys: list[RestKeyConfig] = Field(
+        default_factory=list, description="risk and operator keys (read-only callers)"
+    )
+    ack_timeout_ms: int = Field(
+        5_000, gt=0, description="longest POST /orders waits for its decision to be durable"
+    )
+
+
+class AdminConfig(_Model):
+    """The admin listener: the kill switch on its own port, thread and credentials."""
+
+    host: IpAddress = Field("127.0.0.1", description="IP address to listen on (loopback default)")
+    port: int = Field(8641, ge=0, le=65535, description="TCP port; 0 picks a free one")
+    tokens: list[AdminTokenConfig] = Field(
+        default_factory=list, description="admin bearer tokens; none means nobody can halt"
+    )

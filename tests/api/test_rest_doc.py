@@ -1,0 +1,19 @@
+"""docs/rest-api.md lists the HTTP status of every reject code, as the code maps it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from interlock.api.rest import STATUS_BY_CODE
+from interlock.domain.reject import RejectCode
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "rest-api.md"
+
+
+def test_every_reject_code_has_a_status_and_the_doc_states_it() -> None:
+    assert set(STATUS_BY_CODE) == set(RejectCode)
+    assert all(400 <= s < 500 for s in STATUS_BY_CODE.values())
+    section = DOC.read_text().split("| code | status |")[1].split("\n\n")[0]
+    documented = dict(re.findall(r"^\| `([A-Z_]+)` \| (\d{3}) \|$", section, re.M))
+    assert documented == {c.value: str(s) for c, s in STATUS_BY_CODE.items()}

@@ -1,0 +1,83 @@
+"""`interlock serve` as a real process: starts, answers, stops on SIGTERM with exit 0 and a
+journal that holds what it decided."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+
+from interlock.testing import DESK_KEY
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _config(tmp_path: Path) -> Path:
+    text = (ROOT / "src" / "interlock" / "data" / "default.toml").read_text()
+    text = text.replace("port = 8640", "port = 0").replace("port = 8641", "port = 0")
+    journal = tmp_path / "serve-journal.db"
+    text = text.replace('path = "interlock-journal.db"', f'path = "{journal}"')
+    path = tmp_path / "serve.toml"
+    path.write_text(text)
+    return path
+
+
+def test_serve_answers_health_and_orders_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "interlock.cli", "serve", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stdout is not None
+    reader = threading.Thread(
+        target=lambda: [lines.put(line) for line in proc.stdout or ()], daemon=True
+    )
+    reader.start()
+    try:
+        url = None
+        seen: list[str] = []
+        while url is None:
+            line = lines.get(timeout=20)
+            seen.append(line)
+            found = re.search(r"rest listening on (http://127\.0\.0\.1:\d+)", line)
+            url = found.group(1) if found else None
+        health = httpx.get(f"{url}/health", timeout=5).json()
+        assert health["status"] == "ok" and health["gate"] == "routing"
+        order = {
+            "client_order_id": "serve-1",
+            "account": "desk-7",
+            "strategy": "vwap",
+            "symbol": "AAPL",
+            "side": "buy",
+            "quantity": 100,
+            "limit_price": "100.00",
+        }
+        r = httpx.post(
+            f"{url}/orders", json=order, timeout=5, headers={"Authorization": f"Bearer {DESK_KEY}"}
+        )
+        assert r.status_code == 201, r.text
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    reader.join(5)
+    output = "".join(seen) + "".join(lines.queue)
+    assert "stopped; journal durable up to seq" in output, output
+    assert "fix acceptor not configured" in output
+    with sqlite3.connect(tmp_path / "serve-journal.db") as db:
+        kinds = [k for (k,) in db.execute("SELECT kind FROM events ORDER BY seq")]
+    assert "decided" in kinds and "limits" in kinds
