@@ -1,0 +1,270 @@
+"""The QuickFIX Application in front of `Gateway.submit`: logon, D / F / G, reports.
+
+Order of reports. The gateway acks from its journal's commit callback, after the order
+went to the venue, so a fast venue can fill before the ack. Reports for an order are
+therefore only sent once its ack went out: venue events for an order id the acceptor
+does not know yet are held in `_early` while any of its submits is unacked (and dropped
+once none is: they belong to other transports' orders).
+
+Locks. The acceptor's lock guards its maps and is never held while calling the gateway,
+and the gateway never calls the acceptor while holding its own: no lock-order cycle.
+QuickFIX's `sendToTarget` only queues on the session, so sending under the lock is fine.
+
+Replace (G) is cancel + new: the new order is submitted first, as a new order, while the
+original still holds its reservation, because at the venue the original may fill before
+its cancel lands: the replacement must fit beside it. Accepted: the desk gets an
+ExecutionReport Replaced (150=5) for the new ClOrdID (cumulative quantity restarts at 0,
+fills of the original keep arriving under the original ClOrdID) and the original is
+cancelled. Rejected: an OrderCancelReject carries the code and the original stands.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import quickfix as fix
+
+from interlock.api.fix.codec import (
+    Undecodable,
+    business_reject,
+    cancel_reject,
+    decode_new,
+    ord_rej_reason,
+)
+from interlock.api.fix.config import FixAcceptorConfig, FixLogin
+from interlock.api.fix.engine import field, msg_type
+from interlock.api.fix.orders import FixOrder
+from interlock.api.fix.reports import VenueReports, send
+from interlock.domain.decision import Decision
+from interlock.domain.enums import OrderStatus
+from interlock.gateway.gateway import Gateway
+
+_log = logging.getLogger(__name__)
+
+
+class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
+    def __init__(self, gateway: Gateway, config: FixAcceptorConfig) -> None:
+        super().__init__()
+        self._gw = gateway
+        self._logins: dict[str, FixLogin] = {s.comp_id: s for s in config.sessions}
+        self._lock = threading.RLock()
+        self._keys: dict[str, str] = {}  # counterparty -> API key of its last logon
+        self._live: set[str] = set()
+        self._orders: dict[tuple[str, str], FixOrder] = {}
+        self._by_id: dict[int, FixOrder] = {}
+        self._early: dict[int, list[tuple[int, int, str]]] = {}
+        self._in_flight = 0
+        self.kick: Callable[[], None] = lambda: None  # the engine's "messages are flowing"
+
+    # -- session events ----------------------------------------------------------------
+
+    def onCreate(self, session_id: fix.SessionID) -> None:
+        pass
+
+    def onLogon(self, session_id: fix.SessionID) -> None:
+        with self._lock:
+            self._live.add(session_id.getTargetCompID().getValue())
+
+    def onLogout(self, session_id: fix.SessionID) -> None:
+        """Cancel-on-disconnect: the dropped session's working orders are cancelled."""
+        cp = session_id.getTargetCompID().getValue()
+        with self._lock:
+            self._live.discard(cp)
+            login, key = self._logins.get(cp), self._keys.get(cp)
+            if login is None or key is None or not login.cancel_on_disconnect:
+                return
+            working = [o for o in self._orders.values() if o.counterparty == cp and o.leaves]
+        for order in working:
+            if order.order_id is not None:
+                self._cancel(order, key, "cancel on disconnect")
+
+    def toAdmin(self, message: fix.Message, session_id: fix.SessionID) -> None:
+        pass
+
+    def fromAdmin(self, message: fix.Message, session_id: fix.SessionID) -> None:
+        """Logon: Username (553) must be the session's principal, Password (554) its key."""
+        if msg_type(message) != "A":
+            return
+        cp = session_id.getTargetCompID().getValue()
+        login = self._logins.get(cp)
+        user, key = field(message, 553), field(message, 554)
+        principal = self._gw.auth.principal(key) if key else None
+        if (
+            login is None
+            or principal is None
+            or user != login.username
+            or principal.name != login.username
+        ):
+            raise fix.RejectLogon(f"UNAUTHENTICATED: bad credentials for {cp}")
+        with self._lock:
+            self._keys[cp] = key or ""
+
+    def toApp(self, message: fix.Message, session_id: fix.SessionID) -> None:
+        pass
+
+    def fromApp(self, message: fix.Message, session_id: fix.SessionID) -> None:
+        self.kick()
+        kind = msg_type(message)
+        cp = session_id.getTargetCompID().getValue()
+        handler = {"D": self._on_new, "F": self._on_cancel, "G": self._on_replace}.get(kind)
+        try:
+            if handler is None:
+                text = f"message type {kind} is not accepted here"
+                send(business_reject(message, kind, 35, text), session_id)
+            else:
+                handler(message, session_id, cp)
+        except Exception:  # a fault answers the desk and fails closed: nothing was sent
+            _log.exception("FIX %s from %s failed", kind, cp)
+            send(business_reject(message, kind, 0, "internal error"), session_id)
+
+    # -- orders in ---------------------------------------------------------------------
+
+    def _decode(self, message: fix.Message, session_id: fix.SessionID, cp: str) -> FixOrder | None:
+        login = self._logins[cp]
+        request = decode_new(message, login.account, login.strategy, cp)
+        if isinstance(request, Undecodable):
+            send(business_reject(message, msg_type(message), request.tag, request.text), session_id)
+            return None
+        return FixOrder(cp, session_id, request)
+
+    def _on_new(self, message: fix.Message, session_id: fix.SessionID, cp: str) -> None:
+        order = self._decode(message, session_id, cp)
+        if order is not None:
+            self._submit(order)
+
+    def _on_replace(self, message: fix.Message, session_id: fix.SessionID, cp: str) -> None:
+        order = self._decode(message, session_id, cp)
+        if order is None:
+            return
+        orig = field(message, 41) or ""
+        with self._lock:
+            old = self._orders.get((cp, orig))
+        req = order.request
+        if old is None or old.order_id is None or not old.leaves or old.replaced_by:
+            text = f"SCHEMA_INVALID: order {orig!r} is not open on this session"
+            send(cancel_reject(req.client_order_id, orig, "", True, text), session_id)
+        elif (old.request.symbol, old.request.side) != (req.symbol, req.side):
+            text = f"SCHEMA_INVALID: a replace may not change symbol or side of {orig!r}"
+            send(
+                cancel_reject(req.client_order_id, orig, str(old.order_id), True, text), session_id
+            )
+        else:
+            order.replaces = old
+            self._submit(order)
+
+    def _on_cancel(self, message: fix.Message, session_id: fix.SessionID, cp: str) -> None:
+        cl, orig = field(message, 11), field(message, 41)
+        if cl is None or orig is None:
+            tag = 11 if cl is None else 41
+            send(
+                business_reject(message, "F", tag, f"required field ({tag}) is missing"), session_id
+            )
+            return
+        with self._lock:
+            order = self._orders.get((cp, orig))
+            if order is not None and order.order_id is not None and order.leaves:
+                order.cancel_cl_ord_id = cl
+        if order is None or order.order_id is None or not order.leaves:
+            text = f"SCHEMA_INVALID: order {orig!r} is not open on this session"
+            oid = "" if order is None or order.order_id is None else str(order.order_id)
+            send(cancel_reject(cl, orig, oid, False, text), session_id)
+            return
+        refusal = self._cancel(order, self._keys[cp], f"FIX cancel {cl}")
+        if refusal is not None:
+            with self._lock:
+                order.cancel_cl_ord_id = None
+            send(cancel_reject(cl, orig, str(order.order_id), False, refusal), session_id)
+
+    def _cancel(self, order: FixOrder, key: str, reason: str) -> str | None:
+        """Ask the gateway to cancel; report at once if it cancelled before release."""
+        assert order.order_id is not None
+        refusal = self._gw.cancel(order.order_id, key, reason)
+        if refusal is not None:
+            return refusal.message
+        state = self._gw.order(order.order_id)
+        if state is not None and state.status is OrderStatus.CANCELLED:
+            self.order_done(order.order_id, reason, cancelled=True)
+        return None
+
+    def _submit(self, order: FixOrder) -> None:
+        key = self._keys.get(order.counterparty, "")
+        with self._lock:
+            self._in_flight += 1
+        try:
+            self._gw.submit(order.request, key, on_ack=self._on_ack(order))
+        except Exception:
+            with self._lock:
+                self._in_flight -= 1
+            raise
+
+    # -- reports out -------------------------------------------------------------------
+
+    def _on_ack(self, order: FixOrder) -> Callable[[Decision], None]:
+        def ack(decision: Decision) -> None:
+            self._acked(order, decision)
+
+        return ack
+
+    def _acked(self, order: FixOrder, decision: Decision) -> None:
+        """The decision is durable: send its report, then anything the venue said since."""
+        sid, ident = order.session_id, (order.counterparty, order.cl_ord_id)
+        with self._lock:
+            self._in_flight -= 1
+            known = self._orders.get(ident)
+            if decision.replayed and known is not None:  # the same ClOrdID again
+                status = "8" if known.order_id is None else "2" if not known.leaves else "0"
+                send(known.exec_report("I", status, text="order status (ClOrdID known)"), sid)
+                return
+            self._orders[ident] = order
+            rejection = decision.rejection
+            if rejection is not None:
+                order.done = True
+                if order.replaces is not None:
+                    old = order.replaces
+                    send(
+                        cancel_reject(
+                            order.cl_ord_id,
+                            old.cl_ord_id,
+                            str(old.order_id),
+                            True,
+                            rejection.message,
+                        ),
+                        sid,
+                    )
+                else:
+                    send(
+                        order.exec_report(
+                            "8",
+                            "8",
+                            text=rejection.message,
+                            rej_reason=ord_rej_reason(rejection.code),
+                        ),
+                        sid,
+                    )
+                return
+            assert decision.order_id is not None
+            order.order_id = decision.order_id
+            self._by_id[decision.order_id] = order
+            if order.replaces is not None:
+                order.replaces.replaced_by = order.cl_ord_id
+            send(order.exec_report("5" if order.replaces else "0", "0"), sid)
+            early = self._early.pop(decision.order_id, [])
+            if self._in_flight == 0:
+                self._early.clear()
+            live = order.counterparty in self._live
+        for qty, price, exec_id in early:
+            if qty:
+                self.order_filled(decision.order_id, qty, price, exec_id)
+            else:
+                self.order_done(decision.order_id, exec_id, cancelled=price == 1)
+        key = self._keys.get(order.counterparty, "")
+        if order.replaces is not None and order.replaces.order_id is not None:
+            self._cancel(order.replaces, key, f"replaced by {order.cl_ord_id}")
+        login = self._logins[order.counterparty]
+        if not live and login.cancel_on_disconnect:  # acked after the session dropped
+            self._cancel(order, key, "cancel on disconnect")
+
+
+__all__ = ["FixAcceptorApp"]

@@ -1,0 +1,176 @@
+"""A venue over FIX: the `Venue` port as a QuickFIX initiator (FIX 4.4).
+
+Accepted, durable orders go out as NewOrderSingle with ClOrdID = the gateway's order id,
+so every ExecutionReport maps back to an order without a table that could be lost. Fills,
+cancels and rejects come back into the gateway's `ExecutionSink` on QuickFIX's thread.
+`send` while the session is down raises VenueError: the gateway then books the order as
+venue-rejected and releases its reservation, instead of holding an order nobody has.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import quickfix as fix
+
+from interlock.api.fix.codec import SIDE_CODES, TIF_CODES
+from interlock.api.fix.engine import (
+    SessionKey,
+    field,
+    msg_type,
+    new_message,
+    open_engine,
+    write_settings,
+)
+from interlock.domain.instrument import Instrument
+from interlock.domain.order import Order
+from interlock.errors import VenueError
+from interlock.venue.base import ExecutionSink
+
+_log = logging.getLogger(__name__)
+
+
+class FixVenue(fix.Application):  # type: ignore[misc]
+    def __init__(
+        self,
+        sink: ExecutionSink | None = None,
+        *,
+        port: int,
+        work_dir: Path,
+        comp_id: str = "INTERLOCK",
+        venue_comp_id: str = "VENUE",
+        file_log: bool = True,
+    ) -> None:
+        super().__init__()
+        self._sink: ExecutionSink | None = sink
+        self._lock = threading.Lock()
+        self._orders: dict[int, tuple[Instrument, int]] = {}  # order id -> (inst, leaves)
+        self._cancel_ids = itertools.count(1)
+        self._session: fix.SessionID | None = None
+        self._logged_on = threading.Event()
+        work_dir.mkdir(parents=True, exist_ok=True)
+        path = write_settings(
+            work_dir / "venue.cfg",
+            acceptor=False,
+            port=port,
+            sessions=[SessionKey(comp_id, venue_comp_id)],
+            work_dir=work_dir,
+            file_log=file_log,
+        )
+        self._engine = open_engine(self, path, acceptor=False, file_log=file_log)
+
+    def attach(self, sink: ExecutionSink) -> None:
+        """Report to `sink` (the gateway, built after its venue)."""
+        self._sink = sink
+
+    def start(self, timeout: float = 5.0) -> FixVenue:
+        """Connect and wait for the venue's Logon; VenueError when it does not come."""
+        self._engine.start()
+        if not self._logged_on.wait(timeout):
+            self._engine.stop()
+            raise VenueError(f"venue did not log on within {timeout} s")
+        return self
+
+    def stop(self) -> None:
+        self._engine.stop()
+
+    # -- the Venue port ----------------------------------------------------------------
+
+    def send(self, order: Order) -> None:
+        session = self._session
+        if session is None or not self._logged_on.is_set():
+            raise VenueError("FIX venue session is not logged on")
+        msg = new_message("D")
+        msg.setField(11, str(order.order_id))
+        msg.setField(1, order.account)
+        msg.setField(55, order.symbol)
+        msg.setField(54, SIDE_CODES[order.side])
+        msg.setField(38, str(order.qty))
+        msg.setField(40, "1" if order.is_market else "2")
+        if not order.is_market:
+            msg.setField(44, str(order.instrument.to_price(order.price)))
+        msg.setField(59, TIF_CODES[order.tif])
+        with self._lock:
+            self._orders[order.order_id] = (order.instrument, order.qty)
+        if not fix.Session.sendToTarget(msg, session):
+            with self._lock:
+                self._orders.pop(order.order_id, None)
+            raise VenueError(f"FIX venue refused order {order.order_id}")
+
+    def cancel(self, order_id: int) -> None:
+        session = self._session
+        if session is None:
+            raise VenueError("FIX venue session is not logged on")
+        msg = new_message("F")
+        msg.setField(11, f"{order_id}-c{next(self._cancel_ids)}")
+        msg.setField(41, str(order_id))
+        fix.Session.sendToTarget(msg, session)
+
+    # -- QuickFIX callbacks ------------------------------------------------------------
+
+    def onCreate(self, session_id: fix.SessionID) -> None:
+        self._session = session_id
+
+    def onLogon(self, session_id: fix.SessionID) -> None:
+        self._logged_on.set()
+
+    def onLogout(self, session_id: fix.SessionID) -> None:
+        self._logged_on.clear()
+
+    def toAdmin(self, message: fix.Message, session_id: fix.SessionID) -> None:
+        pass
+
+    def fromAdmin(self, message: fix.Message, session_id: fix.SessionID) -> None:
+        pass
+
+    def toApp(self, message: fix.Message, session_id: fix.SessionID) -> None:
+        pass
+
+    def fromApp(self, message: fix.Message, session_id: fix.SessionID) -> None:
+        kind = msg_type(message)
+        if kind == "9":
+            _log.warning("venue refused a cancel: %s", field(message, 58))
+        elif kind == "8":
+            try:
+                self._report(message)
+            except (ValueError, InvalidOperation, KeyError):
+                _log.exception("undecodable ExecutionReport from the venue")
+
+    def _report(self, message: fix.Message) -> None:
+        exec_type = field(message, 150)
+        ref = field(message, 41) if exec_type == "4" else None
+        order_id = int((ref or field(message, 11) or "").split("-")[0])
+        with self._lock:
+            known = self._orders.get(order_id)
+        if known is None:
+            _log.warning("ExecutionReport for unknown order %d", order_id)
+            return
+        inst, leaves = known
+        sink = self._sink
+        if sink is None:
+            _log.error("ExecutionReport for order %d with no sink attached", order_id)
+            return
+        if exec_type == "F":
+            qty = int(Decimal(field(message, 32) or "0"))
+            px = Decimal(field(message, 31) or "0")
+            ticks = inst.to_ticks(px)
+            if ticks is None:  # off our grid: book it at the nearest tick, and say so
+                _log.error("fill price %s for order %d is off the tick grid", px, order_id)
+                ticks = int((px / inst.tick_size).to_integral_value())
+            with self._lock:
+                self._orders[order_id] = (inst, leaves - qty)
+                if leaves - qty <= 0:
+                    del self._orders[order_id]
+            sink.on_fill(order_id, qty, ticks, field(message, 17) or "")
+        elif exec_type == "4":
+            with self._lock:
+                self._orders.pop(order_id, None)
+            sink.on_cancelled(order_id, leaves, field(message, 58) or "cancelled by venue")
+        elif exec_type == "8":
+            with self._lock:
+                self._orders.pop(order_id, None)
+            sink.on_rejected(order_id, field(message, 58) or "rejected by venue")

@@ -1,0 +1,46 @@
+"""A gateway behind a real FIX acceptor on 127.0.0.1, shared by the FIX tests (stop() is ~2 s)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+pytest.importorskip("quickfix")
+
+from fix_rig import FixRig
+
+from interlock.api.fix import FixAcceptor, FixAcceptorConfig, FixLogin
+from interlock.api.fix.testkit import free_port
+from interlock.journal.sqlite import SqliteJournal
+from interlock.testing import MM_KEY, build
+from interlock.venue.tap import ExecutionTap
+
+SESSIONS = (
+    FixLogin(comp_id="DESK1", username="desk-7-algo", account="desk-7", strategy="vwap"),
+    FixLogin(comp_id="DESK2", username="desk-7-algo", account="desk-7", strategy="pairs"),
+    FixLogin(comp_id="DESK3", username="desk-7-algo", account="desk-7", strategy="smars"),
+    FixLogin(comp_id="MM", username="market-making", account="mm-1", strategy="quotes",
+             cancel_on_disconnect=False),
+)  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FixRig]:
+    root = tmp_path_factory.mktemp("fix")
+    harness = build(journal=SqliteJournal(root / "journal.db"))
+    tap = ExecutionTap(harness.gateway)
+    harness.venue.attach(tap)
+    port = free_port()
+    config = FixAcceptorConfig(port=port, sessions=SESSIONS)
+    acceptor = FixAcceptor(harness.gateway, tap, config, root / "acceptor").start()
+    r = FixRig(harness, acceptor, port, root, {})
+    desk1 = r.client("DESK1")
+    desk2 = r.client("DESK2")
+    mm = r.client("MM", "market-making", MM_KEY)
+    assert desk1.start() and desk2.start() and mm.start()
+    yield r
+    for c in r.clients.values():
+        c.stop()
+    acceptor.stop()
+    harness.gateway.close()
