@@ -81,3 +81,58 @@ def test_serve_answers_health_and_orders_then_stops_cleanly_on_sigterm(tmp_path:
     with sqlite3.connect(tmp_path / "serve-journal.db") as db:
         kinds = [k for (k,) in db.execute("SELECT kind FROM events ORDER BY seq")]
     assert "decided" in kinds and "limits" in kinds
+
+
+def test_serve_with_a_fix_section_accepts_a_fix_order_then_stops_cleanly(tmp_path: Path) -> None:
+    """The FIX acceptor configured in the file is started by `serve`: a desk logs on over
+    real TCP, its order is acknowledged after the journal is durable, SIGTERM stops it."""
+    from interlock.api.fix.testkit import FixClient, free_port
+
+    port = free_port()
+    config = _config(tmp_path)
+    config.write_text(
+        config.read_text()
+        + f"""
+[fix]
+port = {port}
+file_log = false
+[[fix.sessions]]
+comp_id = "DESK1"
+username = "desk-7-algo"
+account = "desk-7"
+strategy = "vwap"
+"""
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "interlock.cli", "serve", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stdout is not None
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in proc.stdout or ()], daemon=True
+    ).start()
+    client = FixClient(tmp_path / "desk", port, "DESK1", "desk-7-algo", DESK_KEY, file_log=False)
+    try:
+        while "fix acceptor listening" not in (line := lines.get(timeout=20)):
+            assert "not configured" not in line, line
+        assert client.start(timeout=10)
+        client.new_order("fix-serve-1", qty=100, price="100.00")
+        report = client.expect(lambda f: f.get(35) == "8" and f.get(11) == "fix-serve-1")
+        assert report[150] in {"0", "1", "2"}, report  # new, or already (partly) filled
+        client.stop()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    rows = (
+        sqlite3.connect(tmp_path / "serve-journal.db")
+        .execute("SELECT COUNT(*) FROM events WHERE kind = 'decided'")
+        .fetchone()
+    )
+    assert rows[0] >= 1

@@ -49,7 +49,7 @@ def _start_fix(gateway: Gateway, venue: SimulatedVenue, work_dir: Path) -> Stopp
     acceptor hears fills after the gateway applied them; the tap forwards to the gateway
     first, so an event arriving during the switch reaches the gateway either way.
     """
-    fix_config = getattr(gateway.config, "fix", None)
+    fix_config = gateway.config.fix
     if fix_config is None:
         return None
     try:
@@ -141,7 +141,12 @@ def serve_until_signalled(config: GatewayConfig, announce: Callable[[str], None]
         assert service.rest is not None and service.admin is not None
         announce(f"rest listening on {service.rest.url}")
         announce(f"admin listening on {service.admin.url}")
-        announce(f"fix acceptor {'started' if service.fix is not None else 'not configured'}")
+        fix = config.fix
+        announce(
+            f"fix acceptor listening on 127.0.0.1:{fix.port}"
+            if service.fix is not None and fix is not None
+            else "fix acceptor not configured"
+        )
         announce(f"journal {config.journal.path}")
         while not stop.wait(0.2):
             pass

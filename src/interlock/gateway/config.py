@@ -25,7 +25,7 @@ from pydantic import (
 
 from interlock.domain.instrument import Instrument
 from interlock.errors import ConfigError
-from interlock.gateway.listeners import AdminConfig, RestConfig
+from interlock.gateway.listeners import AdminConfig, FixAcceptorConfig, RestConfig
 from interlock.risk.limits import LimitsConfig, canonical_json
 
 
@@ -107,6 +107,9 @@ class GatewayConfig(_Model):
     fleet: FleetConfig = FleetConfig()
     rest: RestConfig = RestConfig()
     admin: AdminConfig = AdminConfig()
+    fix: FixAcceptorConfig | None = Field(
+        None, description="the FIX acceptor `interlock serve` starts (needs the `fix` extra)"
+    )
 
     @model_validator(mode="after")
     def _credentials_are_separate(self) -> GatewayConfig:

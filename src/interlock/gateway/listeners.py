@@ -83,3 +83,30 @@ class AdminConfig(_Model):
     tokens: list[AdminTokenConfig] = Field(
         default_factory=list, description="admin bearer tokens; none means nobody can halt"
     )
+
+
+# -- FIX acceptor (the transport itself is the optional `fix` extra: interlock.api.fix) --
+
+
+class FixLogin(_Model):
+    """One counterparty session on the FIX acceptor. Its credentials are the gateway's own:
+    Username (553) is an API key's principal and Password (554) the key, checked by the
+    gateway's Authenticator, so a FIX login never outlives the API key it rides on."""
+
+    comp_id: str = Field(description="The desk's SenderCompID (our TargetCompID).")
+    username: str = Field(description="Principal name the Logon's Username must carry.")
+    account: str = Field(description="Account for orders that carry no Account (1).")
+    strategy: str = Field(description="Strategy every order of this session is booked to.")
+    cancel_on_disconnect: bool = Field(
+        default=True, description="Cancel the session's working orders when it drops."
+    )
+
+
+class FixAcceptorConfig(_Model):
+    """The acceptor's listener and its sessions."""
+
+    comp_id: str = Field(default="INTERLOCK", description="Our SenderCompID.")
+    port: int = Field(description="TCP port on 127.0.0.1 (0 is not allowed by QuickFIX).")
+    sessions: tuple[FixLogin, ...] = Field(description="Counterparties that may log on.")
+    heartbeat_s: int = Field(default=30, description="HeartBtInt we expect.")
+    file_log: bool = Field(default=True, description="Write QuickFIX message logs to disk.")

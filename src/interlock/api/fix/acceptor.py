@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from interlock.api.fix.app import FixAcceptorApp
-from interlock.api.fix.config import FixAcceptorConfig
 from interlock.api.fix.engine import SessionKey, open_engine, write_settings
 from interlock.gateway.gateway import Gateway
+from interlock.gateway.listeners import FixAcceptorConfig
 from interlock.venue.tap import ExecutionTap
 
 

@@ -33,13 +33,13 @@ from interlock.api.fix.codec import (
     decode_new,
     ord_rej_reason,
 )
-from interlock.api.fix.config import FixAcceptorConfig, FixLogin
 from interlock.api.fix.engine import field, msg_type
 from interlock.api.fix.orders import FixOrder
 from interlock.api.fix.reports import VenueReports, send
 from interlock.domain.decision import Decision
 from interlock.domain.enums import OrderStatus
 from interlock.gateway.gateway import Gateway
+from interlock.gateway.listeners import FixAcceptorConfig, FixLogin
 
 _log = logging.getLogger(__name__)
 
