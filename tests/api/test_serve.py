@@ -136,3 +136,89 @@ strategy = "vwap"
         .fetchone()
     )
     assert rows[0] >= 1
+
+
+def test_halt_on_the_admin_port_while_a_fix_session_floods_orders(tmp_path: Path) -> None:
+    """The kill switch works while the FIX path is saturated: a desk streams orders as fast
+    as it can (bounded: 3,000 orders, 5 s), the admin port halts everything within the
+    bound, and an order the desk sends after the halt returned is rejected HALTED."""
+    import time
+
+    from interlock.api.fix.testkit import FixClient, free_port
+
+    port = free_port()
+    config = _config(tmp_path)
+    config.write_text(
+        config.read_text()
+        + f"""
+[fix]
+port = {port}
+file_log = false
+
+[[fix.sessions]]
+comp_id = "DESK1"
+username = "desk-7-algo"
+account = "desk-7"
+strategy = "vwap"
+"""
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "interlock.cli", "serve", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert proc.stdout is not None
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in proc.stdout or ()], daemon=True
+    ).start()
+    client = FixClient(tmp_path / "desk", port, "DESK1", "desk-7-algo", DESK_KEY, file_log=False)
+    reports: list[dict[int, str]] = []
+    client.on_message = reports.append
+    try:
+        admin = None
+        while "fix acceptor listening" not in (line := lines.get(timeout=20)):
+            found = re.search(r"admin listening on (http://127\.0\.0\.1:\d+)", line)
+            admin = found.group(1) if found else admin
+        assert admin is not None and client.start(timeout=10)
+        stop_flood = threading.Event()
+
+        def flood() -> None:
+            deadline = time.monotonic() + 5
+            for i in range(3_000):
+                if stop_flood.is_set() or time.monotonic() > deadline:
+                    return
+                client.new_order(f"flood-{i}", qty=100, price=f"{99 + (i % 100) / 100:.2f}")
+
+        flooder = threading.Thread(target=flood)
+        flooder.start()
+        time.sleep(0.5)  # the session is saturated
+        started = time.perf_counter()
+        r = httpx.post(
+            f"{admin}/halt",
+            json={"scope": "global", "reason": "fix flood test"},
+            headers={"Authorization": "Bearer demo-admin-token"},
+            timeout=10,
+        )
+        latency_ms = (time.perf_counter() - started) * 1_000
+        assert r.status_code == 200, r.text
+        assert latency_ms < 1_000, f"halt took {latency_ms:.0f} ms under a FIX flood"
+        client.new_order("after-halt", qty=100, price="100.00")
+        stop_flood.set()
+        flooder.join(10)
+        deadline = time.monotonic() + 10
+        after = None
+        while after is None and time.monotonic() < deadline:
+            after = next((f for f in list(reports) if f.get(11) == "after-halt"), None)
+            time.sleep(0.02)
+        assert after is not None and after[150] == "8", after
+        assert after[58].startswith("HALTED"), after
+        print(f"halt via admin port under a FIX flood: {latency_ms:.1f} ms")
+        client.stop()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
