@@ -30,8 +30,28 @@ def _config(tmp_path: Path) -> Path:
     return path
 
 
-def test_serve_answers_health_and_orders_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+def _fix_config(tmp_path: Path, port: int) -> Path:
+    """The test config plus a FIX acceptor with one desk session (DESK1, desk-7/vwap)."""
     config = _config(tmp_path)
+    config.write_text(
+        config.read_text()
+        + f"""
+[fix]
+port = {port}
+file_log = false
+
+[[fix.sessions]]
+comp_id = "DESK1"
+username = "desk-7-algo"
+account = "desk-7"
+strategy = "vwap"
+"""
+    )
+    return config
+
+
+def _serve(config: Path) -> tuple[subprocess.Popen[str], queue.Queue[str], threading.Thread]:
+    """`interlock serve` as a child process, its output lines fed to a queue by a thread."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "interlock.cli", "serve", "--config", str(config)],
         stdout=subprocess.PIPE,
@@ -45,6 +65,11 @@ def test_serve_answers_health_and_orders_then_stops_cleanly_on_sigterm(tmp_path:
         target=lambda: [lines.put(line) for line in proc.stdout or ()], daemon=True
     )
     reader.start()
+    return proc, lines, reader
+
+
+def test_serve_answers_health_and_orders_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    proc, lines, reader = _serve(_config(tmp_path))
     try:
         url = None
         seen: list[str] = []
@@ -89,32 +114,7 @@ def test_serve_with_a_fix_section_accepts_a_fix_order_then_stops_cleanly(tmp_pat
     from interlock.api.fix.testkit import FixClient, free_port
 
     port = free_port()
-    config = _config(tmp_path)
-    config.write_text(
-        config.read_text()
-        + f"""
-[fix]
-port = {port}
-file_log = false
-[[fix.sessions]]
-comp_id = "DESK1"
-username = "desk-7-algo"
-account = "desk-7"
-strategy = "vwap"
-"""
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "interlock.cli", "serve", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    assert proc.stdout is not None
-    threading.Thread(
-        target=lambda: [lines.put(line) for line in proc.stdout or ()], daemon=True
-    ).start()
+    proc, lines, _ = _serve(_fix_config(tmp_path, port))
     client = FixClient(tmp_path / "desk", port, "DESK1", "desk-7-algo", DESK_KEY, file_log=False)
     try:
         while "fix acceptor listening" not in (line := lines.get(timeout=20)):
@@ -147,33 +147,12 @@ def test_halt_on_the_admin_port_while_a_fix_session_floods_orders(tmp_path: Path
     from interlock.api.fix.testkit import FixClient, free_port
 
     port = free_port()
-    config = _config(tmp_path)
-    config.write_text(
-        config.read_text()
-        + f"""
-[fix]
-port = {port}
-file_log = false
-
-[[fix.sessions]]
-comp_id = "DESK1"
-username = "desk-7-algo"
-account = "desk-7"
-strategy = "vwap"
-"""
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "interlock.cli", "serve", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    assert proc.stdout is not None
-    threading.Thread(
-        target=lambda: [lines.put(line) for line in proc.stdout or ()], daemon=True
-    ).start()
-    client = FixClient(tmp_path / "desk", port, "DESK1", "desk-7-algo", DESK_KEY, file_log=False)
+    proc, lines, _ = _serve(_fix_config(tmp_path, port))
+    # QuickFIX keeps one session registry per process: a second DESK1 client needs a qualifier
+    client = FixClient(
+        tmp_path / "desk", port, "DESK1", "desk-7-algo", DESK_KEY, file_log=False,
+        qualifier="flood",
+    )  # fmt: skip
     reports: list[dict[int, str]] = []
     client.on_message = reports.append
     try:
