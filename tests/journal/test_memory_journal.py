@@ -64,3 +64,17 @@ def test_close_flushes_and_then_refuses_appends() -> None:
     assert journal.durable_seq == 1
     with pytest.raises(JournalError, match="closed"):
         journal.append(fill(2))
+
+
+def test_reopened_keeps_only_what_was_durable_and_continues_the_sequence() -> None:
+    from interlock.domain.enums import HaltScope
+    from interlock.domain.events import HaltApplied, HaltLifted
+
+    j = MemoryJournal()
+    j.append(HaltApplied(1, HaltScope.GLOBAL, "", "r", "ops"))
+    j.flush()
+    j.append(HaltLifted(2, HaltScope.GLOBAL, "", "ops"))  # never made durable: a crash
+    again = j.reopened()
+    assert [seq for seq, _ in again.read()] == [1]
+    assert again.durable_seq == again.last_seq == 1
+    assert again.append(HaltLifted(3, HaltScope.GLOBAL, "", "ops")) == 2

@@ -149,12 +149,8 @@ class InProcessFleet:
         """Stop `instance_id` and start it again on another build, from its own journal."""
         old = self.instances[instance_id]
         old.gateway.close()
-        journal = MemoryJournal()
-        for _, event in old.journal.read():
-            journal.append(event)
-        journal.flush()
         self.instances[instance_id] = self._start(
-            instance_id, journal, build_digest, flag_digest, manifest
+            instance_id, old.journal.reopened(), build_digest, flag_digest, manifest
         )
         return self.instances[instance_id].gateway
 

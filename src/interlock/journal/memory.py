@@ -56,6 +56,14 @@ class MemoryJournal:
         start = max(after_seq, 0)
         yield from enumerate(self._events[start : self._durable], start=start + 1)
 
+    def reopened(self) -> MemoryJournal:
+        """A new journal holding this one's durable events, as a restarted process finds
+        its file: what was never made durable is gone. Works on a closed journal."""
+        again = MemoryJournal()
+        again._events = self._events[: self._durable]
+        again._durable = len(again._events)
+        return again
+
     def close(self) -> None:
         if not self._closed and self._failure is None:
             self.flush()

@@ -81,13 +81,8 @@ class ReplayFleet:
 
     def restart(self, server: str, build: str) -> Gateway:
         """Stop `server` and start it on `build`, recovering from its own journal."""
-        old = self.journals[server]
         self.gateways[server].close()
-        journal = MemoryJournal()
-        for _, event in old.read():
-            journal.append(event)
-        journal.flush()
-        return self._start(server, build, journal)
+        return self._start(server, build, self.journals[server].reopened())
 
     def heartbeat(self) -> None:
         for gw in self.gateways.values():
