@@ -36,7 +36,7 @@ from interlock.domain.enums import OrderType, Side, TradingSession
 from interlock.gateway.config import GatewayConfig, hash_key, parse_config
 from interlock.journal.memory import MemoryJournal
 from interlock.journal.sqlite import SqliteJournal
-from interlock.testing import build
+from interlock.testing import build, high_rate
 
 SYMBOLS = 500
 ACCOUNTS = 20
@@ -44,6 +44,12 @@ TICK = Decimal("0.01")
 
 
 def bench_config() -> GatewayConfig:
+    """500 symbols, 20 accounts; rate envelopes and monitor thresholds out of reach (the
+    monitors run on every decision and fill, and are timed, but never trip)."""
+    return high_rate(_limits_config())
+
+
+def _limits_config() -> GatewayConfig:
     symbols = {f"S{i:03d}": {"tick_size": "0.01"} for i in range(SYMBOLS)}
     keys = [
         {

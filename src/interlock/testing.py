@@ -18,6 +18,7 @@ from interlock.domain.decision import Decision
 from interlock.domain.enums import OrderType, Side
 from interlock.gateway.config import GatewayConfig, load_config, parse_config
 from interlock.gateway.gateway import Gateway
+from interlock.instance import build_instance
 from interlock.journal.base import Journal
 from interlock.journal.memory import MemoryJournal
 from interlock.venue.market import MarketModel
@@ -105,8 +106,8 @@ def build(
     venue = SimulatedVenue(market, seed=seed)
     jr = journal if journal is not None else MemoryJournal()
     plane = EmbeddedControlPlane(clock=clk)
-    gw = Gateway(cfg, jr, venue, plane, clock=clk, disabled_checks=disabled_checks)
-    venue.attach(gw)
+    gw = build_instance(cfg, journal=jr, venue=venue, plane=plane, clock=clk,
+                        disabled_checks=disabled_checks, start=False)  # fmt: skip
     market.subscribe(lambda symbol, m: gw.update_reference(symbol, m))
     harness = Harness(gw, jr, venue, market, plane, clk)
     if start:
@@ -124,3 +125,29 @@ def config_with(**limits_overrides: Any) -> GatewayConfig:
         else:
             base["limits"][key] = value
     return parse_config(base, "test config")
+
+
+_FAR = 10**9
+
+
+def high_rate(config: GatewayConfig | None = None) -> GatewayConfig:
+    """`config` (default: the packaged one) with every rate envelope and runaway-monitor
+    threshold out of reach: for durability and throughput tests and benchmarks that flood
+    on purpose. The monitors still run and cost what they cost; they just never trip."""
+    data = (config or load_config()).model_dump(mode="json")
+    limits = data["limits"]
+    window = {"count": _FAR, "window_ms": 1_000}
+    limits["rates"] = {k: window for k in limits["rates"]}
+    far = {"max_orders_per_second": _FAR, "max_orders_per_minute": _FAR,
+           "max_notional_per_second": "1e15", "max_notional_per_minute": "1e15"}  # fmt: skip
+    limits["defaults"].update(far)
+    for override in limits["accounts"].values():
+        override.update(far)
+    data["monitors"] = {
+        "repeated_child": {"count": _FAR},
+        "order_to_fill": {"min_orders": _FAR},
+        "account_flow": {"max_orders": _FAR, "instance_max_orders": _FAR},
+        "traded_notional": {"max_notional": "1e15"},
+        "reject_storm": {"min_rejects": _FAR, "instance_min_rejects": _FAR},
+    }
+    return parse_config(data, "high-rate test config")

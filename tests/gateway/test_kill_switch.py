@@ -9,10 +9,10 @@ import pytest
 
 from interlock.control.embedded import EmbeddedControlPlane
 from interlock.control.plane import HaltRecord
-from interlock.domain.enums import HaltScope, OrderStatus, OrderType
+from interlock.domain.enums import HaltScope, OrderStatus, OrderType, Side
 from interlock.domain.reject import RejectCode
 from interlock.gateway.gateway import Gateway
-from interlock.testing import DESK_KEY, MM_KEY, build
+from interlock.testing import DESK_KEY, MM_KEY, build, config_with
 
 MM = dict(account="mm-1", strategy="mm")
 ORDERS = {  # name: (api key, overrides, the position line it reserves on)
@@ -106,7 +106,10 @@ def test_fill_that_breaches_the_loss_limit_halts_the_account() -> None:
     assert fill.accepted and h.gateway.order(fill.order_id).status is OrderStatus.FILLED
     [halt] = h.plane.halts()
     assert (halt.scope, halt.target, halt.who) == (HaltScope.ACCOUNT, "desk-7", "loss-monitor")
-    assert halt.reason == "LOSS_LIMIT: day loss 250,001 USD over daily loss limit 250,000 USD"
+    assert halt.reason == (
+        "LOSS_LIMIT: account desk-7 day loss 250,001 USD (realized plus marked) over daily loss "
+        "limit 250,000 USD"
+    )
     assert h.gateway.order(resting.order_id).status is OrderStatus.CANCELLED
     assert h.venue.leaves(resting.order_id) == 0
     d = h.submit(symbol="MSFT", quantity=300)
@@ -115,20 +118,73 @@ def test_fill_that_breaches_the_loss_limit_halts_the_account() -> None:
     assert h.submit(MM_KEY, symbol="MSFT", **MM).accepted  # other accounts trade on
 
 
-def test_marked_loss_over_the_limit_halts_the_account_at_its_next_fill() -> None:
+def test_marked_loss_over_the_limit_halts_the_account_and_cancels_its_working_orders() -> None:
     h = build()
     assert h.submit(quantity=4_000, order_type=OrderType.MARKET).accepted
     resting = h.submit(symbol="MSFT", quantity=3_000, limit_price=Decimal("99.00"))
-    h.gateway.update_reference("AAPL", 3_000)  # 280,040 USD down: new orders are refused,
-    assert h.plane.halts() == []  # but a reference move alone does not trip the switch
-    assert h.submit(symbol="GOOG").code is RejectCode.LOSS_LIMIT
-    h.market.set_mid("MSFT", 9_800)  # the resting MSFT buy fills at 99.00
-    assert h.gateway.order(resting.order_id).filled > 0
-    assert [(x.scope, x.target, x.who) for x in h.plane.halts()] == [
-        (HaltScope.ACCOUNT, "desk-7", "loss-monitor")
-    ]
-    assert h.gateway.order(resting.order_id).status is not OrderStatus.WORKING
+    assert h.gateway.order(resting.order_id).status is OrderStatus.WORKING
+    h.gateway.update_reference("AAPL", 3_000)  # 280,040 USD down on the mark alone
+    [halt] = h.plane.halts()
+    assert (halt.scope, halt.target, halt.who) == (HaltScope.ACCOUNT, "desk-7", "loss-monitor")
+    assert halt.reason.startswith("LOSS_LIMIT: account desk-7 day loss 280,040 USD")
+    assert set(h.plane.halt_confirmations(halt)) == {"gw-1"}  # applied and confirmed
+    assert h.gateway.order(resting.order_id).status is OrderStatus.CANCELLED
+    assert h.venue.leaves(resting.order_id) == 0
+    h.journal.flush()
+    kinds = [type(e).__name__ for _, e in h.journal.read()]
+    assert "HaltApplied" in kinds
     assert h.submit(symbol="GOOG").code is RejectCode.HALTED
+
+
+def test_loss_halt_on_the_mark_stays_until_a_person_resumes_it() -> None:
+    h = build()
+    assert h.submit(quantity=4_000, order_type=OrderType.MARKET).accepted
+    h.gateway.update_reference("AAPL", 3_000)
+    h.gateway.update_reference("AAPL", 10_000)  # the mark recovers: the halt stays
+    assert [x.who for x in h.plane.halts()] == ["loss-monitor"]
+    assert h.submit(symbol="GOOG").code is RejectCode.HALTED
+    assert h.gateway.resume(HaltScope.ACCOUNT, "desk-7", "risk-officer")
+    assert h.submit(symbol="GOOG").accepted
+
+
+def test_after_a_resume_while_still_past_the_limit_new_risk_is_refused_and_no_new_halt() -> None:
+    h = build()
+    assert h.submit(quantity=4_000, order_type=OrderType.MARKET).accepted
+    h.gateway.update_reference("AAPL", 3_000)
+    assert h.gateway.resume(HaltScope.ACCOUNT, "desk-7", "risk-officer")
+    h.gateway.update_reference("AAPL", 2_999)  # still past it: the person's resume holds
+    assert h.plane.halts() == []
+    assert h.submit(symbol="GOOG").code is RejectCode.LOSS_LIMIT
+    h.gateway.update_reference("AAPL", 10_000)  # back under the limit: re-armed
+    h.gateway.update_reference("AAPL", 3_000)  # a new breach halts again
+    assert [x.who for x in h.plane.halts()] == ["loss-monitor"]
+
+
+def test_risk_reducing_sale_passes_a_loss_halt_by_default() -> None:
+    h = build()
+    assert h.submit(quantity=4_000, order_type=OrderType.MARKET).accepted
+    h.gateway.update_reference("AAPL", 3_000)
+    h.market.set_mid("AAPL", 3_000)
+    h.gateway.update_reference("AAPL", 3_000)
+    sale = h.submit(side=Side.SELL, quantity=1_000)  # part of the long: reduces
+    assert sale.accepted, sale.message
+    assert h.submit(side=Side.SELL, quantity=5_000).code is RejectCode.HALTED  # flips short
+    assert h.submit(symbol="GOOG").code is RejectCode.HALTED  # new risk elsewhere
+
+
+def test_loss_halt_refuses_even_reducing_orders_when_the_switch_is_off() -> None:
+    h = build(config_with(loss_halt_allows_reducing=False))
+    assert h.submit(quantity=4_000, order_type=OrderType.MARKET).accepted
+    h.market.set_mid("AAPL", 3_000)
+    assert h.submit(side=Side.SELL, quantity=1_000).code is RejectCode.HALTED
+
+
+def test_a_global_halt_blocks_reducing_orders_even_during_a_loss_halt() -> None:
+    h = build()
+    assert h.submit(quantity=4_000, order_type=OrderType.MARKET).accepted
+    h.market.set_mid("AAPL", 3_000)
+    h.gateway.halt(HaltScope.GLOBAL, "", "incident", "risk-officer")
+    assert h.submit(side=Side.SELL, quantity=1_000).code is RejectCode.HALTED
 
 
 def test_loss_breach_during_a_global_halt_still_halts_the_account() -> None:

@@ -490,7 +490,8 @@ def test_submit_when_executed_plus_open_over_credit_rejects_with_CREDIT_LIMIT() 
 def test_submit_when_marked_loss_over_limit_rejects_with_LOSS_LIMIT() -> None:
     h = build()
     assert h.submit(quantity=4_000, order_type=MARKET).accepted  # long 4,000 at 100.01
-    h.gateway.update_reference("AAPL", 3_000)  # marked at 30.00: 280,040 USD down
+    h.gateway.update_reference("AAPL", 3_000)  # marked at 30.00: 280,040 USD down: halted
+    assert h.gateway.resume(HaltScope.ACCOUNT, "desk-7", "risk-officer")  # a person resumes
     d = h.submit(symbol="MSFT")
     rejected(d, RejectCode.LOSS_LIMIT, "day loss 280,040 USD", "loss limit 250,000 USD")
     assert limits(d) == ("250,000 USD", "280,040 USD")

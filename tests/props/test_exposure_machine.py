@@ -211,9 +211,20 @@ def book_state(gw: Gateway, *, marks: bool) -> dict[str, Any]:
         "keys": len(gw.idempotency),
         "rates": (
             list(t.instance.stamps),
-            {k: list(w.stamps) for k, w in t.strategy.windows.items()},
-            {k: list(w.stamps) for k, w in t.symbol.windows.items()},
-            {k: list(w.stamps) for k, w in t.market_symbol.windows.items()},
+            {
+                a: (
+                    list(acct.windows.orders_s.stamps),
+                    list(acct.windows.orders_min.stamps),
+                    list(acct.windows.notional_s.stamps),
+                    list(acct.windows.notional_s.amounts),
+                    list(acct.windows.notional_min.stamps),
+                    list(acct.windows.notional_min.amounts),
+                    {k: list(w.stamps) for k, w in acct.windows.strategy.windows.items()},
+                    {k: list(w.stamps) for k, w in acct.windows.symbol.windows.items()},
+                    {k: list(w.stamps) for k, w in acct.windows.market_symbol.windows.items()},
+                )
+                for a, acct in accounts.items()
+            },
         ),
         "recent": dict(b.recent.last),
     }

@@ -6,8 +6,15 @@ exactly T old has left it.
 
 from __future__ import annotations
 
-from interlock.risk.limits import RateLimit, RateLimits
-from interlock.risk.windows import KeyedWindows, RecentOrders, SlidingWindow, Throttles
+from interlock.risk.limits import LimitsConfig, RateLimit, RateLimits, compile_account
+from interlock.risk.windows import (
+    AccountWindows,
+    KeyedWindows,
+    NotionalWindow,
+    RecentOrders,
+    SlidingWindow,
+    Throttles,
+)
 
 MS = 1_000_000
 T0 = 1_754_040_600_000_000_000
@@ -67,7 +74,7 @@ def test_keyed_windows_are_created_on_first_record_and_are_independent() -> None
     assert keyed.windows["pairs"].full(T0 + 1_000 * MS)
 
 
-def test_throttles_build_the_four_envelopes_from_the_rates() -> None:
+def test_throttles_and_account_windows_build_every_envelope_from_the_limits() -> None:
     rates = RateLimits(
         per_instance=RateLimit(count=5, window_ms=100),
         per_strategy=RateLimit(count=4, window_ms=200),
@@ -76,9 +83,29 @@ def test_throttles_build_the_four_envelopes_from_the_rates() -> None:
     )
     t = Throttles(rates)
     assert (t.instance.count, t.instance.window_ns) == (5, 100 * MS)
-    assert t.strategy.limit == rates.per_strategy
-    assert t.symbol.limit == rates.per_symbol
-    assert t.market_symbol.limit == rates.market_per_symbol
+    limits = LimitsConfig(rates=rates)
+    risk = compile_account("desk-7", limits)
+    w = AccountWindows(risk, rates, frozenset({"vwap"}))
+    assert w.strategy.limit == rates.per_strategy
+    assert w.symbol.limit == rates.per_symbol
+    assert w.market_symbol.limit == rates.market_per_symbol
+    assert (w.orders_s.count, w.orders_s.window_ns) == (100, 1_000 * MS)
+    assert (w.orders_min.count, w.orders_min.window_ns) == (3_000, 60_000 * MS)
+    assert w.notional_s.limit == 5_000_000 * 1_000_000
+    assert w.notional_min.limit == 25_000_000 * 1_000_000
+    assert w.strategy_key("vwap") == "vwap"
+    assert w.strategy_key("new-name-17") == "*"  # undeclared names share one window
+
+
+def test_notional_window_sums_inside_the_window_and_forgets_what_expired() -> None:
+    w = NotionalWindow(1_000, 1_000)
+    w.record(T0, 600)
+    assert not w.over(400, T0 + 10 * MS)
+    assert w.over(401, T0 + 10 * MS)
+    w.record(T0 + 500 * MS, 400)
+    assert w.over(1, T0 + 999 * MS)
+    assert not w.over(600, T0 + 1_000 * MS)  # the first 600 left the window
+    assert w.used(T0 + 1_000 * MS) == 400
 
 
 KEY = ("desk-7", "AAPL", 1, 100, 10_000)

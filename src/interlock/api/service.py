@@ -29,6 +29,7 @@ from interlock.api.rest import create_app
 from interlock.control.embedded import EmbeddedControlPlane
 from interlock.gateway.config import GatewayConfig
 from interlock.gateway.gateway import Gateway
+from interlock.instance import build_instance
 from interlock.journal.sqlite import SqliteJournal
 from interlock.venue.market import MarketModel
 from interlock.venue.simulated import SimulatedVenue
@@ -79,8 +80,8 @@ class Service:
             config.journal.path, max_wait_s=config.journal.max_wait_ms / 1_000
         )
         self.plane = EmbeddedControlPlane(clock=time.time_ns)
-        self.gateway = Gateway(config, self.journal, self.venue, self.plane)
-        self.venue.attach(self.gateway)
+        self.gateway = build_instance(config, journal=self.journal, venue=self.venue,
+                                      plane=self.plane, start=False)  # fmt: skip
         self.market.subscribe(self.gateway.update_reference)
         self.rest: Listener | None = None
         self.admin: Listener | None = None

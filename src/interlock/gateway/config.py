@@ -26,6 +26,7 @@ from pydantic import (
 from interlock.domain.instrument import Instrument
 from interlock.errors import ConfigError
 from interlock.gateway.listeners import AdminConfig, FixAcceptorConfig, RestConfig
+from interlock.observe.config import MonitorConfig
 from interlock.risk.limits import LimitsConfig, canonical_json
 
 
@@ -104,6 +105,9 @@ class GatewayConfig(_Model):
     api_keys: list[ApiKeyConfig] = Field(default_factory=list)
     limits: LimitsConfig = LimitsConfig()
     journal: JournalConfig = JournalConfig()
+    monitors: MonitorConfig = Field(
+        MonitorConfig(), description="runaway detectors every instance runs, and their thresholds"
+    )
     fleet: FleetConfig = FleetConfig()
     rest: RestConfig = RestConfig()
     admin: AdminConfig = AdminConfig()
@@ -138,6 +142,15 @@ class GatewayConfig(_Model):
                 raise ValueError(f"fleet budget for {b.account} {b.symbol} given twice")
             seen.add((b.account, b.symbol))
         return self
+
+    def declared_strategies(self) -> dict[str, frozenset[str]]:
+        """Per account, the strategy names some API key names for it ('*' is no name): an
+        undeclared name shares the account's one '*' rate window."""
+        out: dict[str, set[str]] = {}
+        for k in self.api_keys:
+            for account in k.accounts:
+                out.setdefault(account, set()).update(s for s in k.strategies if s != "*")
+        return {a: frozenset(s) for a, s in out.items()}
 
     def instrument_map(self) -> dict[str, Instrument]:
         return {

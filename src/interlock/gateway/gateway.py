@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable
 from interlock.control.attestation import attest
 from interlock.control.fleetflags import declared
 from interlock.control.gate import InstanceGate
+from interlock.control.halts import HaltReport
 from interlock.control.killswitch import HaltView
 from interlock.control.plane import ControlPlane
 from interlock.domain.commands import OrderRequest, ParentOrder
@@ -58,7 +59,8 @@ from interlock.gateway.idempotency import IdempotencyStore
 from interlock.gateway.membership import FleetMember
 from interlock.gateway.recovery import recover
 from interlock.journal.base import Journal
-from interlock.risk.book import Book
+from interlock.observe import MONITOR_NAMES, Trip, build_monitor
+from interlock.risk.book import Book, reduces
 from interlock.risk.checks.loss import loss_breached
 from interlock.risk.engine import RiskEngine
 from interlock.venue.base import Venue
@@ -71,6 +73,8 @@ Ack = Callable[[Decision], None]
 Clock = Callable[[], int]
 GATE_CHECK = "instance_gate"
 """Pass in `disabled_checks` to switch the instance gate off (defence-in-depth runs only)."""
+LOSS_MONITOR = "loss-monitor"
+"""Who a halt for the daily loss limit is written by (fills and marks alike)."""
 
 
 class Gateway(FleetMember):
@@ -97,9 +101,14 @@ class Gateway(FleetMember):
         self._clock = clock
         self._lock = threading.Lock()
         self.instruments = config.instrument_map()
-        self.book = Book(config.limits, self.instruments)
+        self.book = Book(config.limits, self.instruments, config.declared_strategies())
         disabled = frozenset(disabled_checks)
-        self.engine = RiskEngine(self.book, disabled - {GATE_CHECK})
+        self.engine = RiskEngine(self.book, disabled - {GATE_CHECK} - MONITOR_NAMES)
+        # the runaway monitors: fed under the lock, fired once it is let go (see _fire)
+        self.monitor = build_monitor(config.monitors, self._trip, disabled)
+        self.trip_reports: list[tuple[Trip, HaltReport]] = []
+        self._loss_latched: set[str] = set()  # accounts halted for loss, until back under it
+        self._reducing_on_loss = config.limits.loss_halt_allows_reducing
         self.auth = Authenticator(config.api_keys)
         self.idempotency = IdempotencyStore()
         self.attestation = attest(self.instance_id, config.digest(), build_digest, flag_digest,
@@ -150,47 +159,78 @@ class Gateway(FleetMember):
 
     def submit(self, request: OrderRequest, api_key: str, on_ack: Ack | None = None) -> Decision:
         with self._lock:
-            now = self._clock()
-            order = decode(request, self.instruments, self.book, "", now)  # 1
-            if isinstance(order, Rejection):
-                return self._decide(now, "", request, None, order, on_ack)
-            principal = self.auth.authorize(api_key, request)  # 2
-            if isinstance(principal, Rejection):
-                return self._decide(now, "", request, None, principal, on_ack)
-            name = order.principal = principal.name
-            if request.idempotency_key is not None:  # 5: a known key is answered as before
-                prior = self.idempotency.lookup(name, request)
-                if isinstance(prior, Decision):
-                    if on_ack is not None:
-                        if self.journal.durable_seq < prior.seq:
-                            self._pending.append((prior.seq, None, prior, on_ack))
-                        else:  # already durable: ack now, outside the lock
-                            self._lock.release()
-                            try:
-                                on_ack(prior)
-                            finally:
-                                self._lock.acquire()
-                    return prior
-                if prior is not None:
-                    return self._decide(now, name, request, None, prior, on_ack, bind=False)
-            gate = self._path_gate  # 3: two reads of a cache, unless it is closed
-            if gate is not None and (not gate.open or now >= gate.lease_deadline):
-                refusal = gate.check(now)
-                if refusal is not None:
-                    return self._decide(now, name, request, None, refusal, on_ack)
-            rejection = self.halts.check(order) or self.engine.check(order, now)  # 4, 6
-            if rejection is None and self.budgets is not None:  # 6: fleet-wide position
-                spec = self.budgets.specs.get((order.account, order.symbol))
-                if spec is not None:
-                    need = self._exposure(order.account, order.symbol, order.sign * order.qty)
-                    rejection = self.budgets.admit(spec, need)
-            if rejection is not None:
-                return self._decide(now, name, request, None, rejection, on_ack)
-            order.order_id = self._next_order_id  # 7 + 8
-            decision = self._decide(now, name, request, order, None, on_ack)
-            self._next_order_id += 1
-            self.book.apply_accept(order)
-            return decision
+            decision = self._submit(request, api_key, on_ack)
+        if self.monitor.pending:
+            self._fire()
+        return decision
+
+    def _submit(self, request: OrderRequest, api_key: str, on_ack: Ack | None) -> Decision:
+        """The order path, under the lock. Every authenticated decision that is not a replay
+        feeds the runaway monitors."""
+        now = self._clock()
+        order = decode(request, self.instruments, self.book, "", now)  # 1
+        if isinstance(order, Rejection):
+            return self._decide(now, "", request, None, order, on_ack)
+        principal = self.auth.authorize(api_key, request)  # 2
+        if isinstance(principal, Rejection):
+            return self._decide(now, "", request, None, principal, on_ack)
+        name = order.principal = principal.name
+        if request.idempotency_key is not None:  # 5: a known key is answered as before
+            prior = self.idempotency.lookup(name, request)
+            if isinstance(prior, Decision):
+                if on_ack is not None:
+                    if self.journal.durable_seq < prior.seq:
+                        self._pending.append((prior.seq, None, prior, on_ack))
+                    else:  # already durable: ack now, outside the lock
+                        self._lock.release()
+                        try:
+                            on_ack(prior)
+                        finally:
+                            self._lock.acquire()
+                return prior
+            if prior is not None:
+                return self._decide(now, name, request, None, prior, on_ack, bind=False)
+        decision = self._judge(now, name, request, order, on_ack)
+        self.monitor.on_decision(self.instance_id, request, decision, now)
+        return decision
+
+    def _judge(
+        self, now: int, name: str, request: OrderRequest, order: Order, on_ack: Ack | None
+    ) -> Decision:
+        """Steps 3, 4, 6, 7 and 8 for an authenticated order."""
+        gate = self._path_gate  # 3: two reads of a cache, unless it is closed
+        if gate is not None and (not gate.open or now >= gate.lease_deadline):
+            refusal = gate.check(now)
+            if refusal is not None:
+                return self._decide(now, name, request, None, refusal, on_ack)
+        rejection = self.halts.check(order) if self.halts.any else None  # 4
+        if rejection is not None and self._passes_loss_halt(order):
+            rejection = None
+        if rejection is None:
+            rejection = self.engine.check(order, now)  # 6
+        if rejection is None and self.budgets is not None:  # 6: fleet-wide position
+            spec = self.budgets.specs.get((order.account, order.symbol))
+            if spec is not None:
+                need = self._exposure(order.account, order.symbol, order.sign * order.qty)
+                rejection = self.budgets.admit(spec, need)
+        if rejection is not None:
+            return self._decide(now, name, request, None, rejection, on_ack)
+        order.order_id = self._next_order_id  # 7 + 8
+        decision = self._decide(now, name, request, order, None, on_ack)
+        self._next_order_id += 1
+        self.book.apply_accept(order)
+        return decision
+
+    def _passes_loss_halt(self, order: Order) -> bool:
+        """True if the only halts covering `order` are its account's loss halt, the config
+        lets risk-reducing orders through it, and `order` can only reduce the position."""
+        if not self._reducing_on_loss:
+            return False
+        h = self.halts.get(HaltScope.ACCOUNT, order.account)
+        if h is None or h.who != LOSS_MONITOR:
+            return False
+        others = [x for x in self.halts.records() if x is not h and self.halts.covers(x, order)]
+        return not others and reduces(self.book.account(order.account), order)
 
     def _decide(
         self,
@@ -337,6 +377,53 @@ class Gateway(FleetMember):
             now = self._clock()
             # a feed stamped in the future would never go stale: never trust it past our now
             self.book.apply_reference(symbol, ticks, now if ts is None else min(ts, now))
+            holders = self.book.holders.get(symbol)
+            breached = self._loss_breaches(holders) if holders else ()
+        for account, reason in breached:  # a mark alone can breach: it halts as a fill does
+            self._halt_for_loss(account, reason)
+
+    # -- monitors and the loss halt ----------------------------------------------------
+
+    def _loss_breaches(self, accounts: Iterable[str]) -> list[tuple[str, str]]:
+        """Under the lock: the accounts newly past their daily loss limit, with the reason.
+
+        An account halted for loss stays latched while it is past the limit, so a person's
+        resume is not undone by the next tick; once back under the limit it re-arms."""
+        found: list[tuple[str, str]] = []
+        latched = self._loss_latched
+        for name in accounts:
+            acct = self.book.accounts[name]
+            if not loss_breached(acct):
+                latched.discard(name)
+            elif name not in latched:
+                latched.add(name)
+                if self.halts.get(HaltScope.ACCOUNT, name) is not None:
+                    continue  # halted already (by a person, or before a restart)
+                found.append((name, f"LOSS_LIMIT: account {name} day loss "
+                              f"{fmt_money(-acct.pnl)} (realized plus marked) over daily loss "
+                              f"limit {fmt_money(acct.risk.daily_loss_limit)}"))  # fmt: skip
+        return found
+
+    def _halt_for_loss(self, account: str, reason: str) -> None:
+        """Halt the account fleet-wide (journaled and confirmed by every instance, which
+        cancels its working orders). Written, not waited for: this may be a venue thread."""
+        _log.error("halting account %s: %s", account, reason)
+        self.plane.put_halt(self._halt_record(HaltScope.ACCOUNT, account, reason, LOSS_MONITOR))
+
+    def _trip(self, trip: Trip) -> None:
+        """A monitor's verdict: a confirmed halt across the fleet, from this instance."""
+        _log.error("monitor %s tripped: halting %s %s: %s", trip.detector, trip.scope.value,
+                   trip.target, trip.reason)  # fmt: skip
+        report = self.halt(trip.scope, trip.target, f"{trip.detector}: {trip.reason}",
+                           f"observe:{trip.detector}")  # fmt: skip
+        self.trip_reports.append((trip, report))
+
+    def _fire(self) -> None:
+        """Pull the kill switch for the monitors' pending trips, outside the lock."""
+        with self._lock:
+            trips = self.monitor.take()
+        for trip in trips:
+            self._trip(trip)
 
     # -- venue events (ExecutionSink) ------------------------------------------------
 
@@ -354,16 +441,13 @@ class Gateway(FleetMember):
             if order is None:
                 return
             self.book.apply_fill(order, qty, price)
-            acct = self.book.account(order.account)
-            breached = loss_breached(acct) and not self.halts.get(HaltScope.ACCOUNT, order.account)
-        if breached:  # written, not waited for: this is the venue's thread
-            reason = (
-                f"LOSS_LIMIT: day loss {fmt_money(-acct.pnl)} over daily loss limit "
-                f"{fmt_money(acct.risk.daily_loss_limit)}"
-            )
-            self.plane.put_halt(
-                self._halt_record(HaltScope.ACCOUNT, order.account, reason, "loss-monitor")
-            )
+            notional = qty * price * order.instrument.tick_micros
+            self.monitor.on_fill(self.instance_id, order.account, qty, notional, now)
+            breached = self._loss_breaches((order.account,))
+        for account, reason in breached:
+            self._halt_for_loss(account, reason)
+        if self.monitor.pending:
+            self._fire()
 
     def on_cancelled(self, order_id: int, qty: int, reason: str) -> None:
         with self._lock:

@@ -53,6 +53,7 @@ from interlock.errors import ControlPlaneError
 from interlock.flags.runtime import FlagSet
 from interlock.gateway.config import GatewayConfig
 from interlock.journal.base import Journal
+from interlock.observe import RunawayMonitor
 from interlock.risk.book import Book
 from interlock.venue.base import Venue
 
@@ -70,6 +71,7 @@ class FleetMember:
     flags: FlagSet
     halts: HaltView
     budgets: FleetBudgets | None
+    monitor: RunawayMonitor
     _clock: Callable[[], int]
     _lock: threading.Lock
     _unwatch: Callable[[], None] | None
@@ -234,6 +236,7 @@ class FleetMember:
     ) -> HaltLifted | DeployCommitted | DeployProposed | DeployAborted | None:
         """Take in a control event (under the lock); return its journal record, if new."""
         if isinstance(event, HaltRemoved):
+            self.monitor.rearm(event.scope, event.target)  # a person lifted it: may trip again
             if self.halts.remove(event.scope, event.target) is None:
                 return None
             return HaltLifted(now, event.scope, event.target, event.who)

@@ -56,6 +56,7 @@ KINDS: Final[dict[type[Event], str]] = {
 if set(KINDS) != set(EVENT_TYPES) or len(set(KINDS.values())) != len(KINDS):
     raise ImportError("journal codec: KINDS must name every event type once, uniquely")
 
+
 def _base_value(obj: object) -> object:
     """Subclasses of str, int or Decimal (a transport's own types) are stored as the plain
     value: a caller's exotic type must never make a record unwritable (and so fail the

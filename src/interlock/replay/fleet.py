@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 
 from interlock.control.embedded import EmbeddedControlPlane
+from interlock.control.halts import HaltReport
 from interlock.control.plane import ControlEvent, HaltPut, Release
 from interlock.domain.order import Order
 from interlock.flags.manifest import FlagManifest
 from interlock.gateway.config import GatewayConfig
 from interlock.gateway.gateway import Gateway
+from interlock.instance import build_instance
 from interlock.journal.memory import MemoryJournal
 from interlock.observe import Trip
 from interlock.replay.exchange import Exchange, VenuePort
@@ -53,6 +55,7 @@ class ReplayFleet:
         self.plane.watch(self._watch)
         self.builds: dict[str, str] = {}
         self.gateways: dict[str, Gateway] = {}
+        self._retired: list[Gateway] = []
         self.journals: dict[str, MemoryJournal] = {}
         self.ports: dict[str, VenuePort] = {}
         for server in SERVERS:
@@ -69,9 +72,9 @@ class ReplayFleet:
         port = VenuePort(server, self.exchange, self.clock, self.on_done)
         manifest = self.manifests[build] if self.manifests is not None else None
         cfg = self.config.model_copy(update={"instance_id": server})
-        gw = Gateway(cfg, journal, port, self.plane, clock=self.clock,
-                     disabled_checks=self.disabled, build_digest=build,
-                     flag_manifest=manifest)  # fmt: skip
+        gw = build_instance(cfg, journal=journal, venue=port, plane=self.plane,
+                            clock=self.clock, disabled_checks=self.disabled,
+                            build_digest=build, flag_manifest=manifest, start=False)  # fmt: skip
         port.sink = gw
         gw.start()
         self.gateways[server], self.journals[server], self.ports[server] = gw, journal, port
@@ -79,8 +82,14 @@ class ReplayFleet:
         self.refresh([server])
         return gw
 
+    def trip_reports(self) -> list[tuple[Trip, HaltReport]]:
+        """Every monitor trip of every instance, restarted ones too, in time order."""
+        reports = [r for gw in (*self._retired, *self.gateways.values()) for r in gw.trip_reports]
+        return sorted(reports, key=lambda r: r[0].ts)
+
     def restart(self, server: str, build: str) -> Gateway:
         """Stop `server` and start it on `build`, recovering from its own journal."""
+        self._retired.append(self.gateways[server])
         self.gateways[server].close()
         return self._start(server, build, self.journals[server].reopened())
 
@@ -99,14 +108,6 @@ class ReplayFleet:
     def _reference(self, symbol: str, cents: int) -> None:
         for gw in self.gateways.values():
             gw.update_reference(symbol, cents)
-
-    def kill(self, trip: Trip, server: str) -> str:
-        """The kill switch, pulled by a monitor through the instance that saw the runaway:
-        a confirmed halt across the fleet."""
-        report = self.gateways[server].halt(
-            trip.scope, trip.target, f"{trip.detector}: {trip.reason}", f"observe:{trip.detector}"
-        )
-        return str(report)  # fmt: skip
 
     def _watch(self, event: ControlEvent) -> None:
         if isinstance(event, HaltPut):

@@ -21,22 +21,20 @@ from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.enums import OrderType, TimeInForce, TradingSession
 from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode
-from interlock.observe import (
-    STOPPED,
-    Detector,
-    PreOpenGate,
-    Readiness,
-    RejectStorm,
-    RunawayMonitor,
-    Trip,
-    default_detectors,
-)
+from interlock.observe import STOPPED, PreOpenGate, Readiness
 from interlock.replay.deploys import Deploys
 from interlock.replay.exchange import Exchange
 from interlock.replay.flags import INTERLOCK_MANIFESTS, knight_flags
 from interlock.replay.fleet import ReplayFleet
 from interlock.replay.market import KnightMarket
-from interlock.replay.runs import ACCOUNT, API_KEY, STRATEGY, RunSpec, replay_config
+from interlock.replay.runs import (
+    ACCOUNT,
+    API_KEY,
+    STRATEGY,
+    RunSpec,
+    disabled_for,
+    replay_config,
+)
 from interlock.replay.scenario import NS, SERVERS, STALE, Scenario
 from interlock.replay.smars import Child, FlagReader, PowerPegRouter, RlpRouter, Router
 from interlock.testing import ManualClock
@@ -79,16 +77,11 @@ class ProtectedRun:
         self.iv = params.child_interval_ms * 1_000_000
         self.child_qty = params.child_qty
         self.gate = PreOpenGate(lambda page: None)
-        detectors: list[Detector] = default_detectors() if spec.detectors else []
-        if spec.breaker:
-            detectors.append(RejectStorm())
-        self.monitor = RunawayMonitor(detectors, self._kill)
-        self._tripping = ""
         manifests = INTERLOCK_MANIFESTS if spec.fleet_gate else None
         self.deploys = Deploys(scenario, self.clock, self.result.notes, interlock=spec.fleet_gate)
         self.fleet = ReplayFleet(
             replay_config(scenario.symbols, spec.loss_halt), self.clock, self.exchange,
-            self._done, build=PowerPegRouter.build, disabled_checks=spec.disabled,
+            self._done, build=PowerPegRouter.build, disabled_checks=disabled_for(spec),
             manifests=manifests, setup=self.deploys.setup,
         )  # fmt: skip
         self.routers: dict[str, Router] = {}
@@ -112,11 +105,6 @@ class ProtectedRun:
 
     def _done(self, server: str, child: Child, order: Order, filled: int) -> None:
         self.routers[server].done(child, filled)
-        if filled:
-            self.monitor.on_fill(server, order.strategy, filled, self.clock())
-
-    def _kill(self, trip: Trip) -> None:
-        self.result.halts.append(self.fleet.kill(trip, self._tripping))
 
     # -- the day ----------------------------------------------------------------------------
 
@@ -195,8 +183,6 @@ class ProtectedRun:
                     self.last_code[server] = code.value
                     stuck &= code in STOPPED
                     self.routers[server].done(child, 0)
-                self._tripping = server
-                self.monitor.on_decision(server, request, decision, now)
             self.fleet.journals[server].flush()
         ex.gross()
         return stuck
@@ -230,8 +216,10 @@ class ProtectedRun:
             ts, what = self.fleet.halts[0]
             r.halt_after_s = (ts - self.sc.open_at) / NS
             r.notes.append(f"first halt: {what}")
+        trips = self.fleet.trip_reports()
+        r.halts += [str(report) for _, report in trips]
         r.notes += [f"trip: {t.detector} at {(t.ts - self.sc.open_at) / NS:.1f} s"
-                    for t in self.monitor.trips]  # fmt: skip
+                    for t, _ in trips]  # fmt: skip
         self.fleet.close()
         return r
 

@@ -54,6 +54,19 @@ def _alone(defence: str) -> RunSpec:
                    defence != "runaway_detector")  # fmt: skip
 
 
+DETECTORS = frozenset({"repeated_child", "order_to_fill", "account_flow", "traded_notional"})
+BREAKER = frozenset({"reject_storm"})
+
+
+def disabled_for(spec: RunSpec) -> frozenset[str]:
+    """The checks and monitors (by name) a run switches off inside every gateway."""
+    return (
+        spec.disabled
+        | (frozenset() if spec.detectors else DETECTORS)
+        | (frozenset() if spec.breaker else BREAKER)
+    )
+
+
 RUNS: tuple[RunSpec, ...] = (
     RunSpec("full", True, frozenset(), True, True, True),
     *(_alone(d) for d in DEFENCES),

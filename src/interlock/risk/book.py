@@ -19,7 +19,7 @@ from interlock.domain.instrument import Instrument
 from interlock.domain.money import to_micros
 from interlock.domain.order import Order
 from interlock.risk.limits import AccountRisk, LimitsConfig, compile_account
-from interlock.risk.windows import RecentOrders, Throttles
+from interlock.risk.windows import AccountWindows, RecentOrders, Throttles
 
 _WORKING = OrderStatus.WORKING  # module constants: enum class attributes are slow on 3.11
 _FILLED = OrderStatus.FILLED
@@ -39,10 +39,11 @@ class Position:
 
 
 class AccountBook:
-    __slots__ = ("executed", "gross", "open_notional", "pnl", "positions", "risk")
+    __slots__ = ("executed", "gross", "open_notional", "pnl", "positions", "risk", "windows")
 
-    def __init__(self, risk: AccountRisk) -> None:
+    def __init__(self, risk: AccountRisk, windows: AccountWindows) -> None:
         self.risk = risk
+        self.windows = windows  # the account's own rate envelopes
         self.positions: dict[str, Position] = {}
         self.open_notional = 0  # micros of every open order, at its valuation price
         self.gross = 0  # micros, sum of Position.gross
@@ -77,6 +78,7 @@ class Book:
 
     limits: LimitsConfig
     instruments: dict[str, Instrument]
+    strategies: dict[str, frozenset[str]] = field(default_factory=dict)  # declared, per account
     accounts: dict[str, AccountBook] = field(default_factory=dict)
     refs: dict[str, Reference] = field(default_factory=dict)
     marks: dict[str, int] = field(default_factory=dict)
@@ -101,7 +103,11 @@ class Book:
     def account(self, name: str) -> AccountBook:
         a = self.accounts.get(name)
         if a is None:
-            a = self.accounts[name] = AccountBook(compile_account(name, self.limits))
+            risk = compile_account(name, self.limits)
+            windows = AccountWindows(
+                risk, self.limits.rates, self.strategies.get(name, frozenset())
+            )
+            a = self.accounts[name] = AccountBook(risk, windows)
         return a
 
     # -- apply: the only mutations -------------------------------------------------
@@ -126,12 +132,8 @@ class Book:
                 ps.open += qty
         self.orders[order.order_id] = self.open_orders[order.order_id] = order
         now = order.ts
-        t = self.throttles
-        t.instance.stamps.append(now)
-        t.strategy.record(order.strategy, now)
-        t.symbol.record(symbol, now)
-        if order.is_market:
-            t.market_symbol.record(symbol, now)
+        self.throttles.instance.stamps.append(now)
+        acct.windows.record(order.strategy, symbol, notional, order.is_market, now)
         self.recent.record(duplicate_key(order), now)
 
     def _new_position(self, acct: AccountBook, symbol: str) -> Position:
@@ -248,3 +250,15 @@ def duplicate_key(order: Order) -> tuple[str, str, int, int, int, str | None]:
     """Same account, symbol, side, quantity and price, for the same parent (or none): two
     identical children of different customer orders are not duplicates of each other."""
     return (order.account, order.symbol, order.sign, order.qty, order.price, order.parent_id)
+
+
+def reduces(acct: AccountBook, order: Order) -> bool:
+    """True if `order` can only bring the account's position in its symbol toward flat,
+    whatever the open orders do: a buy that covers part of a short net of open buys, a sale
+    of part of a long net of open sales."""
+    p = acct.positions.get(order.symbol)
+    if p is None:
+        return False
+    if order.sign > 0:
+        return p.pos + p.open_buy + order.qty <= 0
+    return p.pos - p.open_sell - order.qty >= 0

@@ -33,17 +33,23 @@ class RateLimit(_Model):
 
 
 class RateLimits(_Model):
+    """Envelopes keyed so that no caller can spend another's quota or open a fresh window
+    by naming something new: every window but the instance's belongs to one account, and a
+    strategy name no API key declares for that account shares the account's '*' window."""
+
     per_instance: RateLimit = Field(
-        RateLimit(count=20_000, window_ms=1_000), description="accepted orders per gateway instance"
+        RateLimit(count=200, window_ms=1_000), description="accepted orders per gateway instance"
     )
     per_strategy: RateLimit = Field(
-        RateLimit(count=2_000, window_ms=1_000), description="accepted orders per strategy"
+        RateLimit(count=100, window_ms=1_000),
+        description="accepted orders per account and strategy (undeclared names share one)",
     )
     per_symbol: RateLimit = Field(
-        RateLimit(count=500, window_ms=1_000), description="accepted orders per symbol"
+        RateLimit(count=20, window_ms=1_000), description="accepted orders per account and symbol"
     )
     market_per_symbol: RateLimit = Field(
-        RateLimit(count=60, window_ms=60_000), description="accepted market orders per symbol"
+        RateLimit(count=60, window_ms=60_000),
+        description="accepted market orders per account and symbol",
     )
 
 
@@ -88,6 +94,18 @@ class AccountLimits(_Model):
     restricted_symbols: frozenset[str] = Field(
         frozenset(), description="symbols this account may not trade"
     )
+    max_orders_per_second: int = Field(
+        100, gt=0, description="accepted orders of the account in any 1 s, every strategy"
+    )
+    max_orders_per_minute: int = Field(
+        3_000, gt=0, description="accepted orders of the account in any 60 s, every strategy"
+    )
+    max_notional_per_second: Money = Field(
+        Decimal(5_000_000), description="notional of the account's accepted orders in any 1 s"
+    )
+    max_notional_per_minute: Money = Field(
+        Decimal(25_000_000), description="notional of the account's accepted orders in any 60 s"
+    )
 
 
 class AccountOverride(_Model):
@@ -102,6 +120,10 @@ class AccountOverride(_Model):
     daily_loss_limit: Money | None = None
     market_order_sessions: frozenset[TradingSession] | None = None
     restricted_symbols: frozenset[str] | None = None
+    max_orders_per_second: int | None = Field(None, gt=0)
+    max_orders_per_minute: int | None = Field(None, gt=0)
+    max_notional_per_second: Money | None = None
+    max_notional_per_minute: Money | None = None
 
 
 class FirmLimits(_Model):
@@ -119,6 +141,11 @@ class LimitsConfig(_Model):
     rates: RateLimits = RateLimits()
     duplicate_window_ms: int = Field(
         1_000, ge=0, description="same account, symbol, side, qty and price inside it: duplicate"
+    )
+    loss_halt_allows_reducing: bool = Field(
+        True,
+        description="while an account is halted for its daily loss, orders that can only "
+        "reduce its positions still pass (false: nothing passes until a person resumes it)",
     )
 
     def account(self, name: str) -> AccountLimits:
@@ -171,6 +198,10 @@ class AccountRisk:
     daily_loss_limit: int
     market_sessions: frozenset[TradingSession]
     restricted: frozenset[str]
+    orders_per_second: int
+    orders_per_minute: int
+    notional_per_second: int  # micros
+    notional_per_minute: int  # micros
 
     def position_limit(self, symbol: str) -> int:
         return self.position_overrides.get(symbol, self.max_position)
@@ -189,4 +220,8 @@ def compile_account(name: str, cfg: LimitsConfig) -> AccountRisk:
         daily_loss_limit=to_micros(a.daily_loss_limit),
         market_sessions=frozenset(a.market_order_sessions),
         restricted=frozenset(a.restricted_symbols) | cfg.firm.restricted_symbols,
+        orders_per_second=a.max_orders_per_second,
+        orders_per_minute=a.max_orders_per_minute,
+        notional_per_second=to_micros(a.max_notional_per_second),
+        notional_per_minute=to_micros(a.max_notional_per_minute),
     )

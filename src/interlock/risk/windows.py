@@ -3,6 +3,14 @@
 A sliding window of N orders per T keeps only the last N timestamps: the window is full
 exactly when the oldest of them is still inside T. Checking is O(1) and never mutates;
 recording is one deque append. Nothing is queued: a full window rejects.
+
+A notional window sums money over T: it keeps (time, amount) pairs and a running total,
+dropping expired pairs only when the total alone would refuse, so the common check is
+one addition and one comparison.
+
+Every window but the instance's belongs to one account (`AccountWindows`): one account
+can never spend another's quota, and a strategy name that no API key declares for the
+account counts in the account's shared `*` window, so a new name per order opens nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +18,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Hashable
 
-from interlock.risk.limits import RateLimit, RateLimits
+from interlock.risk.limits import AccountRisk, RateLimit, RateLimits
 
 NS_PER_MS = 1_000_000
 
@@ -56,16 +64,86 @@ class KeyedWindows:
         w.stamps.append(now)
 
 
-class Throttles:
-    """The four rate envelopes of one gateway instance."""
+class NotionalWindow:
+    """Money (micros) accepted inside a sliding window, against a limit."""
 
-    __slots__ = ("instance", "market_symbol", "strategy", "symbol")
+    __slots__ = ("amounts", "limit", "stamps", "total", "window_ns")
 
-    def __init__(self, rates: RateLimits) -> None:
-        self.instance = SlidingWindow(rates.per_instance)
+    def __init__(self, limit_micros: int, window_ms: int) -> None:
+        self.limit = limit_micros
+        self.window_ns = window_ms * NS_PER_MS
+        self.stamps: deque[int] = deque()
+        self.amounts: deque[int] = deque()
+        self.total = 0
+
+    def used(self, now: int) -> int:
+        """The money inside the window ending at `now`, after dropping what expired."""
+        edge, stamps, amounts = now - self.window_ns, self.stamps, self.amounts
+        while stamps and stamps[0] <= edge:
+            stamps.popleft()
+            self.total -= amounts.popleft()
+        return self.total
+
+    def over(self, notional: int, now: int) -> bool:
+        """True if `notional` more would pass the limit inside the window."""
+        return self.total + notional > self.limit and self.used(now) + notional > self.limit
+
+    def record(self, now: int, notional: int) -> None:
+        self.stamps.append(now)
+        self.amounts.append(notional)
+        self.total += notional
+
+
+SHARED_STRATEGY = "*"
+"""The window key of every strategy name that no API key declares for the account."""
+
+
+class AccountWindows:
+    """One account's envelopes: orders and notional per second and per minute, and its own
+    windows per strategy, per symbol and for market orders per symbol."""
+
+    __slots__ = (
+        "declared",
+        "market_symbol",
+        "notional_min",
+        "notional_s",
+        "orders_min",
+        "orders_s",
+        "strategy",
+        "symbol",
+    )
+
+    def __init__(self, risk: AccountRisk, rates: RateLimits, declared: frozenset[str]) -> None:
+        self.declared = declared  # strategy names some API key names for this account
+        self.orders_s = SlidingWindow(RateLimit(count=risk.orders_per_second, window_ms=1_000))
+        self.orders_min = SlidingWindow(RateLimit(count=risk.orders_per_minute, window_ms=60_000))
+        self.notional_s = NotionalWindow(risk.notional_per_second, 1_000)
+        self.notional_min = NotionalWindow(risk.notional_per_minute, 60_000)
         self.strategy = KeyedWindows(rates.per_strategy)
         self.symbol = KeyedWindows(rates.per_symbol)
         self.market_symbol = KeyedWindows(rates.market_per_symbol)
+
+    def strategy_key(self, strategy: str) -> str:
+        return strategy if strategy in self.declared else SHARED_STRATEGY
+
+    def record(self, strategy: str, symbol: str, notional: int, is_market: bool, now: int) -> None:
+        self.orders_s.stamps.append(now)
+        self.orders_min.stamps.append(now)
+        self.notional_s.record(now, notional)
+        self.notional_min.record(now, notional)
+        self.strategy.record(strategy if strategy in self.declared else SHARED_STRATEGY, now)
+        self.symbol.record(symbol, now)
+        if is_market:
+            self.market_symbol.record(symbol, now)
+
+
+class Throttles:
+    """The instance-wide envelope (every account's orders together)."""
+
+    __slots__ = ("instance",)
+
+    def __init__(self, rates: RateLimits) -> None:
+        self.instance = SlidingWindow(rates.per_instance)
 
 
 class RecentOrders:

@@ -1,12 +1,14 @@
-"""LOSS_LIMIT: no new orders once the day's loss, realized plus marked to the reference,
-is past the account's limit. A fill that breaches it halts the account (the gateway)."""
+"""LOSS_LIMIT: no new risk once the day's loss, realized plus marked to the reference, is
+past the account's limit. A fill or a mark that breaches it halts the account (the
+gateway). With `limits.loss_halt_allows_reducing`, an order that can only reduce a
+position still passes, so the desk can flatten what lost the money."""
 
 from __future__ import annotations
 
 from interlock.domain.money import fmt_money
 from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode, Rejection, reject
-from interlock.risk.book import AccountBook, Book
+from interlock.risk.book import AccountBook, Book, reduces
 
 
 def loss_breached(acct: AccountBook) -> bool:
@@ -15,6 +17,8 @@ def loss_breached(acct: AccountBook) -> bool:
 
 def check_loss(order: Order, acct: AccountBook, book: Book, now: int) -> Rejection | None:
     if not loss_breached(acct):
+        return None
+    if book.limits.loss_halt_allows_reducing and reduces(acct, order):
         return None
     ccy = order.instrument.currency
     limit = acct.risk.daily_loss_limit

@@ -1,0 +1,1 @@
+"""Simulation: runaway and desk-flow drivers, harness helpers. Never imported by production code."""
