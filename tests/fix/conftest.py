@@ -20,6 +20,7 @@ SESSIONS = (
     FixLogin(comp_id="DESK1", username="desk-7-algo", account="desk-7", strategy="vwap"),
     FixLogin(comp_id="DESK2", username="desk-7-algo", account="desk-7", strategy="pairs"),
     FixLogin(comp_id="DESK3", username="desk-7-algo", account="desk-7", strategy="smars"),
+    FixLogin(comp_id="DESK4", username="desk-7-algo", account="desk-7", strategy="smars"),
     FixLogin(comp_id="MM", username="market-making", account="mm-1", strategy="quotes",
              cancel_on_disconnect=False),
 )  # fmt: skip
@@ -37,8 +38,9 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FixRig]:
     r = FixRig(harness, acceptor, port, root, {})
     desk1 = r.client("DESK1")
     desk2 = r.client("DESK2")
+    desk4 = r.client("DESK4")
     mm = r.client("MM", "market-making", MM_KEY)
-    assert desk1.start() and desk2.start() and mm.start()
+    assert desk1.start() and desk2.start() and desk4.start() and mm.start()
     yield r
     for c in r.clients.values():
         c.stop()

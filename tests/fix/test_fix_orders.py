@@ -131,8 +131,9 @@ def test_unsupported_message_type_gets_BusinessMessageReject(rig: FixRig) -> Non
     from interlock.api.fix.engine import new_message
 
     desk = rig.clients["MM"]
-    msg = new_message("H")  # OrderStatusRequest: not served here
-    msg.setField(11, "s1")
+    msg = new_message("AF")  # OrderMassStatusRequest: not served here
+    msg.setField(584, "s1")
+    msg.setField(585, "7")
     desk.send(msg)
     rej = desk.expect(lambda m: m[35] == "j")
-    assert rej[372] == "H" and rej[380] == "3"
+    assert rej[372] == "AF" and rej[380] == "3"

@@ -32,8 +32,9 @@ class Listener:
         except OSError:
             self._sock.close()
             raise
-        self.host = host
-        self.port: int = self._sock.getsockname()[1]
+        bound = self._sock.getsockname()  # the address the OS bound, announced as is
+        self.host: str = bound[0]
+        self.port: int = bound[1]
         self.name = name
         config = uvicorn.Config(
             app,

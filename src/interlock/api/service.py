@@ -42,7 +42,14 @@ class Stoppable(Protocol):
     def stop(self) -> None: ...
 
 
-def _start_fix(gateway: Gateway, venue: SimulatedVenue, work_dir: Path) -> Stoppable | None:
+class FixListener(Stoppable, Protocol):
+    @property
+    def address(self) -> tuple[str, int]:
+        """(ip, port) the OS bound the acceptor to."""
+        ...
+
+
+def _start_fix(gateway: Gateway, venue: SimulatedVenue, work_dir: Path) -> FixListener | None:
     """The FIX acceptor, if the config has a `fix` section and the FIX package imports.
 
     Looked up at run time, not imported: FIX is an optional extra (QuickFIX), and REST and
@@ -61,7 +68,7 @@ def _start_fix(gateway: Gateway, venue: SimulatedVenue, work_dir: Path) -> Stopp
         return None
     tap = tap_cls(gateway)
     venue.attach(tap)
-    acceptor: Stoppable = acceptor_cls(gateway, tap, fix_config, work_dir).start()
+    acceptor: FixListener = acceptor_cls(gateway, tap, fix_config, work_dir).start()
     return acceptor
 
 
@@ -85,7 +92,7 @@ class Service:
         self.market.subscribe(self.gateway.update_reference)
         self.rest: Listener | None = None
         self.admin: Listener | None = None
-        self.fix: Stoppable | None = None
+        self.fix: FixListener | None = None
         self._stop_feed = threading.Event()
         self._feed: threading.Thread | None = None
 
@@ -142,12 +149,11 @@ def serve_until_signalled(config: GatewayConfig, announce: Callable[[str], None]
         assert service.rest is not None and service.admin is not None
         announce(f"rest listening on {service.rest.url}")
         announce(f"admin listening on {service.admin.url}")
-        fix = config.fix
-        announce(
-            f"fix acceptor listening on 127.0.0.1:{fix.port}"
-            if service.fix is not None and fix is not None
-            else "fix acceptor not configured"
-        )
+        if service.fix is not None:  # read back from the OS, never the config
+            host, port = service.fix.address
+            announce(f"fix acceptor listening on {host}:{port}")
+        else:
+            announce("fix acceptor not configured")
         announce(f"journal {config.journal.path}")
         while not stop.wait(0.2):
             pass

@@ -476,3 +476,43 @@ class Gateway(FleetMember):
                 for s, p in sorted(acct.positions.items())
                 if p.pos or p.open_buy or p.open_sell
             ]
+
+    def open_orders(
+        self, account: str | None = None, symbol: str | None = None, strategy: str | None = None
+    ) -> list[Order]:
+        """Pending and working orders, oldest first, of the given account, symbol and
+        strategy (None: any). Live objects, like `order()`: a view, not a snapshot."""
+        with self._lock:
+            return [
+                o
+                for o in self.book.orders.values()
+                if o.status.is_open
+                and (account is None or o.account == account)
+                and (symbol is None or o.symbol == symbol)
+                and (strategy is None or o.strategy == strategy)
+            ]
+
+    def mass_cancel(
+        self,
+        api_key: str,
+        account: str | None = None,
+        symbol: str | None = None,
+        strategy: str | None = None,
+        reason: str = "mass cancel",
+    ) -> list[int] | Rejection:
+        """Cancel (through `cancel`) every open order of the caller's accounts matching the
+        filters; the ids a cancel was requested for. Another account: UNAUTHENTICATED."""
+        principal = self.auth.principal(api_key)
+        if principal is None or (account is not None and account not in principal.accounts):
+            return reject(
+                RejectCode.UNAUTHENTICATED,
+                f"caller may not cancel orders of account {account}",
+                limit="owner of the account",
+                attempted=account or "",
+            )
+        targets = [
+            o.order_id
+            for o in self.open_orders(account, symbol, strategy)
+            if o.account in principal.accounts
+        ]
+        return [oid for oid in targets if self.cancel(oid, api_key, reason) is None]

@@ -102,11 +102,26 @@ class FixLogin(_Model):
     )
 
 
+def _ipv4_address(v: str) -> str:
+    try:
+        ipaddress.IPv4Address(v)
+    except ValueError:
+        raise ValueError(
+            f"not an IPv4 address: {v!r} (QuickFIX reads peer addresses as IPv4 only)"
+        ) from None
+    return v
+
+
 class FixAcceptorConfig(_Model):
     """The acceptor's listener and its sessions."""
 
     comp_id: str = Field(default="INTERLOCK", description="Our SenderCompID.")
-    port: int = Field(description="TCP port on 127.0.0.1 (0 is not allowed by QuickFIX).")
+    host: Annotated[str, AfterValidator(_ipv4_address)] = Field(
+        "127.0.0.1", description="IPv4 address to listen on (loopback default)"
+    )
+    port: int = Field(
+        ge=0, le=65535, description="TCP port; 0 picks a free one (serve announces it)"
+    )
     sessions: tuple[FixLogin, ...] = Field(description="Counterparties that may log on.")
-    heartbeat_s: int = Field(default=30, description="HeartBtInt we expect.")
+    heartbeat_s: int = Field(default=30, gt=0, description="HeartBtInt we expect.")
     file_log: bool = Field(default=True, description="Write QuickFIX message logs to disk.")

@@ -6,9 +6,11 @@ Fills and cancels reach the acceptor through the `ExecutionTap` the venue report
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from interlock.api.fix.app import FixAcceptorApp
+from interlock.api.fix.bind import AcceptorBinding
 from interlock.api.fix.engine import SessionKey, open_engine, write_settings
 from interlock.gateway.gateway import Gateway
 from interlock.gateway.listeners import FixAcceptorConfig
@@ -26,17 +28,29 @@ class FixAcceptor:
         self.app = FixAcceptorApp(gateway, config)
         self._tap = tap
         sessions = [SessionKey(config.comp_id, s.comp_id) for s in config.sessions]
+        self._binding = AcceptorBinding(config.host, config.port)  # fails here if in use
+        loopback = ipaddress.ip_address(config.host).is_loopback
         path = write_settings(
             work_dir / "acceptor.cfg",
             acceptor=True,
-            port=config.port,
+            port=self._binding.scratch_port,
+            allowed_remote=tuple(dict.fromkeys(("127.0.0.1", config.host))) if loopback else (),
             sessions=sessions,
             work_dir=work_dir,
             heartbeat_s=config.heartbeat_s,
             file_log=config.file_log,
         )
-        self._engine = open_engine(self.app, path, acceptor=True, file_log=config.file_log)
+        self._engine = open_engine(
+            self.app, path, acceptor=True, file_log=config.file_log, binding=self._binding
+        )
         self.app.kick = self._engine.kick
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """(ip, port) the OS bound the listener to (getsockname), once started."""
+        if self._binding.address is None:
+            raise RuntimeError("FIX acceptor not started")
+        return self._binding.address
 
     def start(self) -> FixAcceptor:
         self._tap.add(self.app)

@@ -16,6 +16,16 @@ its cancel lands: the replacement must fit beside it. Accepted: the desk gets an
 ExecutionReport Replaced (150=5) for the new ClOrdID (cumulative quantity restarts at 0,
 fills of the original keep arriving under the original ClOrdID) and the original is
 cancelled. Rejected: an OrderCancelReject carries the code and the original stands.
+
+A ClOrdID names one order of a session for good: once the acceptor knows it, a second
+D (or G) with it is answered (the first decision again, or IDEMPOTENCY_CONFLICT) and
+never takes its place in `_orders`, so the original stays cancellable, queryable (H) and
+covered by cancel-on-disconnect. The one exception is a first use that was rejected before
+the gateway could bind its key (undecodable values): a later accept takes the ClOrdID.
+
+Status (H) and mass cancel (q): see queries.py; every cancel of a mass cancel goes through
+`Gateway.cancel`, only for this session's own orders, and only for an Account (1) the
+session's principal may trade.
 """
 
 from __future__ import annotations
@@ -33,8 +43,16 @@ from interlock.api.fix.codec import (
     decode_new,
     ord_rej_reason,
 )
-from interlock.api.fix.engine import field, msg_type
+from interlock.api.fix.engine import body_fields, field, msg_type
 from interlock.api.fix.orders import FixOrder
+from interlock.api.fix.queries import (
+    MASS_CANCEL_TYPES,
+    NOT_SUPPORTED,
+    OTHER,
+    UNKNOWN_SECURITY,
+    mass_cancel_report,
+    unknown_status,
+)
 from interlock.api.fix.reports import VenueReports, send
 from interlock.domain.decision import Decision
 from interlock.domain.enums import OrderStatus
@@ -57,6 +75,13 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         self._early: dict[int, list[tuple[int, int, str]]] = {}
         self._in_flight = 0
         self.kick: Callable[[], None] = lambda: None  # the engine's "messages are flowing"
+        self._handlers = {
+            "D": self._on_new,
+            "F": self._on_cancel,
+            "G": self._on_replace,
+            "H": self._on_status,
+            "q": self._on_mass_cancel,
+        }
 
     # -- session events ----------------------------------------------------------------
 
@@ -108,7 +133,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         self.kick()
         kind = msg_type(message)
         cp = session_id.getTargetCompID().getValue()
-        handler = {"D": self._on_new, "F": self._on_cancel, "G": self._on_replace}.get(kind)
+        handler = self._handlers.get(kind)
         try:
             if handler is None:
                 text = f"message type {kind} is not accepted here"
@@ -177,6 +202,64 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
                 order.cancel_cl_ord_id = None
             send(cancel_reject(cl, orig, str(order.order_id), False, refusal), session_id)
 
+    def _on_status(self, message: fix.Message, session_id: fix.SessionID, cp: str) -> None:
+        """OrderStatusRequest (H): ExecutionReport 150=I with the order's state now."""
+        fields = body_fields(message)
+        cl = fields.get(11)
+        if not cl:
+            send(business_reject(message, "H", 11, "required field ClOrdID (11) is missing"),
+                 session_id)  # fmt: skip
+            return
+        with self._lock:
+            order = self._orders.get((cp, cl))
+            if order is None:
+                report = unknown_status(cl, fields)
+            else:
+                report = order.exec_report("I", order.ord_status(), text="order status")
+                if fields.get(790):
+                    report.setField(790, fields[790])
+        send(report, session_id)
+
+    def _on_mass_cancel(self, message: fix.Message, session_id: fix.SessionID, cp: str) -> None:
+        """OrderMassCancelRequest (q): cancel this session's working orders, by Symbol (530=1)
+        or all (530=7), of one Account (1) when given; answered by one report (r)."""
+        fields = body_fields(message)
+        cl, kind = fields.get(11), fields.get(530)
+        if not cl or not kind:
+            tag, name = (11, "ClOrdID") if not cl else (530, "MassCancelRequestType")
+            send(business_reject(message, "q", tag, f"required field {name} ({tag}) is missing"),
+                 session_id)  # fmt: skip
+            return
+        symbol, account, key = fields.get(55), fields.get(1), self._keys.get(cp, "")
+        principal = self._gw.auth.principal(key)
+        refusal: tuple[int, str] | None = None
+        if kind not in MASS_CANCEL_TYPES:
+            served = ", ".join(f"{k} ({v})" for k, v in MASS_CANCEL_TYPES.items())
+            text = f"MassCancelRequestType (530) {kind!r} is not served: {served}"
+            refusal = (NOT_SUPPORTED, text)
+        elif kind == "1" and symbol not in self._gw.instruments:
+            refusal = (UNKNOWN_SECURITY, f"UNKNOWN_SYMBOL: Symbol (55) {symbol!r} is not listed")
+        elif account is not None and (principal is None or account not in principal.accounts):
+            refusal = (OTHER, f"UNAUTHENTICATED: session {cp} may not cancel orders of "
+                              f"account {account!r}")  # fmt: skip
+        if refusal is not None:
+            reason, text = refusal
+            send(mass_cancel_report(cl, fields, reject_reason=reason, text=text), session_id)
+            return
+        with self._lock:
+            targets = [
+                o
+                for o in self._orders.values()
+                if o.counterparty == cp
+                and o.order_id is not None
+                and o.leaves
+                and o.replaced_by is None
+                and (kind == "7" or o.request.symbol == symbol)
+                and (account is None or o.request.account == account)
+            ]
+        affected = sum(self._cancel(o, key, f"FIX mass cancel {cl}") is None for o in targets)
+        send(mass_cancel_report(cl, fields, affected=affected), session_id)
+
     def _cancel(self, order: FixOrder, key: str, reason: str) -> str | None:
         """Ask the gateway to cancel; report at once if it cancelled before release."""
         assert order.order_id is not None
@@ -214,13 +297,14 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
             self._in_flight -= 1
             known = self._orders.get(ident)
             if decision.replayed and known is not None:  # the same ClOrdID again
-                status = "8" if known.order_id is None else "2" if not known.leaves else "0"
-                send(known.exec_report("I", status, text="order status (ClOrdID known)"), sid)
+                text = "order status (ClOrdID known)"
+                send(known.exec_report("I", known.ord_status(), text=text), sid)
                 return
-            self._orders[ident] = order
             rejection = decision.rejection
+            if known is None or (rejection is None and known.order_id is None):
+                self._orders[ident] = order  # a known ClOrdID keeps its order (see above)
             if rejection is not None:
-                order.done = True
+                order.finish("8")
                 if order.replaces is not None:
                     old = order.replaces
                     send(

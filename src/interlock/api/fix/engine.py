@@ -5,6 +5,10 @@ keeps every caller's ports, stores and logs in one place (tests put them in tmp_
 The data dictionary is off on purpose: Interlock decodes the few messages it accepts
 itself and answers what it cannot decode with a BusinessMessageReject naming the field,
 instead of QuickFIX's session-level Reject, which a desk's order handler may not read.
+
+Acceptors: QuickFIX binds INADDR_ANY and has no bind-address setting, so an acceptor's
+settings name only a scratch port and `AcceptorBinding` (bind.py) swaps our own socket,
+bound to the configured host:port, under QuickFIX's before the first accept.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import quickfix as fix
+
+from interlock.api.fix.bind import AcceptorBinding, FixBindError
 
 BEGIN_STRING = "FIX.4.4"
 
@@ -38,8 +44,16 @@ def write_settings(
     work_dir: Path,
     heartbeat_s: int = 30,
     file_log: bool = True,
+    allowed_remote: tuple[str, ...] = (),
 ) -> Path:
-    """Write a QuickFIX settings file for `sessions` on 127.0.0.1:`port`; return its path."""
+    """Write a QuickFIX settings file for `sessions`; return its path.
+
+    Initiators connect to 127.0.0.1:`port`. Acceptors: `port` is the scratch port of an
+    `AcceptorBinding` (QuickFIX would bind it on 0.0.0.0; the binding replaces it).
+    `allowed_remote` becomes AllowedRemoteAddresses, defence in depth for engines that
+    know the key: official QuickFIX 1.16 does, the `quickfix-py` 0.0.3 build does not
+    (the key is not in its binary; a peer outside the list still logs on), so the bind is
+    what keeps the listener private."""
     role = "acceptor" if acceptor else "initiator"
     lines = [
         "[DEFAULT]",
@@ -56,7 +70,9 @@ def write_settings(
         "SocketNodelay=Y",
     ]
     if acceptor:
-        lines += ["SocketAcceptHost=127.0.0.1", f"SocketAcceptPort={port}"]
+        lines.append(f"SocketAcceptPort={port}")
+        if allowed_remote:
+            lines.append(f"AllowedRemoteAddresses={','.join(allowed_remote)}")
     else:
         lines += ["SocketConnectHost=127.0.0.1", f"SocketConnectPort={port}"]
     for key in sessions:
@@ -88,9 +104,16 @@ class Engine:
     BUSY_S = 0.005
 
     def __init__(
-        self, app: fix.Application, settings_path: Path, *, acceptor: bool, file_log: bool
+        self,
+        app: fix.Application,
+        settings_path: Path,
+        *,
+        acceptor: bool,
+        file_log: bool,
+        binding: AcceptorBinding | None = None,
     ) -> None:
         self.app = app
+        self.binding = binding
         self.settings = fix.SessionSettings(str(settings_path))
         self.store = fix.FileStoreFactory(self.settings)
         self.log = fix.FileLogFactory(self.settings) if file_log else None
@@ -108,7 +131,18 @@ class Engine:
         if not self._acceptor:
             self.socket.start()
             return
-        self.socket.poll()  # the first poll configures the sessions and binds the port
+        try:
+            self.socket.poll()  # the first poll configures the sessions and binds the port
+        except Exception:
+            if self.binding is not None:
+                self.binding.close()
+            raise
+        if self.binding is not None:
+            try:
+                self.binding.take_over()  # before any poll can accept on 0.0.0.0
+            except FixBindError:
+                self.socket.stop(True)
+                raise
         self._polling.set()
         self._thread = threading.Thread(target=self._poll, name="fix-acceptor", daemon=True)
         self._thread.start()
@@ -147,10 +181,16 @@ class Engine:
 
 
 def open_engine(
-    app: fix.Application, settings_path: Path, *, acceptor: bool, file_log: bool = True
+    app: fix.Application,
+    settings_path: Path,
+    *,
+    acceptor: bool,
+    file_log: bool = True,
+    binding: AcceptorBinding | None = None,
 ) -> Engine:
-    """Build (not start) a socket acceptor or initiator with a FileStore (and FileLog)."""
-    return Engine(app, settings_path, acceptor=acceptor, file_log=file_log)
+    """Build (not start) a socket acceptor or initiator with a FileStore (and FileLog);
+    an acceptor given a `binding` listens on the binding's address once started."""
+    return Engine(app, settings_path, acceptor=acceptor, file_log=file_log, binding=binding)
 
 
 def session_key(session_id: fix.SessionID) -> SessionKey:

@@ -4,7 +4,8 @@ The gateway knows orders by integer id; a desk knows them by (session, ClOrdID).
 `FixOrder` links the two and keeps what an ExecutionReport must repeat (cumulative
 quantity, average price) so reports never read the gateway's book from a venue thread.
 `done` is set once, under the acceptor's lock, by whoever reports the order's end first:
-a venue cancel and the acceptor's own check can race, but only one report leaves.
+a venue cancel and the acceptor's own check can race, but only one report leaves. `end`
+keeps the OrdStatus (39) it ended with, so an OrderStatusRequest (H) can answer it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,20 @@ class FixOrder:
     cancel_cl_ord_id: str | None = None  # a cancel (F) in flight
     replaced_by: str | None = None  # superseded by a replace: its end is not reported
     early: list[tuple[int, int, str]] = field(default_factory=list)
+    end: str = ""  # OrdStatus the order ended with: 2 filled, 4 cancelled, 8 rejected
+
+    def finish(self, ord_status: str) -> None:
+        self.done, self.end = True, ord_status
+
+    def ord_status(self) -> str:
+        """OrdStatus (39) now: its end, else pending cancel, partly filled or new."""
+        if self.order_id is None:
+            return "8"
+        if self.done:
+            return self.end or "4"
+        if self.cancel_cl_ord_id is not None:
+            return "6"
+        return "1" if self.cum_qty else "0"
 
     @property
     def cl_ord_id(self) -> str:

@@ -40,7 +40,7 @@ class VenueReports:
             full = order.cum_qty >= order.request.quantity
             report = order.exec_report("F", "2" if full else "1", last=(qty, px))
             if full:
-                order.done = True
+                order.finish("2")
             send(report, order.session_id)
 
     def order_done(self, order_id: int, reason: str, cancelled: bool) -> None:
@@ -54,9 +54,9 @@ class VenueReports:
             if order.done:
                 return
             if order.replaced_by is not None:  # the desk was told "Replaced" already
-                order.done = True
+                order.finish("4")
                 return
-            order.done = True
+            order.finish("4" if cancelled else "8")
             if cancelled:
                 report = order.exec_report("4", "4", text=reason)
             else:

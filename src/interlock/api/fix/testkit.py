@@ -18,6 +18,7 @@ from pathlib import Path
 
 import quickfix as fix
 
+from interlock.api.fix.bind import AcceptorBinding
 from interlock.api.fix.engine import (
     SessionKey,
     body_fields,
@@ -214,15 +215,16 @@ class FakeExchange(_App):
         self.orders: dict[str, Fields] = {}
         self._ids = iter(range(1, 1 << 62))
         work_dir.mkdir(parents=True, exist_ok=True)
+        binding = AcceptorBinding("127.0.0.1", port)
         path = write_settings(
             work_dir / "exchange.cfg",
             acceptor=True,
-            port=port,
+            port=binding.scratch_port,
             sessions=[SessionKey(comp_id, client)],
             work_dir=work_dir,
             file_log=file_log,
         )
-        self._engine = open_engine(self, path, acceptor=True, file_log=file_log)
+        self._engine = open_engine(self, path, acceptor=True, file_log=file_log, binding=binding)
 
     def start(self) -> FakeExchange:
         self._engine.start()

@@ -9,9 +9,9 @@ journal holds the accept, as DESIGN.md's invariant 2 asks of every acknowledgeme
 # No `from __future__ import annotations`: FastAPI must resolve the route-local
 # `Annotated[..., Depends(...)]` aliases at decoration time.
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import Depends, FastAPI, Header, Response
+from fastapi import Depends, FastAPI, Header, Query, Response
 
 from interlock import __version__
 from interlock.api.bearer import ApiError, install_error_handler
@@ -20,11 +20,14 @@ from interlock.api.rest.models import (
     CancelAccepted,
     HealthView,
     LimitsView,
+    MassCancelAccepted,
+    MassCancelIn,
     OrderAccepted,
     OrderIn,
     OrderView,
     PositionView,
     RejectBody,
+    order_view,
 )
 from interlock.api.rest.status import STATUS_BY_CODE, status_of
 from interlock.domain.commands import OrderRequest
@@ -129,6 +132,31 @@ def create_app(gateway: Gateway) -> FastAPI:
             leaves=o.leaves,
             status=o.status.name.lower(),
         )
+
+    @app.get("/orders", responses=_REFUSALS)
+    def list_orders(
+        caller: OrderReader,
+        status: Literal["open"] = Query("open", description="only `open` is served"),
+        account: str | None = Query(None, min_length=1, max_length=64),
+        symbol: str | None = Query(None, min_length=1, max_length=32),
+        strategy: str | None = Query(None, min_length=1, max_length=64),
+    ) -> list[OrderView]:
+        """Open (pending or working) orders the caller may see, oldest first."""
+        return [
+            order_view(o)
+            for o in gateway.open_orders(account, symbol, strategy)
+            if caller.sees(o.account)
+        ]
+
+    @app.post("/orders/mass-cancel", status_code=202, responses=_REFUSALS)
+    def mass_cancel(body: MassCancelIn, caller: Trader) -> MassCancelAccepted:
+        """Ask for a cancel of every open order of the caller's accounts matching the
+        filters; each goes through the gateway's cancel, the venue confirms it."""
+        done = gateway.mass_cancel(caller.key, body.account, body.symbol, body.strategy,
+                                   f"REST mass cancel by {caller.name}")  # fmt: skip
+        if isinstance(done, Rejection):
+            raise _refuse(403, done)
+        return MassCancelAccepted(count=len(done), order_ids=done)
 
     @app.get("/orders/{order_id}", responses=_REFUSALS)
     def get_order(order_id: int, caller: OrderReader) -> OrderView:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from interlock.domain.enums import OrderType, Side, TimeInForce, TradingSession
+from interlock.domain.order import Order
 
 DECIMAL = r"^[0-9]{1,18}(\.[0-9]{1,18})?$"
 
@@ -91,3 +92,35 @@ class HealthView(BaseModel):
     instance_id: str
     gate: str = Field(description="'routing', or the code orders are refused with")
     durable_seq: int
+
+
+class MassCancelIn(_In):
+    """Filters of a mass cancel; each left out matches every value. Only the caller's own
+    accounts are ever cancelled."""
+
+    account: str | None = Field(None, min_length=1, max_length=64)
+    symbol: str | None = Field(None, min_length=1, max_length=32)
+    strategy: str | None = Field(None, min_length=1, max_length=64)
+
+
+class MassCancelAccepted(BaseModel):
+    count: int = Field(description="orders a cancel was requested for")
+    order_ids: list[int]
+    status: str = "cancel_requested"
+
+
+def order_view(o: Order) -> OrderView:
+    """The wire view of a gateway order."""
+    return OrderView(
+        order_id=o.order_id,
+        client_order_id=o.client_order_id,
+        account=o.account,
+        strategy=o.strategy,
+        symbol=o.symbol,
+        side=o.side,
+        quantity=o.qty,
+        limit_price=None if o.is_market else str(o.instrument.to_price(o.price)),
+        filled=o.filled,
+        leaves=o.leaves,
+        status=o.status.name.lower(),
+    )

@@ -1,0 +1,131 @@
+"""`interlock serve` listens only where configured: every listening socket of the process,
+read from the OS (/proc/<pid>/net/tcp and tcp6), is on 127.0.0.1, none on 0.0.0.0 or ::,
+and the announced addresses are the bound ones. QuickFIX binds INADDR_ANY by itself; the
+FIX acceptor's socket is swapped for ours (api/fix/bind.py), and this test proves it."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+LISTEN = "0A"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _config(tmp_path: Path) -> Path:
+    """The default config with REST, admin and FIX all on port 0 (picked by the OS)."""
+    text = (ROOT / "src" / "interlock" / "data" / "default.toml").read_text()
+    text = text.replace("port = 8640", "port = 0").replace("port = 8641", "port = 0")
+    journal = tmp_path / "serve-journal.db"
+    text = text.replace('path = "interlock-journal.db"', f'path = "{journal}"')
+    text += """
+[fix]
+port = 0
+file_log = false
+
+[[fix.sessions]]
+comp_id = "DESK1"
+username = "desk-7-algo"
+account = "desk-7"
+strategy = "vwap"
+"""
+    path = tmp_path / "serve.toml"
+    path.write_text(text)
+    return path
+
+
+def _serve(config: Path) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
+    """`interlock serve` as a child process, its output lines fed to a queue by a thread."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "interlock.cli", "serve", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout or ()], daemon=True).start()
+    return proc, lines
+
+
+def _ip(hex_addr: str) -> str:
+    raw = bytes.fromhex(hex_addr)
+    if len(raw) == 4:
+        return socket.inet_ntop(socket.AF_INET, raw[::-1])
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
+    return socket.inet_ntop(socket.AF_INET6, words)
+
+
+def listening_addresses(pid: int) -> list[tuple[str, int]]:
+    """(ip, port) of every TCP socket of process `pid` in LISTEN, from the kernel's tables."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    found = []
+    for table in ("tcp", "tcp6"):
+        path = Path(f"/proc/{pid}/net/{table}")
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines()[1:]:
+            cols = line.split()
+            local, state, inode = cols[1], cols[3], cols[9]
+            if state == LISTEN and inode in inodes:
+                addr, port = local.split(":")
+                found.append((_ip(addr), int(port, 16)))
+    return sorted(found)
+
+
+def own_non_loopback_addresses() -> list[str]:
+    """This machine's own addresses that are not loopback (`hostname -I`)."""
+    exe = shutil.which("hostname")
+    if exe is None:
+        return []
+    out = subprocess.run([exe, "-I"], capture_output=True, text=True, timeout=5).stdout
+    return [a for a in out.split() if not a.startswith("127.") and a != "::1"]
+
+
+def test_serve_listens_only_on_the_configured_loopback_address(tmp_path: Path) -> None:
+    proc, lines = _serve(_config(tmp_path))  # port 0: what is announced must be read back
+    try:
+        announced: dict[str, tuple[str, int]] = {}
+        deadline = time.monotonic() + 30
+        while len(announced) < 3 and time.monotonic() < deadline:
+            line = lines.get(timeout=20)
+            found = re.search(
+                r"(rest|admin|fix acceptor) listening on (?:http://)?([\d.]+):(\d+)", line
+            )
+            if found:
+                announced[found.group(1)] = (found.group(2), int(found.group(3)))
+        assert len(announced) == 3, announced
+        bound = listening_addresses(proc.pid)
+        assert bound == sorted(announced.values()), (bound, announced)
+        assert all(host == "127.0.0.1" for host, _ in bound), bound
+        assert not any(host in ("0.0.0.0", "::") for host, _ in bound), bound
+        for host in own_non_loopback_addresses():
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            for _, port in bound:
+                with socket.socket(family, socket.SOCK_STREAM) as s:
+                    s.settimeout(2)
+                    with pytest.raises(ConnectionRefusedError):
+                        s.connect((host, port))
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
