@@ -173,7 +173,11 @@ class Gateway(FleetMember):
             return self._decide(now, "", request, None, order, on_ack)
         principal = self.auth.authorize(api_key, request)  # 2
         if isinstance(principal, Rejection):
-            return self._decide(now, "", request, None, principal, on_ack)
+            decision = self._decide(now, "", request, None, principal, on_ack)
+            known = self.auth.principal(api_key) if api_key.__class__ is str else None
+            if known is not None and request.account in known.accounts:  # its own account,
+                self.monitor.on_decision(self.instance_id, request, decision, now)  # a loop
+            return decision
         name = order.principal = principal.name
         if request.idempotency_key is not None:  # 5: a known key is answered as before
             prior = self.idempotency.lookup(name, request)

@@ -82,7 +82,7 @@ class Runaway(Flow):
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
-        self.step_s = min(0.01, 1 / self.pace)
+        self.step_s = max(0.01, 1 / self.pace)  # one order a step, or several every 10 ms
 
     def ticks(self) -> int:
         return int(self.max_orders / (self.pace * len(self.accounts)) / self.step_s) + 1
@@ -112,6 +112,7 @@ class Result:
     orders: int = 0
     accepted: int = 0
     refused: dict[str, int] = field(default_factory=dict)
+    first_refusals: dict[str, str] = field(default_factory=dict)  # code -> its first message
     halted_at_s: float | None = None
     halts: list[str] = field(default_factory=list)
     peak_gross_usd: float = 0.0
@@ -122,6 +123,7 @@ class Result:
 
     @property
     def stopped(self) -> bool:
+        """Halted, or refusing every risk-increasing order (the last 50 of them at least)."""
         return self.halted_at_s is not None or self.last_increasing_refused >= 50
 
     def row(self) -> dict[str, Any]:
@@ -144,8 +146,9 @@ def harness(config: GatewayConfig | None = None, *, seed: int = 7,
                  depth=2_000, disabled_checks=disabled)  # fmt: skip
 
 
-def drive(flow: Flow, h: Harness, *, stop_when_stopped: bool = True) -> Result:
-    """Run `flow` on `h` until it ends, or (by default) until it is stopped."""
+def drive(flow: Flow, h: Harness, *, until_stopped: bool = True) -> Result:
+    """Run `flow` on `h` until it ends, or (by default) until it is stopped: halted, or
+    refusing every risk-increasing order."""
     clock = h.clock
     assert isinstance(clock, ManualClock)
     gw, market, start = h.gateway, h.market, clock.now
@@ -157,13 +160,13 @@ def drive(flow: Flow, h: Harness, *, stop_when_stopped: bool = True) -> Result:
     for n in range(flow.ticks()):
         now = start + n * step_ns
         clock.now = now
-        if now >= next_move:  # the market moves ten times a second; the feed follows it
+        if now >= next_move:  # the market moves every second; the feed follows it
             market.step()
-            next_move += NS // 10
+            next_move += NS
         if now >= next_refresh:
             h.refresh_references()
             gw.heartbeat()
-            next_refresh += NS // 2
+            next_refresh += NS
         while quotes and quotes[0][0] <= now:
             _, oid = quotes.pop(0)
             o = gw.order(oid)
@@ -175,11 +178,14 @@ def drive(flow: Flow, h: Harness, *, stop_when_stopped: bool = True) -> Result:
             increasing = _increases(h, o)
             if d.accepted:
                 r.accepted += 1
-                r.last_increasing_refused = 0
+                if increasing:
+                    r.last_increasing_refused = 0
                 if o.cancel_after_s is not None and d.order_id is not None:
                     quotes.append((now + int(o.cancel_after_s * NS), d.order_id))
             else:
                 code = d.code.value if d.code else "?"
+                if code not in r.refused:
+                    r.first_refusals[code] = d.message
                 r.refused[code] = r.refused.get(code, 0) + 1
                 if increasing:
                     r.last_increasing_refused += 1
@@ -192,7 +198,7 @@ def drive(flow: Flow, h: Harness, *, stop_when_stopped: bool = True) -> Result:
             if r.halted_at_s is None:
                 r.halted_at_s = (now - start) / NS
         _measure(h, r)
-        if stop_when_stopped and r.stopped:
+        if until_stopped and r.stopped:
             break
     r.duration_s = (clock.now - start) / NS
     return r
