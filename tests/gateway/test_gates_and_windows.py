@@ -136,12 +136,22 @@ def test_market_order_is_never_valued_at_a_zero_reference() -> None:
     assert not d.accepted  # 10,000 shares is about 1,000,000 USD, over desk-7's 500,000
 
 
-def test_limit_order_against_a_zero_reference_is_refused_not_raised() -> None:
-    h = build()
-    with contextlib.suppress(ValueError):
-        h.gateway.update_reference("AAPL", 0)
+def test_limit_order_with_no_reference_for_its_symbol_is_refused_reference_price_stale() -> None:
+    h = build(start=False)
+    h.gateway.start()  # no reference price for any symbol yet
+    with pytest.raises(ValueError, match="must be a positive tick count"):
+        h.gateway.update_reference("AAPL", 0)  # a zero is refused, never stored as a price
     d = h.gateway.submit(h.order(limit_price=Decimal("100.00")), DESK_KEY)
-    assert d.accepted or d.code is not None
+    assert d.code is RejectCode.REFERENCE_PRICE_STALE
+    assert d.message.startswith("REFERENCE_PRICE_STALE: no reference price for AAPL")
+
+
+def test_a_zero_reference_leaves_the_last_good_one_to_judge_against() -> None:
+    h = build()  # AAPL's reference is 100.00
+    with pytest.raises(ValueError):
+        h.gateway.update_reference("AAPL", 0)
+    d = h.gateway.submit(h.order(limit_price=Decimal("120.00")), DESK_KEY)
+    assert d.code is RejectCode.PRICE_COLLAR  # still collared around 100.00, not around 0
 
 
 def test_reference_stamped_in_the_future_still_goes_stale() -> None:

@@ -213,12 +213,12 @@ class EmbeddedControlPlane:
         with self._lock:
             return list(self._halts.values())
 
-    def confirm_halt(self, instance_id: str, halt: HaltRecord) -> None:
+    def confirm_halt(self, instance_id: str, halt: HaltRecord, pending_cancel: int = 0) -> None:
         with self._lock:
             if self._halts.get(halt.key) != halt:
                 return  # lifted or replaced since: this confirmation is for nothing in force
             self._acks[halt.key].add(instance_id)
-        self._emit([HaltConfirmed(instance_id, halt, self._clock())])
+        self._emit([HaltConfirmed(instance_id, halt, self._clock(), pending_cancel)])
 
     def halt_confirmations(self, halt: HaltRecord) -> frozenset[str]:
         with self._lock:

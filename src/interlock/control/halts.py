@@ -5,6 +5,11 @@ confirms every halt it applies (`ControlPlane.confirm_halt`), and the operator's
 returns a report: who confirmed, who did not within the bound, and how long it took,
 printable as "8/8 halted in 0.4 ms". A member whose lease runs out while we wait needs no
 confirmation: its gate has closed by itself, and the report lists it apart.
+
+A confirmation also says what is left at the venue: each member confirms only once every
+working order the halt covers is cancelled there or counted as pending cancel (its cancel
+sent, or to follow the hand-over under way, but not yet confirmed by the venue). The report
+adds those counts up: "8/8 halted in 0.4 ms; 3 orders pending cancel".
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ class HaltReport:
     missing: tuple[str, ...]  # still live, but no confirmation within the bound
     lost: tuple[str, ...]  # lease ran out unconfirmed: fenced by the lease instead
     elapsed_ms: float
+    pending_cancel: int = 0  # covered orders the confirming members still await a cancel for
 
     @property
     def complete(self) -> bool:
@@ -34,6 +40,9 @@ class HaltReport:
 
     def __str__(self) -> str:
         text = f"{len(self.confirmed)}/{len(self.expected)} halted in {self.elapsed_ms:,.2f} ms"
+        if self.pending_cancel:
+            s = "" if self.pending_cancel == 1 else "s"
+            text += f"; {self.pending_cancel:,} order{s} pending cancel"
         if self.missing:
             text += f"; not confirmed: {', '.join(self.missing)}"
         if self.lost:
@@ -50,10 +59,12 @@ def halt_fleet(
     """Write `halt` and return once every live member confirmed it, or `bound_ms` passed."""
     expected = frozenset(m.instance_id for m in plane.members())
     confirmed: set[str] = set()
+    pending: dict[str, int] = {}  # from the confirmations seen: the watch carries the counts
     woken = threading.Event()
 
     def on_event(event: ControlEvent) -> None:
         if isinstance(event, HaltConfirmed) and event.halt == halt:
+            pending[event.instance_id] = event.pending_cancel
             confirmed.add(event.instance_id)
             if expected <= confirmed:
                 woken.set()
@@ -85,4 +96,5 @@ def halt_fleet(
         tuple(sorted((expected - got) & live)),
         tuple(sorted(expected - got - live)),
         elapsed / 1e6,
+        sum(pending.get(i, 0) for i in got),
     )

@@ -127,11 +127,15 @@ class HaltRemoved:
 
 @dataclass(frozen=True, slots=True)
 class HaltConfirmed:
-    """`instance_id` applied `halt`: it accepts no order the halt covers."""
+    """`instance_id` applied `halt`: it accepts no order the halt covers, sends none it has
+    not handed over yet, and every covered order is cancelled at the venue except
+    `pending_cancel` of them, whose cancel is sent (or follows the hand-over under way) but
+    not yet confirmed by the venue."""
 
     instance_id: str
     halt: HaltRecord
     ts: int
+    pending_cancel: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,8 +249,9 @@ class ControlPlane(Protocol):
 
     def halts(self) -> list[HaltRecord]: ...
 
-    def confirm_halt(self, instance_id: str, halt: HaltRecord) -> None:
-        """`instance_id` has applied `halt`; ignored if that record is no longer in force."""
+    def confirm_halt(self, instance_id: str, halt: HaltRecord, pending_cancel: int = 0) -> None:
+        """`instance_id` has applied `halt`, with `pending_cancel` covered orders whose
+        cancel the venue has not confirmed yet; ignored if that record is no longer in force."""
         ...
 
     def halt_confirmations(self, halt: HaltRecord) -> frozenset[str]:

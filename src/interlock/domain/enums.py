@@ -48,13 +48,22 @@ class HaltScope(StrEnum):
 
 
 class OrderStatus(IntEnum):
-    """Lifecycle of an accepted order as Interlock sees it."""
+    """Lifecycle of an accepted order as Interlock sees it.
+
+    The open states come first and `WORKING` is the last of them: code tests `<= WORKING`
+    for "still open". RELEASING is the hand-over: durable, being passed to `venue.send`.
+    A cancel or halt that finds it there marks it CANCEL_ON_RELEASE, never sends a cancel
+    the venue could not match; the release loop then cancels it at the venue once `send`
+    returned, or cancels it in place if it had not been sent yet.
+    """
 
     PENDING = 0  # decided, journal record not yet durable, not yet at the venue
-    WORKING = 1  # released to the venue
-    FILLED = 2
-    CANCELLED = 3
-    VENUE_REJECTED = 4
+    RELEASING = 1  # durable, being handed to the venue (it may or may not have it yet)
+    CANCEL_ON_RELEASE = 2  # as RELEASING, and to be cancelled the moment the venue has it
+    WORKING = 3  # at the venue
+    FILLED = 4
+    CANCELLED = 5
+    VENUE_REJECTED = 6
 
     @property
     def is_open(self) -> bool:

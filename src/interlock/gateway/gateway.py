@@ -67,6 +67,8 @@ from interlock.venue.base import Venue
 
 _log = logging.getLogger(__name__)
 _PENDING = OrderStatus.PENDING  # module constants: enum class attributes are slow on 3.11
+_RELEASING = OrderStatus.RELEASING
+_CANCEL_ON_RELEASE = OrderStatus.CANCEL_ON_RELEASE
 _WORKING = OrderStatus.WORKING
 _SCHEMA_INVALID = RejectCode.SCHEMA_INVALID
 Ack = Callable[[Decision], None]
@@ -275,7 +277,15 @@ class Gateway(FleetMember):
         return decision
 
     def _on_durable(self, durable_seq: int) -> None:
-        """Journal commit callback: release durable orders to the venue, ack their callers."""
+        """Journal commit callback: release durable orders to the venue, ack their callers.
+
+        The lock is taken twice per batch, never per order. First the batch's pending orders
+        become RELEASING; then each is sent, outside the lock, unless a halt or cancel
+        marked it CANCEL_ON_RELEASE before its turn (a read of its status). Then, under
+        the lock again, those sent become WORKING, and those marked while (or before) being
+        sent are cancelled at the venue (sent) or in place (never sent). A cancel is never
+        sent before the venue has the order, and nothing here waits on a halt.
+        """
         released: list[tuple[Order | None, Decision, Ack | None]] = []
         with self._lock:
             pending = self._pending
@@ -285,15 +295,41 @@ class Gateway(FleetMember):
                     if order.status is not _PENDING:
                         order = None  # cancelled by a halt before it could leave
                     else:
-                        order.status = _WORKING
+                        order.status = _RELEASING
                 released.append((order, decision, on_ack))
+        sent: list[Order] = []
+        held: list[Order] = []
         for order, _, _ in released:  # every order out first: one caller's ack can't hold it
             if order is not None:
+                if order.status is not _RELEASING:
+                    held.append(order)  # marked by a halt or cancel before it left: never sent
+                    continue
                 try:
                     self.venue.send(order)
                 except Exception as exc:  # the venue never got it: release its reservation
                     _log.exception("venue send failed for order %d", order.order_id)
                     self.on_rejected(order.order_id, f"venue send failed: {exc!r}")
+                    continue
+                sent.append(order)
+        to_cancel: list[int] = []
+        if sent or held:
+            with self._lock:
+                for order in sent:
+                    if order.status is _RELEASING:
+                        order.status = _WORKING
+                    elif order.status is _CANCEL_ON_RELEASE:  # marked while being sent
+                        order.status = _WORKING  # at the venue now: its cancel goes next
+                        to_cancel.append(order.order_id)
+                if held:
+                    now = self._clock()
+                    for order in held:
+                        if order.status is _CANCEL_ON_RELEASE:
+                            qty = self.book.apply_done(order, OrderStatus.CANCELLED)
+                            self.journal.append(
+                                Cancelled(now, order.order_id, qty, "cancelled before release")
+                            )
+        for order_id in to_cancel:
+            self.venue.cancel(order_id)
         for _, decision, on_ack in released:
             if on_ack is not None:
                 try:
@@ -307,6 +343,17 @@ class Gateway(FleetMember):
         if self._released_seq < decision.seq:
             self.journal.flush(timeout)
         return decision
+
+    def _refuse_fill(self, order: Order, qty: int, price: int, exec_id: str) -> None:
+        """Not applied to the book: a fill for an order not yet released is a venue or
+        session fault (a misrouted or forged report). Logged at error level and counted in
+        `refused_fills`, which monitors read to alert."""
+        with self._lock:
+            self.refused_fills += 1
+        _log.error(
+            "fill refused: order %d is not yet released to the venue (%d @ %d ticks, exec %r)",
+            order.order_id, qty, price, exec_id,
+        )  # fmt: skip
 
     # -- other commands --------------------------------------------------------------
 
@@ -431,7 +478,14 @@ class Gateway(FleetMember):
 
     # -- venue events (ExecutionSink) ------------------------------------------------
 
+    refused_fills = 0
+    """Fills refused because their order was never handed to the venue (see `on_fill`)."""
+
     def on_fill(self, order_id: int, qty: int, price: int, exec_id: str) -> None:
+        pre = self.book.orders.get(order_id)  # a venue cannot fill what it was never sent:
+        if pre is not None and pre.status is _PENDING:  # (PENDING ends before `send`)
+            self._refuse_fill(pre, qty, price, exec_id)
+            return
         with self._lock:
             if exec_id:
                 seen = (order_id, exec_id)

@@ -57,6 +57,11 @@ from interlock.observe import RunawayMonitor
 from interlock.risk.book import Book
 from interlock.venue.base import Venue
 
+_PENDING = OrderStatus.PENDING
+_RELEASING = OrderStatus.RELEASING
+_CANCEL_ON_RELEASE = OrderStatus.CANCEL_ON_RELEASE
+_WORKING = OrderStatus.WORKING
+
 
 class FleetMember:
     # provided by Gateway.__init__
@@ -183,8 +188,17 @@ class FleetMember:
         return HaltRecord(scope, target, reason, who, self._clock())
 
     def _apply_halt(self, h: HaltRecord) -> None:
-        """Apply a halt: refuse what it covers, cancel its open orders, confirm it."""
+        """Apply a halt: refuse what it covers, cancel its open orders, confirm it.
+
+        Pending orders are cancelled in place (they never leave); orders being handed over
+        are marked CANCEL_ON_RELEASE, and the release loop cancels them once the venue has
+        them; working orders get a venue cancel. Nothing here waits for the release loop,
+        so a halt set off from inside a venue callback on the releasing thread cannot
+        deadlock. The confirmation carries how many covered orders are still open once the
+        cancels were sent: those the venue has yet to confirm cancelled.
+        """
         to_cancel: list[int] = []
+        covered: list[Order] = []
         with self._lock:
             now = self._clock()
             if self.halts.get(h.scope, h.target) != h:  # a record already applied is not new
@@ -192,19 +206,30 @@ class FleetMember:
                 self.journal.append(HaltApplied(now, h.scope, h.target, h.reason, h.who))
             why = f"halt {h.scope.value}:{h.target}"
             for order in list(self.book.open_orders.values()):
-                if self.halts.covers(h, order) and self._cancel_locked(order, now, why):
-                    to_cancel.append(order.order_id)
+                if self.halts.covers(h, order):
+                    covered.append(order)
+                    if self._cancel_locked(order, now, why):
+                        to_cancel.append(order.order_id)
         for order_id in to_cancel:
             self.venue.cancel(order_id)
-        self.plane.confirm_halt(self.instance_id, h)
+        with self._lock:
+            pending = sum(1 for order in covered if order.status <= _WORKING)
+        self.plane.confirm_halt(self.instance_id, h, pending)
 
     def _cancel_locked(self, order: Order, now: int, reason: str) -> bool:
-        """Cancel a pending order in place; True if it is working and the venue must cancel."""
-        if order.status is OrderStatus.PENDING:
+        """Cancel an open order (under the lock); True if it is working and the venue must
+        cancel it now. Pending: cancelled in place. Being handed over: marked, and the
+        release loop cancels it once `venue.send` returned (a cancel sent now could reach
+        the venue before the order does, be refused as unknown, and leave it resting)."""
+        status = order.status
+        if status is _PENDING:
             qty = self.book.apply_done(order, OrderStatus.CANCELLED)
             self.journal.append(Cancelled(now, order.order_id, qty, f"{reason} (before release)"))
             return False
-        return order.status is OrderStatus.WORKING
+        if status is _RELEASING:
+            order.status = _CANCEL_ON_RELEASE
+            return False
+        return status is _WORKING
 
     # -- the watch -------------------------------------------------------------------------
 

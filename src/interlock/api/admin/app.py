@@ -66,6 +66,7 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
             lost=list(r.lost),
             elapsed_ms=r.elapsed_ms,
             complete=r.complete,
+            pending_cancel=r.pending_cancel,
         )
 
     @app.post("/resume", responses=_REFUSALS)

@@ -37,7 +37,8 @@ class HaltView(BaseModel):
 
 
 class HaltReportView(BaseModel):
-    """What an operator reads after a halt: "1/1 halted in 0.4 ms"."""
+    """What an operator reads after a halt: "1/1 halted in 0.4 ms", with "; N orders
+    pending cancel" when the venue has yet to confirm some of the covered cancels."""
 
     halt: HaltView
     summary: str
@@ -47,6 +48,9 @@ class HaltReportView(BaseModel):
     lost: list[str]
     elapsed_ms: float
     complete: bool
+    pending_cancel: int = Field(
+        0, description="covered orders whose cancel the venue had not confirmed yet"
+    )
 
 
 class ResumeView(BaseModel):
