@@ -2,7 +2,10 @@
 
 Anything malformed is SCHEMA_INVALID with the field named; a symbol we do not list is
 UNKNOWN_SYMBOL. A market order is valued at the reference price plus the configured band
-(rounded up, so the valuation never flatters the order).
+(rounded up, so the valuation never flatters the order). The session is the server's, from
+the book's trading calendar at `now`: none (night, weekend, holiday) is MARKET_CLOSED, and
+a caller's label that disagrees with it is SESSION_MISMATCH (a label never buys a wider
+collar or an auction's market-order permission).
 """
 
 from __future__ import annotations
@@ -72,9 +75,30 @@ def _bad_text(req: OrderRequest) -> Rejection | None:
     return None
 
 
+def _session_refusal(
+    book: Book, label: TradingSession | None, session: TradingSession | None, now: int
+) -> Rejection:
+    cal = book.calendar
+    if session is None:
+        return reject(
+            RejectCode.MARKET_CLOSED,
+            f"no trading session at {cal.closed_reason(now)}",
+            limit="a trading session",
+            attempted=cal.local_text(now),
+        )
+    assert label is not None
+    return reject(
+        RejectCode.SESSION_MISMATCH,
+        f"order labelled {label.value}, but the session at {cal.local_text(now)} is "
+        f"{session.value}: leave session empty or give the server's",
+        limit=session.value,
+        attempted=label.value,
+    )
+
+
 def _enums(
     req: OrderRequest,
-) -> tuple[Side, OrderType, TimeInForce, TradingSession] | Rejection:
+) -> tuple[Side, OrderType, TimeInForce, TradingSession | None] | Rejection:
     """Enum fields given as their string values (as transports do) become members."""
     side = _enum(Side, req.side)
     if side is None:
@@ -85,6 +109,8 @@ def _enums(
     tif = _enum(TimeInForce, req.time_in_force)
     if tif is None:
         return _bad_enum("time_in_force", TimeInForce, req.time_in_force)
+    if req.session is None:
+        return side, otype, tif, None
     session = _enum(TradingSession, req.session)
     if session is None:
         return _bad_enum("session", TradingSession, req.session)
@@ -114,17 +140,17 @@ def decode(
         bad = _bad_text(req)
         if bad is not None:
             return bad
-    side, otype, tif, session = req.side, req.order_type, req.time_in_force, req.session
+    side, otype, tif, label = req.side, req.order_type, req.time_in_force, req.session
     if (
         side.__class__ is not Side
         or otype.__class__ is not OrderType
         or tif.__class__ is not TimeInForce
-        or session.__class__ is not TradingSession
+        or (label is not None and label.__class__ is not TradingSession)
     ):
         converted = _enums(req)
         if isinstance(converted, Rejection):
             return converted
-        side, otype, tif, session = converted
+        side, otype, tif, label = converted
     qty = req.quantity
     if qty.__class__ is not int or not 0 < qty <= MAX_QUANTITY:
         why = f"must be a positive whole number of shares, at most {MAX_QUANTITY:,}"
@@ -160,6 +186,9 @@ def decode(
                 "limit_price", f"must be positive, at most {MAX_PRICE_TICKS:,} ticks", lp
             )
         price = value = ticks
+    session = book.calendar.session_at(now)  # the server's session, never the label
+    if session is None or (label is not None and label is not session):
+        return _session_refusal(book, label, session, now)
     return Order(
         0,
         req.client_order_id,

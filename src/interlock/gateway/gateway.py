@@ -97,7 +97,7 @@ class Gateway(FleetMember):
         self._clock = clock
         self._lock = threading.Lock()
         self.instruments = config.instrument_map()
-        self.book = Book(config.limits, self.instruments)
+        self.book = Book(config.limits, self.instruments, config.calendar.compile())
         disabled = frozenset(disabled_checks)
         self.engine = RiskEngine(self.book, disabled - {GATE_CHECK})
         self.auth = Authenticator(config.api_keys)
@@ -207,7 +207,7 @@ class Gateway(FleetMember):
             assert order is not None
             event = OrderDecided(
                 now, principal, request, order.order_id, order.price, order.value_ticks,
-                "", "", "", "", self._limits_digest,
+                "", "", "", "", self._limits_digest, "", order.session.value,
             )  # fmt: skip
         elif rejection.code is _SCHEMA_INVALID:
             raw = ascii(request)[:2_000]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date, time
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated
@@ -136,7 +137,7 @@ class LimitsConfig(_Model):
 
 def _canonical(value: object) -> object:
     if isinstance(value, dict):
-        return {str(k): _canonical(v) for k, v in value.items()}
+        return {str(_canonical(k)): _canonical(v) for k, v in value.items()}
     if isinstance(value, (set, frozenset)):
         return sorted(str(_canonical(v)) for v in value)
     if isinstance(value, (list, tuple)):
@@ -145,6 +146,8 @@ def _canonical(value: object) -> object:
         return value.value
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, (date, time)):
+        return value.isoformat()
     return value
 
 
