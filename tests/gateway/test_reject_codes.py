@@ -136,23 +136,6 @@ def test_submit_when_symbol_not_listed_rejects_with_UNKNOWN_SYMBOL() -> None:
     assert limits(d) == ("configured instruments", "ZZZZ")
 
 
-def test_submit_when_market_closed_after_the_close_rejects_with_MARKET_CLOSED() -> None:
-    h = build(clock=ManualClock(new_york_ns("2025-08-01", "16:00")))
-    d = h.submit()
-    rejected(d, RejectCode.MARKET_CLOSED, "Fri 2025-08-01 16:00:00 America/New_York",
-             "after the close at 16:00")  # fmt: skip
-    assert limits(d) == ("a trading session", "2025-08-01 16:00:00 America/New_York")
-    assert h.gateway.positions() == []
-
-
-def test_submit_when_continuous_order_labelled_auction_rejects_with_SESSION_MISMATCH() -> None:
-    h = build()  # START_NS: 10:00 New York, continuous
-    d = h.submit(session=TradingSession.OPENING_AUCTION, limit_price=Decimal("108.00"))
-    rejected(d, RejectCode.SESSION_MISMATCH, "labelled opening_auction",
-             "2025-08-01 10:00:00 America/New_York is continuous")  # fmt: skip
-    assert limits(d) == ("continuous", "opening_auction")
-
-
 # -- 2. authentication ---------------------------------------------------------------------
 
 AUTH_CASES = {
@@ -249,6 +232,23 @@ def test_submit_when_key_reused_for_another_payload_rejects_with_IDEMPOTENCY_CON
 
 
 # -- 6. pre-trade checks -------------------------------------------------------------------
+
+
+def test_submit_when_market_closed_after_the_close_rejects_with_MARKET_CLOSED() -> None:
+    h = build(clock=ManualClock(new_york_ns("2025-08-01", "16:00")))
+    d = h.submit()
+    rejected(d, RejectCode.MARKET_CLOSED, "Fri 2025-08-01 16:00:00 America/New_York",
+             "after the close at 16:00")  # fmt: skip
+    assert limits(d) == ("a trading session", "2025-08-01 16:00:00 America/New_York")
+    assert h.gateway.positions() == []
+
+
+def test_submit_when_continuous_order_labelled_auction_rejects_with_SESSION_MISMATCH() -> None:
+    h = build()  # START_NS: 10:00 New York, continuous
+    d = h.submit(session=TradingSession.OPENING_AUCTION, limit_price=Decimal("108.00"))
+    rejected(d, RejectCode.SESSION_MISMATCH, "labelled opening_auction",
+             "2025-08-01 10:00:00 America/New_York is continuous")  # fmt: skip
+    assert limits(d) == ("continuous", "opening_auction")
 
 
 def test_submit_when_symbol_firm_restricted_rejects_with_RESTRICTED_SYMBOL() -> None:

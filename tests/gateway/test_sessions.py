@@ -106,3 +106,34 @@ def test_outside_every_session_an_order_is_refused_with_MARKET_CLOSED(
 
 def test_a_half_day_trades_until_12_59() -> None:
     assert at("12:59:59", "2025-11-28").submit().accepted
+
+
+def test_a_retry_after_the_close_replays_the_first_decision_of_its_idempotency_key() -> None:
+    clock = ManualClock(new_york_ns(DAY, "15:59:59"))
+    h = build(clock=clock)
+    first = h.submit(idempotency_key="k-1", client_order_id="late-1")
+    assert first.accepted
+    clock.advance_ms(1_500)  # 16:00:00.5: closed, but the key already has its decision
+    h.gateway.heartbeat()
+    again = h.submit(idempotency_key="k-1", client_order_id="late-1")
+    assert again.replayed and again.order_id == first.order_id
+    assert h.submit(client_order_id="late-2").code is RejectCode.MARKET_CLOSED
+
+
+def test_a_halt_is_reported_before_the_closed_market() -> None:
+    from interlock.domain.enums import HaltScope
+
+    h = at("18:00")
+    h.gateway.halt(HaltScope.ACCOUNT, "desk-7", "runaway suspected", "risk-officer")
+    assert h.submit().code is RejectCode.HALTED
+
+
+def test_fix_and_rest_map_the_session_codes_to_stable_answers() -> None:
+    pytest.importorskip("quickfix")
+    from interlock.api.fix.codec import ord_rej_reason
+    from interlock.api.rest.status import status_of
+
+    assert ord_rej_reason(RejectCode.MARKET_CLOSED) == 2  # OrdRejReason: exchange closed
+    assert ord_rej_reason(RejectCode.SESSION_MISMATCH) == 99  # other: Text has the code
+    assert status_of(RejectCode.MARKET_CLOSED) == 423
+    assert status_of(RejectCode.SESSION_MISMATCH) == 422

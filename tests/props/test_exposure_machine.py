@@ -385,8 +385,8 @@ class ExposureMachine(RuleBasedStateMachine):
     def _check_idempotency(self, api_key: str, request: OrderRequest, d: Decision) -> None:
         """Invariant 7 against a dict of first decisions per (principal, key)."""
         key = request.idempotency_key
-        if key is None or d.code in (RejectCode.UNAUTHENTICATED, RejectCode.SESSION_MISMATCH):
-            return  # nothing to bind: the caller was not who it said, or step 1 refused it
+        if key is None or d.code is RejectCode.UNAUTHENTICATED:
+            return  # nothing to bind: the caller was not who it said
         principal = PRINCIPAL_OF[api_key]
         first = self.keys.get((principal, key))
         if first is None:

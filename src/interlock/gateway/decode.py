@@ -2,10 +2,9 @@
 
 Anything malformed is SCHEMA_INVALID with the field named; a symbol we do not list is
 UNKNOWN_SYMBOL. A market order is valued at the reference price plus the configured band
-(rounded up, so the valuation never flatters the order). The session is the server's, from
-the book's trading calendar at `now`: none (night, weekend, holiday) is MARKET_CLOSED, and
-a caller's label that disagrees with it is SESSION_MISMATCH (a label never buys a wider
-collar or an auction's market-order permission).
+(rounded up, so the valuation never flatters the order). The order's session is the
+server's, from the book's trading calendar at `now` (None: closed); the caller's label is
+kept beside it for the session check of step 6 (risk/checks/session.py) to compare.
 """
 
 from __future__ import annotations
@@ -73,27 +72,6 @@ def _bad_text(req: OrderRequest) -> Rejection | None:
         if value is not None and not _text(value):
             return _invalid(name, "must be empty or text", value)
     return None
-
-
-def _session_refusal(
-    book: Book, label: TradingSession | None, session: TradingSession | None, now: int
-) -> Rejection:
-    cal = book.calendar
-    if session is None:
-        return reject(
-            RejectCode.MARKET_CLOSED,
-            f"no trading session at {cal.closed_reason(now)}",
-            limit="a trading session",
-            attempted=cal.local_text(now),
-        )
-    assert label is not None
-    return reject(
-        RejectCode.SESSION_MISMATCH,
-        f"order labelled {label.value}, but the session at {cal.local_text(now)} is "
-        f"{session.value}: leave session empty or give the server's",
-        limit=session.value,
-        attempted=label.value,
-    )
 
 
 def _enums(
@@ -186,9 +164,6 @@ def decode(
                 "limit_price", f"must be positive, at most {MAX_PRICE_TICKS:,} ticks", lp
             )
         price = value = ticks
-    session = book.calendar.session_at(now)  # the server's session, never the label
-    if session is None or (label is not None and label is not session):
-        return _session_refusal(book, label, session, now)
     return Order(
         0,
         req.client_order_id,
@@ -202,10 +177,11 @@ def decode(
         value,
         is_market,
         tif,
-        session,
+        book.calendar.session_at(now),  # the server's session, never the caller's label
         req.parent_id,
         inst,
         principal,
         now,
         qty * value * inst.tick_micros,
+        label=label,
     )

@@ -207,7 +207,8 @@ class Gateway(FleetMember):
             assert order is not None
             event = OrderDecided(
                 now, principal, request, order.order_id, order.price, order.value_ticks,
-                "", "", "", "", self._limits_digest, "", order.session.value,
+                "", "", "", "", self._limits_digest, "",
+                order.session.value if order.session is not None else "",
             )  # fmt: skip
         elif rejection.code is _SCHEMA_INVALID:
             raw = ascii(request)[:2_000]

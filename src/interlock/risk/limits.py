@@ -59,7 +59,10 @@ class CollarLimits(_Model):
         500, description="market orders are valued at the reference price plus this band"
     )
 
-    def bps(self, session: TradingSession) -> int:
+    def bps(self, session: TradingSession | None) -> int:
+        """The collar of `session`; with none (market closed) the tightest of them."""
+        if session is None:
+            return min(self.pre_open_bps, self.opening_auction_bps, self.continuous_bps)
         if session is TradingSession.CONTINUOUS:
             return self.continuous_bps
         if session is TradingSession.OPENING_AUCTION:
