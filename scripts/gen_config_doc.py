@@ -61,6 +61,9 @@ It prints a summary, or every invalid key at once by its dotted path, and exits 
   (`"500000"`) to keep it exact. It may have at most 6 decimal places.
 - Quantities are whole shares, times are milliseconds, collars and bands are basis points
   (100 bps = 1%).
+- `[calendar]` times are local times of day in its `time_zone` (`09:30:00`, a TOML local
+  time) and dates are TOML dates (`2025-12-25`): every order's trading session comes from
+  this calendar at decision time, never from the caller's label.
 - A key left out takes the default shown. `limits.accounts.ACCOUNT` tables override
   `limits.defaults` key by key for one account; a key they leave out keeps the default.
 """
@@ -77,6 +80,8 @@ def _type(annotation: Any) -> str:
     if origin in (frozenset, set, list):
         (item,) = args
         return f"list of {_type(item)}"
+    if origin is typing.Literal:
+        return " / ".join(f"`{a}`" for a in args)
     if origin is dict:
         return f"table of {_type(args[0])} = {_type(args[1])}"
     if isinstance(annotation, type) and issubclass(annotation, Enum):

@@ -32,7 +32,7 @@ def test_run_demo_plays_every_step_as_scripted_and_journals_it(tmp_path: Path) -
     assert {
         "MAX_ORDER_QTY", "MAX_ORDER_NOTIONAL", "PRICE_COLLAR", "DUPLICATE_ORDER",
         "RESTRICTED_SYMBOL", "UNKNOWN_SYMBOL", "SCHEMA_INVALID", "UNAUTHENTICATED",
-        "PARENT_OVERFILL", "POSITION_LIMIT", "IDEMPOTENCY_CONFLICT", "HALTED",
+        "PARENT_OVERFILL", "POSITION_LIMIT", "IDEMPOTENCY_CONFLICT", "HALTED", "SESSION_MISMATCH",
     } <= set(result.rejected)  # fmt: skip
     assert set(result.rejected) <= {c.value for c in RejectCode}
     assert result.accepted + sum(result.rejected.values()) == len(result.orders)

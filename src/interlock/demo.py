@@ -3,7 +3,9 @@
 Everything is real except the market: the packaged default config, the order path, a
 SQLite journal with group commit, the embedded control plane and its kill switch, and a
 seeded simulated venue whose mid prices feed the gateway's reference prices. Time is the
-wall clock, so after each submit the script waits for the decision to be durable (and, if
+wall clock moved to a fixed NYSE day (1 August 2025, New York time), so the calendar's real
+sessions tell the story at whatever hour the demo runs: act 1 in pre-open, then continuous
+trading. After each submit the script waits for the decision to be durable (and, if
 accepted, released to the venue) before it reads the outcome.
 
 Each step states the outcome it expects. A step that turns out otherwise is shown in red
@@ -29,14 +31,36 @@ from interlock.domain.decision import Decision
 from interlock.domain.enums import HaltScope, OrderStatus, OrderType, Side, TradingSession
 from interlock.domain.reject import RejectCode
 from interlock.journal.sqlite import SqliteJournal
-from interlock.testing import DESK_KEY, MM_KEY, Harness, build
+from interlock.testing import DESK_KEY, MM_KEY, Harness, build, new_york_ns
 from interlock.views import describe_request
 
 ACCEPTED = "ACCEPTED"
 DEFAULT_SEED = 21  # a venue path where one of Power Peg's children fills only in part
 BUY, SELL, SHORT = Side.BUY, Side.SELL, Side.SELL_SHORT
-AUCTION, PRE_OPEN = TradingSession.OPENING_AUCTION, TradingSession.PRE_OPEN
+AUCTION = TradingSession.OPENING_AUCTION
 PositionRow = tuple[str, str, int, int, int]  # account, symbol, position, open buys, open sells
+DEMO_DAY = "2025-08-01"  # a Friday, a normal NYSE day
+PRE_OPEN_AT = new_york_ns(DEMO_DAY, "09:15")
+OPEN_AT = new_york_ns(DEMO_DAY, "09:31")
+_SECOND = 1_000_000_000
+
+
+class DemoClock:
+    """The wall clock, shifted to a fixed instant: time flows as it really does (the
+    journal's group commit and the lease see real durations), but the calendar sees a
+    trading day. `fast_forward` jumps ahead a second at a time, renewing the lease at each
+    step as the heartbeat would, so the instance never loses it on the way."""
+
+    def __init__(self, start_ns: int) -> None:
+        self.offset = start_ns - time.time_ns()
+
+    def __call__(self) -> int:
+        return time.time_ns() + self.offset
+
+    def fast_forward(self, to_ns: int, h: Harness) -> None:
+        while (now := self()) < to_ns:
+            self.offset += min(_SECOND, to_ns - now)
+            h.gateway.heartbeat()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +121,7 @@ class _Session:
     """The script's pen: submits through the gateway and prints one table per act."""
 
     h: Harness
+    clock: DemoClock
     console: Console
     rows: list[DemoRow] = field(default_factory=list)
     table: Table | None = None
@@ -129,7 +154,7 @@ class _Session:
         *,
         mm: bool = False,
         key: str = DESK_KEY,
-        session: TradingSession = TradingSession.CONTINUOUS,
+        session: TradingSession | None = None,  # None: the server's calendar decides
         parent: str | None = None,
         idempotency_key: str | None = None,
         note: str = "",
@@ -196,22 +221,23 @@ def _script(s: _Session) -> None:
         "1. Pre-open: orders for the opening auction",
         "Knight's 212 trigger orders were for the opening auction, and its price collar did not "
         "apply to auction orders. Here every session is collared against a fresh reference "
-        "(100.00 for every symbol at the start): 10% before the open, 5% in continuous trading.",
+        "(100.00 for every symbol at the start): 10% before the open, 5% in continuous trading. "
+        "The session is the server's calendar's, not the order's: it is 09:15 in New York, "
+        "pre-open.",
     )
-    s.order(ACCEPTED, "o-101", BUY, 200, "NVDA", "101.00", session=AUCTION)
-    s.order(
-        "PRICE_COLLAR",
-        "o-102",
-        BUY,
-        200,
-        "NVDA",
-        "120.00",
-        session=AUCTION,
-        note=" (20% through the reference)",
-    )
-    s.order("MARKET_ORDER_NOT_ALLOWED", "o-103", BUY, 500, "SPY", session=PRE_OPEN)
+    s.order(ACCEPTED, "o-101", BUY, 200, "NVDA", "101.00")
+    s.order("PRICE_COLLAR", "o-102", BUY, 200, "NVDA", "120.00",
+            note=" (20% through the reference)")  # fmt: skip
+    s.order("MARKET_ORDER_NOT_ALLOWED", "o-103", BUY, 500, "SPY")
+    s.order("SESSION_MISMATCH", "o-104", BUY, 200, "NVDA", "101.00", session=AUCTION,
+            note=" (the auction starts at 09:28)")  # fmt: skip
 
-    s.act("2. The open: normal flow", "Ordinary orders: decided, journaled, released, filled.")
+    s.clock.fast_forward(OPEN_AT, s.h)
+    s.act(
+        "2. The open: normal flow",
+        "09:31 in New York, continuous trading. Ordinary orders: decided, journaled, released, "
+        "filled.",
+    )
     s.order(ACCEPTED, "o-201", BUY, 100, "AAPL", "100.01")
     s.order(ACCEPTED, "o-202", SHORT, 300, "MSFT", "99.99")
     s.order(ACCEPTED, "o-203", BUY, 2_000, "JPM", "100.01")
@@ -239,6 +265,8 @@ def _script(s: _Session) -> None:
         key="old-desk-key",
         note=" (a revoked API key)",
     )
+    s.order("SESSION_MISMATCH", "o-308", BUY, 100, "AAPL", "108.00", session=AUCTION,
+            note=" (a label asking for the auction's 10% collar)")  # fmt: skip
 
     s.act(
         "4. Power Peg: a parent order and its children",
@@ -328,9 +356,10 @@ def run_demo(
     with tempfile.TemporaryDirectory(prefix="interlock-demo-") as tmp:
         path = journal_path or Path(tmp) / "journal.db"
         path.parent.mkdir(parents=True, exist_ok=True)
+        clock = DemoClock(PRE_OPEN_AT)
         h = build(
             journal=SqliteJournal(path, background=True, max_wait_s=0.001),
-            clock=time.time_ns,
+            clock=clock,
             seed=seed,
         )
         console.print(
@@ -339,7 +368,7 @@ def run_demo(
             f"starts at 100.00 (bid 99.99, ask 100.01); SQLite journal {path}; seed {seed}.",
             highlight=False,
         )
-        session = _Session(h, console)
+        session = _Session(h, clock, console)
         try:
             _script(session)
             h.journal.flush()

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from interlock.control.embedded import EmbeddedControlPlane
 from interlock.domain.commands import OrderRequest
@@ -26,7 +28,21 @@ from interlock.venue.simulated import SimulatedVenue
 
 DESK_KEY = "demo-desk-7-key"
 MM_KEY = "demo-mm-key"
-START_NS = 1_754_040_600_000_000_000  # a fixed instant; tests advance it by hand
+START_NS = 1_754_056_800_000_000_000
+"""2025-08-01 14:00 UTC (10:00 New York, a Friday): continuous trading in the default
+calendar, far from its boundaries. A fixed instant; tests advance it by hand."""
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def new_york_ns(day: str, at: str) -> int:
+    """UTC ns of New York local time `at` ("09:29" or "09:29:30") on `day` ("2025-08-01")."""
+    local = datetime.combine(date.fromisoformat(day), time.fromisoformat(at), tzinfo=NEW_YORK)
+    return int(local.timestamp()) * 1_000_000_000
+
+
+PRE_OPEN_NS = new_york_ns("2025-08-01", "08:00")  # the default calendar's pre-open
+AUCTION_NS = new_york_ns("2025-08-01", "09:29")  # its opening auction
 
 
 @dataclass
@@ -114,6 +130,14 @@ def build(
         gw.start()
         harness.refresh_references()
     return harness
+
+
+def around_the_clock(config: GatewayConfig | None = None) -> GatewayConfig:
+    """`config` (default: the packaged one) with the 24/7 calendar (`always_open`): for
+    rigs on the wall clock, which must work at any hour a test runs."""
+    base = (config or load_config()).model_dump(mode="json")
+    base["calendar"] = {"always_open": True}
+    return parse_config(base, "around-the-clock config")
 
 
 def config_with(**limits_overrides: Any) -> GatewayConfig:

@@ -1,5 +1,6 @@
-"""A really running stack for the transport tests: a started gateway on a real clock and
-a SQLite journal, its REST and admin apps each served by uvicorn on 127.0.0.1, port 0."""
+"""A really running stack for the transport tests: a started gateway on a real clock (with
+the 24/7 calendar: tests run at any hour) and a SQLite journal, its REST and admin apps
+each served by uvicorn on 127.0.0.1, port 0."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from interlock.api.admin import create_admin_app
 from interlock.api.listener import Listener
 from interlock.api.rest import create_app
 from interlock.journal.sqlite import SqliteJournal
-from interlock.testing import DESK_KEY, MM_KEY, Harness, build
+from interlock.testing import DESK_KEY, MM_KEY, Harness, around_the_clock, build
 
 RISK_KEY = "demo-risk-key"
 OPERATOR_KEY = "demo-operator-key"
@@ -60,7 +61,8 @@ class Stack:
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
     journal = SqliteJournal(tmp_path / "journal.db")
-    harness = build(journal=journal, clock=time.time_ns)
+    # the wall clock, at whatever hour the tests run: the 24/7 calendar
+    harness = build(around_the_clock(), journal=journal, clock=time.time_ns)
     gw = harness.gateway
     gw.start_heartbeat()  # a real clock: without renewals the lease runs out in 2 s
     rest = Listener(create_app(gw), "127.0.0.1", 0, "test-rest").start()

@@ -44,6 +44,7 @@ def test_post_order_accepted_answers_201_with_the_order_id_once_durable(stack: S
         ({"limit_price": "150.00"}, RejectCode.PRICE_COLLAR),
         ({"quantity": 0}, RejectCode.SCHEMA_INVALID),
         ({"account": "mm-1"}, RejectCode.UNAUTHENTICATED),
+        ({"session": "opening_auction"}, RejectCode.SESSION_MISMATCH),  # 24/7: continuous
     ],
 )
 def test_post_order_rejected_answers_the_codes_status_and_body(
@@ -56,6 +57,15 @@ def test_post_order_rejected_answers_the_codes_status_and_body(
     assert body["code"] == code.value
     assert body["message"].startswith(f"{code.value}: ")
     assert body["limit"] and body["attempted"]
+
+
+def test_post_order_session_label_is_optional_and_checked_against_the_server(
+    stack: Stack,
+) -> None:
+    assert stack.post(stack.order(session="continuous")).status_code == 201
+    r = stack.post(stack.order(session="pre_open"))
+    assert (r.status_code, r.json()["code"]) == (422, "SESSION_MISMATCH")
+    assert (r.json()["limit"], r.json()["attempted"]) == ("continuous", "pre_open")
 
 
 def test_post_order_duplicate_answers_409_DUPLICATE_ORDER(stack: Stack) -> None:

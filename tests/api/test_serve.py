@@ -25,6 +25,8 @@ def _config(tmp_path: Path) -> Path:
     text = text.replace("port = 8640", "port = 0").replace("port = 8641", "port = 0")
     journal = tmp_path / "serve-journal.db"
     text = text.replace('path = "interlock-journal.db"', f'path = "{journal}"')
+    # serve runs on the wall clock, and the tests at any hour: the 24/7 calendar
+    text = text.replace("[calendar]\n", "[calendar]\nalways_open = true\n")
     path = tmp_path / "serve.toml"
     path.write_text(text)
     return path

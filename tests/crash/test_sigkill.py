@@ -37,7 +37,7 @@ from interlock.domain.enums import Side
 from interlock.domain.events import Cancelled, Filled, OrderDecided, VenueRejected
 from interlock.errors import JournalError
 from interlock.journal.sqlite import SqliteJournal
-from interlock.testing import DESK_KEY, build, high_rate
+from interlock.testing import DESK_KEY, around_the_clock, build, high_rate
 
 KILLS = 30
 SEED = 20120801  # Knight's day
@@ -46,12 +46,12 @@ import json, random, sys, time
 from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import OrderType, Side, TimeInForce
 from interlock.journal.sqlite import SqliteJournal
-from interlock.testing import DESK_KEY, MM_KEY, build, high_rate
+from interlock.testing import DESK_KEY, MM_KEY, around_the_clock, build, high_rate
 
 db, seed = sys.argv[1], int(sys.argv[2])
 rng = random.Random(seed)
-h = build(high_rate(), journal=SqliteJournal(db), clock=time.time_ns, seed=seed,
-          volatility_ticks=1)
+h = build(high_rate(around_the_clock()), journal=SqliteJournal(db), clock=time.time_ns, seed=seed,
+          volatility_ticks=1)  # the wall clock, at any hour: the 24/7 calendar
 gw = h.gateway
 print("READY", json.dumps([list(p) for p in gw.positions()]), flush=True)
 
@@ -179,7 +179,7 @@ def test_sigkill_loses_no_acknowledged_order(tmp_path: Path) -> None:
         events = list(journal.read())
         assert [seq for seq, _ in events] == list(range(1, last_seq + 1))
         decided = {seq: ev for seq, ev in events if isinstance(ev, OrderDecided)}
-        h = build(high_rate(), journal=journal, clock=time.time_ns)
+        h = build(high_rate(around_the_clock()), journal=journal, clock=time.time_ns)
         for order_id, cid, seq in acks:
             ev = decided.get(int(seq))
             assert ev is not None, f"run {run}: acked decision seq {seq} ({cid}) not journaled"

@@ -359,7 +359,7 @@ def test_a_new_gateway_on_the_same_journal_rebuilds_the_same_book() -> None:
 def test_recovery_rebuilds_orders_whose_enums_arrived_as_strings() -> None:
     h = build()
     assert h.submit(side="buy", order_type="market", quantity=100).accepted
-    assert h.submit(side="sell", time_in_force="gtc", session="pre_open", quantity=50).accepted
+    assert h.submit(side="sell", time_in_force="gtc", session="continuous", quantity=50).accepted
     h.journal.flush()  # the fill is journaled after the order's record: make it durable
     before = book_state(h.gateway)
     h2 = build(journal=h.journal)

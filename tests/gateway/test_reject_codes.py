@@ -23,7 +23,18 @@ from interlock.domain.decision import Decision
 from interlock.domain.enums import HaltScope, OrderStatus, OrderType, Side, TradingSession
 from interlock.domain.reject import RejectCode
 from interlock.gateway.config import GatewayConfig, load_config, parse_config
-from interlock.testing import DESK_KEY, MM_KEY, Harness, ManualClock, build, config_with
+from interlock.testing import (
+    AUCTION_NS,
+    DESK_KEY,
+    MM_KEY,
+    PRE_OPEN_NS,
+    START_NS,
+    Harness,
+    ManualClock,
+    build,
+    config_with,
+    new_york_ns,
+)
 
 MARKET = OrderType.MARKET
 
@@ -223,6 +234,23 @@ def test_submit_when_key_reused_for_another_payload_rejects_with_IDEMPOTENCY_CON
 # -- 6. pre-trade checks -------------------------------------------------------------------
 
 
+def test_submit_when_market_closed_after_the_close_rejects_with_MARKET_CLOSED() -> None:
+    h = build(clock=ManualClock(new_york_ns("2025-08-01", "16:00")))
+    d = h.submit()
+    rejected(d, RejectCode.MARKET_CLOSED, "Fri 2025-08-01 16:00:00 America/New_York",
+             "after the close at 16:00")  # fmt: skip
+    assert limits(d) == ("a trading session", "2025-08-01 16:00:00 America/New_York")
+    assert h.gateway.positions() == []
+
+
+def test_submit_when_continuous_order_labelled_auction_rejects_with_SESSION_MISMATCH() -> None:
+    h = build()  # START_NS: 10:00 New York, continuous
+    d = h.submit(session=TradingSession.OPENING_AUCTION, limit_price=Decimal("108.00"))
+    rejected(d, RejectCode.SESSION_MISMATCH, "labelled opening_auction",
+             "2025-08-01 10:00:00 America/New_York is continuous")  # fmt: skip
+    assert limits(d) == ("continuous", "opening_auction")
+
+
 def test_submit_when_symbol_firm_restricted_rejects_with_RESTRICTED_SYMBOL() -> None:
     d = build().submit(symbol="KCG")
     rejected(d, RejectCode.RESTRICTED_SYMBOL, "KCG", "desk-7")
@@ -235,20 +263,23 @@ def test_submit_when_symbol_account_restricted_rejects_with_RESTRICTED_SYMBOL() 
     assert h.submit(MM_KEY, account="mm-1", strategy="mm", symbol="TSLA").accepted
 
 
+AT = {TradingSession.PRE_OPEN: PRE_OPEN_NS, TradingSession.OPENING_AUCTION: AUCTION_NS}
+
+
 @pytest.mark.parametrize("session", [TradingSession.OPENING_AUCTION, TradingSession.PRE_OPEN])
 def test_submit_when_market_order_outside_allowed_sessions_rejects_with_MARKET_ORDER_NOT_ALLOWED(
     session: TradingSession,
 ) -> None:
-    h = build()
-    d = h.submit(order_type=MARKET, session=session)
+    h = build(clock=ManualClock(AT[session]))  # the server's session, no label given
+    d = h.submit(order_type=MARKET)
     rejected(d, RejectCode.MARKET_ORDER_NOT_ALLOWED, session.value, "allowed in: continuous")
     assert limits(d) == ("continuous", session.value)
-    mm = h.submit(MM_KEY, account="mm-1", strategy="mm", order_type=MARKET, session=session)
+    mm = h.submit(MM_KEY, account="mm-1", strategy="mm", order_type=MARKET)
     assert mm.accepted is (session is TradingSession.OPENING_AUCTION)
 
 
 def test_submit_when_opening_auction_market_order_from_market_maker_is_accepted() -> None:
-    h = build()
+    h = build(clock=ManualClock(AUCTION_NS))
     d = h.submit(MM_KEY, account="mm-1", strategy="mm", order_type=MARKET,
                  session=TradingSession.OPENING_AUCTION)  # fmt: skip
     assert d.accepted
@@ -311,7 +342,7 @@ COLLARS = [  # session, side, rejected price, limit bps, attempted bps, accepted
 def test_submit_when_limit_outside_collar_rejects_with_PRICE_COLLAR(
     session: TradingSession, side: Side, price: str, bps: int, away: int, edge: str
 ) -> None:
-    h = build()
+    h = build(clock=ManualClock(AT.get(session, START_NS)))
     d = h.submit(side=side, session=session, limit_price=Decimal(price))
     pct = f"{away / 100:.2f}%"
     rejected(d, RejectCode.PRICE_COLLAR, f"limit {price}", pct, "reference 100.00",

@@ -207,3 +207,29 @@ def test_order_decided_round_trips_for_any_field_values(
     assert back == event
     assert isinstance(back, OrderDecided)
     assert str(back.request.limit_price) == str(price)  # same digits and exponent
+
+
+# An accepted order as journals before the trading calendar stored it: the request carried
+# the session label (here pre_open) and the decision had no `session` of its own.
+OLD_DECIDED = (
+    b"\x9c\x05\xabdesk-7-algo\x9c\xa2c1\xa6desk-7\xa4vwap\xa4AAPL\xa3buyd\xa5limit"
+    b"\xa510.01\xa3day\xa8pre_open\xc0\xc0\x01\xcd\x03\xe9\xcd\x03\xe9\xa0\xa0\xa0\xa0\xa1d\xa0"
+)
+
+
+def test_a_decision_journaled_before_the_calendar_recovers_in_its_labelled_session() -> None:
+    from interlock.gateway.config import load_config
+    from interlock.gateway.recovery import rebuild_order
+
+    ev = decode("decided", OLD_DECIDED)
+    assert isinstance(ev, OrderDecided) and ev.session == ""
+    assert ev.request is not None and ev.request.session is TradingSession.PRE_OPEN
+    order = rebuild_order(1, ev, load_config().instrument_map())
+    assert order.session is TradingSession.PRE_OPEN  # what it was judged in, back then
+
+
+def test_an_unlabelled_request_and_the_servers_session_round_trip() -> None:
+    request = OrderRequest("c9", "a", "s", "AAPL", Side.BUY, 1, limit_price=Decimal("1"))
+    assert request.session is None
+    ev = OrderDecided(1, "p", request, 9, 100, 100, "", "", "", "", "d", "", "continuous")
+    assert decode(*encode(ev)) == ev

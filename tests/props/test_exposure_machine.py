@@ -325,7 +325,7 @@ class ExposureMachine(RuleBasedStateMachine):
         request = OrderRequest(
             f"c{self.n}", account, STRATEGIES[account][strategy], symbol, side, qty,
             OrderType.MARKET if market else OrderType.LIMIT, price, tif,
-            TradingSession.OPENING_AUCTION if auction else TradingSession.CONTINUOUS,
+            TradingSession.OPENING_AUCTION if auction else None,  # the clock: continuous
             parent_id, key,
         )  # fmt: skip
         api_key = KEY_OF[account]

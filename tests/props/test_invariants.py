@@ -41,12 +41,12 @@ from interlock.risk.book import Book
 from interlock.risk.engine import RiskEngine
 from interlock.risk.limits import RateLimit
 from interlock.risk.windows import SlidingWindow
-from interlock.testing import DESK_KEY, MM_KEY, ManualClock, build
+from interlock.testing import DESK_KEY, MM_KEY, START_NS, ManualClock, build
 
 PROPS = settings(max_examples=100, deadline=None, derandomize=True)
 GARBLED = settings(PROPS, max_examples=300)
 MS = 1_000_000
-T0 = 1_754_040_600_000_000_000
+T0 = START_NS  # continuous trading in the default calendar
 
 
 @contextmanager
@@ -79,7 +79,7 @@ def test_children_of_a_parent_never_exceed_it_whatever_the_fills(ops: list[Any])
     """Children are accepted only while filled + open + new <= parent, even after a venue
     over-fills or fills an order it had already cancelled (a fill is a fact)."""
     cfg = load_config()
-    book = Book(cfg.limits, cfg.instrument_map())
+    book = Book(cfg.limits, cfg.instrument_map(), cfg.calendar.compile())
     engine = RiskEngine(book, disabled=("duplicate_order", "rate_limit"))
     for pid, qty in PARENT_QTY.items():
         book.apply_parent(ParentOrder(pid, "desk-7", "AAPL", Side.BUY, qty))

@@ -15,7 +15,12 @@ from interlock.domain.enums import OrderType, Side, TimeInForce, TradingSession
 
 
 class OrderRequest(msgspec.Struct, frozen=True, gc=False, array_like=True):
-    """A new order as a transport hands it over, before any validation."""
+    """A new order as a transport hands it over, before any validation.
+
+    `session` is at most the caller's expectation: the order is judged in the session of
+    the server's trading calendar, and a label that disagrees with it is refused
+    (SESSION_MISMATCH). Journals written before it was optional hold a label: still read.
+    """
 
     client_order_id: str
     account: str
@@ -26,7 +31,7 @@ class OrderRequest(msgspec.Struct, frozen=True, gc=False, array_like=True):
     order_type: OrderType = OrderType.LIMIT
     limit_price: Decimal | None = None
     time_in_force: TimeInForce = TimeInForce.DAY
-    session: TradingSession = TradingSession.CONTINUOUS
+    session: TradingSession | None = None  # None: the server's calendar decides
     parent_id: str | None = None
     idempotency_key: str | None = None
 

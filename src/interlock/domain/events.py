@@ -34,7 +34,9 @@ class OrderDecided(msgspec.Struct, frozen=True, gc=False, array_like=True):
     order `order_id` is set and `code` is empty; `price`/`value_ticks` are the decoded
     limit and valuation prices. `limits_digest` names the `LimitsLoaded` record in force.
     A request that failed schema validation is kept only as `raw` (its escaped repr),
-    with `request` empty: garbage is recorded, but never as a typed order.
+    with `request` empty: garbage is recorded, but never as a typed order. `session` is
+    the server's trading session an accepted order was judged in ("" in older journals,
+    whose orders were judged in their request's label).
     """
 
     ts: int
@@ -49,6 +51,7 @@ class OrderDecided(msgspec.Struct, frozen=True, gc=False, array_like=True):
     attempted: str
     limits_digest: str
     raw: str = ""
+    session: str = ""
 
 
 class Filled(msgspec.Struct, frozen=True, gc=False, array_like=True):

@@ -16,6 +16,7 @@ class Order(msgspec.Struct, eq=False, gc=False):
     `price` is the limit in ticks (0 for a market order). `value_ticks` is the price the
     order is valued at for limits and reservations: the limit itself, or for a market order
     the reference price plus the configured band. Notionals are in micros.
+    `session` is the server's (checked against the caller's `label` in step 6).
     """
 
     order_id: int
@@ -30,7 +31,7 @@ class Order(msgspec.Struct, eq=False, gc=False):
     value_ticks: int
     is_market: bool
     tif: TimeInForce
-    session: TradingSession
+    session: TradingSession | None  # the server calendar's at decision time; None: closed
     parent_id: str | None
     instrument: Instrument
     principal: str
@@ -40,6 +41,7 @@ class Order(msgspec.Struct, eq=False, gc=False):
     filled: int = 0
     status: OrderStatus = OrderStatus.PENDING
     seq: int = 0
+    label: TradingSession | None = None  # the caller's session label, if it gave one
 
     @property
     def open_notional(self) -> int:

@@ -1,5 +1,5 @@
-"""Gateway configuration: instruments, API keys, limits, journal, lease, fleet, listeners.
-One TOML file.
+"""Gateway configuration: instruments, API keys, limits, calendar, journal, lease, fleet,
+listeners. One TOML file.
 
 Loaded once and validated with pydantic: unknown keys are refused and every bad key is
 reported at once, by its dotted path. A default ships in the package (data/default.toml).
@@ -25,6 +25,7 @@ from pydantic import (
 
 from interlock.domain.instrument import Instrument
 from interlock.errors import ConfigError
+from interlock.gateway.calendar_config import CalendarConfig
 from interlock.gateway.listeners import AdminConfig, FixAcceptorConfig, RestConfig
 from interlock.observe.config import MonitorConfig
 from interlock.risk.limits import LimitsConfig, canonical_json
@@ -104,6 +105,9 @@ class GatewayConfig(_Model):
     instruments: dict[str, InstrumentConfig] = Field(min_length=1)
     api_keys: list[ApiKeyConfig] = Field(default_factory=list)
     limits: LimitsConfig = LimitsConfig()
+    calendar: CalendarConfig = Field(
+        CalendarConfig(), description="the venue's sessions, trading days and holidays"
+    )
     journal: JournalConfig = JournalConfig()
     monitors: MonitorConfig = Field(
         MonitorConfig(), description="runaway detectors every instance runs, and their thresholds"

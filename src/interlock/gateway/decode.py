@@ -2,7 +2,9 @@
 
 Anything malformed is SCHEMA_INVALID with the field named; a symbol we do not list is
 UNKNOWN_SYMBOL. A market order is valued at the reference price plus the configured band
-(rounded up, so the valuation never flatters the order).
+(rounded up, so the valuation never flatters the order). The order's session is the
+server's, from the book's trading calendar at `now` (None: closed); the caller's label is
+kept beside it for the session check of step 6 (risk/checks/session.py) to compare.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def _bad_text(req: OrderRequest) -> Rejection | None:
 
 def _enums(
     req: OrderRequest,
-) -> tuple[Side, OrderType, TimeInForce, TradingSession] | Rejection:
+) -> tuple[Side, OrderType, TimeInForce, TradingSession | None] | Rejection:
     """Enum fields given as their string values (as transports do) become members."""
     side = _enum(Side, req.side)
     if side is None:
@@ -85,6 +87,8 @@ def _enums(
     tif = _enum(TimeInForce, req.time_in_force)
     if tif is None:
         return _bad_enum("time_in_force", TimeInForce, req.time_in_force)
+    if req.session is None:
+        return side, otype, tif, None
     session = _enum(TradingSession, req.session)
     if session is None:
         return _bad_enum("session", TradingSession, req.session)
@@ -114,17 +118,17 @@ def decode(
         bad = _bad_text(req)
         if bad is not None:
             return bad
-    side, otype, tif, session = req.side, req.order_type, req.time_in_force, req.session
+    side, otype, tif, label = req.side, req.order_type, req.time_in_force, req.session
     if (
         side.__class__ is not Side
         or otype.__class__ is not OrderType
         or tif.__class__ is not TimeInForce
-        or session.__class__ is not TradingSession
+        or (label is not None and label.__class__ is not TradingSession)
     ):
         converted = _enums(req)
         if isinstance(converted, Rejection):
             return converted
-        side, otype, tif, session = converted
+        side, otype, tif, label = converted
     qty = req.quantity
     if qty.__class__ is not int or not 0 < qty <= MAX_QUANTITY:
         why = f"must be a positive whole number of shares, at most {MAX_QUANTITY:,}"
@@ -173,10 +177,11 @@ def decode(
         value,
         is_market,
         tif,
-        session,
+        book.calendar.session_at(now),  # the server's session, never the caller's label
         req.parent_id,
         inst,
         principal,
         now,
         qty * value * inst.tick_micros,
+        label=label,
     )

@@ -103,7 +103,9 @@ class Gateway(FleetMember):
         self._clock = clock
         self._lock = threading.Lock()
         self.instruments = config.instrument_map()
-        self.book = Book(config.limits, self.instruments, config.declared_strategies())
+        self.book = Book(
+            config.limits, self.instruments, config.calendar.compile(), config.declared_strategies()
+        )
         disabled = frozenset(disabled_checks)
         self.engine = RiskEngine(self.book, disabled - {GATE_CHECK} - MONITOR_NAMES)
         # the runaway monitors: fed under the lock, fired once it is let go (see _fire)
@@ -253,7 +255,8 @@ class Gateway(FleetMember):
             assert order is not None
             event = OrderDecided(
                 now, principal, request, order.order_id, order.price, order.value_ticks,
-                "", "", "", "", self._limits_digest,
+                "", "", "", "", self._limits_digest, "",
+                order.session.value if order.session is not None else "",
             )  # fmt: skip
         elif rejection.code is _SCHEMA_INVALID:
             raw = ascii(request)[:2_000]

@@ -49,6 +49,15 @@ class Recovered:
     exec_ids: set[tuple[int, str]] = field(default_factory=set)
 
 
+def _session(ev: OrderDecided) -> TradingSession:
+    """The session the order was judged in: the server's, or (journals from before the
+    calendar) the request's label, which was then all there was."""
+    if ev.session:
+        return TradingSession(ev.session)
+    label = ev.request.session if ev.request is not None else None
+    return TradingSession.CONTINUOUS if label is None else TradingSession(label)
+
+
 def rebuild_order(seq: int, ev: OrderDecided, instruments: dict[str, Instrument]) -> Order:
     req = ev.request
     if req is None or ev.order_id is None:
@@ -64,7 +73,7 @@ def rebuild_order(seq: int, ev: OrderDecided, instruments: dict[str, Instrument]
         ev.order_id, req.client_order_id, req.account, req.strategy, req.symbol, side,
         side.sign, req.quantity, ev.price, ev.value_ticks,
         OrderType(req.order_type) is OrderType.MARKET, TimeInForce(req.time_in_force),
-        TradingSession(req.session), req.parent_id,
+        _session(ev), req.parent_id,
         inst, ev.principal, ev.ts, req.quantity * ev.value_ticks * inst.tick_micros,
     )  # fmt: skip
     order.seq = seq

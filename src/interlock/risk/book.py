@@ -18,6 +18,7 @@ from interlock.domain.enums import OrderStatus
 from interlock.domain.instrument import Instrument
 from interlock.domain.money import to_micros
 from interlock.domain.order import Order
+from interlock.risk.calendar import TradingCalendar
 from interlock.risk.limits import AccountRisk, LimitsConfig, compile_account
 from interlock.risk.windows import AccountWindows, RecentOrders, Throttles
 
@@ -74,10 +75,14 @@ class FirmBook:
 
 @dataclass
 class Book:
-    """All risk state of one gateway instance. Owned by one thread (the gateway lock)."""
+    """All risk state of one gateway instance. Owned by one thread (the gateway lock).
+
+    `calendar` is the server's trading calendar: decode takes each order's session from it.
+    """
 
     limits: LimitsConfig
     instruments: dict[str, Instrument]
+    calendar: TradingCalendar
     strategies: dict[str, frozenset[str]] = field(default_factory=dict)  # declared, per account
     accounts: dict[str, AccountBook] = field(default_factory=dict)
     refs: dict[str, Reference] = field(default_factory=dict)

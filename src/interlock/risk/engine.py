@@ -1,7 +1,8 @@
 """The risk engine: the pre-trade checks in one fixed order, cheapest first.
 
 It stops at the first rejection. The order of CHECKS is DESIGN.md's, except that the
-reference price is checked for freshness before anything values the order with it.
+reference price is checked for freshness before anything values the order with it, and
+the session (market closed, label mismatch) comes first: nothing else matters outside one.
 A check can be switched off by name (the Knight replay's defence-in-depth runs do so);
 the default is every check on.
 """
@@ -24,8 +25,10 @@ from interlock.risk.checks.position import check_position
 from interlock.risk.checks.rate import check_rate
 from interlock.risk.checks.reference import check_collar, check_reference_fresh
 from interlock.risk.checks.restricted import check_restricted
+from interlock.risk.checks.session import check_session
 
 CHECKS: tuple[tuple[str, Check], ...] = (
+    ("session", check_session),
     ("restricted_symbol", check_restricted),
     ("market_order", check_market_order),
     ("max_order_qty", check_max_qty),

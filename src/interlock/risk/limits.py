@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date, time
 from decimal import Decimal
 from enum import Enum
 from typing import Annotated
@@ -64,7 +65,10 @@ class CollarLimits(_Model):
         500, description="market orders are valued at the reference price plus this band"
     )
 
-    def bps(self, session: TradingSession) -> int:
+    def bps(self, session: TradingSession | None) -> int:
+        """The collar of `session`; with none (market closed) the tightest of them."""
+        if session is None:
+            return min(self.pre_open_bps, self.opening_auction_bps, self.continuous_bps)
         if session is TradingSession.CONTINUOUS:
             return self.continuous_bps
         if session is TradingSession.OPENING_AUCTION:
@@ -163,7 +167,7 @@ class LimitsConfig(_Model):
 
 def _canonical(value: object) -> object:
     if isinstance(value, dict):
-        return {str(k): _canonical(v) for k, v in value.items()}
+        return {str(_canonical(k)): _canonical(v) for k, v in value.items()}
     if isinstance(value, (set, frozenset)):
         return sorted(str(_canonical(v)) for v in value)
     if isinstance(value, (list, tuple)):
@@ -172,6 +176,8 @@ def _canonical(value: object) -> object:
         return value.value
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, (date, time)):
+        return value.isoformat()
     return value
 
 

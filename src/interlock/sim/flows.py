@@ -7,7 +7,8 @@ off. Each flow is what the desks of the packaged config would really send:
                    every 20-40 s
     market_maker   mm-1 quotes both sides of 20 symbols and re-quotes each every second
                    (cancel, new), for two minutes
-    auction_basket desk-7 sends a 200-name opening basket, released at 40 orders a second
+    auction_basket desk-7 sends a 200-name basket for the open at 09:15 (pre-open), released
+                   at 40 orders a second
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class AuctionBasket(Flow):
     names: int = 200
     per_second: int = 40
     step_s: float = 0.025
+    start_offset_s: float = -45 * 60.0  # 09:15 New York: the pre-open session
 
     def ticks(self) -> int:
         return int(self.names / self.per_second / self.step_s) + 40

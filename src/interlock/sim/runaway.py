@@ -54,6 +54,7 @@ class Flow:
 
     name = "flow"
     step_s = 0.01
+    start_offset_s = 0.0  # from testing.START_NS (10:00 New York, continuous trading)
 
     def ticks(self) -> int:
         raise NotImplementedError
@@ -151,6 +152,7 @@ def drive(flow: Flow, h: Harness, *, until_stopped: bool = True) -> Result:
     refusing every risk-increasing order."""
     clock = h.clock
     assert isinstance(clock, ManualClock)
+    clock.now += int(flow.start_offset_s * NS)
     gw, market, start = h.gateway, h.market, clock.now
     r = Result(flow.name)
     step_ns = int(flow.step_s * NS)
@@ -169,9 +171,9 @@ def drive(flow: Flow, h: Harness, *, until_stopped: bool = True) -> Result:
             next_refresh += NS
         while quotes and quotes[0][0] <= now:
             _, oid = quotes.pop(0)
-            o = gw.order(oid)
-            if o is not None and o.status.is_open:
-                gw.cancel(oid, ACCOUNTS[o.account], "re-quote")
+            live = gw.order(oid)
+            if live is not None and live.status.is_open:
+                gw.cancel(oid, ACCOUNTS[live.account], "re-quote")
         for o in flow.tick(n, (now - start) / NS):
             d = gw.submit(_request(h, o, r.orders), ACCOUNTS[o.account])
             r.orders += 1

@@ -36,6 +36,8 @@ TIF_CODES = {v: k for k, v in TIFS.items()}
 _LIMIT, _CLOSED, _OTHER = 3, 2, 99
 ORD_REJ_REASON: dict[RejectCode, int] = {
     RejectCode.UNKNOWN_SYMBOL: 1,
+    RejectCode.MARKET_CLOSED: _CLOSED,
+    RejectCode.SESSION_MISMATCH: _OTHER,
     RejectCode.HALTED: _CLOSED,
     RejectCode.INSTANCE_NOT_ATTESTED: _CLOSED,
     RejectCode.STALE_EPOCH: _CLOSED,

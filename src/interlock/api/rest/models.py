@@ -33,7 +33,11 @@ class OrderIn(_In):
         None, pattern=DECIMAL, description="decimal string, required for limit orders"
     )
     time_in_force: TimeInForce = TimeInForce.DAY
-    session: TradingSession = TradingSession.CONTINUOUS
+    session: TradingSession | None = Field(
+        None,
+        description="optional: the server's calendar decides; a label that disagrees with "
+        "it is refused with SESSION_MISMATCH",
+    )
     parent_id: str | None = Field(None, min_length=1, max_length=64)
 
 

@@ -3,7 +3,8 @@
 Why these groups: a client's retry logic keys on the status before it reads the code.
 422 the order itself is malformed (fix the request); 403 the caller or the risk limits
 refuse it (do not retry as is); 409 it collides with an earlier order or key; 429 slow
-down; 423 trading is locked (halted or fenced instance: retry only after an operator acts).
+down; 423 trading is locked (halted or fenced instance: retry only after an operator acts;
+market closed: retry once the calendar's next session opens).
 docs/rest-api.md lists the map; tests/api/test_rest_doc.py keeps the two in step.
 """
 
@@ -14,7 +15,7 @@ from types import MappingProxyType
 from interlock.domain.reject import RejectCode as C
 
 _GROUPS: dict[int, tuple[C, ...]] = {
-    422: (C.SCHEMA_INVALID, C.UNKNOWN_SYMBOL),
+    422: (C.SCHEMA_INVALID, C.UNKNOWN_SYMBOL, C.SESSION_MISMATCH),
     403: (
         C.UNAUTHENTICATED,
         C.RESTRICTED_SYMBOL,
@@ -37,6 +38,7 @@ _GROUPS: dict[int, tuple[C, ...]] = {
         C.STALE_EPOCH,
         C.FLEET_NO_QUORUM,
         C.CONTROL_PLANE_LOST,
+        C.MARKET_CLOSED,
     ),
 }
 

@@ -9,12 +9,13 @@ from interlock.risk.book import AccountBook, Book
 
 def check_market_order(order: Order, acct: AccountBook, book: Book, now: int) -> Rejection | None:
     if order.is_market and order.session not in acct.risk.market_sessions:
+        session = "closed" if order.session is None else order.session.value
         allowed = ", ".join(sorted(s.value for s in acct.risk.market_sessions)) or "none"
         return reject(
             RejectCode.MARKET_ORDER_NOT_ALLOWED,
-            f"market order in session {order.session.value} for account {order.account}; "
+            f"market order in session {session} for account {order.account}; "
             f"market orders allowed in: {allowed}",
             limit=allowed,
-            attempted=order.session.value,
+            attempted=session,
         )
     return None

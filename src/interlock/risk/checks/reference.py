@@ -56,7 +56,7 @@ def check_collar(order: Order, acct: AccountBook, book: Book, now: int) -> Rejec
             RejectCode.PRICE_COLLAR,
             f"limit {inst.to_price(order.price)} is {away * 100 / ref:.2f}% from reference "
             f"{inst.to_price(ref)}, over collar {bps / 100:g}% "
-            f"({order.session.value}, {order.symbol})",
+            f"({order.session or 'closed'}, {order.symbol})",
             limit=f"{bps} bps",
             attempted=f"{away * 10_000 // ref} bps",
         )
