@@ -35,7 +35,7 @@ from rich.table import Table
 from interlock.api.fix import FixAcceptor, FixAcceptorConfig, FixLogin
 from interlock.api.fix.testkit import FakeExchange, Fields, FixClient, free_port
 from interlock.journal.sqlite import SqliteJournal
-from interlock.testing import MM_KEY, build, config_with
+from interlock.testing import MM_KEY, around_the_clock, build, config_with, high_rate
 from interlock.venue.tap import ExecutionTap
 
 SYMBOLS = ("AAPL", "MSFT", "AMZN", "NVDA", "GOOG", "META", "JPM", "XOM", "SPY")
@@ -128,7 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     huge = {"max_position": 10**9, "max_gross_notional": "1e12", "credit_limit": "1e12"}
     firm = {"max_gross_notional": "1e13", "restricted_symbols": ["KCG"]}
     config = config_with(rates=rates, duplicate_window_ms=0, firm=firm, accounts={"mm-1": huge})
-    harness = build(config, journal=SqliteJournal(root / "journal.db"), clock=time.time_ns)
+    harness = build(
+        high_rate(around_the_clock(config)),
+        journal=SqliteJournal(root / "journal.db"),
+        clock=time.time_ns,
+    )  # the wall clock, at any hour: the 24/7 calendar
     tap = ExecutionTap(harness.gateway)
     harness.venue.attach(tap)
     port, pass_port = free_port(), free_port()

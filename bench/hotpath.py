@@ -36,7 +36,8 @@ from interlock.domain.enums import OrderType, Side, TradingSession
 from interlock.gateway.config import GatewayConfig, hash_key, parse_config
 from interlock.journal.memory import MemoryJournal
 from interlock.journal.sqlite import SqliteJournal
-from interlock.testing import build, high_rate
+from interlock.observe import MONITOR_NAMES
+from interlock.testing import around_the_clock, build, high_rate
 
 SYMBOLS = 500
 ACCOUNTS = 20
@@ -46,7 +47,7 @@ TICK = Decimal("0.01")
 def bench_config() -> GatewayConfig:
     """500 symbols, 20 accounts; rate envelopes and monitor thresholds out of reach (the
     monitors run on every decision and fill, and are timed, but never trip)."""
-    return high_rate(_limits_config())
+    return high_rate(around_the_clock(_limits_config()))  # the wall clock, at any hour
 
 
 def _limits_config() -> GatewayConfig:
@@ -204,6 +205,44 @@ def bench_decide(orders: list[tuple[OrderRequest, str]]) -> dict[str, float]:
     }
 
 
+def _p50_decide(orders: list[tuple[OrderRequest, str]], disabled: tuple[str, ...]) -> float:
+    h = build(bench_config(), journal=MemoryJournal(), clock=time.time_ns, depth=1_000_000,
+              disabled_checks=disabled)  # fmt: skip
+    gw, jr, pc = h.gateway, h.journal, time.perf_counter_ns
+    lat: list[int] = []
+    gc.disable()
+    for start in range(0, len(orders), 5_000):
+        fresh_references(h)
+        for req, key in orders[start : start + 5_000]:
+            t0 = pc()
+            gw.submit(req, key)
+            lat.append(pc() - t0)
+        jr.flush()  # fills reach the monitors too, outside the timed section
+    gc.enable()
+    h.gateway.close()
+    lat.sort()
+    return lat[len(lat) // 2] / 1e3
+
+
+def bench_monitor_cost(orders: list[tuple[OrderRequest, str]], rounds: int = 7) -> dict[str, float]:
+    """The runaway monitors' cost on decide p50: the same orders with every monitor on and
+    with all of them off, in interleaved rounds (same process, same machine state); the
+    median of the per-round ratios."""
+    part = orders[:40_000]
+    on, off, ratios = [], [], []
+    for _ in range(rounds):
+        a = _p50_decide(part, ())
+        b = _p50_decide(part, tuple(sorted(MONITOR_NAMES)))
+        on.append(a)
+        off.append(b)
+        ratios.append(a / b)
+    return {
+        "monitors_on_p50_us": statistics.median(on),
+        "monitors_off_p50_us": statistics.median(off),
+        "monitor_cost_ratio": statistics.median(ratios),
+    }
+
+
 class CountingVenue:
     """A venue port that only counts what it is sent: the durable path measures Interlock
     (decide, journal, fsync, release), not a matching engine's fills."""
@@ -301,6 +340,7 @@ def main() -> None:
     result: dict[str, Any] = {"orders": args.orders, "symbols": SYMBOLS, "accounts": ACCOUNTS}
     result["floor_ns"] = floor_ns(1_000_000)
     result.update(bench_decide(orders))
+    result.update(bench_monitor_cost(orders))
     result.update(bench_durable(orders, args.paced_rate))
     result["decide_p50_over_floor"] = result["decide_p50_us"] * 1e3 / result["floor_ns"]
     targets = {
@@ -308,6 +348,7 @@ def main() -> None:
         "decide_p99_us": ("<=", 10.0),
         "durable_per_s": (">=", 100_000),
         "ack_p99_ms": ("<=", 2.0),
+        "monitor_cost_ratio": ("<=", 1.10),
     }
     table = Table(title=f"Interlock hot path ({args.orders:,} orders)")
     for col in ("metric", "value", "target", "met"):

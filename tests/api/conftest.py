@@ -16,8 +16,9 @@ import pytest
 from interlock.api.admin import create_admin_app
 from interlock.api.listener import Listener
 from interlock.api.rest import create_app
+from interlock.gateway.config import GatewayConfig
 from interlock.journal.sqlite import SqliteJournal
-from interlock.testing import DESK_KEY, MM_KEY, Harness, around_the_clock, build
+from interlock.testing import DESK_KEY, MM_KEY, Harness, around_the_clock, build, high_rate
 
 RISK_KEY = "demo-risk-key"
 OPERATOR_KEY = "demo-operator-key"
@@ -60,9 +61,19 @@ class Stack:
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
+    yield from _stack(tmp_path, around_the_clock())
+
+
+@pytest.fixture
+def flood_stack(tmp_path: Path) -> Iterator[Stack]:
+    """A stack for floods on purpose: envelopes and monitors out of reach (still running)."""
+    yield from _stack(tmp_path, high_rate(around_the_clock()))
+
+
+def _stack(tmp_path: Path, config: GatewayConfig) -> Iterator[Stack]:
     journal = SqliteJournal(tmp_path / "journal.db")
     # the wall clock, at whatever hour the tests run: the 24/7 calendar
-    harness = build(around_the_clock(), journal=journal, clock=time.time_ns)
+    harness = build(config, journal=journal, clock=time.time_ns)
     gw = harness.gateway
     gw.start_heartbeat()  # a real clock: without renewals the lease runs out in 2 s
     rest = Listener(create_app(gw), "127.0.0.1", 0, "test-rest").start()

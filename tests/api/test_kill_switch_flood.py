@@ -62,10 +62,10 @@ def until(condition: Callable[[], bool], what: str, deadline_s: float = 20.0) ->
 
 
 def test_halt_through_the_admin_port_under_a_rest_flood_stops_orders_within_bound(
-    stack: Stack,
+    flood_stack: Stack,
 ) -> None:
     idle_t0 = time.perf_counter()
-    idle = stack.admin_client.post(
+    idle = flood_stack.admin_client.post(
         "/halt",
         json={"scope": "symbol", "target": "MSFT", "reason": "idle probe"},
         headers=bearer(ADMIN_TOKEN),
@@ -75,7 +75,7 @@ def test_halt_through_the_admin_port_under_a_rest_flood_stops_orders_within_boun
     results: list[list[tuple[float, int, str]]] = [[] for _ in range(CLIENTS)]
     stop = threading.Event()
     threads = [
-        threading.Thread(target=_flood, args=(stack.rest.url, w, stop, results[w]))
+        threading.Thread(target=_flood, args=(flood_stack.rest.url, w, stop, results[w]))
         for w in range(CLIENTS)
     ]
     for t in threads:
@@ -85,11 +85,11 @@ def test_halt_through_the_admin_port_under_a_rest_flood_stops_orders_within_boun
               "the flood was seen running")  # fmt: skip
         before = sum(len(r) for r in results)
         t0 = time.perf_counter()
-        r = stack.admin_client.post(
+        r = flood_stack.admin_client.post(
             "/halt", json={"scope": "global", "reason": "flood test"}, headers=bearer(ADMIN_TOKEN)
         )
         t1 = time.perf_counter()
-        resting = len(stack.harness.venue.open_order_ids())
+        resting = len(flood_stack.harness.venue.open_order_ids())
         until(lambda: all(sum(x[0] > t1 for x in list(w)) >= AFTER_HALT_PER_CLIENT
                           for w in results), "every client sent orders after the halt")  # fmt: skip
     finally:
@@ -114,7 +114,7 @@ def test_halt_through_the_admin_port_under_a_rest_flood_stops_orders_within_boun
     assert isinstance(pending, int) and pending >= 0
     assert ("pending cancel" in r.json()["summary"]) == (pending > 0)
     assert resting <= pending, f"{resting} orders rest at the venue after {r.json()['summary']}"
-    until(lambda: not stack.harness.venue.open_order_ids(), "the pending cancels resolved")
+    until(lambda: not flood_stack.harness.venue.open_order_ids(), "the pending cancels resolved")
     assert latency_ms < HALT_BOUND_S * 1_000
     assert before >= ACCEPTED_BEFORE_HALT, "the REST port was not flooded before the halt"
     assert len(after) >= CLIENTS * AFTER_HALT_PER_CLIENT

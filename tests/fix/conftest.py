@@ -13,7 +13,7 @@ from fix_rig import FixRig
 from interlock.api.fix import FixAcceptor, FixAcceptorConfig, FixLogin
 from interlock.api.fix.testkit import free_port
 from interlock.journal.sqlite import SqliteJournal
-from interlock.testing import MM_KEY, build
+from interlock.testing import MM_KEY, build, high_rate
 from interlock.venue.tap import ExecutionTap
 
 SESSIONS = (
@@ -29,7 +29,9 @@ SESSIONS = (
 @pytest.fixture(scope="session")
 def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FixRig]:
     root = tmp_path_factory.mktemp("fix")
-    harness = build(journal=SqliteJournal(root / "journal.db"))
+    # one gateway for the whole session on a clock that never moves: every order of every
+    # test falls in one instant, so the rate envelopes and monitors are set out of reach
+    harness = build(high_rate(), journal=SqliteJournal(root / "journal.db"))
     tap = ExecutionTap(harness.gateway)
     harness.venue.attach(tap)
     port = free_port()

@@ -23,7 +23,7 @@ from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode
 from interlock.journal.memory import MemoryJournal
 from interlock.journal.sqlite import SqliteJournal
-from interlock.testing import DESK_KEY, MM_KEY, Harness, build, config_with
+from interlock.testing import DESK_KEY, MM_KEY, Harness, build, config_with, high_rate
 from interlock.venue.simulated import SimulatedVenue
 
 TRIALS = 40
@@ -61,7 +61,9 @@ class RecordingVenue(SimulatedVenue):
 
 
 def flood_harness(journal_path: Path) -> tuple[Harness, RecordingVenue]:
-    h = build(config_with(rates=_OPEN_RATES), journal=SqliteJournal(journal_path), start=False)
+    h = build(
+        high_rate(config_with(rates=_OPEN_RATES)), journal=SqliteJournal(journal_path), start=False
+    )  # floods on purpose: envelopes and monitors out of reach
     venue = RecordingVenue(h.market, seed=7)
     venue.late = []
     venue.halted = lambda: h.gateway.halts.get(HaltScope.GLOBAL, "") is not None
