@@ -144,10 +144,11 @@ def test_a_position_override_that_is_no_instrument_is_refused(key: str) -> None:
 
 def test_a_fleet_budget_and_a_fix_session_must_name_defined_accounts_and_symbols() -> None:
     budgets = [{"account": "desk-8", "symbol": "AAPX"}, {"account": "desk-7", "symbol": "AAPL"}]
-    session = {"comp_id": "D7", "username": "desk-7-algo", "account": "desk-9", "strategy": "x"}
+    session = {"comp_id": "D7", "username": "desk-7-alg", "account": "desk-9", "strategy": "x"}
     data = config(**{"fleet/budgets": budgets, "fix": {"port": 9876, "sessions": [session]}})
     assert refused(data) == [
         "fix.sessions.0.account: unknown account desk-9",
+        "fix.sessions.0.username: no API key has principal desk-7-alg, so it can never log on",
         "fleet.budgets.0.account: unknown account desk-8",
         "fleet.budgets.0.symbol: unknown instrument AAPX",
     ]

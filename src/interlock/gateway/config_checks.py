@@ -66,10 +66,15 @@ def _accounts(cfg: GatewayConfig) -> list[Problem]:
             why = "no API key trades this account, so its limits never apply"
             problems.append((("limits", "accounts", name), why))
     if cfg.fix is not None:
+        principals = {k.principal for k in cfg.api_keys}
         for i, session in enumerate(cfg.fix.sessions):
             if session.account not in defined:
                 where: Loc = ("fix", "sessions", i, "account")
                 problems.append((where, f"unknown account {session.account}"))
+            if session.username not in principals:
+                where = ("fix", "sessions", i, "username")
+                why = f"no API key has principal {session.username}, so it can never log on"
+                problems.append((where, why))
     return problems
 
 

@@ -51,11 +51,7 @@ def _text(value: object) -> bool:
     and printable: no control character (C0, DEL, C1), line or format separator, or lone
     surrogate (so it is UTF-8 encodable), which could rewrite an operator's terminal or
     forge a line in a log. `str.isprintable` is one C loop."""
-    return (
-        value.__class__ is str
-        and 0 < len(value) <= MAX_ID_LENGTH
-        and value.isprintable()
-    )
+    return value.__class__ is str and 0 < len(value) <= MAX_ID_LENGTH and value.isprintable()
 
 
 def _bad_text(req: OrderRequest) -> Rejection | None:
