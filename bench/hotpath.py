@@ -67,6 +67,7 @@ def _limits_config() -> GatewayConfig:
             "api_keys": keys,
             "limits": {
                 "firm": {"max_gross_notional": "100000000000", "restricted_symbols": ["S499"]},
+                "accounts": {f"acct-{a}": {} for a in range(ACCOUNTS)},
                 "defaults": {
                     "max_order_qty": 5_000,
                     "max_order_notional": "400000",

@@ -58,7 +58,17 @@ It prints a summary, or every invalid key at once by its dotted path, and exits 
 
 - Unknown keys are refused (a typo is an error, never silently ignored).
 - Money is in the instrument's currency, in units (not cents); write it as a string
-  (`"500000"`) to keep it exact. It may have at most 6 decimal places.
+  (`"500000"`) to keep it exact, or as an integer. It may have at most 6 decimal places.
+  A float (`500000.0`) or a boolean is refused.
+- Integers are strict: `max_position = true`, `"500"` or `500.0` is refused, never read
+  as 1 or 500.
+- Names must resolve. Every account an API key, a FIX session or a fleet budget names
+  needs its `[limits.accounts.NAME]` table (an empty one takes the defaults), and every
+  such table must be traded by some API key (else its limits would never apply).
+  Restricted symbols and position overrides must name listed instruments: a typo would
+  leave the real symbol tradeable. A FIX session's `username` must be an API key's
+  principal. Collars are at least 1 bps. These names are checked once every key has a
+  valid type, so a file with type errors shows those first.
 - Quantities are whole shares, times are milliseconds, collars and bands are basis points
   (100 bps = 1%).
 - `[calendar]` times are local times of day in its `time_zone` (`09:30:00`, a TOML local

@@ -23,7 +23,7 @@ from interlock.errors import ConfigError, InterlockError
 from interlock.gateway.config import GatewayConfig, load_config
 from interlock.journal.codec import decode
 from interlock.replay.cli import replay_app
-from interlock.views import EventSummarizer, config_rows
+from interlock.views import EventSummarizer, config_rows, printable, printable_lines
 
 app = typer.Typer(
     help="Interlock: a market-access interlock between trading strategies and venues.",
@@ -45,7 +45,7 @@ def _console() -> Console:
 
 
 def _fail(console: Console, message: str) -> typer.Exit:
-    console.print(Text(message, style="bold red"), soft_wrap=True)
+    console.print(Text(printable_lines(message), style="bold red"), soft_wrap=True)
     return typer.Exit(1)
 
 
@@ -108,7 +108,7 @@ def config_check(
     table.add_column("setting", no_wrap=True)
     table.add_column("value")
     for name, value in config_rows(cfg):
-        table.add_row(Text(name), Text(value))
+        table.add_row(Text(printable(name)), Text(printable(value)))
     console.print(table)
 
 
@@ -140,7 +140,7 @@ def journal_show(
         for seq, kind, body in rows:
             line = summarize(decode(kind, body))  # summarize every record: it learns prices
             if not limit or shown < limit:
-                table.add_row(str(seq), kind, Text(line))
+                table.add_row(str(seq), Text(printable(kind)), Text(line))  # line: escaped
                 shown += 1
     except sqlite3.Error as exc:
         raise _fail(console, f"{path}: not a readable Interlock journal: {exc}") from None

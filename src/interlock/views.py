@@ -32,6 +32,21 @@ _SIDE = {Side.BUY: "buy", Side.SELL: "sell", Side.SELL_SHORT: "sell short"}
 _SESSION = {TradingSession.PRE_OPEN: "pre-open", TradingSession.OPENING_AUCTION: "opening auction"}
 
 
+def printable(text: str) -> str:
+    """`text` with every non-printable character (C0 and C1 controls, DEL, line and format
+    separators) shown as its escape (`\\x1b`, `\\n`, `\\u2028`): a journal written before ids
+    were checked, or a tampered one, must not move the cursor or clear an operator's
+    terminal, nor forge a line of output."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
+def printable_lines(text: str) -> str:
+    """`printable` for each line of a multi-line message; the line breaks stay."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def describe_request(req: OrderRequest, *, account: bool = False) -> str:
     """`buy 100 AAPL @ 100.01 limit`, plus the session, parent and account when they matter."""
     side = _SIDE.get(req.side, str(req.side))
@@ -63,6 +78,10 @@ class EventSummarizer:
         return f"{ticks} ticks" if tick is None else str(ticks * tick)
 
     def __call__(self, event: Event) -> str:
+        """The event's line, with any control character in it escaped (see `printable`)."""
+        return printable(self._line(event))
+
+    def _line(self, event: Event) -> str:
         if isinstance(event, OrderDecided):
             req = event.request
             if req is None:  # failed schema validation: only its escaped repr was kept

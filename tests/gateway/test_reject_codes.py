@@ -127,7 +127,7 @@ def test_submit_when_quantity_not_a_lot_multiple_rejects_with_SCHEMA_INVALID() -
 def test_submit_when_client_order_id_empty_rejects_with_SCHEMA_INVALID() -> None:
     d = build().submit(client_order_id="")
     rejected(d, RejectCode.SCHEMA_INVALID, "client_order_id", "1 to 128", "got ''")
-    assert limits(d) == ("must be text of 1 to 128 characters", "''")
+    assert limits(d) == ("must be printable text of 1 to 128 characters", "''")
 
 
 def test_submit_when_symbol_not_listed_rejects_with_UNKNOWN_SYMBOL() -> None:

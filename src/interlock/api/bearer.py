@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 T = TypeVar("T")
 
@@ -32,8 +33,25 @@ class ApiError(Exception):
         self.headers: dict[str, str] = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
 
 
+def _body(code: str, message: str, limit: str = "", attempted: str = "") -> dict[str, str]:
+    return {"code": code, "message": message, "limit": limit, "attempted": attempted}
+
+
+def _loc(parts: Iterable[object]) -> str:
+    """A validation error's location, bounded: a field name is the caller's text."""
+    where = ".".join(str(p) for p in parts)
+    return where if len(where) <= 80 else where[:77] + "..."
+
+
+SCHEMA_LIMIT = "the request schema (see /openapi.json)"
+# Starlette's own refusals (no route, wrong method, a body it cannot parse) in our shape.
+_HTTP_CODES = {400: "SCHEMA_INVALID", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
 def install_error_handler(app: FastAPI) -> None:
-    """Render ApiError, and request bodies that fail their schema, as the one JSON shape."""
+    """Render every refusal as the one JSON shape: ApiError, request bodies that fail their
+    schema or cannot be parsed at all, Starlette's own HTTP errors, and (never expected)
+    an unhandled fault, which answers 500 INTERNAL_ERROR without detail."""
 
     async def handle(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
@@ -41,19 +59,34 @@ def install_error_handler(app: FastAPI) -> None:
 
     async def invalid(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        where = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
+        errors = exc.errors()
+        where = "; ".join(f"{_loc(e['loc'])}: {e['msg']}" for e in errors[:5])
+        shown = ascii(errors[0].get("input")) if errors else ""  # escaped: the caller's text
+        attempted = shown if len(shown) <= 80 else shown[:77] + "..."
+        message = f"SCHEMA_INVALID: {where}"
+        return JSONResponse(_body("SCHEMA_INVALID", message, SCHEMA_LIMIT, attempted), 422)
+
+    async def http(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+        if code == "SCHEMA_INVALID":  # invalid UTF-8, too deep, a number too long to parse
+            message = "SCHEMA_INVALID: body: not parsable JSON"
+            return JSONResponse(_body(code, message, SCHEMA_LIMIT), 422)
+        detail = exc.detail if isinstance(exc.detail, str) else ""
+        return JSONResponse(
+            _body(code, f"{code}: {detail}".rstrip(": ")),
+            exc.status_code,
+            headers=dict(exc.headers or {}),
         )
-        body = {
-            "code": "SCHEMA_INVALID",
-            "message": f"SCHEMA_INVALID: {where}",
-            "limit": "the request schema (see /openapi.json)",
-            "attempted": "",
-        }
-        return JSONResponse(body, status_code=422)
+
+    async def fault(_: Request, exc: Exception) -> JSONResponse:
+        message = "INTERNAL_ERROR: the request could not be handled; nothing was decided"
+        return JSONResponse(_body("INTERNAL_ERROR", message), 500)
 
     app.add_exception_handler(ApiError, handle)
     app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(StarletteHTTPException, http)
+    app.add_exception_handler(Exception, fault)
 
 
 class BearerKeys(Generic[T]):

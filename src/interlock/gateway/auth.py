@@ -30,21 +30,31 @@ class Authenticator:
         }
         self._known: dict[str, Principal] = {}
 
-    def principal(self, api_key: str) -> Principal | None:
+    def principal(self, api_key: object) -> Principal | None:
+        """Who `api_key` is; None for an unknown key or anything that is not a plain str
+        (None, bytes, a list: never a TypeError out of the dict lookup)."""
+        if api_key.__class__ is not str:
+            return None
+        assert isinstance(api_key, str)  # for mypy: the class check above is exact
         p = self._known.get(api_key)
         if p is not None:
             return p
-        if not isinstance(api_key, str) or not api_key:
+        if not api_key:
             return None
-        digest = hash_key(api_key)
+        try:
+            digest = hash_key(api_key)
+        except UnicodeEncodeError:  # a lone surrogate: no key was ever registered as one
+            return None
         for known, principal in self._by_digest.items():
             if hmac.compare_digest(known, digest):
                 self._known[api_key] = principal
                 return principal
         return None
 
-    def authorize(self, api_key: str, request: OrderRequest) -> Principal | Rejection:
-        p = self._known.get(api_key) or self.principal(api_key)
+    def authorize(self, api_key: object, request: OrderRequest) -> Principal | Rejection:
+        p = (self._known.get(api_key) if api_key.__class__ is str else None) or self.principal(
+            api_key
+        )
         if p is None:
             return reject(
                 RejectCode.UNAUTHENTICATED,

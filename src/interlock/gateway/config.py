@@ -18,14 +18,17 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
     ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from interlock.domain.instrument import Instrument
 from interlock.errors import ConfigError
 from interlock.gateway.calendar_config import CalendarConfig
+from interlock.gateway.config_checks import cross_check
 from interlock.gateway.listeners import AdminConfig, FixAcceptorConfig, RestConfig
 from interlock.observe.config import MonitorConfig
 from interlock.risk.limits import LimitsConfig, canonical_json
@@ -37,7 +40,7 @@ class _Model(BaseModel):
 
 class InstrumentConfig(_Model):
     tick_size: Annotated[Decimal, Field(gt=0, description="minimum price increment")]
-    lot_size: int = Field(1, gt=0, description="quantities must be a multiple of this")
+    lot_size: StrictInt = Field(1, gt=0, description="quantities must be a multiple of this")
     currency: str = Field("USD", min_length=3, max_length=3, description="ISO 4217 code")
 
     @field_validator("tick_size")
@@ -74,7 +77,7 @@ class BudgetConfig(_Model):
         min_length=1,
         description="the symbol; its limit is the account's `max_position` or override",
     )
-    slice_shares: int = Field(
+    slice_shares: StrictInt = Field(
         1_000,
         gt=0,
         description="an instance asks the control plane for this much more at a time",
@@ -84,13 +87,13 @@ class BudgetConfig(_Model):
 class FleetConfig(_Model):
     """How this instance takes part in the fleet (the control plane)."""
 
-    quorum: int = Field(
+    quorum: StrictInt = Field(
         0,
         ge=0,
         description="live members that must attest this instance's build and flags "
         "before it routes; 0 = a majority of the release's expected members",
     )
-    halt_confirm_ms: int = Field(
+    halt_confirm_ms: StrictInt = Field(
         1_000, gt=0, description="longest a halt waits for every live member to confirm it"
     )
     budgets: list[BudgetConfig] = Field(
@@ -101,7 +104,9 @@ class FleetConfig(_Model):
 
 class GatewayConfig(_Model):
     instance_id: str = Field("gw-1", min_length=1, description="this instance's fleet name")
-    lease_ttl_ms: int = Field(2_000, gt=0, description="lose the lease, lose the right to trade")
+    lease_ttl_ms: StrictInt = Field(
+        2_000, gt=0, description="lose the lease, lose the right to trade"
+    )
     instruments: dict[str, InstrumentConfig] = Field(min_length=1)
     api_keys: list[ApiKeyConfig] = Field(default_factory=list)
     limits: LimitsConfig = LimitsConfig()
@@ -120,31 +125,20 @@ class GatewayConfig(_Model):
     )
 
     @model_validator(mode="after")
-    def _credentials_are_separate(self) -> GatewayConfig:
-        """A digest may name one caller on one listener: a trading key that is also an admin
-        token would let a leaked order key lift a halt, and two principals on one key make
-        the journal lie about who acted."""
-        digests = [k.key_sha256 for k in self.api_keys] + [k.key_sha256 for k in self.rest.keys]
-        admin = [t.token_sha256 for t in self.admin.tokens]
-        if len(set(digests)) != len(digests):
-            raise ValueError("an API key digest is given twice (api_keys and rest.keys)")
-        if len(set(admin)) != len(admin):
-            raise ValueError("an admin token digest is given twice (admin.tokens)")
-        if set(digests) & set(admin):
-            raise ValueError("an admin token may not also be an API key: keep them separate")
-        if self.rest.port and self.rest.port == self.admin.port:
-            raise ValueError(f"rest.port and admin.port are both {self.rest.port}")
-        return self
-
-    @model_validator(mode="after")
-    def _budgets_name_known_symbols(self) -> GatewayConfig:
-        seen: set[tuple[str, str]] = set()
-        for b in self.fleet.budgets:
-            if b.symbol not in self.instruments:
-                raise ValueError(f"fleet budget for {b.account}: unknown symbol {b.symbol}")
-            if (b.account, b.symbol) in seen:
-                raise ValueError(f"fleet budget for {b.account} {b.symbol} given twice")
-            seen.add((b.account, b.symbol))
+    def _names_resolve(self) -> GatewayConfig:
+        """Every account and symbol a setting names exists and no credential is given twice
+        (config_checks.py says why); every problem at once, each at its dotted key."""
+        problems = cross_check(self)
+        if problems:
+            raise ValidationError.from_exception_data(
+                "GatewayConfig",
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("unresolved_name", msg), loc=loc, input=None
+                    )
+                    for loc, msg in problems
+                ],
+            )
         return self
 
     def declared_strategies(self) -> dict[str, frozenset[str]]:

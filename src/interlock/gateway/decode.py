@@ -50,27 +50,22 @@ def _bad_enum(field: str, cls: type[StrEnum], value: object) -> Rejection:
 
 def _text(value: object) -> bool:
     """A plain str (not a subclass: the journal encodes exact types), non-empty, bounded,
-    and encodable as UTF-8 (a lone surrogate is not)."""
-    if value.__class__ is not str or not 0 < len(value) <= MAX_ID_LENGTH:
-        return False
-    if value.isascii():
-        return True
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
+    and printable: no control character (C0, DEL, C1), line or format separator, or lone
+    surrogate (so it is UTF-8 encodable), which could rewrite an operator's terminal or
+    forge a line in a log. `str.isprintable` is one C loop."""
+    return value.__class__ is str and 0 < len(value) <= MAX_ID_LENGTH and value.isprintable()
 
 
 def _bad_text(req: OrderRequest) -> Rejection | None:
     for name in ("client_order_id", "account", "strategy", "symbol"):
         if not _text(getattr(req, name)):
-            why = f"must be text of 1 to {MAX_ID_LENGTH} characters"
+            why = f"must be printable text of 1 to {MAX_ID_LENGTH} characters"
             return _invalid(name, why, getattr(req, name))
     for name in ("parent_id", "idempotency_key"):
         value = getattr(req, name)
         if value is not None and not _text(value):
-            return _invalid(name, "must be empty or text", value)
+            why = f"must be empty or printable text of 1 to {MAX_ID_LENGTH} characters"
+            return _invalid(name, why, value)
     return None
 
 
@@ -108,10 +103,10 @@ def decode(
         or acct.__class__ is not str
         or strat.__class__ is not str
         or sym.__class__ is not str
-        or not (0 < len(cid) <= MAX_ID_LENGTH and cid.isascii())
-        or not (0 < len(acct) <= MAX_ID_LENGTH and acct.isascii())
-        or not (0 < len(strat) <= MAX_ID_LENGTH and strat.isascii())
-        or not (0 < len(sym) <= MAX_ID_LENGTH and sym.isascii())
+        or not (0 < len(cid) <= MAX_ID_LENGTH and cid.isprintable())
+        or not (0 < len(acct) <= MAX_ID_LENGTH and acct.isprintable())
+        or not (0 < len(strat) <= MAX_ID_LENGTH and strat.isprintable())
+        or not (0 < len(sym) <= MAX_ID_LENGTH and sym.isprintable())
         or (pid is not None and not _text(pid))
         or (key is not None and not _text(key))
     ):

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 from interlock.domain.money import to_micros
 from interlock.observe.detectors import (
@@ -24,8 +24,20 @@ from interlock.observe.detectors import (
     RunawayMonitor,
     TradedNotional,
 )
+from interlock.risk.limits import Money
 
-WindowMs = Annotated[int, Field(gt=0, le=3_600_000, description="sliding window, milliseconds")]
+
+def _number(v: object) -> object:
+    """A share or ratio is a TOML number: never a boolean or a string."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ValueError(f"must be a number, got {type(v).__name__} {v!r}")
+    return v
+
+
+WindowMs = Annotated[
+    StrictInt, Field(gt=0, le=3_600_000, description="sliding window, milliseconds")
+]
+Ratio = Annotated[float, BeforeValidator(_number)]
 
 
 class _Model(BaseModel):
@@ -33,37 +45,43 @@ class _Model(BaseModel):
 
 
 class RepeatedChildConfig(_Model):
-    count: int = Field(10, ge=2, description="identical accepted children that trip it")
+    count: StrictInt = Field(10, ge=2, description="identical accepted children that trip it")
     window_ms: WindowMs = 2_000
 
 
 class OrderToFillConfig(_Model):
-    max_ratio: float = Field(5.0, gt=1, description="accepted orders per fill that trip it")
-    min_orders: int = Field(100, gt=0, description="accepted orders in the window before it judges")
+    max_ratio: Ratio = Field(5.0, gt=1, description="accepted orders per fill that trip it")
+    min_orders: StrictInt = Field(
+        100, gt=0, description="accepted orders in the window before it judges"
+    )
     window_ms: WindowMs = 2_000
 
 
 class AccountFlowConfig(_Model):
-    max_orders: int = Field(100, gt=0, description="orders of one account the window may hold")
-    instance_max_orders: int = Field(
+    max_orders: StrictInt = Field(
+        100, gt=0, description="orders of one account the window may hold"
+    )
+    instance_max_orders: StrictInt = Field(
         150, gt=0, description="orders of the whole instance the window may hold"
     )
     window_ms: WindowMs = 1_000
 
 
 class TradedNotionalConfig(_Model):
-    max_notional: Decimal = Field(
-        Decimal(10_000_000), gt=0, description="money one account may fill inside the window"
+    max_notional: Money = Field(
+        Decimal(10_000_000), description="money one account may fill inside the window"
     )
     window_ms: WindowMs = 10_000
 
 
 class RejectStormConfig(_Model):
-    min_rejects: int = Field(100, gt=0, description="risk refusals of one account that trip it")
-    instance_min_rejects: int = Field(
+    min_rejects: StrictInt = Field(
+        100, gt=0, description="risk refusals of one account that trip it"
+    )
+    instance_min_rejects: StrictInt = Field(
         200, gt=0, description="risk refusals of the whole instance that trip it"
     )
-    share: float = Field(0.5, gt=0, le=1, description="refusals as a share of orders, at least")
+    share: Ratio = Field(0.5, gt=0, le=1, description="refusals as a share of orders, at least")
     window_ms: WindowMs = 1_000
 
 

@@ -85,7 +85,7 @@ def replay_config(symbols: tuple[str, ...], loss_halt: bool = True) -> GatewayCo
                          "accounts": [ACCOUNT], "strategies": [STRATEGY]}]  # fmt: skip
     limits = data["limits"]
     limits["firm"]["restricted_symbols"] = []
-    limits["accounts"] = {}
+    limits["accounts"] = {ACCOUNT: {}}  # its table: the defaults below apply to it
     limits["defaults"].update({
         "max_order_qty": 5_000,
         "max_order_notional": "250000",

@@ -14,14 +14,27 @@ from decimal import Decimal
 from enum import Enum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 
 from interlock.domain.enums import TradingSession
 from interlock.domain.money import to_micros
 
-Money = Annotated[Decimal, Field(ge=0, decimal_places=6)]
-Bps = Annotated[int, Field(ge=0, le=100_000)]
-Shares = Annotated[int, Field(gt=0)]
+
+def _exact_money(value: object) -> object:
+    """Money is a decimal string or an integer: a float has already lost the exact amount,
+    and a boolean is a typo (pydantic would read `true` as 1)."""
+    if isinstance(value, bool | float):
+        raise ValueError(
+            "money must be a decimal string or an integer, not " + type(value).__name__
+        )
+    return value
+
+
+# Integers are strict: `max_position = true` or `"500"` is refused, never read as 1 or 500.
+Money = Annotated[Decimal, BeforeValidator(_exact_money), Field(ge=0, decimal_places=6)]
+Bps = Annotated[StrictInt, Field(ge=0, le=100_000)]
+CollarBps = Annotated[StrictInt, Field(gt=0, le=100_000)]  # 0 bps would refuse every price
+Shares = Annotated[StrictInt, Field(gt=0)]
 
 
 class _Model(BaseModel):
@@ -29,8 +42,8 @@ class _Model(BaseModel):
 
 
 class RateLimit(_Model):
-    count: int = Field(gt=0, description="orders allowed inside one window")
-    window_ms: int = Field(gt=0, description="sliding window length in milliseconds")
+    count: StrictInt = Field(gt=0, description="orders allowed inside one window")
+    window_ms: StrictInt = Field(gt=0, description="sliding window length in milliseconds")
 
 
 class RateLimits(_Model):
@@ -55,10 +68,12 @@ class RateLimits(_Model):
 
 
 class CollarLimits(_Model):
-    pre_open_bps: Bps = Field(1_000, description="collar in the pre-open session, basis points")
-    opening_auction_bps: Bps = Field(1_000, description="collar for opening-auction orders")
-    continuous_bps: Bps = Field(500, description="collar in continuous trading")
-    reference_max_age_ms: int = Field(
+    pre_open_bps: CollarBps = Field(
+        1_000, description="collar in the pre-open session, basis points"
+    )
+    opening_auction_bps: CollarBps = Field(1_000, description="collar for opening-auction orders")
+    continuous_bps: CollarBps = Field(500, description="collar in continuous trading")
+    reference_max_age_ms: StrictInt = Field(
         5_000, gt=0, description="a reference price older than this rejects the order"
     )
     market_order_band_bps: Bps = Field(
@@ -77,9 +92,9 @@ class CollarLimits(_Model):
 
 
 class AccountLimits(_Model):
-    max_order_qty: int = Field(10_000, gt=0, description="shares in one order")
+    max_order_qty: StrictInt = Field(10_000, gt=0, description="shares in one order")
     max_order_notional: Money = Field(Decimal(1_000_000), description="value of one order")
-    max_position: int = Field(50_000, gt=0, description="shares long or short, per symbol")
+    max_position: StrictInt = Field(50_000, gt=0, description="shares long or short, per symbol")
     position_overrides: dict[str, Shares] = Field(
         default_factory=dict, description="per-symbol max position overriding max_position"
     )
@@ -98,10 +113,10 @@ class AccountLimits(_Model):
     restricted_symbols: frozenset[str] = Field(
         frozenset(), description="symbols this account may not trade"
     )
-    max_orders_per_second: int = Field(
+    max_orders_per_second: StrictInt = Field(
         100, gt=0, description="accepted orders of the account in any 1 s, every strategy"
     )
-    max_orders_per_minute: int = Field(
+    max_orders_per_minute: StrictInt = Field(
         3_000, gt=0, description="accepted orders of the account in any 60 s, every strategy"
     )
     max_notional_per_second: Money = Field(
@@ -115,17 +130,17 @@ class AccountLimits(_Model):
 class AccountOverride(_Model):
     """Per-account changes to `defaults`; a field left out keeps the default."""
 
-    max_order_qty: int | None = Field(None, gt=0)
+    max_order_qty: StrictInt | None = Field(None, gt=0)
     max_order_notional: Money | None = None
-    max_position: int | None = Field(None, gt=0)
+    max_position: StrictInt | None = Field(None, gt=0)
     position_overrides: dict[str, Shares] | None = None
     max_gross_notional: Money | None = None
     credit_limit: Money | None = None
     daily_loss_limit: Money | None = None
     market_order_sessions: frozenset[TradingSession] | None = None
     restricted_symbols: frozenset[str] | None = None
-    max_orders_per_second: int | None = Field(None, gt=0)
-    max_orders_per_minute: int | None = Field(None, gt=0)
+    max_orders_per_second: StrictInt | None = Field(None, gt=0)
+    max_orders_per_minute: StrictInt | None = Field(None, gt=0)
     max_notional_per_second: Money | None = None
     max_notional_per_minute: Money | None = None
 
@@ -143,10 +158,10 @@ class LimitsConfig(_Model):
     accounts: dict[str, AccountOverride] = Field(default_factory=dict)
     collar: CollarLimits = CollarLimits()
     rates: RateLimits = RateLimits()
-    duplicate_window_ms: int = Field(
+    duplicate_window_ms: StrictInt = Field(
         1_000, ge=0, description="same account, symbol, side, qty and price inside it: duplicate"
     )
-    loss_halt_allows_reducing: bool = Field(
+    loss_halt_allows_reducing: StrictBool = Field(
         True,
         description="while an account is halted for its daily loss, orders that can only "
         "reduce its positions still pass (false: nothing passes until a person resumes it)",

@@ -95,6 +95,16 @@ def decode_new(
             return value
         values.append(value)
     cl_ord_id, symbol, side_code, qty_text = values
+    for tag, name, text in (
+        (11, "ClOrdID", cl_ord_id),
+        (55, "Symbol", symbol),
+        (1, "Account", msg.get(1)),
+    ):
+        if text is not None and not text.isprintable():  # "\x1b[2J", "\n", DEL, C1 ...
+            shown = ascii(text)[:80]
+            return Undecodable(
+                tag, f"SCHEMA_INVALID: {name} ({tag}) has a control character: {shown}"
+            )
     side = SIDES.get(side_code)
     if side is None:
         return Undecodable(54, f"Side (54) {side_code!r} is not one of 1, 2, 5")

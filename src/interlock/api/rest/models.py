@@ -7,12 +7,26 @@ are refused, as in the config: a typo in an order must not be silently dropped.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from interlock.domain.enums import OrderType, Side, TimeInForce, TradingSession
 from interlock.domain.order import Order
+from interlock.gateway.decode import MAX_QUANTITY
 
 DECIMAL = r"^[0-9]{1,18}(\.[0-9]{1,18})?$"
+
+
+def _printable(value: str) -> str:
+    """No control characters (C0, DEL, C1) or separators: an id is shown on terminals and
+    written to logs, where "\x1b[2J" or "\n" would rewrite what an operator reads."""
+    if not value.isprintable():
+        raise ValueError("must be printable text, without control characters")
+    return value
+
+
+Printable = Annotated[str, AfterValidator(_printable)]
 
 
 class _In(BaseModel):
@@ -22,12 +36,12 @@ class _In(BaseModel):
 class OrderIn(_In):
     """A new order. The `Idempotency-Key` header, when given, is its idempotency key."""
 
-    client_order_id: str = Field(min_length=1, max_length=64)
-    account: str = Field(min_length=1, max_length=64)
-    strategy: str = Field(min_length=1, max_length=64)
-    symbol: str = Field(min_length=1, max_length=32)
+    client_order_id: Printable = Field(min_length=1, max_length=64)
+    account: Printable = Field(min_length=1, max_length=64)
+    strategy: Printable = Field(min_length=1, max_length=64)
+    symbol: Printable = Field(min_length=1, max_length=32)
     side: Side
-    quantity: int = Field(strict=True, description="shares")
+    quantity: int = Field(strict=True, gt=0, le=MAX_QUANTITY, description="shares")
     order_type: OrderType = OrderType.LIMIT
     limit_price: str | None = Field(
         None, pattern=DECIMAL, description="decimal string, required for limit orders"
@@ -38,7 +52,7 @@ class OrderIn(_In):
         description="optional: the server's calendar decides; a label that disagrees with "
         "it is refused with SESSION_MISMATCH",
     )
-    parent_id: str | None = Field(None, min_length=1, max_length=64)
+    parent_id: Printable | None = Field(None, min_length=1, max_length=64)
 
 
 class OrderAccepted(BaseModel):
