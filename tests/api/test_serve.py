@@ -203,3 +203,49 @@ def test_halt_on_the_admin_port_while_a_fix_session_floods_orders(tmp_path: Path
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_serve_runs_the_runaway_monitors_and_halts_a_runaway_account_by_itself(
+    tmp_path: Path,
+) -> None:
+    """The monitors are on in the product as served, not only in the replay: with the
+    account-flow threshold lowered to 5 orders a minute, the sixth order halts desk-7
+    fleet-wide, the admin port lists the halt, and the account's next order is HALTED."""
+    config = _config(tmp_path)
+    text = config.read_text()
+    old = "account_flow = { max_orders = 100, instance_max_orders = 150, window_ms = 1000 }"
+    assert old in text
+    config.write_text(
+        text.replace(
+            old, "account_flow = { max_orders = 5, instance_max_orders = 150, window_ms = 60000 }"
+        )
+    )
+    proc, lines, _ = _serve(config)
+    try:
+        urls: dict[str, str] = {}
+        while len(urls) < 2:
+            line = lines.get(timeout=20)
+            found = re.search(r"(rest|admin) listening on (http://127\.0\.0\.1:\d+)", line)
+            if found:
+                urls[found.group(1)] = found.group(2)
+        auth = {"Authorization": f"Bearer {DESK_KEY}"}
+        codes = []
+        for n, symbol in enumerate(["AAPL", "MSFT", "AMZN", "NVDA", "GOOG", "META", "TSLA"]):
+            order = {
+                **{"client_order_id": f"loop-{n}", "account": "desk-7", "strategy": "vwap"},
+                **{"symbol": symbol, "side": "buy", "quantity": 10, "limit_price": "100.00"},
+            }
+            r = httpx.post(f"{urls['rest']}/orders", json=order, timeout=5, headers=auth)
+            codes.append(r.status_code if r.status_code == 201 else r.json()["code"])
+        assert codes[:6] == [201] * 6 and codes[6] == "HALTED", codes
+        admin = {"Authorization": "Bearer demo-admin-token"}
+        halts = httpx.get(f"{urls['admin']}/halts", timeout=5, headers=admin).json()
+        assert [(h["scope"], h["target"], h["who"]) for h in halts] == [
+            ("account", "desk-7", "observe:account_flow")
+        ], halts
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -100,3 +100,24 @@ def test_account_envelope_refuses_notional_past_its_limit_per_minute() -> None:
         h.gateway.heartbeat()
     h.refresh_references()
     assert h.submit(symbol="MSFT", quantity=100, limit_price=Decimal("100.00")).accepted
+
+
+def test_a_caller_flooding_another_accounts_name_cannot_trip_that_accounts_halt() -> None:
+    h = build()
+    for n in range(300):  # the market maker's key, desk-7's account: refused, never counted
+        d = h.gateway.submit(h.order(account="desk-7", strategy="mm", quantity=1 + n), MM_KEY)
+        assert d.code is RejectCode.UNAUTHENTICATED
+    for n in range(300):  # no key at all
+        d = h.gateway.submit(h.order(quantity=1 + n), "not-a-key")
+        assert d.code is RejectCode.UNAUTHENTICATED
+    assert h.plane.halts() == []
+    assert h.submit().accepted
+
+
+def test_a_loop_refused_for_an_undeclared_strategy_of_its_own_account_still_trips() -> None:
+    """desk-7's key declares its strategies: a loop naming new ones is refused, and since
+    the account is the caller's own, the refusals count as the loop they are."""
+    h = build()
+    for n in range(101):
+        h.gateway.submit(h.order(strategy=f"loop-{n}", quantity=1 + n), DESK_KEY)
+    assert [(x.scope, x.target) for x in h.plane.halts()] == [(HaltScope.ACCOUNT, "desk-7")]

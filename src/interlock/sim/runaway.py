@@ -116,15 +116,21 @@ class Result:
     first_refusals: dict[str, str] = field(default_factory=dict)  # code -> its first message
     halted_at_s: float | None = None
     halts: list[str] = field(default_factory=list)
-    peak_gross_usd: float = 0.0
-    loss_usd: float = 0.0
-    traded_usd: float = 0.0
-    last_increasing_refused: int = 0  # risk-increasing orders refused in a row at the end
+    peak_gross_usd: float = 0.0  # the worst account's
+    loss_usd: float = 0.0  # the worst account's
+    traded_usd: float = 0.0  # every account's together
+    by_account: dict[str, dict[str, float]] = field(default_factory=dict)  # peak gross, ...
+    refused_in_a_row: dict[str, int] = field(default_factory=dict)  # risk-increasing, at the end
     duration_s: float = 0.0
 
     @property
+    def last_increasing_refused(self) -> int:
+        return min(self.refused_in_a_row.values(), default=0)
+
+    @property
     def stopped(self) -> bool:
-        """Halted, or refusing every risk-increasing order (the last 50 of them at least)."""
+        """Halted, or refusing every risk-increasing order of every account it trades (the
+        last 50 of each at least)."""
         return self.halted_at_s is not None or self.last_increasing_refused >= 50
 
     def row(self) -> dict[str, Any]:
@@ -178,10 +184,11 @@ def drive(flow: Flow, h: Harness, *, until_stopped: bool = True) -> Result:
             d = gw.submit(_request(h, o, r.orders), ACCOUNTS[o.account])
             r.orders += 1
             increasing = _increases(h, o)
+            streak = r.refused_in_a_row.setdefault(o.account, 0)
             if d.accepted:
                 r.accepted += 1
                 if increasing:
-                    r.last_increasing_refused = 0
+                    r.refused_in_a_row[o.account] = 0
                 if o.cancel_after_s is not None and d.order_id is not None:
                     quotes.append((now + int(o.cancel_after_s * NS), d.order_id))
             else:
@@ -190,7 +197,7 @@ def drive(flow: Flow, h: Harness, *, until_stopped: bool = True) -> Result:
                     r.first_refusals[code] = d.message
                 r.refused[code] = r.refused.get(code, 0) + 1
                 if increasing:
-                    r.last_increasing_refused += 1
+                    r.refused_in_a_row[o.account] = streak + 1
         h.journal.flush()  # durable: released to the venue, which fills
         halts = h.plane.halts()
         if len(halts) > seen_halts:
@@ -226,13 +233,17 @@ def _increases(h: Harness, o: Order) -> bool:
 
 
 def _measure(h: Harness, r: Result) -> None:
-    gross = loss = traded = 0
-    for acct in h.gateway.book.accounts.values():
-        gross = max(gross, acct.gross)
-        loss = max(loss, -acct.pnl)
+    traded = 0
+    for name, acct in h.gateway.book.accounts.items():
+        m = r.by_account.get(name)
+        if m is None:
+            m = r.by_account[name] = {"peak_gross_usd": 0.0, "loss_usd": 0.0, "traded_usd": 0.0}
+        m["peak_gross_usd"] = max(m["peak_gross_usd"], acct.gross / 1e6)
+        m["loss_usd"] = max(m["loss_usd"], -acct.pnl / 1e6)
+        m["traded_usd"] = acct.executed / 1e6
+        r.peak_gross_usd = max(r.peak_gross_usd, m["peak_gross_usd"])
+        r.loss_usd = max(r.loss_usd, m["loss_usd"])
         traded += acct.executed
-    r.peak_gross_usd = max(r.peak_gross_usd, gross / 1e6)
-    r.loss_usd = max(r.loss_usd, loss / 1e6)
     r.traded_usd = traded / 1e6
 
 
