@@ -9,13 +9,14 @@ from interlock.domain.decision import Decision
 from interlock.domain.enums import HaltScope, Side
 from interlock.domain.reject import RejectCode, reject
 from interlock.observe import (
-    AccountFlow,
-    OrderToFillRatio,
+    DecisionRules,
+    FillRatioRule,
+    FlowRule,
     Page,
     PreOpenGate,
-    RejectStorm,
     RepeatedChild,
     RunawayMonitor,
+    StormRule,
     TradedNotional,
     Trip,
 )
@@ -56,7 +57,7 @@ def test_repeated_child_ignores_refused_children_and_slow_repeats() -> None:
 
 
 def test_order_to_fill_trips_the_account_when_orders_stop_filling() -> None:
-    d = OrderToFillRatio(max_ratio=5, min_orders=20, window_ms=2_000)
+    d = DecisionRules(fill_ratio=FillRatioRule(max_ratio=5, min_orders=20, window_ms=2_000))
     d.on_fill("gw", "acct", 100, 1_000, 0)
     results = [d.on_decision("gw", child(n), ACCEPTED, n * MS) for n in range(20)]
     assert all(r is None for r in results[:-1])
@@ -65,13 +66,15 @@ def test_order_to_fill_trips_the_account_when_orders_stop_filling() -> None:
 
 
 def test_order_to_fill_sees_every_strategy_name_of_the_account_as_one() -> None:
-    d = OrderToFillRatio(max_ratio=5, min_orders=20, window_ms=2_000)
+    d = DecisionRules(fill_ratio=FillRatioRule(max_ratio=5, min_orders=20, window_ms=2_000))
     results = [d.on_decision("gw", renamed(n), ACCEPTED, n * MS) for n in range(20)]
     assert results[-1] is not None and results[-1].target == "acct"
 
 
 def test_reject_storm_counts_risk_refusals_but_not_a_stopped_instance() -> None:
-    d = RejectStorm(min_rejects=50, share=0.5, window_ms=1_000, instance_min_rejects=80)
+    d = DecisionRules(
+        storm=StormRule(min_rejects=50, share=0.5, window_ms=1_000, instance_min_rejects=80)
+    )
     fenced = [d.on_decision("gw-8", child(n), refused(RejectCode.INSTANCE_NOT_ATTESTED), n * MS)
               for n in range(200)]  # fmt: skip
     assert fenced == [None] * 200
@@ -83,7 +86,9 @@ def test_reject_storm_counts_risk_refusals_but_not_a_stopped_instance() -> None:
 
 
 def test_reject_storm_spread_over_accounts_trips_the_instance() -> None:
-    d = RejectStorm(min_rejects=50, share=0.5, window_ms=1_000, instance_min_rejects=80)
+    d = DecisionRules(
+        storm=StormRule(min_rejects=50, share=0.5, window_ms=1_000, instance_min_rejects=80)
+    )
     refusal = refused(RejectCode.POSITION_LIMIT)
     trips = [d.on_decision("gw-8", child(n, account=f"a{n % 4}"), refusal, n * MS)
              for n in range(80)]  # fmt: skip
@@ -93,7 +98,7 @@ def test_reject_storm_spread_over_accounts_trips_the_instance() -> None:
 
 
 def test_account_flow_trips_the_account_past_its_orders_per_window_whatever_the_names() -> None:
-    d = AccountFlow(max_orders=100, instance_max_orders=150, window_ms=1_000)
+    d = DecisionRules(flow=FlowRule(max_orders=100, instance_max_orders=150, window_ms=1_000))
     trips = [d.on_decision("gw", renamed(n), ACCEPTED if n % 2 else refused(RejectCode.RATE_LIMIT),
                            n * 5 * MS) for n in range(101)]  # fmt: skip
     assert trips[:100] == [None] * 100
@@ -102,14 +107,14 @@ def test_account_flow_trips_the_account_past_its_orders_per_window_whatever_the_
 
 
 def test_account_flow_ignores_a_stopped_instance_and_a_slow_flow() -> None:
-    d = AccountFlow(max_orders=100, instance_max_orders=150, window_ms=1_000)
+    d = DecisionRules(flow=FlowRule(max_orders=100, instance_max_orders=150, window_ms=1_000))
     assert all(d.on_decision("gw", child(n), refused(RejectCode.HALTED), n) is None
                for n in range(500))  # fmt: skip
     assert all(d.on_decision("gw", child(n), ACCEPTED, n * 11 * MS) is None for n in range(500))
 
 
 def test_account_flow_spread_over_accounts_trips_the_instance() -> None:
-    d = AccountFlow(max_orders=100, instance_max_orders=150, window_ms=1_000)
+    d = DecisionRules(flow=FlowRule(max_orders=100, instance_max_orders=150, window_ms=1_000))
     trips = [d.on_decision("gw-3", child(n, account=f"a{n % 3}"), ACCEPTED, n * MS)
              for n in range(151)]  # fmt: skip
     assert trips[:150] == [None] * 150

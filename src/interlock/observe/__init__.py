@@ -1,37 +1,40 @@
 """Monitors that act by themselves: runaway detectors, the reject-storm breaker, and the
 pre-open readiness gate."""
 
-from interlock.observe.config import MONITOR_NAMES, MonitorConfig, build_monitor
+from interlock.observe.config import (
+    MONITOR_NAMES,
+    MonitorConfig,
+    build_monitor,
+    default_detectors,
+)
+from interlock.observe.decisions import DecisionRules, FillRatioRule, FlowRule, StormRule
 from interlock.observe.detectors import (
     STOPPED,
-    AccountFlow,
     Detector,
     KillSwitch,
-    OrderToFillRatio,
-    RejectStorm,
     RepeatedChild,
     RunawayMonitor,
     TradedNotional,
     Trip,
-    default_detectors,
 )
 from interlock.observe.readiness import Alert, Page, PreOpenGate, Readiness
 
 __all__ = [
     "MONITOR_NAMES",
     "STOPPED",
-    "AccountFlow",
     "Alert",
+    "DecisionRules",
     "Detector",
+    "FillRatioRule",
+    "FlowRule",
     "KillSwitch",
     "MonitorConfig",
-    "OrderToFillRatio",
     "Page",
     "PreOpenGate",
     "Readiness",
-    "RejectStorm",
     "RepeatedChild",
     "RunawayMonitor",
+    "StormRule",
     "TradedNotional",
     "Trip",
     "build_monitor",

@@ -14,12 +14,10 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
 
 from interlock.domain.money import to_micros
+from interlock.observe.decisions import DecisionRules, FillRatioRule, FlowRule, StormRule
 from interlock.observe.detectors import (
-    AccountFlow,
     Detector,
     KillSwitch,
-    OrderToFillRatio,
-    RejectStorm,
     RepeatedChild,
     RunawayMonitor,
     TradedNotional,
@@ -99,19 +97,32 @@ MONITOR_NAMES = frozenset(
 
 
 def detectors(config: MonitorConfig, disabled: Iterable[str] = ()) -> list[Detector]:
+    """Every monitor of `config`, but those named in `disabled`."""
     off = frozenset(disabled)
     c = config
-    made: list[Detector] = [
-        RepeatedChild(c.repeated_child.count, c.repeated_child.window_ms),
-        OrderToFillRatio(c.order_to_fill.max_ratio, c.order_to_fill.min_orders,
-                         c.order_to_fill.window_ms),
-        AccountFlow(c.account_flow.max_orders, c.account_flow.instance_max_orders,
-                    c.account_flow.window_ms),
-        TradedNotional(to_micros(c.traded_notional.max_notional), c.traded_notional.window_ms),
-        RejectStorm(c.reject_storm.min_rejects, c.reject_storm.share, c.reject_storm.window_ms,
-                    c.reject_storm.instance_min_rejects),
-    ]  # fmt: skip
-    return [d for d in made if d.name not in off]
+    f, r, s = c.account_flow, c.order_to_fill, c.reject_storm
+    rules = DecisionRules(
+        FlowRule(f.max_orders, f.instance_max_orders, f.window_ms)
+        if "account_flow" not in off else None,
+        FillRatioRule(r.max_ratio, r.min_orders, r.window_ms)
+        if "order_to_fill" not in off else None,
+        StormRule(s.min_rejects, s.share, s.window_ms, s.instance_min_rejects)
+        if "reject_storm" not in off else None,
+    )  # fmt: skip
+    made: list[Detector] = []
+    if "repeated_child" not in off:
+        made.append(RepeatedChild(c.repeated_child.count, c.repeated_child.window_ms))
+    if rules.flow or rules.fill_ratio or rules.storm:
+        made.append(rules)
+    if "traded_notional" not in off:
+        made.append(TradedNotional(to_micros(c.traded_notional.max_notional),
+                                   c.traded_notional.window_ms))  # fmt: skip
+    return made
+
+
+def default_detectors() -> list[Detector]:
+    """The monitors with their default thresholds."""
+    return detectors(MonitorConfig())
 
 
 def build_monitor(

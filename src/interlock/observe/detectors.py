@@ -5,18 +5,10 @@ without a person, and they run inside every `Gateway`, however it is built:
 
     RepeatedChild     the same child order (parent, side, quantity) accepted again and again
                       inside a short window: a loop that no longer looks at what it got.
-    OrderToFillRatio  orders accepted against fills received, per account, over a sliding
-                      window: orders that do not fill are orders not needed.
-    AccountFlow       orders attempted per account, and per instance, over a sliding window:
-                      a loop far faster than the desk the config describes, whatever it
-                      names its strategies and however it spreads over symbols and sides.
     TradedNotional    money filled per account over a window: a loop that trades (spread
                       over symbols, alternating sides, so no position limit engages).
-    RejectStorm       the circuit breaker: a sustained storm of risk refusals of one account,
-                      or of one instance. It sees only refusals, so it never acts on its own:
-                      it turns a defence that refuses (a rate envelope, a position limit, the
-                      overfill guard) into a halt. Refusals by the fleet gate and HALTED are
-                      not counted: such an instance is already stopped.
+    DecisionRules     (decisions.py) the rules on the stream of decisions of each account:
+                      account flow, order-to-fill ratio and the reject-storm breaker.
 
 Every trip names an account (fleet-wide: every instance halts it) or, for the instance
 totals, this instance: never a strategy name alone, which a runaway can change per order.
@@ -127,6 +119,7 @@ class RepeatedChild:
     name = "repeated_child"
     sees_decisions = True
     sees_fills = False
+    children_only = True  # the monitor calls it only for orders that name a parent
 
     def __init__(self, count: int = 10, window_ms: int = 2_000) -> None:
         self.limit = count
@@ -149,92 +142,6 @@ class RepeatedChild:
                     f"({request.side.value} {request.quantity:,} {request.symbol}, strategy "
                     f"{request.strategy}) accepted on {instance} within "
                     f"{self.window_ns // NS_PER_MS:,} ms, limit {self.limit}", now)  # fmt: skip
-
-    def on_fill(
-        self, instance: str, account: str, qty: int, notional: int, now: int
-    ) -> Trip | None:
-        return None
-
-
-class OrderToFillRatio:
-    name = "order_to_fill"
-    sees_decisions = True
-    sees_fills = True
-
-    def __init__(self, max_ratio: float = 5.0, min_orders: int = 100, window_ms: int = 2_000):
-        self.max_ratio = max_ratio
-        self.min_orders = min_orders
-        self.window_ns = window_ms * NS_PER_MS
-        self._orders: dict[str, _Last] = {}
-        self._fills: dict[str, _Counter] = {}
-
-    def on_decision(
-        self, instance: str, request: OrderRequest, decision: Decision, now: int
-    ) -> Trip | None:
-        if decision.rejection is not None:
-            return None
-        account = request.account
-        w = self._orders.get(account)
-        if w is None:
-            w = self._orders[account] = _Last(self.min_orders, self.window_ns)
-        if not w.add(now):
-            return None
-        fills = self._fills.get(account)
-        filled = fills.sum(now) if fills is not None else 0
-        if self.min_orders < self.max_ratio * max(filled, 1):
-            return None
-        return Trip(self.name, _ACCOUNT, account,
-                    f"{self.min_orders} orders and {filled} fills for account {account} on "
-                    f"{instance} within {self.window_ns // NS_PER_MS:,} ms: ratio over "
-                    f"{self.max_ratio:g} (last strategy {request.strategy})", now)  # fmt: skip
-
-    def on_fill(
-        self, instance: str, account: str, qty: int, notional: int, now: int
-    ) -> Trip | None:
-        w = self._fills.get(account)
-        if w is None:
-            w = self._fills[account] = _Counter(self.window_ns)
-        w.add(now)
-        return None
-
-
-class AccountFlow:
-    """More than `max_orders` attempts of one account (or `instance_max_orders` of the
-    instance) inside the window: accepted or refused by a risk check alike."""
-
-    name = "account_flow"
-    sees_decisions = True
-    sees_fills = False
-
-    def __init__(
-        self, max_orders: int = 100, instance_max_orders: int = 150, window_ms: int = 1_000
-    ) -> None:
-        self.max_orders = max_orders
-        self.instance_max_orders = instance_max_orders
-        self.window_ns = window_ms * NS_PER_MS
-        self._accounts: dict[str, _Last] = {}
-        self._instance = _Last(instance_max_orders + 1, self.window_ns)
-
-    def on_decision(
-        self, instance: str, request: OrderRequest, decision: Decision, now: int
-    ) -> Trip | None:
-        if decision.rejection is not None and decision.rejection.code in STOPPED:
-            return None
-        account = request.account
-        w = self._accounts.get(account)
-        if w is None:
-            w = self._accounts[account] = _Last(self.max_orders + 1, self.window_ns)
-        ms = self.window_ns // NS_PER_MS
-        if w.add(now):
-            return Trip(self.name, _ACCOUNT, account,
-                        f"{self.max_orders + 1:,} orders of account {account} on {instance} "
-                        f"within {ms:,} ms, limit {self.max_orders:,} (last strategy "
-                        f"{request.strategy}, {request.symbol})", now)  # fmt: skip
-        if self._instance.add(now):
-            return Trip(self.name, _INSTANCE, instance,
-                        f"{self.instance_max_orders + 1:,} orders on instance {instance} "
-                        f"within {ms:,} ms, limit {self.instance_max_orders:,}", now)  # fmt: skip
-        return None
 
     def on_fill(
         self, instance: str, account: str, qty: int, notional: int, now: int
@@ -274,77 +181,6 @@ class TradedNotional:
                     now)  # fmt: skip
 
 
-class RejectStorm:
-    name = "reject_storm"
-    sees_decisions = True
-    sees_fills = False
-
-    def __init__(
-        self,
-        min_rejects: int = 100,
-        share: float = 0.5,
-        window_ms: int = 1_000,
-        instance_min_rejects: int = 200,
-    ):
-        self.min_rejects = min_rejects
-        self.instance_min_rejects = instance_min_rejects
-        self.share = share
-        self.window_ns = window_ms * NS_PER_MS
-        self._rejects: dict[str, _Last] = {}
-        self._orders: dict[str, _Counter] = {}
-        self._instance_rejects = _Last(instance_min_rejects, self.window_ns)
-        self._instance_orders = _Counter(self.window_ns)
-
-    def on_decision(
-        self, instance: str, request: OrderRequest, decision: Decision, now: int
-    ) -> Trip | None:
-        rejection = decision.rejection
-        if rejection is not None and rejection.code in STOPPED:
-            return None
-        account = request.account
-        orders = self._orders.get(account)
-        if orders is None:
-            orders = self._orders[account] = _Counter(self.window_ns)
-        orders.stamps.append(now)  # counted lazily: only a full reject window reads them
-        orders.amounts.append(1)
-        orders.total += 1
-        io = self._instance_orders
-        io.stamps.append(now)
-        io.amounts.append(1)
-        io.total += 1
-        if rejection is None:
-            return None  # an accepted order counts, but only a refusal can trip the breaker
-        w = self._rejects.get(account)
-        if w is None:
-            w = self._rejects[account] = _Last(self.min_rejects, self.window_ns)
-        ms = self.window_ns // NS_PER_MS
-        code = rejection.code
-        if w.add(now):
-            total = orders.sum(now)
-            if self.min_rejects >= self.share * total:
-                return Trip(self.name, _ACCOUNT, account,
-                            f"{self.min_rejects} of {total} orders of account {account} "
-                            f"refused on {instance} within {ms:,} ms (last: {code}): a "
-                            "sustained reject storm", now)  # fmt: skip
-        if self._instance_rejects.add(now):
-            total = io.sum(now)
-            if self.instance_min_rejects >= self.share * total:
-                return Trip(self.name, _INSTANCE, instance,
-                            f"{self.instance_min_rejects} of {total} orders refused on "
-                            f"{instance} within {ms:,} ms (last: {code}): a sustained reject "
-                            "storm", now)  # fmt: skip
-        if len(orders.stamps) > 4 * self.min_rejects:  # keep the lazy counters bounded
-            orders.sum(now)
-        if len(io.stamps) > 4 * self.instance_min_rejects:
-            io.sum(now)
-        return None
-
-    def on_fill(
-        self, instance: str, account: str, qty: int, notional: int, now: int
-    ) -> Trip | None:
-        return None
-
-
 KillSwitch = Callable[[Trip], None]
 
 
@@ -359,7 +195,11 @@ class RunawayMonitor:
 
     def __init__(self, detectors: Sequence[Detector], kill: KillSwitch) -> None:
         self.detectors = tuple(detectors)
-        self._decide = tuple(d.on_decision for d in self.detectors if d.sees_decisions)
+        deciding = [d for d in self.detectors if d.sees_decisions]
+        self._decide = tuple(d.on_decision for d in deciding
+                             if not getattr(d, "children_only", False))  # fmt: skip
+        self._children = tuple(d.on_decision for d in deciding
+                               if getattr(d, "children_only", False))  # fmt: skip
         self._fill = tuple(d.on_fill for d in self.detectors if d.sees_fills)
         self.kill = kill
         self.trips: list[Trip] = []
@@ -373,6 +213,11 @@ class RunawayMonitor:
             trip = fn(instance, request, decision, now)
             if trip is not None:
                 self._handle(trip)
+        if request.parent_id is not None:
+            for fn in self._children:
+                trip = fn(instance, request, decision, now)
+                if trip is not None:
+                    self._handle(trip)
 
     def on_fill(self, instance: str, account: str, qty: int, notional: int, now: int) -> None:
         for fn in self._fill:
@@ -401,8 +246,3 @@ class RunawayMonitor:
         """Pull the kill switch for every trip not yet acted on (outside any lock)."""
         for trip in self.take():
             self.kill(trip)
-
-
-def default_detectors() -> list[Detector]:
-    """The runaway detectors with their default thresholds (the breaker is separate)."""
-    return [RepeatedChild(), OrderToFillRatio(), AccountFlow(), TradedNotional()]
