@@ -159,3 +159,18 @@ def test_readiness_gate_pages_on_the_first_warning_and_is_not_ready_at_the_open(
     assert not verdict.ready and verdict.warnings == 2 and verdict.sources == (("gw-8", 2),)
     assert [p.ts for p in pages] == [10, 30]
     assert verdict.summary() == "NOT READY: 2 warning(s) before the open from gw-8 (2)"
+
+
+def test_reject_storm_after_a_burst_of_accepts_trips_the_account_before_the_instance() -> None:
+    """Refusals are counted exactly in the window, not capped at the trigger: 150 accepted
+    then refusals, one account: the account trips once refusals reach half its orders."""
+    d = DecisionRules(storm=StormRule(min_rejects=100, share=0.5, instance_min_rejects=200))
+    for n in range(150):
+        assert d.on_decision("gw-8", child(n), ACCEPTED, n * MS) is None
+    refusal = refused(RejectCode.POSITION_LIMIT)
+    trips = [d.on_decision("gw-8", child(n), refusal, (150 + n) * MS) for n in range(150)]
+    first = next(i for i, t in enumerate(trips) if t is not None)
+    assert first == 149  # the 150th refusal: 150 of 300 orders
+    trip = trips[first]
+    assert trip is not None and (trip.scope, trip.target) == (HaltScope.ACCOUNT, "acct")
+    assert "150 of 300 orders of account acct" in trip.reason

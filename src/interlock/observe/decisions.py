@@ -16,9 +16,9 @@ costs one call and one lookup, however many rules watch it:
 
 Refusals by the fleet gate and HALTED are counted by none of them: such an instance is
 already stopped. Each "more than N inside T" keeps only the last N stamps in a bounded
-deque: full, with its oldest inside T, means N inside T. The storm's share test is the same
-trick: refusals are at least `share` of the orders exactly when the orders inside T are at
-most min_rejects / share.
+deque: full, with its oldest inside T, means N inside T. The storm keeps every stamp of
+the window (bounded far above any real rate) and counts them, exactly, only once its
+`min_rejects`-th latest refusal is inside the window.
 """
 
 from __future__ import annotations
@@ -62,16 +62,28 @@ class _Streams:
 
     __slots__ = ("accepted", "attempts", "fills", "orders", "rejects")
 
-    def __init__(self, flow: int, accepted: int, orders: int, rejects: int, fill_ns: int):
+    def __init__(self, flow: int, accepted: int, fill_ns: int):
         self.attempts: deque[int] = deque(maxlen=flow)
         self.accepted: deque[int] = deque(maxlen=accepted)
-        self.orders: deque[int] = deque(maxlen=orders)
-        self.rejects: deque[int] = deque(maxlen=rejects)
+        self.orders: deque[int] = deque(maxlen=_CAP)
+        self.rejects: deque[int] = deque(maxlen=_CAP)
         self.fills = _Counter(fill_ns)
 
 
-def _full(d: deque[int], edge: int) -> bool:
-    return len(d) == d.maxlen and d[0] > edge
+_CAP = 100_000
+"""Stamps a storm stream keeps: far above any rate the rate envelopes let through."""
+
+
+def _storming(rejects: deque[int], orders: deque[int], least: int, share: float, edge: int) -> int:
+    """The orders inside the window if `rejects` hold at least `least` refusals there and
+    at least `share` of those orders; else 0. Drops what left the window."""
+    if len(rejects) < least or rejects[-least] <= edge:
+        return 0
+    while rejects and rejects[0] <= edge:
+        rejects.popleft()
+    while orders and orders[0] <= edge:
+        orders.popleft()
+    return len(orders) if len(rejects) >= share * len(orders) else 0
 
 
 class DecisionRules:
@@ -92,19 +104,15 @@ class DecisionRules:
         self._flow_n = flow.max_orders + 1 if flow else 1
         self._fill_n = fill_ratio.min_orders if fill_ratio else 1
         self._storm_n = storm.min_rejects if storm else 1
-        self._storm_most = int(storm.min_rejects / storm.share) + 1 if storm else 1
         self._accounts: dict[str, _Streams] = {}
         self._inst_attempts: deque[int] = deque(maxlen=flow.instance_max_orders + 1 if flow else 1)
         inst_rejects = storm.instance_min_rejects if storm else 1
-        self._inst_rejects: deque[int] = deque(maxlen=inst_rejects)
-        self._inst_orders: deque[int] = deque(
-            maxlen=int(inst_rejects / storm.share) + 1 if storm else 1
-        )
+        self._inst_min_rejects = inst_rejects
+        self._inst_rejects: deque[int] = deque(maxlen=_CAP)
+        self._inst_orders: deque[int] = deque(maxlen=_CAP)
 
     def _streams(self, account: str) -> _Streams:
-        st = self._accounts[account] = _Streams(
-            self._flow_n, self._fill_n, self._storm_most, self._storm_n, self._fill_ns
-        )
+        st = self._accounts[account] = _Streams(self._flow_n, self._fill_n, self._fill_ns)
         return st
 
     def on_decision(
@@ -183,20 +191,19 @@ class DecisionRules:
         s = self.storm
         assert s is not None
         edge = now - self._storm_ns
-        r = st.rejects
-        r.append(now)
-        if _full(r, edge) and not _full(st.orders, edge):
-            total = sum(1 for t in st.orders if t > edge)
+        st.rejects.append(now)
+        total = _storming(st.rejects, st.orders, self._storm_n, s.share, edge)
+        if total:
             return Trip("reject_storm", _ACCOUNT, account,
-                        f"{s.min_rejects} of {total} orders of account {account} refused on "
+                        f"{len(st.rejects)} of {total} orders of account {account} refused on "
                         f"{instance} within {s.window_ms:,} ms (last: {code}): a sustained "
                         "reject storm", now)  # fmt: skip
-        r = self._inst_rejects
-        r.append(now)
-        if _full(r, edge) and not _full(self._inst_orders, edge):
-            total = sum(1 for t in self._inst_orders if t > edge)
+        self._inst_rejects.append(now)
+        total = _storming(self._inst_rejects, self._inst_orders, self._inst_min_rejects,
+                          s.share, edge)  # fmt: skip
+        if total:
             return Trip("reject_storm", _INSTANCE, instance,
-                        f"{s.instance_min_rejects} of {total} orders refused on {instance} "
+                        f"{len(self._inst_rejects)} of {total} orders refused on {instance} "
                         f"within {s.window_ms:,} ms (last: {code}): a sustained reject storm",
                         now)  # fmt: skip
         return None
