@@ -127,12 +127,26 @@ class AccountWindows:
         return strategy if strategy in self.declared else SHARED_STRATEGY
 
     def record(self, strategy: str, symbol: str, notional: int, is_market: bool, now: int) -> None:
+        """Count one accepted order in every window (inline: this runs on every accept)."""
         self.orders_s.stamps.append(now)
         self.orders_min.stamps.append(now)
-        self.notional_s.record(now, notional)
-        self.notional_min.record(now, notional)
-        self.strategy.record(strategy if strategy in self.declared else SHARED_STRATEGY, now)
-        self.symbol.record(symbol, now)
+        n = self.notional_s
+        n.stamps.append(now)
+        n.amounts.append(notional)
+        n.total += notional
+        n = self.notional_min
+        n.stamps.append(now)
+        n.amounts.append(notional)
+        n.total += notional
+        key = strategy if strategy in self.declared else SHARED_STRATEGY
+        w = self.strategy.windows.get(key)
+        if w is None:
+            w = self.strategy.windows[key] = SlidingWindow(self.strategy.limit)
+        w.stamps.append(now)
+        w = self.symbol.windows.get(symbol)
+        if w is None:
+            w = self.symbol.windows[symbol] = SlidingWindow(self.symbol.limit)
+        w.stamps.append(now)
         if is_market:
             self.market_symbol.record(symbol, now)
 
