@@ -12,24 +12,21 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from api.serve_kit import serve_config, start_serve
+
 LISTEN = "0A"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _config(tmp_path: Path) -> Path:
     """The default config with REST, admin and FIX all on port 0 (picked by the OS)."""
-    text = (ROOT / "src" / "interlock" / "data" / "default.toml").read_text()
-    text = text.replace("port = 8640", "port = 0").replace("port = 8641", "port = 0")
-    journal = tmp_path / "serve-journal.db"
-    text = text.replace('path = "interlock-journal.db"', f'path = "{journal}"')
-    text += """
+    return serve_config(
+        tmp_path,
+        """
 [fix]
 port = 0
 file_log = false
@@ -39,22 +36,12 @@ comp_id = "DESK1"
 username = "desk-7-algo"
 account = "desk-7"
 strategy = "vwap"
-"""
-    path = tmp_path / "serve.toml"
-    path.write_text(text)
-    return path
+""",
+    )
 
 
 def _serve(config: Path) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
-    """`interlock serve` as a child process, its output lines fed to a queue by a thread."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "interlock.cli", "serve", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout or ()], daemon=True).start()
+    proc, lines, _ = start_serve(config)
     return proc, lines
 
 

@@ -3,33 +3,22 @@ journal that holds what it decided."""
 
 from __future__ import annotations
 
-import os
 import queue
 import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import httpx
 
+from api.serve_kit import serve_config, start_serve
 from interlock.testing import DESK_KEY
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _config(tmp_path: Path) -> Path:
-    text = (ROOT / "src" / "interlock" / "data" / "default.toml").read_text()
-    text = text.replace("port = 8640", "port = 0").replace("port = 8641", "port = 0")
-    journal = tmp_path / "serve-journal.db"
-    text = text.replace('path = "interlock-journal.db"', f'path = "{journal}"')
-    # serve runs on the wall clock, and the tests at any hour: the 24/7 calendar
-    text = text.replace("[calendar]\n", "[calendar]\nalways_open = true\n")
-    path = tmp_path / "serve.toml"
-    path.write_text(text)
-    return path
+    return serve_config(tmp_path)
 
 
 def _fix_config(tmp_path: Path, port: int) -> Path:
@@ -53,21 +42,7 @@ strategy = "vwap"
 
 
 def _serve(config: Path) -> tuple[subprocess.Popen[str], queue.Queue[str], threading.Thread]:
-    """`interlock serve` as a child process, its output lines fed to a queue by a thread."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "interlock.cli", "serve", "--config", str(config)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    lines: queue.Queue[str] = queue.Queue()
-    assert proc.stdout is not None
-    reader = threading.Thread(
-        target=lambda: [lines.put(line) for line in proc.stdout or ()], daemon=True
-    )
-    reader.start()
-    return proc, lines, reader
+    return start_serve(config)
 
 
 def test_serve_answers_health_and_orders_then_stops_cleanly_on_sigterm(tmp_path: Path) -> None:

@@ -118,20 +118,7 @@ def create_app(gateway: Gateway) -> FastAPI:
                 "an order of the caller's accounts",
                 str(order_id),
             )
-        price = None if o.is_market else str(o.instrument.to_price(o.price))
-        return OrderView(
-            order_id=o.order_id,
-            client_order_id=o.client_order_id,
-            account=o.account,
-            strategy=o.strategy,
-            symbol=o.symbol,
-            side=o.side,
-            quantity=o.qty,
-            limit_price=price,
-            filled=o.filled,
-            leaves=o.leaves,
-            status=o.status.name.lower(),
-        )
+        return order_view(o)
 
     @app.get("/orders", responses=_REFUSALS)
     def list_orders(
