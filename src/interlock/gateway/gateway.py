@@ -37,7 +37,7 @@ from interlock.control.killswitch import HaltView
 from interlock.control.plane import ControlPlane
 from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.decision import Decision
-from interlock.domain.enums import HaltScope, OrderStatus
+from interlock.domain.enums import OrderStatus
 from interlock.domain.events import (
     Cancelled,
     CancelRequested,
@@ -47,7 +47,6 @@ from interlock.domain.events import (
     ParentDeclared,
     VenueRejected,
 )
-from interlock.domain.money import fmt_money
 from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode, Rejection, reject
 from interlock.flags.manifest import FlagManifest
@@ -58,10 +57,10 @@ from interlock.gateway.decode import decode
 from interlock.gateway.idempotency import IdempotencyStore
 from interlock.gateway.membership import FleetMember
 from interlock.gateway.recovery import recover
+from interlock.gateway.self_halt import SelfHalting
 from interlock.journal.base import Journal
 from interlock.observe import MONITOR_NAMES, Trip, build_monitor
-from interlock.risk.book import Book, reduces
-from interlock.risk.checks.loss import loss_breached
+from interlock.risk.book import Book
 from interlock.risk.engine import RiskEngine
 from interlock.venue.base import Venue
 
@@ -75,11 +74,9 @@ Ack = Callable[[Decision], None]
 Clock = Callable[[], int]
 GATE_CHECK = "instance_gate"
 """Pass in `disabled_checks` to switch the instance gate off (defence-in-depth runs only)."""
-LOSS_MONITOR = "loss-monitor"
-"""Who a halt for the daily loss limit is written by (fills and marks alike)."""
 
 
-class Gateway(FleetMember):
+class Gateway(FleetMember, SelfHalting):
     def __init__(
         self,
         config: GatewayConfig,
@@ -228,17 +225,6 @@ class Gateway(FleetMember):
         self._next_order_id += 1
         self.book.apply_accept(order)
         return decision
-
-    def _passes_loss_halt(self, order: Order) -> bool:
-        """True if the only halts covering `order` are its account's loss halt, the config
-        lets risk-reducing orders through it, and `order` can only reduce the position."""
-        if not self._reducing_on_loss:
-            return False
-        h = self.halts.get(HaltScope.ACCOUNT, order.account)
-        if h is None or h.who != LOSS_MONITOR:
-            return False
-        others = [x for x in self.halts.records() if x is not h and self.halts.covers(x, order)]
-        return not others and reduces(self.book.account(order.account), order)
 
     def _decide(
         self,
@@ -435,49 +421,6 @@ class Gateway(FleetMember):
             breached = self._loss_breaches(holders) if holders else ()
         for account, reason in breached:  # a mark alone can breach: it halts as a fill does
             self._halt_for_loss(account, reason)
-
-    # -- monitors and the loss halt ----------------------------------------------------
-
-    def _loss_breaches(self, accounts: Iterable[str]) -> list[tuple[str, str]]:
-        """Under the lock: the accounts newly past their daily loss limit, with the reason.
-
-        An account halted for loss stays latched while it is past the limit, so a person's
-        resume is not undone by the next tick; once back under the limit it re-arms."""
-        found: list[tuple[str, str]] = []
-        latched = self._loss_latched
-        for name in accounts:
-            acct = self.book.accounts[name]
-            if not loss_breached(acct):
-                latched.discard(name)
-            elif name not in latched:
-                latched.add(name)
-                if self.halts.get(HaltScope.ACCOUNT, name) is not None:
-                    continue  # halted already (by a person, or before a restart)
-                found.append((name, f"LOSS_LIMIT: account {name} day loss "
-                              f"{fmt_money(-acct.pnl)} (realized plus marked) over daily loss "
-                              f"limit {fmt_money(acct.risk.daily_loss_limit)}"))  # fmt: skip
-        return found
-
-    def _halt_for_loss(self, account: str, reason: str) -> None:
-        """Halt the account fleet-wide (journaled and confirmed by every instance, which
-        cancels its working orders). Written, not waited for: this may be a venue thread."""
-        _log.error("halting account %s: %s", account, reason)
-        self.plane.put_halt(self._halt_record(HaltScope.ACCOUNT, account, reason, LOSS_MONITOR))
-
-    def _trip(self, trip: Trip) -> None:
-        """A monitor's verdict: a confirmed halt across the fleet, from this instance."""
-        _log.error("monitor %s tripped: halting %s %s: %s", trip.detector, trip.scope.value,
-                   trip.target, trip.reason)  # fmt: skip
-        report = self.halt(trip.scope, trip.target, f"{trip.detector}: {trip.reason}",
-                           f"observe:{trip.detector}")  # fmt: skip
-        self.trip_reports.append((trip, report))
-
-    def _fire(self) -> None:
-        """Pull the kill switch for the monitors' pending trips, outside the lock."""
-        with self._lock:
-            trips = self.monitor.take()
-        for trip in trips:
-            self._trip(trip)
 
     # -- venue events (ExecutionSink) ------------------------------------------------
 
