@@ -30,6 +30,10 @@ class Authenticator:
         }
         self._known: dict[str, Principal] = {}
 
+    def known(self, api_key: object) -> Principal | None:
+        """The principal of a key already seen (a dict lookup: never hashes)."""
+        return self._known.get(api_key) if isinstance(api_key, str) else None
+
     def principal(self, api_key: object) -> Principal | None:
         """Who `api_key` is; None for an unknown key or anything that is not a plain str
         (None, bytes, a list: never a TypeError out of the dict lookup)."""

@@ -175,7 +175,7 @@ class Gateway(FleetMember, SelfHalting):
         principal = self.auth.authorize(api_key, request)  # 2
         if isinstance(principal, Rejection):
             decision = self._decide(now, "", request, None, principal, on_ack)
-            known = self.auth.principal(api_key) if api_key.__class__ is str else None
+            known = self.auth.known(api_key)  # authorize cached it if the key is good
             if known is not None and request.account in known.accounts:  # its own account,
                 self.monitor.on_decision(self.instance_id, request, decision, now)  # a loop
             return decision
