@@ -227,3 +227,17 @@ def test_config_check_and_serve_refuse_a_config_naming_every_bad_key(
         assert code == 1, output
         for key in keys:
             assert f"{key}:" in output, output
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "rest/port", "admin/port", "rest/ack_timeout_ms",
+        "limits/defaults/max_orders_per_second", "monitors/account_flow/max_orders",
+        "monitors/reject_storm/share", "limits/loss_halt_allows_reducing",
+    ],
+)  # fmt: skip
+def test_listener_monitor_and_envelope_keys_refuse_a_string_or_a_wrong_kind(key: str) -> None:
+    value: object = "1" if key.endswith("allows_reducing") else True
+    problems = refused(config(**{key: value}))
+    assert any(p.startswith(key.replace("/", ".") + ":") for p in problems), problems

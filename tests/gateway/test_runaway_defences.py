@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+
 from interlock.control.embedded import EmbeddedControlPlane
 from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import HaltScope, OrderType, Side
@@ -121,3 +123,10 @@ def test_a_loop_refused_for_an_undeclared_strategy_of_its_own_account_still_trip
     for n in range(101):
         h.gateway.submit(h.order(strategy=f"loop-{n}", quantity=1 + n), DESK_KEY)
     assert [(x.scope, x.target) for x in h.plane.halts()] == [(HaltScope.ACCOUNT, "desk-7")]
+
+
+@pytest.mark.parametrize("order_id", [[1], "1", None, 1.0, {"id": 1}])
+def test_cancel_with_an_order_id_that_is_no_integer_is_SCHEMA_INVALID(order_id: object) -> None:
+    h = build()
+    refusal = h.gateway.cancel(order_id, DESK_KEY)  # type: ignore[arg-type]
+    assert refusal is not None and refusal.code is RejectCode.SCHEMA_INVALID

@@ -350,6 +350,13 @@ class Gateway(FleetMember, SelfHalting):
         self, order_id: int, api_key: str, reason: str = "cancel requested"
     ) -> Rejection | None:
         """Cancel an order. Cancels pass while halted or fenced: they only reduce risk."""
+        if order_id.__class__ is not int:  # a list or a str would raise out of the lookup
+            return reject(
+                RejectCode.SCHEMA_INVALID,
+                f"order id must be a whole number, got {ascii(order_id)[:40]}",
+                limit="an open order id",
+                attempted=ascii(order_id)[:40],
+            )
         with self._lock:
             principal = self.auth.principal(api_key)
             order = self.book.orders.get(order_id)

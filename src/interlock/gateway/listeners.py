@@ -12,7 +12,7 @@ import ipaddress
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 
 class _Model(BaseModel):
@@ -66,11 +66,11 @@ class RestConfig(_Model):
     """The REST order port (FastAPI)."""
 
     host: IpAddress = Field("127.0.0.1", description="IP address to listen on (loopback default)")
-    port: int = Field(8640, ge=0, le=65535, description="TCP port; 0 picks a free one")
+    port: StrictInt = Field(8640, ge=0, le=65535, description="TCP port; 0 picks a free one")
     keys: list[RestKeyConfig] = Field(
         default_factory=list, description="risk and operator keys (read-only callers)"
     )
-    ack_timeout_ms: int = Field(
+    ack_timeout_ms: StrictInt = Field(
         5_000, gt=0, description="longest POST /orders waits for its decision to be durable"
     )
 
@@ -79,7 +79,7 @@ class AdminConfig(_Model):
     """The admin listener: the kill switch on its own port, thread and credentials."""
 
     host: IpAddress = Field("127.0.0.1", description="IP address to listen on (loopback default)")
-    port: int = Field(8641, ge=0, le=65535, description="TCP port; 0 picks a free one")
+    port: StrictInt = Field(8641, ge=0, le=65535, description="TCP port; 0 picks a free one")
     tokens: list[AdminTokenConfig] = Field(
         default_factory=list, description="admin bearer tokens; none means nobody can halt"
     )
@@ -119,9 +119,9 @@ class FixAcceptorConfig(_Model):
     host: Annotated[str, AfterValidator(_ipv4_address)] = Field(
         "127.0.0.1", description="IPv4 address to listen on (loopback default)"
     )
-    port: int = Field(
+    port: StrictInt = Field(
         ge=0, le=65535, description="TCP port; 0 picks a free one (serve announces it)"
     )
     sessions: tuple[FixLogin, ...] = Field(description="Counterparties that may log on.")
-    heartbeat_s: int = Field(default=30, gt=0, description="HeartBtInt we expect.")
+    heartbeat_s: StrictInt = Field(default=30, gt=0, description="HeartBtInt we expect.")
     file_log: bool = Field(default=True, description="Write QuickFIX message logs to disk.")
