@@ -44,3 +44,18 @@ def start_serve(
     )
     reader.start()
     return proc, lines, reader
+
+
+def fix_section(port: int) -> str:
+    """A `[fix]` acceptor on `port` with one desk session (DESK1, desk-7/vwap)."""
+    return f"""
+[fix]
+port = {port}
+file_log = false
+
+[[fix.sessions]]
+comp_id = "DESK1"
+username = "desk-7-algo"
+account = "desk-7"
+strategy = "vwap"
+"""

@@ -17,27 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from api.serve_kit import serve_config, start_serve
+from api.serve_kit import fix_section, serve_config, start_serve
 
 LISTEN = "0A"
 
 
 def _config(tmp_path: Path) -> Path:
     """The default config with REST, admin and FIX all on port 0 (picked by the OS)."""
-    return serve_config(
-        tmp_path,
-        """
-[fix]
-port = 0
-file_log = false
-
-[[fix.sessions]]
-comp_id = "DESK1"
-username = "desk-7-algo"
-account = "desk-7"
-strategy = "vwap"
-""",
-    )
+    return serve_config(tmp_path, fix_section(0))
 
 
 def _serve(config: Path) -> tuple[subprocess.Popen[str], queue.Queue[str]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from api.serve_kit import serve_config, start_serve
+from api.serve_kit import fix_section, serve_config, start_serve
 from interlock.testing import DESK_KEY
 
 
@@ -23,22 +23,7 @@ def _config(tmp_path: Path) -> Path:
 
 def _fix_config(tmp_path: Path, port: int) -> Path:
     """The test config plus a FIX acceptor with one desk session (DESK1, desk-7/vwap)."""
-    config = _config(tmp_path)
-    config.write_text(
-        config.read_text()
-        + f"""
-[fix]
-port = {port}
-file_log = false
-
-[[fix.sessions]]
-comp_id = "DESK1"
-username = "desk-7-algo"
-account = "desk-7"
-strategy = "vwap"
-"""
-    )
-    return config
+    return serve_config(tmp_path, fix_section(port))
 
 
 def _serve(config: Path) -> tuple[subprocess.Popen[str], queue.Queue[str], threading.Thread]:

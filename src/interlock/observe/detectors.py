@@ -85,10 +85,6 @@ class _Last:
         s.append(now)
         return len(s) == self.n and s[0] > now - self.window_ns
 
-    def count(self, now: int) -> int:
-        edge = now - self.window_ns
-        return sum(1 for t in self.stamps if t > edge)
-
 
 class _Counter:
     """Timestamps (and optional amounts) inside a sliding window, counted exactly."""

@@ -124,6 +124,7 @@ class AccountWindows:
         self.market_symbol = KeyedWindows(rates.market_per_symbol)
 
     def strategy_key(self, strategy: str) -> str:
+        """The window a strategy name counts in (record and check_rate inline this)."""
         return strategy if strategy in self.declared else SHARED_STRATEGY
 
     def record(self, strategy: str, symbol: str, notional: int, is_market: bool, now: int) -> None:

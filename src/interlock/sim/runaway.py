@@ -15,7 +15,6 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from interlock.domain.commands import OrderRequest
@@ -245,7 +244,3 @@ def _measure(h: Harness, r: Result) -> None:
         r.loss_usd = max(r.loss_usd, m["loss_usd"])
         traded += acct.executed
     r.traded_usd = traded / 1e6
-
-
-def money(value: Decimal) -> float:
-    return float(value)

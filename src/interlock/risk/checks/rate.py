@@ -10,7 +10,7 @@ from interlock.domain.money import fmt_money
 from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode, Rejection, reject
 from interlock.risk.book import AccountBook, Book
-from interlock.risk.windows import NotionalWindow, SlidingWindow
+from interlock.risk.windows import SHARED_STRATEGY, NotionalWindow, SlidingWindow
 
 
 def _reject(what: str, w: SlidingWindow, now: int) -> Rejection:
@@ -56,10 +56,12 @@ def check_rate(order: Order, acct: AccountBook, book: Book, now: int) -> Rejecti
     n = aw.notional_min
     if n.total + notional > n.limit and n.over(notional, now):
         return _reject_notional(order, n, now)
-    strategy = order.strategy if order.strategy in aw.declared else "*"
+    strategy = order.strategy if order.strategy in aw.declared else SHARED_STRATEGY  # inline
+
     w = aw.strategy.windows.get(strategy)  # type: ignore[assignment]
     if w is not None and len(w.stamps) == w.count and w.stamps[0] > now - w.window_ns:
-        shown = order.strategy if strategy != "*" else f"{order.strategy} (undeclared: shared *)"
+        shared = strategy == SHARED_STRATEGY
+        shown = f"{order.strategy} (undeclared: shared *)" if shared else order.strategy
         return _reject(f"account {order.account} strategy {shown} rate", w, now)
     w = aw.symbol.windows.get(order.symbol)  # type: ignore[assignment]
     if w is not None and len(w.stamps) == w.count and w.stamps[0] > now - w.window_ns:
