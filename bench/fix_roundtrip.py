@@ -33,9 +33,9 @@ from rich.console import Console
 from rich.table import Table
 
 from interlock.api.fix import FixAcceptor, FixAcceptorConfig, FixLogin
-from interlock.api.fix.testkit import FakeExchange, Fields, FixClient, free_port
 from interlock.journal.sqlite import SqliteJournal
-from interlock.testing import MM_KEY, around_the_clock, build, config_with, high_rate
+from interlock.sim.fix import FakeExchange, Fields, FixClient, free_port
+from interlock.sim.harness import MM_KEY, around_the_clock, build, config_with, high_rate
 from interlock.venue.tap import ExecutionTap
 
 SYMBOLS = ("AAPL", "MSFT", "AMZN", "NVDA", "GOOG", "META", "JPM", "XOM", "SPY")

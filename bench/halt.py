@@ -40,9 +40,9 @@ from interlock.control.embedded import EmbeddedControlPlane
 from interlock.control.plane import ControlPlane
 from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import HaltScope, Side
-from interlock.gateway.fleet import InProcessFleet
 from interlock.gateway.gateway import GATE_CHECK
-from interlock.testing import DESK_KEY
+from interlock.sim.fleet import InProcessFleet
+from interlock.sim.harness import DESK_KEY
 
 PLANES: dict[str, Callable[[], ControlPlane]] = {"embedded": EmbeddedControlPlane}
 SCOPES = [(HaltScope.GLOBAL, ""), (HaltScope.ACCOUNT, "desk-7"), (HaltScope.SYMBOL, "AAPL"),

@@ -37,7 +37,7 @@ from interlock.gateway.config import GatewayConfig, hash_key, parse_config
 from interlock.journal.memory import MemoryJournal
 from interlock.journal.sqlite import SqliteJournal
 from interlock.observe import MONITOR_NAMES
-from interlock.testing import around_the_clock, build, high_rate
+from interlock.sim.harness import around_the_clock, build, high_rate
 
 SYMBOLS = 500
 ACCOUNTS = 20

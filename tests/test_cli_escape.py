@@ -15,7 +15,7 @@ from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import HaltScope, Side
 from interlock.domain.events import CancelRequested, HaltApplied, OrderDecided
 from interlock.journal.sqlite import SqliteJournal
-from interlock.views import printable
+from interlock.render_text import printable
 
 EVIL = "\x1b[2J\x1b[H\n\r\x00\x07\x7f\x85\x9b31m\u2028"
 # C0 but the newline Rich ends lines with, DEL, and C1 controls as UTF-8 (0xC2 0x80-0x9F).

@@ -22,8 +22,8 @@ from interlock.demo import DEFAULT_SEED, run_demo
 from interlock.errors import ConfigError, InterlockError
 from interlock.gateway.config import GatewayConfig, load_config
 from interlock.journal.codec import decode
+from interlock.render_text import EventSummarizer, config_rows, printable, printable_lines
 from interlock.replay.cli import replay_app
-from interlock.views import EventSummarizer, config_rows, printable, printable_lines
 
 app = typer.Typer(
     help="Interlock: a market-access interlock between trading strategies and venues.",

@@ -20,16 +20,16 @@ from rich.table import Table
 from rich.text import Text
 
 from interlock.control.attestation import short
-from interlock.control.deploy import Deployment, ReleaseGate
-from interlock.control.halts import HaltReport
+from interlock.control.deploy import Deployment, ProposalCheck
+from interlock.control.flag_preflight import flag_preflight
+from interlock.control.fleet_halt import HaltReport
 from interlock.control.plane import Proposal
-from interlock.control.release_gate import flag_release_gate
 from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import HaltScope, Side
 from interlock.errors import DeployError, FlagError
 from interlock.flags import FlagManifest, FlagRegistry, load_registry, manifest_from_source
-from interlock.gateway.fleet import FleetStatus, InProcessFleet
-from interlock.testing import DESK_KEY
+from interlock.sim.fleet import FleetStatus, InProcessFleet
+from interlock.sim.harness import DESK_KEY
 
 ACROSS = "Across processes and machines the fleet runs on etcd (a later issue)."
 fleet_app = typer.Typer(
@@ -109,7 +109,7 @@ class _Build:
     digest: str
     flags: str
     manifest: FlagManifest | None = None
-    gate: ReleaseGate | None = None
+    gate: ProposalCheck | None = None
     registry: FlagRegistry | None = None
 
 
@@ -128,7 +128,7 @@ def _build(console: Console, build: str, flags: str, lint: list[Path] | None,
     except FlagError:
         manifest = None  # the gate says why
     digest = flags or (manifest.digest() if manifest is not None else "")
-    gate = flag_release_gate(lint, flag_registry, build, registry_label=str(registry))
+    gate = flag_preflight(lint, flag_registry, build, registry_label=str(registry))
     return _Build(build, digest, manifest, gate, flag_registry)
 
 

@@ -31,8 +31,8 @@ from interlock.domain.decision import Decision
 from interlock.domain.enums import HaltScope, OrderStatus, OrderType, Side, TradingSession
 from interlock.domain.reject import RejectCode
 from interlock.journal.sqlite import SqliteJournal
-from interlock.testing import DESK_KEY, MM_KEY, Harness, build, new_york_ns
-from interlock.views import describe_request
+from interlock.render_text import describe_request
+from interlock.sim.harness import DESK_KEY, MM_KEY, Harness, build, new_york_ns
 
 ACCEPTED = "ACCEPTED"
 DEFAULT_SEED = 21  # a venue path where one of Power Peg's children fills only in part

@@ -18,7 +18,7 @@ from interlock.api.listener import Listener
 from interlock.api.rest import create_app
 from interlock.gateway.config import GatewayConfig
 from interlock.journal.sqlite import SqliteJournal
-from interlock.testing import DESK_KEY, MM_KEY, Harness, around_the_clock, build, high_rate
+from interlock.sim.harness import DESK_KEY, MM_KEY, Harness, around_the_clock, build, high_rate
 
 RISK_KEY = "demo-risk-key"
 OPERATOR_KEY = "demo-operator-key"

@@ -1,7 +1,7 @@
 """`interlock serve` listens only where configured: every listening socket of the process,
 read from the OS (/proc/<pid>/net/tcp and tcp6), is on 127.0.0.1, none on 0.0.0.0 or ::,
 and the announced addresses are the bound ones. QuickFIX binds INADDR_ANY by itself; the
-FIX acceptor's socket is swapped for ours (api/fix/bind.py), and this test proves it."""
+FIX acceptor's socket is swapped for ours (fixengine/bind.py), and this test proves it."""
 
 from __future__ import annotations
 

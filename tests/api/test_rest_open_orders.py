@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from api.conftest import OPERATOR_KEY, RISK_KEY, Stack, bearer
-from interlock.testing import DESK_KEY, MM_KEY
+from interlock.sim.harness import DESK_KEY, MM_KEY
 
 
 def _place(stack: Stack, key: str = DESK_KEY, **overrides: Any) -> int:

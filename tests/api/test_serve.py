@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from api.serve_kit import fix_section, serve_config, start_serve
-from interlock.testing import DESK_KEY
+from interlock.sim.harness import DESK_KEY
 
 
 def _config(tmp_path: Path) -> Path:
@@ -73,7 +73,7 @@ def test_serve_answers_health_and_orders_then_stops_cleanly_on_sigterm(tmp_path:
 def test_serve_with_a_fix_section_accepts_a_fix_order_then_stops_cleanly(tmp_path: Path) -> None:
     """The FIX acceptor configured in the file is started by `serve`: a desk logs on over
     real TCP, its order is acknowledged after the journal is durable, SIGTERM stops it."""
-    from interlock.api.fix.testkit import FixClient, free_port
+    from interlock.sim.fix import FixClient, free_port
 
     port = free_port()
     proc, lines, _ = _serve(_fix_config(tmp_path, port))
@@ -106,7 +106,7 @@ def test_halt_on_the_admin_port_while_a_fix_session_floods_orders(tmp_path: Path
     bound, and an order the desk sends after the halt returned is rejected HALTED."""
     import time
 
-    from interlock.api.fix.testkit import FixClient, free_port
+    from interlock.sim.fix import FixClient, free_port
 
     port = free_port()
     proc, lines, _ = _serve(_fix_config(tmp_path, port))

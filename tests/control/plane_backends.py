@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from interlock.control.embedded import EmbeddedControlPlane
 from interlock.control.plane import Attestation, ControlEvent, ControlPlane
 from interlock.flags import FlagManifest
-from interlock.testing import ManualClock
+from interlock.sim.harness import START_NS, ManualClock
 
 
 @dataclass
@@ -56,7 +56,7 @@ def attestation(
 
 
 def _embedded() -> Backend:
-    clock = ManualClock()
+    clock = ManualClock(START_NS)
     return Backend("embedded", EmbeddedControlPlane(clock=clock), clock.advance_ms, clock)
 
 

@@ -97,7 +97,7 @@ def test_release_gate_findings_refuse_the_proposal_and_are_listed(backend: Backe
         return ["rlp.py:12 FLAG_RETIRED: reads retired flag 'power_peg'", "x.py:3 FLAG_UNKNOWN"]
 
     with pytest.raises(DeployError) as err:
-        deploy(backend).propose("b2", "f2", FLEET, release_gate=linter)
+        deploy(backend).propose("b2", "f2", FLEET, preflight=linter)
     assert err.value.problems == (
         "release gate: rlp.py:12 FLAG_RETIRED: reads retired flag 'power_peg'",
         "release gate: x.py:3 FLAG_UNKNOWN",
@@ -106,7 +106,7 @@ def test_release_gate_findings_refuse_the_proposal_and_are_listed(backend: Backe
 
 
 def test_a_clean_release_gate_lets_the_proposal_through(backend: Backend) -> None:
-    p = deploy(backend).propose("b2", "f2", FLEET, release_gate=lambda _: [])
+    p = deploy(backend).propose("b2", "f2", FLEET, preflight=lambda _: [])
     assert backend.plane.proposal() == p
 
 

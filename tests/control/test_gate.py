@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from interlock.control.gate import InstanceGate, quorum_needed
+from interlock.control.instance_gate import InstanceGate, quorum_needed
 from interlock.control.plane import Attestation, Member, Release
 from interlock.domain.reject import RejectCode
 

@@ -10,8 +10,8 @@ import pytest
 from plane_backends import Backend
 
 from interlock.control.deploy import Deployment
+from interlock.control.flag_preflight import flag_preflight
 from interlock.control.plane import Proposal
-from interlock.control.release_gate import flag_release_gate
 from interlock.errors import DeployError
 from interlock.flags import FlagManifest, FlagRegistry
 
@@ -42,15 +42,15 @@ def proposal(flag_digest: str) -> Proposal:
 
 
 def test_a_clean_source_with_its_own_manifest_passes(tmp_path: Path) -> None:
-    gate = flag_release_gate([source(tmp_path)], registry(), "b2")
+    gate = flag_preflight([source(tmp_path)], registry(), "b2")
     manifest = FlagManifest("b2", {"rlp": 2})
     assert list(gate(proposal(manifest.digest()))) == []
-    shipped = flag_release_gate([source(tmp_path)], registry(), "b2", manifest)
+    shipped = flag_preflight([source(tmp_path)], registry(), "b2", manifest)
     assert list(shipped(proposal(manifest.digest()))) == []
 
 
 def test_a_proposal_naming_another_flag_digest_is_refused(tmp_path: Path) -> None:
-    gate = flag_release_gate([source(tmp_path)], registry(), "b2")
+    gate = flag_preflight([source(tmp_path)], registry(), "b2")
     [finding] = gate(proposal("flags-typed-by-hand"))
     assert finding == (
         "the proposal's flag digest flags-typed- is not the digest "
@@ -60,7 +60,7 @@ def test_a_proposal_naming_another_flag_digest_is_refused(tmp_path: Path) -> Non
 
 def test_a_shipped_manifest_that_is_not_the_source_s_is_refused(tmp_path: Path) -> None:
     shipped = FlagManifest("b2", {"rlp": 2, "sweep": 3})
-    gate = flag_release_gate([source(tmp_path)], registry(), "b2", shipped)
+    gate = flag_preflight([source(tmp_path)], registry(), "b2", shipped)
     findings = list(gate(proposal(shipped.digest())))
     assert findings == [
         "flag manifest of build 'b2': reads unknown flag 'sweep' as id 3",
@@ -73,7 +73,7 @@ def test_source_reading_a_retired_flag_fails_lint_check_and_manifest(tmp_path: P
     old = source(tmp_path, 'def route(flags):\n    if flags.enabled("power_peg"):\n'
                  '        return "peg"\n    return "default"\n')  # fmt: skip
     made = FlagManifest("old", {"power_peg": 1})
-    gate = flag_release_gate([old], registry(), "old")
+    gate = flag_preflight([old], registry(), "old")
     findings = list(gate(proposal(made.digest())))
     assert findings[:3] == [
         f"{old}:2: FLAG_RETIRED_READ: reads retired flag 'power_peg' (id 1: Power Peg, "
@@ -90,7 +90,7 @@ def test_source_reading_a_retired_flag_fails_lint_check_and_manifest(tmp_path: P
 
 def test_source_whose_manifest_cannot_be_made_is_refused_saying_why(tmp_path: Path) -> None:
     bad = source(tmp_path, "def route(flags, name):\n    return flags.enabled(name)\n")
-    findings = [str(f) for f in flag_release_gate([bad], registry(), "b2")(proposal(""))]
+    findings = [str(f) for f in flag_preflight([bad], registry(), "b2")(proposal(""))]
     assert any("FLAG_DYNAMIC" in f for f in findings)
     assert findings[-1] == (
         f"cannot make the flag manifest of build 'b2': {bad}:2: dynamic flag read `name`"
@@ -99,10 +99,10 @@ def test_source_whose_manifest_cannot_be_made_is_refused_saying_why(tmp_path: Pa
 
 def test_propose_runs_the_gate_and_a_finding_refuses_it(backend: Backend, tmp_path: Path) -> None:
     d = Deployment(backend.plane, who="ops", clock=backend.now)
-    gate = flag_release_gate([source(tmp_path)], registry(), "b2")
+    gate = flag_preflight([source(tmp_path)], registry(), "b2")
     with pytest.raises(DeployError) as err:
-        d.propose("b2", "wrong", ("gw-1",), release_gate=gate)
+        d.propose("b2", "wrong", ("gw-1",), preflight=gate)
     assert err.value.problems[0].startswith("release gate: the proposal's flag digest wrong")
     assert backend.plane.proposal() is None
-    good = d.propose("b2", FlagManifest("b2", {"rlp": 2}).digest(), ("gw-1",), release_gate=gate)
+    good = d.propose("b2", FlagManifest("b2", {"rlp": 2}).digest(), ("gw-1",), preflight=gate)
     assert backend.plane.proposal() == good

@@ -37,7 +37,7 @@ from interlock.domain.enums import Side
 from interlock.domain.events import Cancelled, Filled, OrderDecided, VenueRejected
 from interlock.errors import JournalError
 from interlock.journal.sqlite import SqliteJournal
-from interlock.testing import DESK_KEY, around_the_clock, build, high_rate
+from interlock.sim.harness import DESK_KEY, around_the_clock, build, high_rate
 
 KILLS = 30
 SEED = 20120801  # Knight's day
@@ -46,7 +46,7 @@ import json, random, sys, time
 from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import OrderType, Side, TimeInForce
 from interlock.journal.sqlite import SqliteJournal
-from interlock.testing import DESK_KEY, MM_KEY, around_the_clock, build, high_rate
+from interlock.sim.harness import DESK_KEY, MM_KEY, around_the_clock, build, high_rate
 
 db, seed = sys.argv[1], int(sys.argv[2])
 rng = random.Random(seed)

@@ -11,9 +11,9 @@ pytest.importorskip("quickfix")
 from fix_rig import FixRig
 
 from interlock.api.fix import FixAcceptor, FixAcceptorConfig, FixLogin
-from interlock.api.fix.testkit import free_port
 from interlock.journal.sqlite import SqliteJournal
-from interlock.testing import MM_KEY, build, high_rate
+from interlock.sim.fix import free_port
+from interlock.sim.harness import MM_KEY, build, high_rate
 from interlock.venue.tap import ExecutionTap
 
 SESSIONS = (

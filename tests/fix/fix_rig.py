@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from interlock.api.fix import FixAcceptor
-from interlock.api.fix.testkit import FixClient
-from interlock.testing import DESK_KEY, Harness
+from interlock.sim.fix import FixClient
+from interlock.sim.harness import DESK_KEY, Harness
 
 
 @dataclass

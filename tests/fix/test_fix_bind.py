@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from interlock.api.fix.bind import AcceptorBinding, FixBindError, listening_sockets
-from interlock.api.fix.testkit import FakeExchange, FixClient, free_port
+from interlock.fixengine.bind import AcceptorBinding, FixBindError, listening_sockets
+from interlock.sim.fix import FakeExchange, FixClient, free_port
 
 _kept: list[object] = []
 

@@ -9,10 +9,10 @@ import itertools
 import pytest
 from fix_rig import FixRig, wait_until
 
-from interlock.api.fix.engine import new_message
-from interlock.api.fix.testkit import FixClient
 from interlock.domain.enums import OrderStatus
-from interlock.testing import DESK_KEY
+from interlock.fixengine.engine import new_message
+from interlock.sim.fix import FixClient
+from interlock.sim.harness import DESK_KEY
 
 
 def er(cl: str, exec_type: str) -> object:

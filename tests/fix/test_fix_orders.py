@@ -128,7 +128,7 @@ def test_order_without_Symbol_gets_BusinessMessageReject(rig: FixRig) -> None:
 
 
 def test_unsupported_message_type_gets_BusinessMessageReject(rig: FixRig) -> None:
-    from interlock.api.fix.engine import new_message
+    from interlock.fixengine.engine import new_message
 
     desk = rig.clients["MM"]
     msg = new_message("AF")  # OrderMassStatusRequest: not served here

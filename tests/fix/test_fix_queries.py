@@ -8,9 +8,9 @@ import itertools
 
 from fix_rig import FixRig, wait_until
 
-from interlock.api.fix.engine import new_message
-from interlock.api.fix.testkit import FixClient
 from interlock.domain.enums import OrderStatus
+from interlock.fixengine.engine import new_message
+from interlock.sim.fix import FixClient
 
 _qty = itertools.count(31)  # every order its own quantity: none is a DUPLICATE_ORDER
 

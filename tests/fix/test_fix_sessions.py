@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fix_rig import FixRig, wait_until
 
-from interlock.api.fix.testkit import FixClient
 from interlock.domain.enums import OrderStatus
-from interlock.testing import DESK_KEY, MM_KEY
+from interlock.sim.fix import FixClient
+from interlock.sim.harness import DESK_KEY, MM_KEY
 
 
 def _refused(rig: FixRig, comp_id: str, username: str, key: str) -> bool:

@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 from fix_rig import wait_until
 
-from interlock.api.fix import FixVenue
-from interlock.api.fix.testkit import FakeExchange, free_port
 from interlock.control.embedded import EmbeddedControlPlane
 from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import OrderStatus, Side
@@ -19,7 +17,9 @@ from interlock.errors import VenueError
 from interlock.gateway.config import load_config
 from interlock.gateway.gateway import Gateway
 from interlock.journal.sqlite import SqliteJournal
-from interlock.testing import DESK_KEY, ManualClock
+from interlock.sim.fix import FakeExchange, free_port
+from interlock.sim.harness import DESK_KEY, START_NS, ManualClock
+from interlock.venue.fix import FixVenue
 
 
 @dataclass
@@ -35,7 +35,7 @@ def vrig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VenueRig]:
     port = free_port()
     exchange = FakeExchange(root / "exchange", port).start()
     venue = FixVenue(port=port, work_dir=root / "venue")
-    clock = ManualClock()
+    clock = ManualClock(START_NS)
     gw = Gateway(load_config(), SqliteJournal(root / "journal.db"), venue,
                  EmbeddedControlPlane(clock=clock), clock=clock)  # fmt: skip
     venue.attach(gw)

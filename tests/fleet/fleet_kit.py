@@ -9,15 +9,15 @@ from interlock.domain.commands import OrderRequest
 from interlock.domain.decision import Decision
 from interlock.domain.enums import Side
 from interlock.gateway.config import GatewayConfig, load_config, parse_config
-from interlock.gateway.fleet import InProcessFleet
-from interlock.testing import DESK_KEY, ManualClock
+from interlock.sim.fleet import InProcessFleet
+from interlock.sim.harness import DESK_KEY, START_NS, ManualClock
 
 OLD, NEW = "build-2012-07-27", "build-rlp"
 OLD_FLAGS, NEW_FLAGS = "flags-power-peg", "flags-rlp"
 
 
 def fleet(size: int = 8, config: GatewayConfig | None = None) -> tuple[InProcessFleet, ManualClock]:
-    clock = ManualClock()
+    clock = ManualClock(START_NS)
     f = InProcessFleet(size, config=config, clock=clock, build_digest=OLD, flag_digest=OLD_FLAGS)
     return f, clock
 

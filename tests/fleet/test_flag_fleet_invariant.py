@@ -31,8 +31,8 @@ from interlock.control.plane import Member
 from interlock.errors import FlagError
 from interlock.flags import FlagManifest, FlagRegistered, FlagRegistry
 from interlock.gateway.config import load_config, parse_config
-from interlock.gateway.fleet import InProcessFleet
-from interlock.testing import ManualClock
+from interlock.sim.fleet import InProcessFleet
+from interlock.sim.harness import START_NS, ManualClock
 
 IDS = ["gw-1", "gw-2", "gw-3", "gw-4"]
 INSTANCES = st.sampled_from(IDS)
@@ -51,7 +51,7 @@ def declares(manifest: FlagManifest, name: str, flag_id: int) -> bool:
 class FleetFlagMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.clock = ManualClock()
+        self.clock = ManualClock(START_NS)
         data = load_config().model_dump(mode="json")
         data["fleet"]["quorum"] = 1  # an accepted instance may route on its own
         config = parse_config(data, "flag fleet test")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from fleet_kit import budget_config, fleet, submit, tick
 
 from interlock.domain.reject import RejectCode
-from interlock.testing import DESK_KEY
+from interlock.sim.harness import DESK_KEY
 
 BUDGET = "position/desk-7/AAPL"
 

@@ -25,11 +25,11 @@ from interlock.flags import (
     FlagRetired,
 )
 from interlock.gateway.config import load_config
-from interlock.gateway.fleet import InProcessFleet, RecordingVenue
 from interlock.gateway.gateway import Gateway
 from interlock.journal.sqlite import SqliteJournal
-from interlock.testing import ManualClock
-from interlock.views import EventSummarizer
+from interlock.render_text import EventSummarizer
+from interlock.sim.fleet import InProcessFleet, RecordingVenue
+from interlock.sim.harness import START_NS, ManualClock
 
 BUILD = "b-rlp"
 RLP = FlagManifest("rlp-build", {"rlp": 2, "sweep": 3})
@@ -43,7 +43,7 @@ def registry() -> FlagRegistry:
 
 
 def fleet(size: int = 3, manifest: FlagManifest = RLP) -> InProcessFleet:
-    return InProcessFleet(size, clock=ManualClock(), build_digest=BUILD, manifest=manifest,
+    return InProcessFleet(size, clock=ManualClock(START_NS), build_digest=BUILD, manifest=manifest,
                           flags=registry())  # fmt: skip
 
 
@@ -103,7 +103,7 @@ def test_a_manifest_that_is_not_the_attested_digest_is_refused() -> None:
 
 
 def test_an_instance_without_a_manifest_may_read_no_flag() -> None:
-    f = InProcessFleet(1, clock=ManualClock())
+    f = InProcessFleet(1, clock=ManualClock(START_NS))
     with pytest.raises(FlagError, match="is not in the manifest of build"):
         f["gw-1"].flags.enabled("rlp")
 
@@ -130,7 +130,7 @@ def test_every_instance_journals_the_flag_changes_it_observes_in_order() -> None
 
 def test_journal_show_prints_the_flag_changes(tmp_path: Path) -> None:
     path = tmp_path / "gw.db"
-    clock = ManualClock()
+    clock = ManualClock(START_NS)
     plane = EmbeddedControlPlane(Release(BUILD, RLP.digest(), 1), clock, registry())
     journal = SqliteJournal(path, background=False)
     gw = Gateway(load_config(), journal, RecordingVenue(), plane, clock=clock,

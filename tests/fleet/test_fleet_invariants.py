@@ -33,7 +33,7 @@ from interlock.control.deploy import Deployment
 from interlock.domain.decision import Decision
 from interlock.domain.enums import HaltScope, Side
 from interlock.errors import DeployError
-from interlock.testing import MM_KEY
+from interlock.sim.harness import MM_KEY
 
 SETTINGS = settings(max_examples=100, stateful_step_count=40, deadline=None)
 LIMIT = 1_000

@@ -16,8 +16,8 @@ from interlock.control.plane import Release
 from interlock.domain.events import DeployAborted, DeployCommitted, DeployProposed
 from interlock.domain.reject import RejectCode
 from interlock.errors import DeployError
-from interlock.gateway.fleet import InProcessFleet
-from interlock.views import EventSummarizer
+from interlock.render_text import EventSummarizer
+from interlock.sim.fleet import InProcessFleet
 
 FENCED = {RejectCode.INSTANCE_NOT_ATTESTED, RejectCode.STALE_EPOCH}
 SEVEN = [f"gw-{i}" for i in range(1, 8)]

@@ -23,8 +23,8 @@ import pytest
 from fleet_kit import submit
 
 from interlock.control.deploy import Deployment
+from interlock.control.flag_preflight import flag_preflight
 from interlock.control.plane import Release
-from interlock.control.release_gate import flag_release_gate
 from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import Side
 from interlock.domain.reject import RejectCode
@@ -37,8 +37,8 @@ from interlock.flags import (
     lint,
     manifest_from_source,
 )
-from interlock.gateway.fleet import InProcessFleet
-from interlock.testing import DESK_KEY, ManualClock
+from interlock.sim.fleet import InProcessFleet
+from interlock.sim.harness import DESK_KEY, START_NS, ManualClock
 
 PRE, NEW, OLD = "smars-2012.07.20", "smars-2012.07.27-rlp", "smars-2012.07.26-stale"
 SEVEN = [f"gw-{i}" for i in range(1, 8)]
@@ -104,14 +104,14 @@ def knight(tmp_path: Path) -> Knight:
     seven restarted on it, the eighth back up on the stale binary."""
     new_src = write(tmp_path / "rlp" / "smars" / "router.py", NEW_ROUTER)
     old_src = write(tmp_path / "stale" / "smars" / "router.py", OLD_ROUTER)
-    clock = ManualClock()
+    clock = ManualClock(START_NS)
     f = InProcessFleet(8, clock=clock, build_digest=PRE, manifest=FlagManifest(PRE, {}),
                        flags=knight_registry())  # fmt: skip
     registry = f.plane.flag_registry()
     new = manifest_from_source([new_src.parent], NEW, registry)
     deploy = Deployment(f.plane, who="release-eng", clock=clock)
-    gate = flag_release_gate([new_src.parent], registry, NEW, new)
-    deploy.propose(NEW, new.digest(), f.ids, release_gate=gate)
+    gate = flag_preflight([new_src.parent], registry, NEW, new)
+    deploy.propose(NEW, new.digest(), f.ids, preflight=gate)
     for i in SEVEN:
         f.restart(i, NEW, manifest=new)
     f.restart("gw-8", OLD, manifest=STALE)
@@ -214,9 +214,9 @@ def test_the_linter_finds_the_retired_read_and_the_dead_power_peg_code_by_line(
 def test_proposing_the_old_build_is_refused_by_the_release_gate(knight: Knight) -> None:
     knight.deploy.abort("gw-8 came back on the stale binary")
     registry = knight.fleet.plane.flag_registry()
-    gate = flag_release_gate([knight.old_src], registry, OLD, STALE, "plane")
+    gate = flag_preflight([knight.old_src], registry, OLD, STALE, "plane")
     with pytest.raises(DeployError) as err:
-        knight.deploy.propose(OLD, STALE.digest(), knight.fleet.ids, release_gate=gate)
+        knight.deploy.propose(OLD, STALE.digest(), knight.fleet.ids, preflight=gate)
     problems = "\n".join(err.value.problems)
     for expected in (
         f"{knight.old_src}:5: FLAG_RETIRED_READ",

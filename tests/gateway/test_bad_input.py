@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.enums import OrderType, Side, TimeInForce, TradingSession
 from interlock.domain.reject import RejectCode
-from interlock.testing import DESK_KEY, Harness, build
+from interlock.sim.harness import DESK_KEY, Harness, build
 
 WRONG_KEYS = [None, 7, 7.5, ["demo-desk-7-key"], {"k": 1}, b"demo-desk-7-key", "\ud800", ""]
 CONTROL = ["\x1b[2J", "a\nb", "a\x00", "a\x7f", "a\x85", "a\x9b31m", "a\u2028b", "\t"]

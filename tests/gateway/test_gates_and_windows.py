@@ -18,7 +18,7 @@ from interlock.domain.reject import RejectCode
 from interlock.gateway.config import load_config
 from interlock.gateway.gateway import Gateway
 from interlock.journal.memory import MemoryJournal
-from interlock.testing import DESK_KEY, Harness, ManualClock, build, config_with
+from interlock.sim.harness import DESK_KEY, START_NS, Harness, ManualClock, build, config_with
 
 
 def tick(h: Harness, clock: ManualClock, ms: int) -> None:
@@ -29,7 +29,7 @@ def tick(h: Harness, clock: ManualClock, ms: int) -> None:
 
 
 def test_heartbeats_inside_the_ttl_keep_the_instance_trading() -> None:
-    clock = ManualClock()
+    clock = ManualClock(START_NS)
     h = build(clock=clock)  # lease TTL 2,000 ms
     for i in range(10):
         tick(h, clock, 1_500)
@@ -39,7 +39,7 @@ def test_heartbeats_inside_the_ttl_keep_the_instance_trading() -> None:
 
 def instance_rate(count: int = 2) -> Harness:
     return build(config_with(rates={"per_instance": {"count": count, "window_ms": 1_000}}),
-                 clock=ManualClock())  # fmt: skip
+                 clock=ManualClock(START_NS))  # fmt: skip
 
 
 def test_rate_window_slides_exactly_at_its_edge() -> None:
@@ -77,7 +77,7 @@ def test_orders_refused_by_other_checks_do_not_fill_the_window() -> None:
 
 
 def test_duplicate_guard_is_armed_only_by_accepted_orders() -> None:
-    clock = ManualClock()
+    clock = ManualClock(START_NS)
     rates = {"per_instance": {"count": 1, "window_ms": 1_000}}
     h = build(config_with(rates=rates, duplicate_window_ms=5_000), clock=clock)
     assert h.submit(quantity=100).accepted
@@ -97,7 +97,7 @@ class NullVenue:
 
 
 def gateway_attesting(build_digest: str, flag_digest: str) -> Gateway:
-    clock = ManualClock()
+    clock = ManualClock(START_NS)
     plane = EmbeddedControlPlane(Release("approved-build", "flags-1", 1), clock=clock)
     gw = Gateway(load_config(), MemoryJournal(), NullVenue(), plane, clock=clock,
                  build_digest=build_digest, flag_digest=flag_digest).start()  # fmt: skip
@@ -155,7 +155,7 @@ def test_a_zero_reference_leaves_the_last_good_one_to_judge_against() -> None:
 
 
 def test_reference_stamped_in_the_future_still_goes_stale() -> None:
-    clock = ManualClock()
+    clock = ManualClock(START_NS)
     h = build(clock=clock)
     h.gateway.update_reference("AAPL", 10_000, ts=clock.now + 3_600_000 * 1_000_000)
     for _ in range(10):  # ten seconds with no further price

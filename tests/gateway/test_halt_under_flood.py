@@ -23,7 +23,7 @@ from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode
 from interlock.journal.memory import MemoryJournal
 from interlock.journal.sqlite import SqliteJournal
-from interlock.testing import DESK_KEY, MM_KEY, Harness, build, config_with, high_rate
+from interlock.sim.harness import DESK_KEY, MM_KEY, Harness, build, config_with, high_rate
 from interlock.venue.simulated import SimulatedVenue
 
 TRIALS = 40

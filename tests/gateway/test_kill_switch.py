@@ -12,7 +12,7 @@ from interlock.control.plane import HaltRecord
 from interlock.domain.enums import HaltScope, OrderStatus, OrderType, Side
 from interlock.domain.reject import RejectCode
 from interlock.gateway.gateway import Gateway
-from interlock.testing import DESK_KEY, MM_KEY, build, config_with
+from interlock.sim.harness import DESK_KEY, MM_KEY, build, config_with
 
 MM = dict(account="mm-1", strategy="mm")
 ORDERS = {  # name: (api key, overrides, the position line it reserves on)

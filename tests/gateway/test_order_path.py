@@ -21,7 +21,7 @@ from interlock.errors import JournalError
 from interlock.gateway.config import load_config
 from interlock.gateway.gateway import Gateway
 from interlock.journal.memory import MemoryJournal
-from interlock.testing import DESK_KEY, MM_KEY, ManualClock, build
+from interlock.sim.harness import DESK_KEY, MM_KEY, START_NS, ManualClock, build
 
 MARKET = OrderType.MARKET
 MM = dict(account="mm-1", strategy="mm")
@@ -171,7 +171,7 @@ def test_cancel_of_a_pending_order_keeps_it_from_the_venue() -> None:
 
 
 def test_cancels_pass_while_halted_or_fenced() -> None:
-    clock = ManualClock()
+    clock = ManualClock(START_NS)
     h = build(clock=clock)
     first, second = h.submit(quantity=100), h.submit(quantity=200)
     h.gateway.halt(HaltScope.STRATEGY, "pairs", "stop", "ops")  # desk-7 partly halted
@@ -287,7 +287,7 @@ class RejectingVenue:
 
 
 def test_venue_reject_releases_the_reservation() -> None:
-    clock, venue, journal = ManualClock(), RejectingVenue(), MemoryJournal()
+    clock, venue, journal = ManualClock(START_NS), RejectingVenue(), MemoryJournal()
     gw = Gateway(load_config(), journal, venue, EmbeddedControlPlane(clock=clock), clock=clock)
     venue.gateway = gw.start()
     gw.update_reference("AAPL", 10_000)

@@ -23,7 +23,7 @@ from interlock.domain.decision import Decision
 from interlock.domain.enums import HaltScope, OrderStatus, OrderType, Side, TradingSession
 from interlock.domain.reject import RejectCode
 from interlock.gateway.config import GatewayConfig, load_config, parse_config
-from interlock.testing import (
+from interlock.sim.harness import (
     AUCTION_NS,
     DESK_KEY,
     MM_KEY,
@@ -166,7 +166,7 @@ def test_submit_when_never_registered_rejects_with_INSTANCE_NOT_ATTESTED() -> No
 
 
 def test_submit_when_lease_not_renewed_rejects_with_CONTROL_PLANE_LOST() -> None:
-    clock = ManualClock()
+    clock = ManualClock(START_NS)
     h = build(clock=clock)
     clock.advance_ms(1_999)
     h.refresh_references()
@@ -307,7 +307,7 @@ def test_submit_when_market_order_valued_with_band_over_limit_rejects_with_MAX_O
 
 
 def test_submit_when_reference_older_than_max_age_rejects_with_REFERENCE_PRICE_STALE() -> None:
-    clock = ManualClock()
+    clock = ManualClock(START_NS)
     h = build(clock=clock)
     advance(h, clock, 5_000)
     assert h.submit(quantity=100).accepted  # exactly the max age is still fresh
@@ -352,7 +352,7 @@ def test_submit_when_limit_outside_collar_rejects_with_PRICE_COLLAR(
 
 
 def test_submit_when_same_order_inside_window_rejects_with_DUPLICATE_ORDER() -> None:
-    clock = ManualClock()
+    clock = ManualClock(START_NS)
     h = build(clock=clock)
     assert h.submit().accepted
     clock.advance_ms(999)

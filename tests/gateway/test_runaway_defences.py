@@ -13,8 +13,8 @@ from interlock.domain.enums import HaltScope, OrderType, Side
 from interlock.domain.reject import RejectCode
 from interlock.gateway.gateway import Gateway
 from interlock.journal.memory import MemoryJournal
+from interlock.sim.harness import DESK_KEY, MM_KEY, START_NS, ManualClock, build, config_with
 from interlock.sim.runaway import Runaway, desk_config, drive, harness
-from interlock.testing import DESK_KEY, MM_KEY, ManualClock, build, config_with
 from interlock.venue.market import MarketModel
 from interlock.venue.simulated import SimulatedVenue
 
@@ -22,7 +22,7 @@ MS = 1_000_000
 
 
 def test_a_hand_built_gateway_halts_a_runaway_account_by_itself() -> None:
-    clock = ManualClock()
+    clock = ManualClock(START_NS)
     cfg = desk_config(0)
     market = MarketModel({s: (10_000, 1, 5_000) for s in cfg.instruments}, volatility_ticks=0)
     venue = SimulatedVenue(market)

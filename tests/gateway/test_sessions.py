@@ -11,7 +11,7 @@ import pytest
 from interlock.domain.enums import OrderType
 from interlock.domain.enums import TradingSession as T
 from interlock.domain.reject import RejectCode
-from interlock.testing import MM_KEY, Harness, ManualClock, build, new_york_ns
+from interlock.sim.harness import MM_KEY, Harness, ManualClock, build, new_york_ns
 
 DAY = "2025-08-01"  # a Friday, a normal NYSE day
 WIDE = Decimal("108.00")  # 8% over the 100.00 reference: inside 10% (auction), not 5%
@@ -130,8 +130,8 @@ def test_a_halt_is_reported_before_the_closed_market() -> None:
 
 def test_fix_and_rest_map_the_session_codes_to_stable_answers() -> None:
     pytest.importorskip("quickfix")
-    from interlock.api.fix.codec import ord_rej_reason
     from interlock.api.rest.status import status_of
+    from interlock.fixengine.codec import ord_rej_reason
 
     assert ord_rej_reason(RejectCode.MARKET_CLOSED) == 2  # OrdRejReason: exchange closed
     assert ord_rej_reason(RejectCode.SESSION_MISMATCH) == 99  # other: Text has the code

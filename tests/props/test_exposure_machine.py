@@ -54,7 +54,15 @@ from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode
 from interlock.gateway.gateway import Gateway
 from interlock.journal.memory import MemoryJournal
-from interlock.testing import DESK_KEY, MM_KEY, Harness, ManualClock, build, config_with
+from interlock.sim.harness import (
+    DESK_KEY,
+    MM_KEY,
+    START_NS,
+    Harness,
+    ManualClock,
+    build,
+    config_with,
+)
 from interlock.venue.simulated import SimulatedVenue
 
 SYMBOLS = ("AAPL", "MSFT", "TSLA")
@@ -240,7 +248,7 @@ def book_state(gw: Gateway, *, marks: bool) -> dict[str, Any]:
 class ExposureMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.clock = ManualClock()
+        self.clock = ManualClock(START_NS)
         self.journal = RecordingJournal()
         self.sent: dict[int, int] = {}  # order id -> durable seq when the venue got it
         self.keys: dict[tuple[str, str], tuple[OrderRequest, Decision]] = {}

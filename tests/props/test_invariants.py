@@ -41,7 +41,7 @@ from interlock.risk.book import Book
 from interlock.risk.engine import RiskEngine
 from interlock.risk.limits import RateLimit
 from interlock.risk.windows import SlidingWindow
-from interlock.testing import DESK_KEY, MM_KEY, START_NS, ManualClock, build
+from interlock.sim.harness import DESK_KEY, MM_KEY, START_NS, ManualClock, build
 
 PROPS = settings(max_examples=100, deadline=None, derandomize=True)
 GARBLED = settings(PROPS, max_examples=300)
@@ -141,7 +141,7 @@ def test_same_key_gives_the_same_decision_across_a_restart(
     drafts: list[dict[str, Any]], halt_first: bool
 ) -> None:
     with journal_file() as path:
-        h = build(journal=SqliteJournal(path, background=False), clock=ManualClock())
+        h = build(journal=SqliteJournal(path, background=False), clock=ManualClock(START_NS))
         first: dict[tuple[str, str], tuple[str, OrderRequest, Decision]] = {}
         for i, d in enumerate(drafts):
             api_key = DESK_KEY if d["account"] == "desk-7" else MM_KEY
@@ -158,7 +158,7 @@ def test_same_key_gives_the_same_decision_across_a_restart(
                 assert decision.code is RejectCode.IDEMPOTENCY_CONFLICT
         h.gateway.close()
 
-        h2 = build(journal=SqliteJournal(path, background=False), clock=ManualClock())
+        h2 = build(journal=SqliteJournal(path, background=False), clock=ManualClock(START_NS))
         if halt_first:  # a replay answers before halts: it reports, it decides nothing
             h2.gateway.halt(HaltScope.GLOBAL, "", "stop", "ops")
         last_seq = h2.journal.last_seq
@@ -312,7 +312,7 @@ def wrong_type(fields: dict[str, Any]) -> list[str]:
 def submit_then_reopen(path: str, request: Any, api_key: str = DESK_KEY) -> Decision:
     """Submit over a SQLite journal, flush, check a valid order still goes, reopen the file
     and rebuild a gateway from it. Any fault along the way fails the test."""
-    h = build(journal=SqliteJournal(path, background=False), clock=ManualClock())
+    h = build(journal=SqliteJournal(path, background=False), clock=ManualClock(START_NS))
     decision = h.gateway.submit(request, api_key)
     assert isinstance(decision, Decision)
     h.journal.flush()  # JournalError here: one bad request poisoned the journal
@@ -320,7 +320,7 @@ def submit_then_reopen(path: str, request: Any, api_key: str = DESK_KEY) -> Deci
     assert after.accepted or decision.accepted, after.message
     before = sorted(h.gateway.book.orders)
     h.gateway.close()
-    h2 = build(journal=SqliteJournal(path, background=False), clock=ManualClock())
+    h2 = build(journal=SqliteJournal(path, background=False), clock=ManualClock(START_NS))
     assert sorted(h2.gateway.book.orders) == before
     assert [seq for seq, _ in h2.journal.read()] == list(range(1, h2.journal.last_seq + 1))
     assert h2.submit(DESK_KEY, client_order_id="after-restart", quantity=9).accepted
@@ -375,7 +375,7 @@ def test_restart_rebuilds_gross_exposure_of_positions_opened_before_the_first_fi
     """Recovery folds with no reference prices: the first fill sets the mark. It once did so
     without re-valuing the other holders, and a reference equal to that mark changed
     nothing, so desk-7's resting buy counted 0 gross after a restart."""
-    journal, clock = MemoryJournal(), ManualClock()
+    journal, clock = MemoryJournal(), ManualClock(START_NS)
     h = build(journal=journal, clock=clock)
     assert h.submit(DESK_KEY, quantity=100, limit_price=Decimal("99.99")).accepted  # rests
     mm = h.submit(MM_KEY, account="mm-1", strategy="mm", limit_price=Decimal("100.01"))

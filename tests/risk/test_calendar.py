@@ -15,7 +15,7 @@ from interlock.errors import ConfigError
 from interlock.gateway.config import load_config, parse_config
 from interlock.replay.runs import replay_config
 from interlock.risk.calendar import TradingCalendar
-from interlock.testing import NEW_YORK, new_york_ns
+from interlock.sim.harness import NEW_YORK, new_york_ns
 
 CFG = load_config().calendar
 CAL = CFG.compile()  # one instance for every example: its cached span moves at random

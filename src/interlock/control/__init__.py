@@ -4,12 +4,13 @@ slices), and the flag release gate."""
 
 from interlock.control.attestation import attest, installed_build_digest, tree_digest
 from interlock.control.budgets import BudgetSpec, FleetBudgets, SliceLedger
-from interlock.control.deploy import Deployment, Readiness, ReleaseGate
+from interlock.control.deploy import Deployment, ProposalCheck, Readiness
 from interlock.control.embedded import EmbeddedControlPlane
+from interlock.control.flag_preflight import flag_preflight
+from interlock.control.fleet_halt import HaltReport, halt_fleet
 from interlock.control.fleetflags import FleetFlags, declared, flag_refusal
-from interlock.control.gate import InstanceGate, quorum_needed
-from interlock.control.halts import HaltReport, halt_fleet
-from interlock.control.killswitch import HaltView
+from interlock.control.halt_view import HaltView
+from interlock.control.instance_gate import InstanceGate, quorum_needed
 from interlock.control.plane import (
     Attestation,
     CommitResult,
@@ -29,7 +30,6 @@ from interlock.control.plane import (
     Release,
     ReleaseChanged,
 )
-from interlock.control.release_gate import flag_release_gate
 
 __all__ = [
     "Attestation",
@@ -54,16 +54,16 @@ __all__ = [
     "MemberLost",
     "Proposal",
     "ProposalAborted",
+    "ProposalCheck",
     "ProposalPut",
     "Readiness",
     "Release",
     "ReleaseChanged",
-    "ReleaseGate",
     "SliceLedger",
     "attest",
     "declared",
+    "flag_preflight",
     "flag_refusal",
-    "flag_release_gate",
     "halt_fleet",
     "installed_build_digest",
     "quorum_needed",

@@ -10,7 +10,7 @@ fenced by the epoch (STALE_EPOCH, INSTANCE_NOT_ATTESTED). A rollback is a deploy
 previous build: it goes through the same steps and bumps the epoch again.
 
 `propose` first runs the release gate, if one is given (a callable that returns its
-findings, empty when the release is clean; `release_gate.flag_release_gate` builds the flag
+findings, empty when the release is clean; `flag_preflight.flag_preflight` builds the flag
 one: linter, manifest check, manifest digest); any finding refuses the proposal.
 
 Deploy out of hours: an instance restarted onto the proposal is not attested until commit,
@@ -29,7 +29,7 @@ from interlock.control.attestation import short
 from interlock.control.plane import CommitResult, ControlPlane, Member, Proposal, Release
 from interlock.errors import DeployError
 
-ReleaseGate = Callable[[Proposal], Iterable[object]]
+ProposalCheck = Callable[[Proposal], Iterable[object]]
 """Given the proposal, return findings (anything printable); none means the gate passes."""
 
 
@@ -57,7 +57,7 @@ class Deployment:
         build_digest: str,
         flag_digest: str,
         expected_members: Sequence[str],
-        release_gate: ReleaseGate | None = None,
+        preflight: ProposalCheck | None = None,
     ) -> Proposal:
         members = tuple(expected_members)
         problems = []
@@ -75,8 +75,8 @@ class Deployment:
             )
         base = self.plane.release().epoch
         proposal = Proposal(build_digest, flag_digest, members, base, self.who, self._clock())
-        if not problems and release_gate is not None:
-            problems += [f"release gate: {f}" for f in release_gate(proposal)]
+        if not problems and preflight is not None:
+            problems += [f"release gate: {f}" for f in preflight(proposal)]
         if problems:
             raise DeployError("propose", problems)
         if not self.plane.put_proposal(proposal):

@@ -1,6 +1,6 @@
 """Feature flags with permanent identities: registry, manifests, enable preflight, linter."""
 
-from interlock.flags.events import (
+from interlock.domain.flag_events import (
     FlagDisabled,
     FlagEnabled,
     FlagEvent,

@@ -18,14 +18,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from interlock.errors import FlagError
-from interlock.flags.events import (
+from interlock.domain.flag_events import (
     FlagDisabled,
     FlagEnabled,
     FlagEvent,
     FlagRegistered,
     FlagRetired,
 )
+from interlock.errors import FlagError
 
 if TYPE_CHECKING:
     from interlock.flags.manifest import FlagManifest

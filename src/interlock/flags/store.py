@@ -20,8 +20,8 @@ from pathlib import Path
 
 import msgspec
 
+from interlock.domain.flag_events import FlagEvent
 from interlock.errors import FlagError
-from interlock.flags.events import FlagEvent
 from interlock.flags.registry import Flag, FlagRegistry
 
 STORE_FORMAT = "interlock-flags/1"

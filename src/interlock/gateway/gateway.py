@@ -30,10 +30,10 @@ from collections import deque
 from collections.abc import Callable, Iterable
 
 from interlock.control.attestation import attest
+from interlock.control.fleet_halt import HaltReport
 from interlock.control.fleetflags import declared
-from interlock.control.gate import InstanceGate
-from interlock.control.halts import HaltReport
-from interlock.control.killswitch import HaltView
+from interlock.control.halt_view import HaltView
+from interlock.control.instance_gate import InstanceGate
 from interlock.control.plane import ControlPlane
 from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.decision import Decision

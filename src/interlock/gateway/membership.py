@@ -20,10 +20,10 @@ import threading
 from collections.abc import Callable
 
 from interlock.control.budgets import BudgetSpec, FleetBudgets
+from interlock.control.fleet_halt import HaltReport, halt_fleet
 from interlock.control.fleetflags import declared
-from interlock.control.gate import InstanceGate
-from interlock.control.halts import HaltReport, halt_fleet
-from interlock.control.killswitch import HaltView
+from interlock.control.halt_view import HaltView
+from interlock.control.instance_gate import InstanceGate
 from interlock.control.plane import (
     Attestation,
     ControlEvent,

@@ -17,8 +17,8 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 
-from interlock.control.halts import HaltReport
-from interlock.control.killswitch import HaltView
+from interlock.control.fleet_halt import HaltReport
+from interlock.control.halt_view import HaltView
 from interlock.control.plane import ControlPlane, HaltRecord
 from interlock.domain.enums import HaltScope
 from interlock.domain.money import fmt_money

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
 from interlock.replay.knight import DEFAULT_SEED, run_knight
-from interlock.replay.views import readiness_line, tables
+from interlock.replay.render_report import readiness_line, tables
 
 replay_app = typer.Typer(help="Replay incidents against Interlock.", no_args_is_help=True)
 

@@ -20,13 +20,13 @@ from collections.abc import Iterable
 from interlock.control.deploy import Deployment
 from interlock.control.embedded import EmbeddedControlPlane
 from interlock.control.plane import Proposal
+from interlock.domain.clock import ManualClock
 from interlock.errors import DeployError, FlagError
 from interlock.flags.lint import lint
 from interlock.replay.flags import KNIGHT_BIT, LEGACY_SOURCE, RLP_ID, RLP_SOURCE
 from interlock.replay.fleet import ReplayFleet
 from interlock.replay.scenario import SERVERS, STALE, Scenario
 from interlock.replay.smars import PowerPegRouter, RlpRouter
-from interlock.testing import ManualClock
 
 SEVEN = tuple(s for s in SERVERS if s != STALE)
 OLD, NEW = PowerPegRouter.build, RlpRouter.build

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 
 from interlock.control.embedded import EmbeddedControlPlane
-from interlock.control.halts import HaltReport
+from interlock.control.fleet_halt import HaltReport
 from interlock.control.plane import ControlEvent, HaltPut, Release
 from interlock.domain.order import Order
 from interlock.flags.manifest import FlagManifest

@@ -10,10 +10,10 @@ from interlock.replay.baseline import run_baseline
 from interlock.replay.market import KnightMarket, MarketParams
 from interlock.replay.plots import write_plots
 from interlock.replay.protected import run_protected
+from interlock.replay.render_report import write_html
 from interlock.replay.report import KnightReport
 from interlock.replay.runs import RUNS
 from interlock.replay.scenario import build_scenario
-from interlock.replay.views import write_html
 
 DEFAULT_SEED = 2012
 Step = Callable[[str, float], None]  # (what is running, fraction of the whole done)

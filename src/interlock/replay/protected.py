@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from interlock.domain.clock import ManualClock
 from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.enums import OrderType, TimeInForce, TradingSession
 from interlock.domain.order import Order
@@ -37,7 +38,6 @@ from interlock.replay.runs import (
 )
 from interlock.replay.scenario import NS, SERVERS, STALE, Scenario
 from interlock.replay.smars import Child, FlagReader, PowerPegRouter, RlpRouter, Router
-from interlock.testing import ManualClock
 
 
 @dataclass

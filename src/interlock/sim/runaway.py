@@ -17,10 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from interlock.domain.clock import ManualClock
 from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import OrderType, Side, TimeInForce
 from interlock.gateway.config import GatewayConfig, load_config, parse_config
-from interlock.testing import DESK_KEY, MM_KEY, Harness, ManualClock, build
+from interlock.sim.harness import DESK_KEY, MM_KEY, START_NS, Harness, build
 
 NS = 1_000_000_000
 ACCOUNTS = {"desk-7": DESK_KEY, "mm-1": MM_KEY}
@@ -148,8 +149,8 @@ class Result:
 
 def harness(config: GatewayConfig | None = None, *, seed: int = 7,
             disabled: tuple[str, ...] = ()) -> Harness:  # fmt: skip
-    return build(config or desk_config(), clock=ManualClock(), seed=seed, volatility_ticks=1,
-                 depth=2_000, disabled_checks=disabled)  # fmt: skip
+    return build(config or desk_config(), clock=ManualClock(START_NS), seed=seed,
+                 volatility_ticks=1, depth=2_000, disabled_checks=disabled)  # fmt: skip
 
 
 def drive(flow: Flow, h: Harness, *, until_stopped: bool = True) -> Result:

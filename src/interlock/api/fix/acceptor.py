@@ -10,8 +10,8 @@ import ipaddress
 from pathlib import Path
 
 from interlock.api.fix.app import FixAcceptorApp
-from interlock.api.fix.bind import AcceptorBinding
-from interlock.api.fix.engine import SessionKey, open_engine, write_settings
+from interlock.fixengine.bind import AcceptorBinding
+from interlock.fixengine.engine import SessionKey, open_engine, write_settings
 from interlock.gateway.gateway import Gateway
 from interlock.gateway.listeners import FixAcceptorConfig
 from interlock.venue.tap import ExecutionTap

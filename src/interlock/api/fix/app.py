@@ -36,14 +36,6 @@ from collections.abc import Callable
 
 import quickfix as fix
 
-from interlock.api.fix.codec import (
-    Undecodable,
-    business_reject,
-    cancel_reject,
-    decode_new,
-    ord_rej_reason,
-)
-from interlock.api.fix.engine import body_fields, field, msg_type
 from interlock.api.fix.orders import FixOrder
 from interlock.api.fix.queries import (
     MASS_CANCEL_TYPES,
@@ -56,6 +48,14 @@ from interlock.api.fix.queries import (
 from interlock.api.fix.reports import VenueReports, send
 from interlock.domain.decision import Decision
 from interlock.domain.enums import OrderStatus
+from interlock.fixengine.codec import (
+    Undecodable,
+    business_reject,
+    cancel_reject,
+    decode_new,
+    ord_rej_reason,
+)
+from interlock.fixengine.engine import body_fields, field, msg_type
 from interlock.gateway.gateway import Gateway
 from interlock.gateway.listeners import FixAcceptorConfig, FixLogin
 

@@ -16,9 +16,9 @@ from decimal import Decimal
 
 import quickfix as fix
 
-from interlock.api.fix.codec import ORD_TYPE_CODES, SIDE_CODES
-from interlock.api.fix.engine import new_message
 from interlock.domain.commands import OrderRequest
+from interlock.fixengine.codec import ORD_TYPE_CODES, SIDE_CODES
+from interlock.fixengine.engine import new_message
 
 _exec_ids = itertools.count(1)
 _AVG_PX = Decimal("0.000001")

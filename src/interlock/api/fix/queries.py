@@ -12,7 +12,7 @@ import itertools
 
 import quickfix as fix
 
-from interlock.api.fix.engine import new_message
+from interlock.fixengine.engine import new_message
 
 MASS_CANCEL_TYPES = {"1": "by Symbol (55)", "7": "all orders of the session"}
 """MassCancelRequestType (530) values served; MassCancelResponse (531) echoes them."""

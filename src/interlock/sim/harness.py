@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from interlock.control.embedded import EmbeddedControlPlane
+from interlock.domain.clock import ManualClock
 from interlock.domain.commands import OrderRequest
 from interlock.domain.decision import Decision
 from interlock.domain.enums import OrderType, Side
@@ -43,18 +44,6 @@ def new_york_ns(day: str, at: str) -> int:
 
 PRE_OPEN_NS = new_york_ns("2025-08-01", "08:00")  # the default calendar's pre-open
 AUCTION_NS = new_york_ns("2025-08-01", "09:29")  # its opening auction
-
-
-@dataclass
-class ManualClock:
-    now: int = START_NS
-
-    def __call__(self) -> int:
-        return self.now
-
-    def advance_ms(self, ms: float) -> int:
-        self.now += int(ms * 1_000_000)
-        return self.now
 
 
 @dataclass
@@ -112,7 +101,7 @@ def build(
 ) -> Harness:
     """A started gateway on the default config, every symbol at `mid`, references fresh."""
     cfg = config or load_config()
-    clk = clock or ManualClock()
+    clk = clock or ManualClock(START_NS)
     instruments = cfg.instrument_map()
     books = {}
     for sym, inst in instruments.items():

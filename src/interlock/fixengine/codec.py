@@ -14,10 +14,10 @@ from decimal import Decimal, InvalidOperation
 
 import quickfix as fix
 
-from interlock.api.fix.engine import body_fields, new_message
 from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import OrderType, Side, TimeInForce
 from interlock.domain.reject import RejectCode
+from interlock.fixengine.engine import body_fields, new_message
 
 SIDES = {"1": Side.BUY, "2": Side.SELL, "5": Side.SELL_SHORT}
 SIDE_CODES = {v: k for k, v in SIDES.items()}

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import quickfix as fix
 
-from interlock.api.fix.bind import AcceptorBinding, FixBindError
+from interlock.fixengine.bind import AcceptorBinding, FixBindError
 
 BEGIN_STRING = "FIX.4.4"
 

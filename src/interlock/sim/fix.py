@@ -18,8 +18,8 @@ from pathlib import Path
 
 import quickfix as fix
 
-from interlock.api.fix.bind import AcceptorBinding
-from interlock.api.fix.engine import (
+from interlock.fixengine.bind import AcceptorBinding
+from interlock.fixengine.engine import (
     SessionKey,
     body_fields,
     field,

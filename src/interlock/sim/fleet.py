@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from interlock.control.attestation import installed_build_digest, short
 from interlock.control.embedded import EmbeddedControlPlane
-from interlock.control.halts import HaltReport, halt_fleet
+from interlock.control.fleet_halt import HaltReport, halt_fleet
 from interlock.control.plane import ControlPlane, HaltRecord, Proposal, Release
 from interlock.domain.enums import HaltScope
 from interlock.domain.order import Order

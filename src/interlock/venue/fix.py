@@ -17,8 +17,11 @@ from pathlib import Path
 
 import quickfix as fix
 
-from interlock.api.fix.codec import SIDE_CODES, TIF_CODES
-from interlock.api.fix.engine import (
+from interlock.domain.instrument import Instrument
+from interlock.domain.order import Order
+from interlock.errors import VenueError
+from interlock.fixengine.codec import SIDE_CODES, TIF_CODES
+from interlock.fixengine.engine import (
     SessionKey,
     field,
     msg_type,
@@ -26,9 +29,6 @@ from interlock.api.fix.engine import (
     open_engine,
     write_settings,
 )
-from interlock.domain.instrument import Instrument
-from interlock.domain.order import Order
-from interlock.errors import VenueError
 from interlock.venue.base import ExecutionSink
 
 _log = logging.getLogger(__name__)

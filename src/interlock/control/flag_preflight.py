@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from interlock.control.attestation import short
-from interlock.control.deploy import ReleaseGate
+from interlock.control.deploy import ProposalCheck
 from interlock.control.plane import Proposal
 from interlock.errors import FlagError
 from interlock.flags.lint import lint
@@ -30,13 +30,13 @@ from interlock.flags.manifest import FlagManifest, manifest_from_source
 from interlock.flags.registry import FlagRegistry
 
 
-def flag_release_gate(
+def flag_preflight(
     src_paths: Sequence[str | Path],
     registry: FlagRegistry,
     build: str,
     manifest: FlagManifest | None = None,
     registry_label: str = "flag registry",
-) -> ReleaseGate:
+) -> ProposalCheck:
     """The gate for releasing the source under `src_paths` as `build`, against `registry`
     (pass a fresh snapshot: `plane.flag_registry()`). `manifest` is the manifest the build
     ships with; None proposes the one its source makes."""
