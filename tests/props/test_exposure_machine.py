@@ -216,7 +216,7 @@ def book_state(gw: Gateway, *, marks: bool) -> dict[str, Any]:
         "open": sorted(b.open_orders),
         "parents": {pid: (ps.parent, ps.open, ps.filled) for pid, ps in b.parents.items()},
         "halts": sorted((h.scope.value, h.target) for h in gw.halts.records()),
-        "keys": len(gw.idempotency),
+        "keys": len(gw.state.keys),
         "rates": (
             list(t.instance.stamps),
             {

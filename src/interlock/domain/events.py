@@ -85,11 +85,15 @@ class CancelRequested(msgspec.Struct, frozen=True, gc=False, array_like=True):
 
 
 class HaltApplied(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """`halt_ts` is when the halt was written (the control plane's record); `ts` when this
+    instance applied it. 0 in journals from before it was kept: `ts` stands in."""
+
     ts: int
     scope: HaltScope
     target: str
     reason: str
     who: str
+    halt_ts: int = 0
 
 
 class HaltLifted(msgspec.Struct, frozen=True, gc=False, array_like=True):

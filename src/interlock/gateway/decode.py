@@ -159,24 +159,58 @@ def decode(
                 "limit_price", f"must be positive, at most {MAX_PRICE_TICKS:,} ticks", lp
             )
         price = value = ticks
-    return Order(
-        0,
-        req.client_order_id,
-        req.account,
-        req.strategy,
-        req.symbol,
-        side,
-        1 if side is _BUY else -1,
-        qty,
-        price,
-        value,
-        is_market,
-        tif,
-        book.calendar.session_at(now),  # the server's session, never the caller's label
-        req.parent_id,
+    return new_order(
+        req,
         inst,
-        principal,
-        now,
-        qty * value * inst.tick_micros,
+        side=side,
+        tif=tif,
+        is_market=is_market,
+        label=label,
+        order_id=0,
+        price=price,
+        value_ticks=value,
+        session=book.calendar.session_at(now),  # the server's session, never the caller's
+        principal=principal,
+        ts=now,
+    )
+
+
+def new_order(
+    req: OrderRequest,
+    inst: Instrument,
+    *,
+    side: Side,
+    tif: TimeInForce,
+    is_market: bool,
+    label: TradingSession | None,
+    order_id: int,
+    price: int,
+    value_ticks: int,
+    session: TradingSession | None,
+    principal: str,
+    ts: int,
+) -> Order:
+    """The one place an `Order` is built: by `decode` for a new request, and by the state
+    fold for an accepted one read back from the journal (gateway/state.py)."""
+    qty = req.quantity
+    return Order(
+        order_id=order_id,
+        client_order_id=req.client_order_id,
+        account=req.account,
+        strategy=req.strategy,
+        symbol=req.symbol,
+        side=side,
+        sign=1 if side is _BUY else -1,
+        qty=qty,
+        price=price,
+        value_ticks=value_ticks,
+        is_market=is_market,
+        tif=tif,
+        session=session,
+        parent_id=req.parent_id,
+        instrument=inst,
+        principal=principal,
+        ts=ts,
+        notional=qty * value_ticks * inst.tick_micros,
         label=label,
     )

@@ -1,24 +1,29 @@
-"""The Gateway: every order passes `submit`, in DESIGN.md's order, and nothing else routes.
+"""The Gateway: every order passes `submit`, and nothing else routes.
 
-    1 decode + schema   2 authenticate   (5 replay of a known idempotency key)
-    3 instance gate     4 kill switch    6 pre-trade checks   7 reserve
-    8 journal           9 release to the venue and ack, once the record is durable
+`submit` runs the order path as data, `STAGES`, each `ctx -> Rejection | None`:
 
-Decide synchronously, release after durable: `submit` returns the decision at once; the
-journal's commit callback hands accepted orders to the venue and acks callers. A known
-idempotency key is answered right after authentication, before gates and halts: a replay
-reports a decision already made (and an order perhaps already working), it makes none.
+    1 decode + schema   2 authenticate   5 a known idempotency key (before 3 and 4: why below)
+    3 instance gate     4 kill switch    6 pre-trade checks, then the fleet budget
+    and if none refused: 7 reserve + 8 journal (the decision, appended and applied)
+    9 release to the venue and ack, once the record is durable (`_on_durable`)
+
+Decide, append, apply: every change of state is a journaled event applied through
+`InstanceState.apply` (state.py), and a restart folds the journal through the same
+`apply`. Decide synchronously, release after durable: `submit` returns the decision at
+once; the journal's commit callback hands accepted orders to the venue and acks callers.
+A known idempotency key is answered right after authentication, before gates and halts: a
+replay reports a decision already made (and an order perhaps already working), it makes
+none, and answering HALTED to the retry of an accepted order would tell its caller a lie.
 
 One lock makes the gateway a single writer: submits, venue events, halts and reference
-prices all mutate the book under it, and the venue and callbacks are only ever called
-outside it. The instance gate (step 3) is a cache the control plane's callbacks refresh
-under the gate's own lock, so a callback never waits for an order, and the order path
-reads two attributes of it. An optional fleet budget (config `fleet.budgets`) runs after
-the pre-trade checks and asks the control plane for slice only when the one held is too
-small. Release, deploy and flag events the instance observes are journaled; `flags` is
-the instance's FlagSet (what router and strategy code reads), kept current by the watch.
-The fleet side of the instance (lease, watch, halts, budgets, flags) is the `FleetMember`
-mixin, in membership.py.
+prices all mutate state under it, and the venue and callbacks are only ever called outside
+it. The instance gate (step 3) is a cache the control plane's callbacks refresh under the
+gate's own lock, so a callback never waits for an order, and the order path reads two
+attributes of it. An optional fleet budget (config `fleet.budgets`) runs after the
+pre-trade checks and asks the control plane for slice only when the one held is too
+small. The fleet side of the instance (lease, watch, halts, budgets, flags) is the
+`FleetMember` mixin, in membership.py; the halts the instance sets off itself (monitors,
+loss) are `SelfHalting`, in self_halt.py.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from interlock.domain.enums import OrderStatus
 from interlock.domain.events import (
     Cancelled,
     CancelRequested,
+    Event,
     Filled,
     LimitsLoaded,
     OrderDecided,
@@ -51,13 +57,12 @@ from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode, Rejection, reject
 from interlock.flags.manifest import FlagManifest
 from interlock.flags.runtime import FlagSet
-from interlock.gateway.auth import Authenticator
+from interlock.gateway.auth import Authenticator, Principal
 from interlock.gateway.config import GatewayConfig
 from interlock.gateway.decode import decode
-from interlock.gateway.idempotency import IdempotencyStore
 from interlock.gateway.membership import FleetMember
-from interlock.gateway.recovery import recover
 from interlock.gateway.self_halt import SelfHalting
+from interlock.gateway.state import InstanceState
 from interlock.journal.base import Journal
 from interlock.observe import MONITOR_NAMES, Trip, build_monitor
 from interlock.risk.book import Book
@@ -70,10 +75,40 @@ _RELEASING = OrderStatus.RELEASING
 _CANCEL_ON_RELEASE = OrderStatus.CANCEL_ON_RELEASE
 _WORKING = OrderStatus.WORKING
 _SCHEMA_INVALID = RejectCode.SCHEMA_INVALID
+_IDEMPOTENCY_CONFLICT = RejectCode.IDEMPOTENCY_CONFLICT
 Ack = Callable[[Decision], None]
 Clock = Callable[[], int]
 GATE_CHECK = "instance_gate"
 """Pass in `disabled_checks` to switch the instance gate off (defence-in-depth runs only)."""
+
+STAGES = (
+    "decode",
+    "authenticate",
+    "replay",
+    "instance_gate",
+    "kill_switch",
+    "pre_trade_checks",
+    "fleet_budget",
+)
+"""The order path's stages, in the order `submit` runs them (the `_stage_<name>` methods).
+DESIGN.md's steps 1, 2, 5, 3, 4, 6 and 6; docs/architecture.md draws them."""
+
+
+class OrderContext:
+    """One order on its way through the stages: what they read and what they find out.
+    One per gateway, reused under its lock (the path allocates nothing for it)."""
+
+    __slots__ = ("caller", "now", "order", "principal", "request")
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.request: OrderRequest = None  # type: ignore[assignment]
+        self.caller = ""
+        self.order: Order = None  # type: ignore[assignment]  # set by decode
+        self.principal: Principal = None  # type: ignore[assignment]  # set by authenticate
+
+
+Stage = Callable[[OrderContext], "Rejection | Decision | None"]
 
 
 class Gateway(FleetMember, SelfHalting):
@@ -103,6 +138,8 @@ class Gateway(FleetMember, SelfHalting):
         self.book = Book(
             config.limits, self.instruments, config.calendar.compile(), config.declared_strategies()
         )
+        self.halts = HaltView(self.instance_id)
+        self.state = InstanceState(self.book, self.halts, self.instruments)
         disabled = frozenset(disabled_checks)
         self.engine = RiskEngine(self.book, disabled - {GATE_CHECK} - MONITOR_NAMES)
         # the runaway monitors: fed under the lock, fired once it is let go (see _fire)
@@ -111,41 +148,36 @@ class Gateway(FleetMember, SelfHalting):
         self._loss_latched: set[str] = set()  # accounts halted for loss, until back under it
         self._reducing_on_loss = config.limits.loss_halt_allows_reducing
         self.auth = Authenticator(config.api_keys)
-        self.idempotency = IdempotencyStore()
         self.attestation = attest(self.instance_id, config.digest(), build_digest, flag_digest,
                                   flag_manifest)  # fmt: skip
         self.flags = FlagSet(declared(self.attestation))  # all off until the plane says
         self.gate = InstanceGate(self.attestation, config.fleet.quorum)
-        self._path_gate = None if GATE_CHECK in disabled else self.gate
-        self.halts = HaltView(self.instance_id)
         self.budgets = self._fleet_budgets() if config.fleet.budgets else None
         self._limits_digest = config.limits.digest()
-        self._next_order_id = 1
         self._released_seq = 0  # every decision up to here is durable and released
-        self._exec_ids: set[tuple[int, str]] = (
-            set()
-        )  # (order, venue exec id): a resent fill counts once
         self._pending: deque[tuple[int, Order | None, Decision, Ack | None]] = deque()
         self._unwatch: Callable[[], None] | None = None
         self._stop_heartbeat = threading.Event()
+        self._ctx = OrderContext()
+        off = {GATE_CHECK} & disabled | (set() if self.budgets is not None else {"fleet_budget"})
+        self.stages: tuple[tuple[str, Stage], ...] = tuple(
+            (name, getattr(self, f"_stage_{name}")) for name in STAGES if name not in off
+        )
+        self._run: tuple[Stage, ...] = tuple(fn for _, fn in self.stages)
 
     # -- life cycle ------------------------------------------------------------------
 
     def start(self) -> Gateway:
         """Rebuild state from the journal, then join the control plane under a lease."""
         with self._lock:
-            state = recover(self.journal, self.book, self.idempotency, self.instruments)
-            self._next_order_id = state.next_order_id
+            self.state.fold(self.journal)
             self._released_seq = self.journal.durable_seq  # recovered orders count as released
-            self._exec_ids = state.exec_ids
-            if state.limits_digest != self._limits_digest:
-                self.journal.append(
-                    LimitsLoaded(
-                        self._clock(), self._limits_digest, self.config.limits.canonical_json()
-                    )
-                )
+            if self.state.limits_digest != self._limits_digest:
+                self._record(LimitsLoaded(self._clock(), self._limits_digest,
+                                          self.config.limits.canonical_json()))  # fmt: skip
+            journaled = self.halts.records()
         self.journal.on_durable(self._on_durable)
-        self._join_fleet(state.halts)
+        self._join_fleet(journaled)
         return self
 
     def close(self) -> None:
@@ -156,113 +188,131 @@ class Gateway(FleetMember, SelfHalting):
         self.plane.leave(self.instance_id)
         self.journal.close()
 
+    def _record(self, event: Event, order: Order | None = None) -> int:
+        """Append `event` to the journal (no I/O: the writer thread commits it), then apply
+        it: the one way state changes. Under the lock."""
+        seq = self.journal.append(event)
+        self.state.apply(seq, event, order)
+        return seq
+
     # -- the order path --------------------------------------------------------------
 
     def submit(self, request: OrderRequest, api_key: str, on_ack: Ack | None = None) -> Decision:
+        """Judge `request` for the holder of `api_key`; the decision at once. `on_ack` is
+        called once it is durable (and, if accepted, released), outside the lock."""
+        ack_now = False
         with self._lock:
-            decision = self._submit(request, api_key, on_ack)
+            c = self._ctx
+            c.now = self._clock()
+            c.request = request
+            c.caller = api_key
+            c.order = c.principal = None  # type: ignore[assignment]
+            outcome: Rejection | Decision | None = None
+            for stage in self._run:
+                outcome = stage(c)
+                if outcome is not None:
+                    break
+            if outcome is None:
+                decision = self._decide(c, None, on_ack)
+            elif outcome.__class__ is Decision:  # a known key: the first decision again
+                decision = outcome
+                if on_ack is not None:
+                    if self.journal.durable_seq < decision.seq:
+                        self._pending.append((decision.seq, None, decision, on_ack))
+                    else:
+                        ack_now = True  # durable already: ack once the lock is let go
+            else:
+                decision = self._decide(c, outcome, on_ack)  # type: ignore[arg-type]
+            if c.principal is not None:  # every authenticated decision that is no replay
+                if outcome is None or (
+                    outcome.__class__ is not Decision and outcome.code is not _IDEMPOTENCY_CONFLICT
+                ):
+                    self.monitor.on_decision(self.instance_id, request, decision, c.now)
+            elif c.order is not None:  # refused at authentication: a loop on its own account?
+                known = self.auth.known(api_key)  # authorize cached it if the key is good
+                if known is not None and request.account in known.accounts:
+                    self.monitor.on_decision(self.instance_id, request, decision, c.now)
+        if ack_now:
+            on_ack(decision)  # type: ignore[misc]
         if self.monitor.pending:
             self._fire()
         return decision
 
-    def _submit(self, request: OrderRequest, api_key: str, on_ack: Ack | None) -> Decision:
-        """The order path, under the lock. Every authenticated decision that is not a replay
-        feeds the runaway monitors."""
-        now = self._clock()
-        order = decode(request, self.instruments, self.book, "", now)  # 1
-        if isinstance(order, Rejection):
-            return self._decide(now, "", request, None, order, on_ack)
-        principal = self.auth.authorize(api_key, request)  # 2
-        if isinstance(principal, Rejection):
-            decision = self._decide(now, "", request, None, principal, on_ack)
-            known = self.auth.known(api_key)  # authorize cached it if the key is good
-            if known is not None and request.account in known.accounts:  # its own account,
-                self.monitor.on_decision(self.instance_id, request, decision, now)  # a loop
-            return decision
-        name = order.principal = principal.name
-        if request.idempotency_key is not None:  # 5: a known key is answered as before
-            prior = self.idempotency.lookup(name, request)
-            if isinstance(prior, Decision):
-                if on_ack is not None:
-                    if self.journal.durable_seq < prior.seq:
-                        self._pending.append((prior.seq, None, prior, on_ack))
-                    else:  # already durable: ack now, outside the lock
-                        self._lock.release()
-                        try:
-                            on_ack(prior)
-                        finally:
-                            self._lock.acquire()
-                return prior
-            if prior is not None:
-                return self._decide(now, name, request, None, prior, on_ack, bind=False)
-        decision = self._judge(now, name, request, order, on_ack)
-        self.monitor.on_decision(self.instance_id, request, decision, now)
-        return decision
+    # the stages, in STAGES' order: each refuses (a Rejection) or lets the order on (None)
 
-    def _judge(
-        self, now: int, name: str, request: OrderRequest, order: Order, on_ack: Ack | None
-    ) -> Decision:
-        """Steps 3, 4, 6, 7 and 8 for an authenticated order."""
-        gate = self._path_gate  # 3: two reads of a cache, unless it is closed
-        if gate is not None and (not gate.open or now >= gate.lease_deadline):
-            refusal = gate.check(now)
-            if refusal is not None:
-                return self._decide(now, name, request, None, refusal, on_ack)
-        rejection = self.halts.check(order) if self.halts.any else None  # 4
-        if rejection is not None and self._passes_loss_halt(order):
-            rejection = None
-        if rejection is None:
-            rejection = self.engine.check(order, now)  # 6
-        if rejection is None and self.budgets is not None:  # 6: fleet-wide position
-            spec = self.budgets.specs.get((order.account, order.symbol))
-            if spec is not None:
-                need = self._exposure(order.account, order.symbol, order.sign * order.qty)
-                rejection = self.budgets.admit(spec, need)
-        if rejection is not None:
-            return self._decide(now, name, request, None, rejection, on_ack)
-        order.order_id = self._next_order_id  # 7 + 8
-        decision = self._decide(now, name, request, order, None, on_ack)
-        self._next_order_id += 1
-        self.book.apply_accept(order)
-        return decision
+    def _stage_decode(self, c: OrderContext) -> Rejection | None:  # 1
+        order = decode(c.request, self.instruments, self.book, "", c.now)
+        if order.__class__ is not Order:
+            return order  # type: ignore[return-value]
+        c.order = order
+        return None
 
-    def _decide(
-        self,
-        now: int,
-        principal: str,
-        request: OrderRequest,
-        order: Order | None,
-        rejection: Rejection | None,
-        on_ack: Ack | None,
-        bind: bool = True,
-    ) -> Decision:
-        """Journal the decision (append only: no I/O here), bind its key, queue the ack."""
+    def _stage_authenticate(self, c: OrderContext) -> Rejection | None:  # 2
+        principal = self.auth.authorize(c.caller, c.request)
+        if principal.__class__ is not Principal:
+            return principal  # type: ignore[return-value]
+        c.principal = principal
+        c.order.principal = principal.name
+        return None
+
+    def _stage_replay(self, c: OrderContext) -> Rejection | Decision | None:  # 5
+        if c.request.idempotency_key is None:
+            return None
+        return self.state.keys.lookup(c.principal.name, c.request)
+
+    def _stage_instance_gate(self, c: OrderContext) -> Rejection | None:  # 3
+        gate = self.gate  # two reads of a cache, unless it is closed
+        if gate.open and c.now < gate.lease_deadline:
+            return None
+        return gate.check(c.now)
+
+    def _stage_kill_switch(self, c: OrderContext) -> Rejection | None:  # 4
+        if not self.halts.any:
+            return None
+        rejection = self.halts.check(c.order)
+        if rejection is not None and self._passes_loss_halt(c.order):
+            return None
+        return rejection
+
+    def _stage_pre_trade_checks(self, c: OrderContext) -> Rejection | None:  # 6
+        return self.engine.check(c.order, c.now)
+
+    def _stage_fleet_budget(self, c: OrderContext) -> Rejection | None:  # 6: fleet-wide
+        order = c.order
+        spec = self.budgets.specs.get((order.account, order.symbol))  # type: ignore[union-attr]
+        if spec is None:
+            return None
+        need = self._exposure(order.account, order.symbol, order.sign * order.qty)
+        return self.budgets.admit(spec, need)  # type: ignore[union-attr]
+
+    def _decide(self, c: OrderContext, rejection: Rejection | None, on_ack: Ack | None) -> Decision:
+        """Steps 7 and 8: record the decision (append only: no I/O here) and apply it, which
+        reserves an accepted order and binds its idempotency key; queue the ack."""
+        request, order = c.request, c.order
+        name = "" if c.principal is None else c.principal.name
         if rejection is None:
-            assert order is not None
+            order.order_id = self.state.next_order_id
             event = OrderDecided(
-                now, principal, request, order.order_id, order.price, order.value_ticks,
-                "", "", "", "", self._limits_digest, "",
-                order.session.value if order.session is not None else "",
+                ts=c.now, principal=name, request=request, order_id=order.order_id,
+                price=order.price, value_ticks=order.value_ticks, code="", reason="", limit="",
+                attempted="", limits_digest=self._limits_digest,
+                session=order.session.value if order.session is not None else "",
             )  # fmt: skip
-        elif rejection.code is _SCHEMA_INVALID:
-            raw = ascii(request)[:2_000]
-            event = OrderDecided(
-                now, principal, None, None, 0, 0, rejection.code.value, rejection.reason,
-                rejection.limit, rejection.attempted, self._limits_digest, raw,
-            )  # fmt: skip
-        else:
-            event = OrderDecided(
-                now, principal, request, None, 0, 0, rejection.code.value, rejection.reason,
-                rejection.limit, rejection.attempted, self._limits_digest,
-            )  # fmt: skip
-        seq = self.journal.append(event)
-        decision = Decision(None if order is None else order.order_id, rejection, seq)
-        if order is not None:
-            order.seq = seq
-        if bind and principal and request.idempotency_key is not None:
-            self.idempotency.bind(principal, request, decision)
-        if order is not None or on_ack is not None:
+            seq = self._record(event, order)
+            decision = Decision(order.order_id, None, seq)
             self._pending.append((seq, order, decision, on_ack))
+            return decision
+        schema = rejection.code is _SCHEMA_INVALID  # garbage is kept only as its repr
+        event = OrderDecided(
+            ts=c.now, principal=name, request=None if schema else request, order_id=None,
+            price=0, value_ticks=0, code=rejection.code.value, reason=rejection.reason,
+            limit=rejection.limit, attempted=rejection.attempted,
+            limits_digest=self._limits_digest, raw=ascii(request)[:2_000] if schema else "",
+        )  # fmt: skip
+        seq = self._record(event)
+        decision = Decision(None, rejection, seq)
+        if on_ack is not None:
+            self._pending.append((seq, None, decision, on_ack))
         return decision
 
     def _on_durable(self, durable_seq: int) -> None:
@@ -313,10 +363,8 @@ class Gateway(FleetMember, SelfHalting):
                     now = self._clock()
                     for order in held:
                         if order.status is _CANCEL_ON_RELEASE:
-                            qty = self.book.apply_done(order, OrderStatus.CANCELLED)
-                            self.journal.append(
-                                Cancelled(now, order.order_id, qty, "cancelled before release")
-                            )
+                            self._record(Cancelled(now, order.order_id, order.leaves,
+                                                   "cancelled before release"))  # fmt: skip
         for order_id in to_cancel:
             self.venue.cancel(order_id)
         for _, decision, on_ack in released:
@@ -375,7 +423,7 @@ class Gateway(FleetMember, SelfHalting):
                     attempted=order_id,
                 )
             now = self._clock()
-            self.journal.append(CancelRequested(now, order_id, principal.name, reason))
+            self._record(CancelRequested(now, order_id, principal.name, reason))
             to_venue = self._cancel_locked(order, now, reason)
         if to_venue:
             self.venue.cancel(order_id)
@@ -410,8 +458,7 @@ class Gateway(FleetMember, SelfHalting):
                     attempted=f"{parent.account} {parent.side.value} {parent.quantity:,} "
                     f"{parent.symbol}",
                 )
-            self.journal.append(ParentDeclared(self._clock(), parent))
-            self.book.apply_parent(parent)
+            self._record(ParentDeclared(self._clock(), parent))
             return None
 
     def update_reference(self, symbol: str, ticks: int, ts: int | None = None) -> None:
@@ -442,16 +489,14 @@ class Gateway(FleetMember, SelfHalting):
         with self._lock:
             if exec_id:
                 seen = (order_id, exec_id)
-                if seen in self._exec_ids:  # a venue resending after a reconnect
+                if seen in self.state.exec_ids:  # a venue resending after a reconnect
                     _log.warning("duplicate execution %s for order %d ignored", exec_id, order_id)
                     return
-                self._exec_ids.add(seen)
-            order = self.book.orders.get(order_id)
             now = self._clock()
-            self.journal.append(Filled(now, order_id, qty, price, exec_id))
+            self._record(Filled(now, order_id, qty, price, exec_id))
+            order = self.book.orders.get(order_id)
             if order is None:
                 return
-            self.book.apply_fill(order, qty, price)
             notional = qty * price * order.instrument.tick_micros
             self.monitor.on_fill(self.instance_id, order.account, qty, notional, now)
             breached = self._loss_breaches((order.account,))
@@ -463,15 +508,12 @@ class Gateway(FleetMember, SelfHalting):
     def on_cancelled(self, order_id: int, qty: int, reason: str) -> None:
         with self._lock:
             order = self.book.orders.get(order_id)
-            released = self.book.apply_done(order, OrderStatus.CANCELLED) if order else 0
-            self.journal.append(Cancelled(self._clock(), order_id, released, reason))
+            released = order.leaves if order is not None else 0
+            self._record(Cancelled(self._clock(), order_id, released, reason))
 
     def on_rejected(self, order_id: int, reason: str) -> None:
         with self._lock:
-            order = self.book.orders.get(order_id)
-            if order is not None:
-                self.book.apply_done(order, OrderStatus.VENUE_REJECTED)
-            self.journal.append(VenueRejected(self._clock(), order_id, reason))
+            self._record(VenueRejected(self._clock(), order_id, reason))
 
     # -- views -----------------------------------------------------------------------
 

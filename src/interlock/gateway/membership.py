@@ -79,6 +79,7 @@ class FleetMember:
     monitor: RunawayMonitor
     _clock: Callable[[], int]
     _lock: threading.Lock
+    _record: Callable[..., int]
     _unwatch: Callable[[], None] | None
     _stop_heartbeat: threading.Event
     _flags_version: int = -1  # the registry version `flags` reflects
@@ -98,11 +99,8 @@ class FleetMember:
         now, through the same path as a live halt, so they cancel what they cover.
         """
         self._unwatch = self.plane.watch(self._on_control)
-        known = {h.key for h in journaled}
+        known = {h.key for h in journaled}  # in the halt view already: the fold applied them
         in_force = {h.key: h for h in self.plane.halts()}
-        with self._lock:
-            for h in journaled:
-                self.halts.put(h)
         for h in journaled:
             if h.key not in in_force:
                 self.plane.put_halt(h)
@@ -198,18 +196,18 @@ class FleetMember:
         cancels were sent: those the venue has yet to confirm cancelled.
         """
         to_cancel: list[int] = []
-        covered: list[Order] = []
         with self._lock:
             now = self._clock()
+            covered = [o for o in self.book.open_orders.values() if self.halts.covers(h, o)]
+            for order in covered:  # first stop what is being handed over, then say halted:
+                if order.status is _RELEASING:  # the release loop reads this outside the lock
+                    order.status = _CANCEL_ON_RELEASE
             if self.halts.get(h.scope, h.target) != h:  # a record already applied is not new
-                self.halts.put(h)
-                self.journal.append(HaltApplied(now, h.scope, h.target, h.reason, h.who))
+                self._record(HaltApplied(now, h.scope, h.target, h.reason, h.who, h.ts))
             why = f"halt {h.scope.value}:{h.target}"
-            for order in list(self.book.open_orders.values()):
-                if self.halts.covers(h, order):
-                    covered.append(order)
-                    if self._cancel_locked(order, now, why):
-                        to_cancel.append(order.order_id)
+            for order in covered:
+                if self._cancel_locked(order, now, why):
+                    to_cancel.append(order.order_id)
         for order_id in to_cancel:
             self.venue.cancel(order_id)
         with self._lock:
@@ -223,8 +221,7 @@ class FleetMember:
         the venue before the order does, be refused as unknown, and leave it resting)."""
         status = order.status
         if status is _PENDING:
-            qty = self.book.apply_done(order, OrderStatus.CANCELLED)
-            self.journal.append(Cancelled(now, order.order_id, qty, f"{reason} (before release)"))
+            self._record(Cancelled(now, order.order_id, order.leaves, f"{reason} (before release)"))
             return False
         if status is _RELEASING:
             order.status = _CANCEL_ON_RELEASE
@@ -249,12 +246,12 @@ class FleetMember:
             self.gate.flags_checked(dict(event.refused), event.version)  # refuse, then switch
             with self._lock:
                 self._set_flags(event.enabled, event.version)
-                self.journal.append(event.change)
+                self._record(event.change)
         else:
             with self._lock:
                 record = self._observe(event, self._clock())
                 if record is not None:
-                    self.journal.append(record)
+                    self._record(record)
 
     def _observe(
         self, event: HaltRemoved | ReleaseChanged | ProposalPut | ProposalAborted, now: int
@@ -262,7 +259,7 @@ class FleetMember:
         """Take in a control event (under the lock); return its journal record, if new."""
         if isinstance(event, HaltRemoved):
             self.monitor.rearm(event.scope, event.target)  # a person lifted it: may trip again
-            if self.halts.remove(event.scope, event.target) is None:
+            if self.halts.get(event.scope, event.target) is None:
                 return None
             return HaltLifted(now, event.scope, event.target, event.who)
         if isinstance(event, ReleaseChanged):

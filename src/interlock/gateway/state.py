@@ -1,0 +1,187 @@
+"""The instance's state and its one `apply`: orders, fills, cancels, halts, exec ids,
+idempotency keys, the order id counter and the limits in force.
+
+The live path decides, appends the event to the journal, then applies it here; a restart
+folds the journal through the very same `apply` (`fold`), so the state after a restart is
+the state before it, by construction (tests/props/test_rebuild.py checks every prefix).
+Decisions are never re-made on the way: an accepted order is re-reserved exactly as it
+was recorded. What is not here is not journaled and not rebuilt: reference prices and
+marks (a restart waits for the feed), the runaway monitors' windows, and how far an order
+has got on its way to the venue (after a restart every open order is taken as working:
+it may have reached the venue, so it keeps its reservation until the venue says).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from interlock.control.halt_view import HaltView
+from interlock.control.plane import HaltRecord
+from interlock.domain.decision import Decision
+from interlock.domain.enums import OrderStatus, OrderType, Side, TimeInForce, TradingSession
+from interlock.domain.events import (
+    Cancelled,
+    Event,
+    Filled,
+    HaltApplied,
+    HaltLifted,
+    LimitsLoaded,
+    OrderDecided,
+    ParentDeclared,
+    VenueRejected,
+)
+from interlock.domain.instrument import Instrument
+from interlock.domain.order import Order
+from interlock.domain.reject import RejectCode, Rejection
+from interlock.errors import RecoveryError
+from interlock.gateway.decode import new_order
+from interlock.gateway.idempotency import IdempotencyStore
+from interlock.journal.base import Journal
+from interlock.risk.book import Book
+
+_CANCELLED = OrderStatus.CANCELLED
+_VENUE_REJECTED = OrderStatus.VENUE_REJECTED
+_PENDING = OrderStatus.PENDING
+_WORKING = OrderStatus.WORKING
+
+
+class InstanceState:
+    """Everything a restart must give back, changed only by `apply`. Owned by the gateway
+    lock, like the book it holds."""
+
+    __slots__ = (
+        "_by_type",
+        "book",
+        "exec_ids",
+        "halts",
+        "instruments",
+        "keys",
+        "limits_digest",
+        "next_order_id",
+    )
+
+    def __init__(self, book: Book, halts: HaltView, instruments: dict[str, Instrument]) -> None:
+        self.book = book
+        self.halts = halts
+        self.instruments = instruments
+        self.keys = IdempotencyStore()
+        self.exec_ids: set[tuple[int, str]] = set()  # (order, venue exec id): counted once
+        self.next_order_id = 1
+        self.limits_digest = ""
+        self._by_type: dict[type, Callable[[int, Event], None]] = {
+            Filled: self._filled,  # type: ignore[dict-item]
+            Cancelled: self._cancelled,  # type: ignore[dict-item]
+            VenueRejected: self._venue_rejected,  # type: ignore[dict-item]
+            ParentDeclared: self._parent,  # type: ignore[dict-item]
+            HaltApplied: self._halt_applied,  # type: ignore[dict-item]
+            HaltLifted: self._halt_lifted,  # type: ignore[dict-item]
+            LimitsLoaded: self._limits,  # type: ignore[dict-item]
+        }
+
+    def apply(self, seq: int, event: Event, order: Order | None = None) -> None:
+        """Apply one journaled event. `order` is the live path's decoded order for an
+        accepted `OrderDecided` (so it is not built twice); a fold passes None and the order
+        is rebuilt from the record. Events that change no state (deploys, flags, cancel
+        requests) are accepted and ignored."""
+        if event.__class__ is OrderDecided:
+            self._decided(seq, event, order)
+            return
+        handler = self._by_type.get(event.__class__)
+        if handler is not None:
+            handler(seq, event)
+
+    def fold(self, journal: Journal) -> int:
+        """Rebuild from `journal` (into a fresh state); open orders are then taken as
+        working. The number of events read."""
+        events = 0
+        for seq, event in journal.read():
+            self.apply(seq, event)
+            events += 1
+        for order in self.book.open_orders.values():
+            if order.status is _PENDING:
+                order.status = _WORKING
+        return events
+
+    # -- one method per kind of event -----------------------------------------------------
+
+    def _decided(self, seq: int, ev: OrderDecided, order: Order | None) -> None:
+        request = ev.request
+        if ev.order_id is not None:
+            if order is None:
+                order = rebuild_order(seq, ev, self.instruments)
+            order.seq = seq
+            self.book.apply_accept(order)
+            if ev.order_id >= self.next_order_id:
+                self.next_order_id = ev.order_id + 1
+            if ev.principal and request is not None and request.idempotency_key is not None:
+                self.keys.bind(ev.principal, request, Decision(ev.order_id, None, seq))
+        elif ev.principal and request is not None and request.idempotency_key is not None:
+            rejection = Rejection(RejectCode(ev.code), ev.reason, ev.limit, ev.attempted)
+            self.keys.bind(ev.principal, request, Decision(None, rejection, seq))
+
+    def _filled(self, seq: int, ev: Filled) -> None:
+        if ev.exec_id:
+            self.exec_ids.add((ev.order_id, ev.exec_id))
+        order = self.book.orders.get(ev.order_id)
+        if order is not None:
+            self.book.apply_fill(order, ev.qty, ev.price)
+
+    def _cancelled(self, seq: int, ev: Cancelled) -> None:
+        order = self.book.orders.get(ev.order_id)
+        if order is not None:
+            self.book.apply_done(order, _CANCELLED)
+
+    def _venue_rejected(self, seq: int, ev: VenueRejected) -> None:
+        order = self.book.orders.get(ev.order_id)
+        if order is not None:
+            self.book.apply_done(order, _VENUE_REJECTED)
+
+    def _parent(self, seq: int, ev: ParentDeclared) -> None:
+        self.book.apply_parent(ev.parent)
+
+    def _halt_applied(self, seq: int, ev: HaltApplied) -> None:
+        self.halts.put(HaltRecord(ev.scope, ev.target, ev.reason, ev.who, ev.halt_ts or ev.ts))
+
+    def _halt_lifted(self, seq: int, ev: HaltLifted) -> None:
+        self.halts.remove(ev.scope, ev.target)
+
+    def _limits(self, seq: int, ev: LimitsLoaded) -> None:
+        self.limits_digest = ev.digest
+
+
+def _session(ev: OrderDecided) -> TradingSession:
+    """The session the order was judged in: the server's, or (journals from before the
+    calendar) the request's label, which was then all there was."""
+    if ev.session:
+        return TradingSession(ev.session)
+    label = ev.request.session if ev.request is not None else None
+    return TradingSession.CONTINUOUS if label is None else TradingSession(label)
+
+
+def rebuild_order(seq: int, ev: OrderDecided, instruments: dict[str, Instrument]) -> Order:
+    """The accepted order exactly as recorded (prices, valuation and session from the
+    record, never re-derived from today's reference prices or calendar)."""
+    req = ev.request
+    if req is None or ev.order_id is None:
+        raise RecoveryError(f"journal seq {seq}: accepted order without its request")
+    inst = instruments.get(req.symbol)
+    if inst is None:
+        raise RecoveryError(
+            f"journal seq {seq}: accepted order {ev.order_id} is for {req.symbol}, "
+            "which is not in the configured instruments"
+        )
+    side = Side(req.side)  # a transport may have given enum fields as their string values
+    return new_order(
+        req,
+        inst,
+        side=side,
+        tif=TimeInForce(req.time_in_force),
+        is_market=OrderType(req.order_type) is OrderType.MARKET,
+        label=None if req.session is None else TradingSession(req.session),
+        order_id=ev.order_id,
+        price=ev.price,
+        value_ticks=ev.value_ticks,
+        session=_session(ev),
+        principal=ev.principal,
+        ts=ev.ts,
+    )
