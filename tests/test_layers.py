@@ -58,7 +58,10 @@ def _imports(tree: ast.Module, me: str) -> set[str]:
             return
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             if node.module.split(".")[0] == "interlock":
-                found.add(node.module)
+                for alias in node.names:  # `from pkg import mod` depends on pkg.mod
+                    sub = f"{node.module}.{alias.name}"
+                    found.add(sub if (SRC / sub.replace(".", "/")).with_suffix(".py").exists()
+                              else node.module)  # fmt: skip
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name.split(".")[0] == "interlock")
         for child in ast.iter_child_nodes(node):

@@ -3,7 +3,7 @@
 Each instance is a `Gateway` (order path, MemoryJournal, instance gate, kill switch) with
 its own `VenuePort` into the shared exchange; a restart onto another build is a real one:
 the gateway is closed (it leaves the plane) and a new one starts from the journal the old
-one wrote, as `gateway.fleet.InProcessFleet` does (which records but never fills orders,
+one wrote, as `sim.fleet.InProcessFleet` does (which records but never fills orders,
 so it cannot stand in for a market here). Builds are named by their build string; flag
 manifests are attested when the run uses Interlock's flags.
 """

@@ -4,32 +4,31 @@ The embedded control plane lives inside one process, so each command builds an i
 demo fleet (gw-1..gw-N sharing one embedded plane), does its step on it and prints what an
 operator would see. Nothing persists between commands. Across processes and machines the
 fleet runs on etcd (a later issue), where these same commands will act on the live fleet.
-Exit codes: 0 as expected, 1 a refusal (with the reason), 2 usage.
+The control plane, the gateways and the flag machinery are imported only when a command
+runs. Exit codes: 0 as expected, 1 a refusal (with the reason), 2 usage.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
-from interlock.control.attestation import short
-from interlock.control.deploy import Deployment, ProposalCheck
-from interlock.control.flag_preflight import flag_preflight
-from interlock.control.fleet_halt import HaltReport
-from interlock.control.plane import Proposal
-from interlock.domain.commands import OrderRequest
-from interlock.domain.enums import HaltScope, Side
+from interlock.cli.common import console as _console
+from interlock.cli.common import fail as _fail
+from interlock.domain.enums import HaltScope
 from interlock.errors import DeployError, FlagError
-from interlock.flags import FlagManifest, FlagRegistry, load_registry, manifest_from_source
-from interlock.sim.fleet import FleetStatus, InProcessFleet
-from interlock.sim.harness import DESK_KEY
+
+if TYPE_CHECKING:
+    from interlock.control.deploy import Deployment, ProposalCheck
+    from interlock.control.fleet_halt import HaltReport
+    from interlock.control.plane import Proposal
+    from interlock.flags import FlagManifest, FlagRegistry
+    from interlock.sim.fleet import FleetStatus, InProcessFleet
 
 ACROSS = "Across processes and machines the fleet runs on etcd (a later issue)."
 fleet_app = typer.Typer(
@@ -62,16 +61,11 @@ ScopeOpt = Annotated[HaltScope, typer.Option("--scope", help="What the halt cove
 TargetOpt = Annotated[str, typer.Option("--target", help="The account, symbol, ... halted.")]
 
 
-def _console() -> Console:
-    return Console(highlight=False)
-
-
-def _fail(console: Console, message: str) -> typer.Exit:
-    console.print(Text(message, style="bold red"), soft_wrap=True)
-    return typer.Exit(1)
-
-
 def render_status(console: Console, status: FleetStatus, title: str = "fleet") -> None:
+    from rich.table import Table
+
+    from interlock.control.attestation import short
+
     r = status.release
     console.print(
         Text(f"{title}: release build {short(r.build_digest)}, flags {short(r.flag_digest)}, "
@@ -95,6 +89,8 @@ def render_status(console: Console, status: FleetStatus, title: str = "fleet") -
 
 
 def _proposal(p: Proposal) -> str:
+    from interlock.control.attestation import short
+
     return (
         f"build {short(p.build_digest)}, flags {short(p.flag_digest)} for "
         f"{len(p.members)} member(s), proposed by {p.who} at epoch {p.base_epoch}"
@@ -117,6 +113,9 @@ def _build(console: Console, build: str, flags: str, lint: list[Path] | None,
            registry: Path) -> _Build:  # fmt: skip
     """The build to propose; with `lint`, its manifest is made from that source and the flag
     release gate (linter, manifest check, digest) guards the proposal."""
+    from interlock.control.flag_preflight import flag_preflight
+    from interlock.flags import load_registry, manifest_from_source
+
     if not lint:
         return _Build(build, flags)
     try:
@@ -136,6 +135,9 @@ def _deploy_fleet(
     console: Console, instances: int, build: _Build, stale: list[str] | None
 ) -> tuple[InProcessFleet, Deployment]:
     """A demo fleet with a deploy proposed and every instance but `stale` restarted on it."""
+    from interlock.control.deploy import Deployment
+    from interlock.sim.fleet import InProcessFleet
+
     fleet = InProcessFleet(instances, flags=build.registry)
     unknown = sorted(set(stale or ()) - set(fleet.ids))
     if unknown:
@@ -155,6 +157,8 @@ def _deploy_fleet(
 @fleet_app.command()
 def status(instances: Instances = 8) -> None:
     """Show each instance's attestation, lease and gate, and the release."""
+    from interlock.sim.fleet import InProcessFleet
+
     console = _console()
     render_status(console, InProcessFleet(instances).status())
 
@@ -187,6 +191,8 @@ def deploy_commit(
     registry: Registry = Path("interlock-flags.json"),
 ) -> None:
     """Propose, restart, then commit: refused, naming each straggler, unless all attest."""
+    from interlock.control.attestation import short
+
     console = _console()
     fleet, deploy = _deploy_fleet(console, instances,
                                   _build(console, build, flags, lint, registry), stale)  # fmt: skip
@@ -227,6 +233,8 @@ def halt(
     reason: Annotated[str, typer.Option(help="Why (recorded).")] = "operator halt",
 ) -> None:
     """Halt the demo fleet; print who confirmed and how fast: "8/8 halted in N ms"."""
+    from interlock.sim.fleet import InProcessFleet
+
     console = _console()
     fleet = InProcessFleet(instances)
     report = fleet.halt(scope, target, reason, "cli")
@@ -242,6 +250,8 @@ def resume(
     target: TargetOpt = "",
 ) -> None:
     """Halt the demo fleet, then lift the halt; show the fleet routing again."""
+    from interlock.sim.fleet import InProcessFleet
+
     console = _console()
     fleet = InProcessFleet(instances)
     _print_halt(console, fleet.halt(scope, target, "operator halt", "cli"))
@@ -250,14 +260,20 @@ def resume(
     render_status(console, fleet.status(), "after resume")
 
 
-KNIGHT_NEW = FlagManifest("rlp-build", {"rlp": 2})
-KNIGHT_STALE = FlagManifest("smars-2012.07.26", {"power_peg": 1, "rlp": 1})
-"""The stale binary: its router reads Power Peg's flag, and it takes 'rlp' to be that same
-id 1 (the reused flag), where the registry gave RLP a new identity, id 2."""
+def knight_manifests() -> tuple[FlagManifest, FlagManifest]:
+    """The new build's manifest, and the stale binary's: its router reads Power Peg's flag,
+    and it takes 'rlp' to be that same id 1 (the reused flag), where the registry gave RLP a
+    new identity, id 2."""
+    from interlock.flags import FlagManifest
+
+    new = FlagManifest("rlp-build", {"rlp": 2})
+    return new, FlagManifest("smars-2012.07.26", {"power_peg": 1, "rlp": 1})
 
 
 def knight_registry() -> FlagRegistry:
     """Power Peg (id 1) retired, a tombstone; RLP under its own name and id 2, off."""
+    from interlock.flags import FlagRegistry
+
     registry = FlagRegistry()
     registry.register("power_peg", 1, "Power Peg parent-order slicer (unused since 2003)", "smars")
     registry.retire("power_peg", "release-eng")
@@ -279,9 +295,10 @@ def knight(
     """
     console = _console()
     stale = f"gw-{instances}"
-    new = _Build("rlp-build", KNIGHT_NEW.digest(), KNIGHT_NEW, registry=knight_registry())
+    new_manifest, stale_manifest = knight_manifests()
+    new = _Build("rlp-build", new_manifest.digest(), new_manifest, registry=knight_registry())
     fleet, deploy = _deploy_fleet(console, instances, new, [stale])
-    fleet.restart(stale, KNIGHT_STALE.build, manifest=KNIGHT_STALE)
+    fleet.restart(stale, stale_manifest.build, manifest=stale_manifest)
     refusal = fleet[stale].gate.check(fleet.clock())
     console.print(Text(f"{stale} came back on the stale binary: {refusal}", style="bold"),
                   soft_wrap=True)  # fmt: skip
@@ -314,6 +331,12 @@ def knight(
 
 def _flood(fleet: InProcessFleet, instance_id: str, n: int, tag: str) -> set[str]:
     """Send `n` distinct orders to one instance; the codes it refused them with."""
+    from decimal import Decimal
+
+    from interlock.domain.commands import OrderRequest
+    from interlock.domain.enums import Side
+    from interlock.sim.harness import DESK_KEY
+
     gw = fleet[instance_id]
     codes = set()
     for i in range(n):

@@ -1,5 +1,7 @@
 """`interlock replay ...`: the Knight Capital replay from a shell.
 
+The replay (its market model, routers, report and matplotlib plots) is imported only when
+a replay runs, never for `--help`.
 Exit codes: 0 every protected run met its target (and a full-length baseline landed in
 every band of KNIGHT.md), 1 otherwise, 2 usage.
 """
@@ -10,12 +12,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from interlock.replay.knight import DEFAULT_SEED, run_knight
-from interlock.replay.render_report import readiness_line, tables
+from interlock.cli.common import console
+
+DEFAULT_SEED = 2012
+"""`interlock.replay.knight.DEFAULT_SEED`, repeated so `--help` need not import the replay
+(a test keeps the two equal)."""
 
 replay_app = typer.Typer(help="Replay incidents against Interlock.", no_args_is_help=True)
 
@@ -33,11 +36,16 @@ def knight(
     ] = 45,
 ) -> None:
     """Knight Capital, 1 August 2012: the routers without Interlock, then behind it."""
-    console = Console(highlight=False)
-    if not console.is_terminal:
-        console.width = max(console.width, 130)  # the tables are wide: never squeeze them
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from interlock.replay.knight import run_knight
+    from interlock.replay.render_report import readiness_line, tables
+
+    screen = console()
+    if not screen.is_terminal:
+        screen.width = max(screen.width, 130)  # the tables are wide: never squeeze them
     with Progress(TextColumn("{task.description:<46}"), BarColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:  # fmt: skip
+                  console=screen, transient=True) as bar:  # fmt: skip
         task = bar.add_task("starting", total=1.0)
 
         def step(what: str, done: float) -> None:
@@ -45,11 +53,11 @@ def knight(
 
         report = run_knight(seed, minutes, out, step)
     for table in tables(report):
-        console.print(table)
-    console.print(readiness_line(report), soft_wrap=True)
-    console.print(f"report: {out / 'report.html'}, {out / 'report.json'}; "
-                  f"runtime {report.runtime_s:.1f} s")  # fmt: skip
+        screen.print(table)
+    screen.print(readiness_line(report), soft_wrap=True)
+    screen.print(f"report: {out / 'report.html'}, {out / 'report.json'}; "
+                 f"runtime {report.runtime_s:.1f} s")  # fmt: skip
     failed = not report.targets_met or (minutes == 45 and not report.in_band)
     if failed:
-        console.print(Text("some figures missed their band or target", style="bold red"))
+        screen.print(Text("some figures missed their band or target", style="bold red"))
         raise typer.Exit(1)

@@ -2,6 +2,7 @@
 
 A thin shell over `interlock.flags`: each command loads the registry file, makes one change
 (refused changes leave the file untouched), saves it atomically and prints the result.
+`interlock.flags` (its linter, manifests and store) is imported only when a command runs.
 Exit codes: 0 success, 1 a refusal or a lint finding (with the reason), 2 usage.
 """
 
@@ -9,26 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from interlock.cli.common import console as _console
+from interlock.cli.common import fail as _fail
 from interlock.errors import FlagError
-from interlock.flags import (
-    Flag,
-    FlagManifest,
-    FlagRegistry,
-    lint,
-    load_manifest,
-    load_registry,
-    manifest_from_source,
-    save_registry,
-)
-from interlock.flags.lint import python_files
-from interlock.flags.registry import format_ts
+
+if TYPE_CHECKING:
+    from interlock.flags import Flag, FlagManifest, FlagRegistry
 
 flags_app = typer.Typer(
     help="Feature flags: permanent identities, tombstones, enable preflight, release linter.",
@@ -43,15 +35,6 @@ WhoOption = Annotated[str, typer.Option("--who", help="Who makes this change (re
 NameArgument = Annotated[str, typer.Argument(help="The flag's name.")]
 
 
-def _console() -> Console:
-    return Console(highlight=False)
-
-
-def _fail(console: Console, message: str) -> typer.Exit:
-    console.print(Text(message, style="bold red"), soft_wrap=True)
-    return typer.Exit(1)
-
-
 def _state(flag: Flag) -> str:
     if flag.retired:
         return f"retired {_minute(flag.retired_at or 0)} by {flag.retired_by}"
@@ -60,12 +43,18 @@ def _state(flag: Flag) -> str:
 
 def _minute(ns: int) -> str:
     """`2012-08-01 09:30`: a table needs the minute, the file keeps the nanosecond."""
+    from interlock.flags.registry import format_ts
+
     return format_ts(ns)[:16].replace("T", " ")
 
 
 @flags_app.command("list")
 def list_flags(registry: RegistryOption = DEFAULT_REGISTRY) -> None:
     """Show every flag, tombstones included: id, name, meaning, owner, created, state."""
+    from rich.table import Table
+
+    from interlock.flags import load_registry
+
     console = _console()
     try:
         flags = load_registry(registry).flags()
@@ -147,6 +136,9 @@ def lint_command(
     registry: RegistryOption = DEFAULT_REGISTRY,
 ) -> None:
     """Check flag reads in source against the registry; exit 1 with one line per finding."""
+    from interlock.flags import lint
+    from interlock.flags.lint import python_files
+
     console = _console()
     try:
         findings = lint(paths, _existing(registry, "lint"), str(registry))
@@ -168,6 +160,8 @@ def manifest_command(
     registry: RegistryOption = DEFAULT_REGISTRY,
 ) -> None:
     """Write a build's flag manifest: each flag its source reads, with the registry's id."""
+    from interlock.flags import manifest_from_source
+
     console = _console()
     try:
         made = manifest_from_source(paths, build, _existing(registry, "make a manifest"))
@@ -185,6 +179,8 @@ def manifest_command(
 
 def _apply(path: Path, change: Callable[[FlagRegistry], Flag], done: str) -> None:
     """Load, change, save (only if something changed), and report; exit 1 on refusal."""
+    from interlock.flags import load_registry, save_registry
+
     console = _console()
     try:
         registry = load_registry(path)
@@ -201,12 +197,16 @@ def _apply(path: Path, change: Callable[[FlagRegistry], Flag], done: str) -> Non
 
 def _existing(path: Path, action: str) -> FlagRegistry:
     """The registry at `path`; unlike a change, a check needs one that already exists."""
+    from interlock.flags import load_registry
+
     if not path.is_file():
         raise FlagError(f"cannot {action}: no flag registry at {path}")
     return load_registry(path)
 
 
 def _manifests(specs: list[str]) -> dict[str, FlagManifest]:
+    from interlock.flags import load_manifest
+
     live: dict[str, FlagManifest] = {}
     for spec in specs:
         member, sep, file = spec.partition("=")

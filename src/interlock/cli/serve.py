@@ -1,0 +1,33 @@
+"""`interlock serve`: the gateway with its REST and admin listeners, until a signal.
+
+The config models and the web stack (FastAPI, uvicorn) are imported only when serving.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from interlock.cli.common import console, fail
+
+
+def serve(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="A TOML config file (default: the packaged one)."),
+    ] = None,
+) -> None:
+    """Run the gateway with its REST and admin listeners until SIGTERM or SIGINT."""
+    from interlock.api.service import serve_until_signalled
+    from interlock.errors import InterlockError
+    from interlock.gateway.config import load_config
+    from interlock.render_text import printable_lines
+
+    out = console()
+    try:
+        serve_until_signalled(load_config(config), lambda line: out.print(Text(line)))
+    except (InterlockError, OSError) as exc:
+        raise fail(out, printable_lines(f"serve failed: {exc}")) from None
