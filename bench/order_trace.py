@@ -16,7 +16,7 @@ thread runs Interlock code, then traces exactly one NewOrderSingle:
 Hooks: `threading.setprofile` before anything starts (every Python thread) plus
 `sys.setprofile` here. Counted: distinct (file, qualname) pairs of code in `src/interlock/`
 that was called or resumed-and-returned in the window (comprehensions and generator
-expressions are folded into their function), distinct files, the call sequence length
+expressions are part of their function, not calls), distinct files, the call sequence length
 (Interlock calls in order, threads one after the other) and file switches (consecutive
 calls of the sequence in different files). Threads that ran Interlock code in the window
 but are neither of the two are listed apart, never counted (`--all-threads` counts them).
@@ -151,11 +151,12 @@ class Recorder:
             log.min_depth = min(log.min_depth, log.depth)
         if rel is not None:
             qual = code.co_qualname
-            if qual.endswith(_FOLDED):
-                qual = qual.rsplit(".<locals>.", 1)[0]
-            log.touched.add((rel, qual))
-            if event == "call":
-                log.calls.append((next(self._seq), rel, qual))
+            if qual.endswith(_FOLDED):  # part of its function, not a call of its own
+                log.touched.add((rel, qual.rsplit(".<locals>.", 1)[0]))
+            else:
+                log.touched.add((rel, qual))
+                if event == "call":
+                    log.calls.append((next(self._seq), rel, qual))
         unit_over = event == "return" and log.report_seen and log.depth <= log.min_depth
         if unit_over and ident == self.out_thread and ident != self.in_thread:
             self._close()
