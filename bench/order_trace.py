@@ -327,16 +327,26 @@ def _quiet(recorder: Recorder, quiet_s: float = 0.05, timeout: float = 5.0) -> N
     raise RuntimeError(f"threads still running Interlock code after {timeout} s")
 
 
-def run(warmup: int, all_threads: bool) -> dict[str, Any]:
+def run(warmup: int = 30, all_threads: bool = False) -> dict[str, Any]:
+    """Start, warm up, trace one order, stop; the summary (see `Recorder.summary`)."""
+    with tempfile.TemporaryDirectory(prefix="order-trace-", ignore_cleanup_errors=True) as tmp:
+        return _run(Path(tmp), warmup, all_threads)
+
+
+def _run(root: Path, warmup: int, all_threads: bool) -> dict[str, Any]:
     import interlock
 
     src = os.path.dirname(os.path.abspath(interlock.__file__))
     recorder = Recorder(src)
     traced = "traced-1"
-    root = Path(tempfile.mkdtemp(prefix="order-trace-"))
     threading.setprofile(recorder.profile)
     sys.setprofile(recorder.profile)
-    inst = start_instance(root, recorder, traced)
+    try:
+        inst = start_instance(root, recorder, traced)
+    except BaseException:
+        threading.setprofile(None)  # type: ignore[arg-type]
+        sys.setprofile(None)
+        raise
     try:
         acks: dict[str, str] = {}
         got = threading.Condition()

@@ -9,6 +9,8 @@ import threading
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
@@ -69,3 +71,16 @@ def test_order_trace_recorder_counts_functions_files_and_file_switches(tmp_path:
     # a.f -> a.h (same file: no switch), then b.g -> a.h; the list comprehension is part of f
     assert s["sequence"] == ["a.py:f", "a.py:h", "b.py:g", "a.py:h"]
     assert (s["functions"], s["files"], s["call_sequence"], s["file_switches"]) == (3, 2, 4, 2)
+
+
+def test_order_trace_follows_one_fix_order_through_acceptor_and_journal_threads() -> None:
+    pytest.importorskip("quickfix")
+    ot = _load("order_trace", BENCH / "order_trace.py")
+    r = ot.run(warmup=5)
+    assert r["complete"], "the window never closed after the ExecutionReport New"
+    assert r["sequence"][0].endswith(".fromApp")  # the window opens at QuickFIX's callback
+    assert r["uncounted_threads"] == {}
+    assert len(r["threads"]) == 2  # the acceptor's and the one that sent the report
+    assert r["files"] >= 10 and r["functions"] >= r["files"]
+    assert r["call_sequence"] >= r["functions"] - 5  # a few are only resumed, not called
+    assert 0 < r["file_switches"] < r["call_sequence"]
