@@ -21,9 +21,10 @@ it. The instance gate (step 3) is a cache the control plane's callbacks refresh 
 gate's own lock, so a callback never waits for an order, and the order path reads two
 attributes of it. An optional fleet budget (config `fleet.budgets`) runs after the
 pre-trade checks and asks the control plane for slice only when the one held is too
-small. The fleet side of the instance (lease, watch, halts, budgets, flags) is the
-`FleetMember` mixin, in membership.py; the halts the instance sets off itself (monitors,
-loss) are `SelfHalting`, in self_halt.py.
+small. The Gateway is a facade over two components it holds: `fleet` (membership.py:
+lease, watch, flags, budget slices, writing halts) and `self_halts` (self_halt.py: the
+runaway monitors' trips and the loss halt). Applying a halt to the orders is the
+gateway's own business (`_apply_halt`): it is the one that holds them.
 """
 
 from __future__ import annotations
@@ -33,21 +34,23 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from interlock.control.attestation import attest
 from interlock.control.fleet_halt import HaltReport
-from interlock.control.fleetflags import declared
 from interlock.control.halt_view import HaltView
 from interlock.control.instance_gate import InstanceGate
-from interlock.control.plane import ControlPlane
+from interlock.control.plane import ControlPlane, HaltRecord
 from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.decision import Decision
-from interlock.domain.enums import OrderStatus
+from interlock.domain.enums import HaltScope, OrderStatus
 from interlock.domain.events import (
     Cancelled,
     CancelRequested,
     Event,
     Filled,
+    HaltApplied,
+    HaltLifted,
     LimitsLoaded,
     OrderDecided,
     ParentDeclared,
@@ -60,11 +63,11 @@ from interlock.flags.runtime import FlagSet
 from interlock.gateway.auth import Authenticator, Principal
 from interlock.gateway.config import GatewayConfig
 from interlock.gateway.decode import decode
-from interlock.gateway.membership import FleetMember
-from interlock.gateway.self_halt import SelfHalting
+from interlock.gateway.membership import FleetMembership, FleetSnapshot
+from interlock.gateway.self_halt import SelfHalts
 from interlock.gateway.state import InstanceState
 from interlock.journal.base import Journal
-from interlock.observe import MONITOR_NAMES, Trip, build_monitor
+from interlock.observe import MONITOR_NAMES, Trip
 from interlock.risk.book import Book
 from interlock.risk.engine import RiskEngine
 from interlock.venue.base import Venue
@@ -111,7 +114,14 @@ class OrderContext:
 Stage = Callable[[OrderContext], "Rejection | Decision | None"]
 
 
-class Gateway(FleetMember, SelfHalting):
+@dataclass(frozen=True, slots=True)
+class Health:
+    instance_id: str
+    gate: str  # 'routing', or the code the instance refuses orders with
+    durable_seq: int
+
+
+class Gateway:
     def __init__(
         self,
         config: GatewayConfig,
@@ -142,22 +152,24 @@ class Gateway(FleetMember, SelfHalting):
         self.state = InstanceState(self.book, self.halts, self.instruments)
         disabled = frozenset(disabled_checks)
         self.engine = RiskEngine(self.book, disabled - {GATE_CHECK} - MONITOR_NAMES)
-        # the runaway monitors: fed under the lock, fired once it is let go (see _fire)
-        self.monitor = build_monitor(config.monitors, self._trip, disabled)
-        self.trip_reports: list[tuple[Trip, HaltReport]] = []
-        self._loss_latched: set[str] = set()  # accounts halted for loss, until back under it
-        self._reducing_on_loss = config.limits.loss_halt_allows_reducing
         self.auth = Authenticator(config.api_keys)
         self.attestation = attest(self.instance_id, config.digest(), build_digest, flag_digest,
                                   flag_manifest)  # fmt: skip
-        self.flags = FlagSet(declared(self.attestation))  # all off until the plane says
         self.gate = InstanceGate(self.attestation, config.fleet.quorum)
-        self.budgets = self._fleet_budgets() if config.fleet.budgets else None
+        self.fleet = FleetMembership(
+            config=config, plane=plane, attestation=self.attestation, gate=self.gate,
+            book=self.book, exposure=self._exposure, apply_halt=self._apply_halt,
+            lift_halt=self._lift_halt, record=self._record, lock=self._lock, clock=clock,
+        )  # fmt: skip
+        self.budgets = self.fleet.budgets
+        self.self_halts = SelfHalts(
+            config.monitors, disabled, book=self.book, halts=self.halts, fleet=self.fleet,
+            lock=self._lock, reducing_on_loss=config.limits.loss_halt_allows_reducing,
+        )  # fmt: skip
+        self.monitor = self.self_halts.monitor
         self._limits_digest = config.limits.digest()
         self._released_seq = 0  # every decision up to here is durable and released
         self._pending: deque[tuple[int, Order | None, Decision, Ack | None]] = deque()
-        self._unwatch: Callable[[], None] | None = None
-        self._stop_heartbeat = threading.Event()
         self._ctx = OrderContext()
         off = {GATE_CHECK} & disabled | (set() if self.budgets is not None else {"fleet_budget"})
         self.stages: tuple[tuple[str, Stage], ...] = tuple(
@@ -177,15 +189,11 @@ class Gateway(FleetMember, SelfHalting):
                                           self.config.limits.canonical_json()))  # fmt: skip
             journaled = self.halts.records()
         self.journal.on_durable(self._on_durable)
-        self._join_fleet(journaled)
+        self.fleet.join(journaled)
         return self
 
     def close(self) -> None:
-        self._stop_heartbeat.set()
-        if self._unwatch is not None:
-            self._unwatch()
-            self._unwatch = None
-        self.plane.leave(self.instance_id)
+        self.fleet.leave()
         self.journal.close()
 
     def _record(self, event: Event, order: Order | None = None) -> int:
@@ -235,7 +243,7 @@ class Gateway(FleetMember, SelfHalting):
         if ack_now:
             on_ack(decision)  # type: ignore[misc]
         if self.monitor.pending:
-            self._fire()
+            self.self_halts.fire()
         return decision
 
     # the stages, in STAGES' order: each refuses (a Rejection) or lets the order on (None)
@@ -270,7 +278,7 @@ class Gateway(FleetMember, SelfHalting):
         if not self.halts.any:
             return None
         rejection = self.halts.check(c.order)
-        if rejection is not None and self._passes_loss_halt(c.order):
+        if rejection is not None and self.self_halts.passes_loss_halt(c.order):
             return None
         return rejection
 
@@ -392,6 +400,104 @@ class Gateway(FleetMember, SelfHalting):
             order.order_id, qty, price, exec_id,
         )  # fmt: skip
 
+    # -- the fleet, through the facade ---------------------------------------------------
+
+    @property
+    def flags(self) -> FlagSet:
+        """The flags on for this build, as the control plane last said (read without a lock)."""
+        return self.fleet.flags
+
+    @property
+    def trip_reports(self) -> list[tuple[Trip, HaltReport]]:
+        return self.self_halts.trip_reports
+
+    def halt(self, scope: HaltScope, target: str, reason: str, who: str) -> HaltReport:
+        """Write a halt and wait until every live member confirmed it (or the bound)."""
+        return self.fleet.halt(scope, target, reason, who)
+
+    def resume(self, scope: HaltScope, target: str, who: str) -> bool:
+        return self.fleet.resume(scope, target, who)
+
+    def heartbeat(self) -> bool:
+        return self.fleet.heartbeat()
+
+    def start_heartbeat(self, interval_s: float | None = None) -> threading.Thread:
+        return self.fleet.start_heartbeat(interval_s)
+
+    def health(self) -> Health:
+        """What a liveness probe shows: the gate's state now and how far the journal is."""
+        return Health(self.instance_id, self.gate.state(self._clock()), self.journal.durable_seq)
+
+    def fleet_snapshot(self) -> FleetSnapshot:
+        """Release, members and halts as the control plane has them, and this gate."""
+        return self.fleet.snapshot()
+
+    def halts_in_force(self) -> list[HaltRecord]:
+        """Every halt the control plane holds (this instance's view may lag it briefly)."""
+        return self.fleet.plane.halts()
+
+    def _exposure(self, account: str, symbol: str, signed_qty: int) -> int:
+        """Worst case (long or short, shares) of the line with `signed_qty` more on order."""
+        acct = self.book.accounts.get(account)
+        p = acct.positions.get(symbol) if acct is not None else None
+        if p is None:
+            return abs(signed_qty)
+        long = p.pos + p.open_buy + max(signed_qty, 0)
+        short = p.open_sell - p.pos + max(-signed_qty, 0)
+        return max(long, short)
+
+    # -- halts applied to the orders ------------------------------------------------------
+
+    def _apply_halt(self, h: HaltRecord) -> None:
+        """Apply a halt: refuse what it covers, cancel its open orders, confirm it.
+
+        Pending orders are cancelled in place (they never leave); orders being handed over
+        are marked CANCEL_ON_RELEASE, and the release loop cancels them once the venue has
+        them; working orders get a venue cancel. Nothing here waits for the release loop,
+        so a halt set off from inside a venue callback on the releasing thread cannot
+        deadlock. The confirmation carries how many covered orders are still open once the
+        cancels were sent: those the venue has yet to confirm cancelled.
+        """
+        to_cancel: list[int] = []
+        with self._lock:
+            now = self._clock()
+            covered = [o for o in self.book.open_orders.values() if self.halts.covers(h, o)]
+            for order in covered:  # first stop what is being handed over, then say halted:
+                if order.status is _RELEASING:  # the release loop reads this outside the lock
+                    order.status = _CANCEL_ON_RELEASE
+            if self.halts.get(h.scope, h.target) != h:  # a record already applied is not new
+                self._record(HaltApplied(now, h.scope, h.target, h.reason, h.who, h.ts))
+            why = f"halt {h.scope.value}:{h.target}"
+            for order in covered:
+                if self._cancel_locked(order, now, why):
+                    to_cancel.append(order.order_id)
+        for order_id in to_cancel:
+            self.venue.cancel(order_id)
+        with self._lock:
+            pending = sum(1 for order in covered if order.status <= _WORKING)
+        self.fleet.confirm(h, pending)
+
+    def _cancel_locked(self, order: Order, now: int, reason: str) -> bool:
+        """Cancel an open order (under the lock); True if it is working and the venue must
+        cancel it now. Pending: cancelled in place. Being handed over: marked, and the
+        release loop cancels it once `venue.send` returned (a cancel sent now could reach
+        the venue before the order does, be refused as unknown, and leave it resting)."""
+        status = order.status
+        if status is _PENDING:
+            self._record(Cancelled(now, order.order_id, order.leaves, f"{reason} (before release)"))
+            return False
+        if status is _RELEASING:
+            order.status = _CANCEL_ON_RELEASE
+            return False
+        return status is _WORKING
+
+    def _lift_halt(self, scope: HaltScope, target: str, who: str) -> None:
+        """A person lifted a halt (under the lock): the monitors may trip on it again, and
+        the lift is journaled if the halt was in force here."""
+        self.monitor.rearm(scope, target)
+        if self.halts.get(scope, target) is not None:
+            self._record(HaltLifted(self._clock(), scope, target, who))
+
     # -- other commands --------------------------------------------------------------
 
     def cancel(
@@ -472,9 +578,9 @@ class Gateway(FleetMember, SelfHalting):
             # a feed stamped in the future would never go stale: never trust it past our now
             self.book.apply_reference(symbol, ticks, now if ts is None else min(ts, now))
             holders = self.book.holders.get(symbol)
-            breached = self._loss_breaches(holders) if holders else ()
+            breached = self.self_halts.loss_breaches(holders) if holders else ()
         for account, reason in breached:  # a mark alone can breach: it halts as a fill does
-            self._halt_for_loss(account, reason)
+            self.self_halts.halt_for_loss(account, reason)
 
     # -- venue events (ExecutionSink) ------------------------------------------------
 
@@ -499,11 +605,11 @@ class Gateway(FleetMember, SelfHalting):
                 return
             notional = qty * price * order.instrument.tick_micros
             self.monitor.on_fill(self.instance_id, order.account, qty, notional, now)
-            breached = self._loss_breaches((order.account,))
+            breached = self.self_halts.loss_breaches((order.account,))
         for account, reason in breached:
-            self._halt_for_loss(account, reason)
+            self.self_halts.halt_for_loss(account, reason)
         if self.monitor.pending:
-            self._fire()
+            self.self_halts.fire()
 
     def on_cancelled(self, order_id: int, qty: int, reason: str) -> None:
         with self._lock:

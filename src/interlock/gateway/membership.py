@@ -1,13 +1,14 @@
-"""The gateway as a fleet member: join under a lease, heartbeat, watch the control plane,
-apply and confirm halts, hold budget slices, keep its flags current, journal the releases
-and flag changes it observes.
+"""The instance as a fleet member: join under a lease, heartbeat, watch the control plane,
+keep the instance gate's cache and the flags current, hold budget slices, write halts.
 
-A mixin of `Gateway`, kept apart so the order path (gateway.py) reads on one screen. The
-watch callback never takes the gateway lock for membership events (they only touch the
-gate, under its own lock), because the plane may announce a lost member from inside a
-call the gateway makes while holding that lock (asking for budget slice).
+A component the `Gateway` holds (`gateway.fleet`), with its collaborators passed in: what
+it needs of the instance is three calls (apply a halt to the orders, lift one, journal a
+record) and a read of the exposure a budget must cover. The watch callback
+never takes the gateway lock for membership events (they only touch the gate, under its
+own lock), because the plane may announce a lost member from inside a call the gateway
+makes while holding that lock (asking for budget slice).
 
-Flags: `self.flags` is a FlagSet of this build's manifest and the ids the plane says are on,
+Flags: `flags` is a FlagSet of this build's manifest and the ids the plane says are on,
 replaced whole on each change (router code reads it without a lock). Ids, never names, come
 from the plane, so a build that believes 'rlp' is id 1 keeps its 'rlp' off when id 2 is
 switched on. A build whose beliefs disagree with the registry at all is refused by the
@@ -18,11 +19,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from interlock.control.budgets import BudgetSpec, FleetBudgets
 from interlock.control.fleet_halt import HaltReport, halt_fleet
 from interlock.control.fleetflags import declared
-from interlock.control.halt_view import HaltView
 from interlock.control.instance_gate import InstanceGate
 from interlock.control.plane import (
     Attestation,
@@ -33,64 +34,85 @@ from interlock.control.plane import (
     HaltPut,
     HaltRecord,
     HaltRemoved,
+    Member,
     MemberJoined,
     MemberLost,
     ProposalAborted,
     ProposalPut,
+    Release,
     ReleaseChanged,
 )
-from interlock.domain.enums import HaltScope, OrderStatus
-from interlock.domain.events import (
-    Cancelled,
-    DeployAborted,
-    DeployCommitted,
-    DeployProposed,
-    HaltApplied,
-    HaltLifted,
-)
-from interlock.domain.order import Order
+from interlock.domain.enums import HaltScope
+from interlock.domain.events import DeployAborted, DeployCommitted, DeployProposed, Event
 from interlock.errors import ControlPlaneError
 from interlock.flags.runtime import FlagSet
 from interlock.gateway.config import GatewayConfig
-from interlock.journal.base import Journal
-from interlock.observe import RunawayMonitor
 from interlock.risk.book import Book
-from interlock.venue.base import Venue
 
-_PENDING = OrderStatus.PENDING
-_RELEASING = OrderStatus.RELEASING
-_CANCEL_ON_RELEASE = OrderStatus.CANCEL_ON_RELEASE
-_WORKING = OrderStatus.WORKING
+Exposure = Callable[[str, str, int], int]
+"""(account, symbol, signed shares more on order) -> worst case of the line, in shares."""
 
 
-class FleetMember:
-    # provided by Gateway.__init__
-    config: GatewayConfig
-    instance_id: str
-    journal: Journal
-    venue: Venue
-    plane: ControlPlane
-    book: Book
-    attestation: Attestation
-    gate: InstanceGate
-    flags: FlagSet
-    halts: HaltView
-    budgets: FleetBudgets | None
-    monitor: RunawayMonitor
-    _clock: Callable[[], int]
-    _lock: threading.Lock
-    _record: Callable[..., int]
-    _unwatch: Callable[[], None] | None
-    _stop_heartbeat: threading.Event
-    _flags_version: int = -1  # the registry version `flags` reflects
+@dataclass(frozen=True, slots=True)
+class FleetSnapshot:
+    """The fleet as this instance sees it, for an operator's status view."""
 
-    def _set_flags(self, enabled: frozenset[int], version: int) -> None:
-        """Adopt the ids on as of registry `version`, unless a newer view was adopted."""
-        if version > self._flags_version:
-            self._flags_version = version
-            self.flags = FlagSet(declared(self.attestation), enabled)
+    now: int
+    release: Release
+    members: list[Member]
+    halts: list[HaltRecord]
+    gate: str  # 'routing', or the code this instance refuses orders with
 
-    def _join_fleet(self, journaled: list[HaltRecord]) -> None:
+
+class FleetMembership:
+    def __init__(
+        self,
+        *,
+        config: GatewayConfig,
+        plane: ControlPlane,
+        attestation: Attestation,
+        gate: InstanceGate,
+        book: Book,
+        exposure: Exposure,
+        apply_halt: Callable[[HaltRecord], None],
+        lift_halt: Callable[[HaltScope, str, str], None],
+        record: Callable[[Event], int],
+        lock: threading.Lock,
+        clock: Callable[[], int],
+    ) -> None:
+        """The instance's side: `apply_halt` refuses what a halt covers, cancels its open
+        orders and confirms it (it takes the lock); `lift_halt` journals a lifted halt if it
+        was in force, and `record` journals and applies an event (both under `lock`, the
+        gateway's, under which flags and budget slices change too)."""
+        self.config = config
+        self.instance_id = config.instance_id
+        self.plane = plane
+        self.attestation = attestation
+        self.gate = gate
+        self.flags = FlagSet(declared(attestation))  # all off until the plane says
+        self._flags_version = -1  # the registry version `flags` reflects
+        self._exposure = exposure
+        self._apply_halt = apply_halt
+        self._lift_halt = lift_halt
+        self._record = record
+        self._lock = lock
+        self._clock = clock
+        self._unwatch: Callable[[], None] | None = None
+        self._stop = threading.Event()
+        self.budgets = self._budgets(book) if config.fleet.budgets else None
+
+    def _budgets(self, book: Book) -> FleetBudgets:
+        """Slices of the configured fleet budgets; each limit is the account's own."""
+        specs = []
+        for b in self.config.fleet.budgets:
+            risk = book.account(b.account).risk
+            limit = risk.position_overrides.get(b.symbol, risk.max_position)
+            specs.append(BudgetSpec(b.account, b.symbol, limit, b.slice_shares))
+        return FleetBudgets(self.plane, self.instance_id, specs)
+
+    # -- joining and leaving ---------------------------------------------------------------
+
+    def join(self, journaled: list[HaltRecord]) -> None:
         """Watch the plane, reconcile halts with the journal's, register and attest, then
         ask for the budget slices the recovered positions and open orders already use.
 
@@ -120,35 +142,23 @@ class FleetMember:
                     if need > 0:
                         self.budgets.admit(spec, need)
 
-    def _fleet_budgets(self) -> FleetBudgets:
-        """Slices of the configured fleet budgets; each limit is the account's own."""
-        specs = []
-        for b in self.config.fleet.budgets:
-            risk = self.book.account(b.account).risk
-            limit = risk.position_overrides.get(b.symbol, risk.max_position)
-            specs.append(BudgetSpec(b.account, b.symbol, limit, b.slice_shares))
-        return FleetBudgets(self.plane, self.instance_id, specs)
-
-    def _exposure(self, account: str, symbol: str, signed_qty: int) -> int:
-        """Worst case (long or short, shares) of the line with `signed_qty` more on order."""
-        acct = self.book.accounts.get(account)
-        p = acct.positions.get(symbol) if acct is not None else None
-        if p is None:
-            return abs(signed_qty)
-        long = p.pos + p.open_buy + max(signed_qty, 0)
-        short = p.open_sell - p.pos + max(-signed_qty, 0)
-        return max(long, short)
+    def leave(self) -> None:
+        self._stop.set()
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
+        self.plane.leave(self.instance_id)
 
     # -- lease -----------------------------------------------------------------------------
 
     def start_heartbeat(self, interval_s: float | None = None) -> threading.Thread:
-        """Renew the lease from a daemon thread (every TTL/4 by default) until `close`.
+        """Renew the lease from a daemon thread (every TTL/4 by default) until `leave`.
 
         A renewal that fails is retried on the next beat; meanwhile the gate closes by
         itself once the deadline passes, so a partitioned instance stops within its TTL.
         """
         interval = interval_s or self.config.lease_ttl_ms / 4_000
-        stop = self._stop_heartbeat
+        stop = self._stop
 
         def beat() -> None:
             while not stop.wait(interval):
@@ -175,60 +185,32 @@ class FleetMember:
 
     def halt(self, scope: HaltScope, target: str, reason: str, who: str) -> HaltReport:
         """Write a halt and wait until every live member confirmed it (or the bound)."""
-        record = self._halt_record(scope, target, reason, who)
-        return halt_fleet(self.plane, record, self.config.fleet.halt_confirm_ms)
+        return halt_fleet(self.plane, self.halt_record(scope, target, reason, who),
+                          self.config.fleet.halt_confirm_ms)  # fmt: skip
 
     def resume(self, scope: HaltScope, target: str, who: str) -> bool:
         return self.plane.remove_halt(scope, "" if scope is HaltScope.GLOBAL else target, who)
 
-    def _halt_record(self, scope: HaltScope, target: str, reason: str, who: str) -> HaltRecord:
+    def halt_record(self, scope: HaltScope, target: str, reason: str, who: str) -> HaltRecord:
         target = "" if scope is HaltScope.GLOBAL else target
         return HaltRecord(scope, target, reason, who, self._clock())
 
-    def _apply_halt(self, h: HaltRecord) -> None:
-        """Apply a halt: refuse what it covers, cancel its open orders, confirm it.
+    def confirm(self, halt: HaltRecord, pending_cancel: int) -> None:
+        """Tell the fleet `halt` is applied here, with the cancels the venue still owes."""
+        self.plane.confirm_halt(self.instance_id, halt, pending_cancel)
 
-        Pending orders are cancelled in place (they never leave); orders being handed over
-        are marked CANCEL_ON_RELEASE, and the release loop cancels them once the venue has
-        them; working orders get a venue cancel. Nothing here waits for the release loop,
-        so a halt set off from inside a venue callback on the releasing thread cannot
-        deadlock. The confirmation carries how many covered orders are still open once the
-        cancels were sent: those the venue has yet to confirm cancelled.
-        """
-        to_cancel: list[int] = []
-        with self._lock:
-            now = self._clock()
-            covered = [o for o in self.book.open_orders.values() if self.halts.covers(h, o)]
-            for order in covered:  # first stop what is being handed over, then say halted:
-                if order.status is _RELEASING:  # the release loop reads this outside the lock
-                    order.status = _CANCEL_ON_RELEASE
-            if self.halts.get(h.scope, h.target) != h:  # a record already applied is not new
-                self._record(HaltApplied(now, h.scope, h.target, h.reason, h.who, h.ts))
-            why = f"halt {h.scope.value}:{h.target}"
-            for order in covered:
-                if self._cancel_locked(order, now, why):
-                    to_cancel.append(order.order_id)
-        for order_id in to_cancel:
-            self.venue.cancel(order_id)
-        with self._lock:
-            pending = sum(1 for order in covered if order.status <= _WORKING)
-        self.plane.confirm_halt(self.instance_id, h, pending)
-
-    def _cancel_locked(self, order: Order, now: int, reason: str) -> bool:
-        """Cancel an open order (under the lock); True if it is working and the venue must
-        cancel it now. Pending: cancelled in place. Being handed over: marked, and the
-        release loop cancels it once `venue.send` returned (a cancel sent now could reach
-        the venue before the order does, be refused as unknown, and leave it resting)."""
-        status = order.status
-        if status is _PENDING:
-            self._record(Cancelled(now, order.order_id, order.leaves, f"{reason} (before release)"))
-            return False
-        if status is _RELEASING:
-            order.status = _CANCEL_ON_RELEASE
-            return False
-        return status is _WORKING
+    def snapshot(self) -> FleetSnapshot:
+        now = self._clock()
+        return FleetSnapshot(now, self.plane.release(), self.plane.members(),
+                             self.plane.halts(), self.gate.state(now))  # fmt: skip
 
     # -- the watch -------------------------------------------------------------------------
+
+    def _set_flags(self, enabled: frozenset[int], version: int) -> None:
+        """Adopt the ids on as of registry `version`, unless a newer view was adopted."""
+        if version > self._flags_version:
+            self._flags_version = version
+            self.flags = FlagSet(declared(self.attestation), enabled)
 
     def _on_control(self, event: ControlEvent) -> None:
         """Control-plane watch: keep the gate's cache, apply halts, journal releases."""
@@ -242,6 +224,9 @@ class FleetMember:
                 self.budgets.lost()
         elif isinstance(event, HaltPut):
             self._apply_halt(event.halt)
+        elif isinstance(event, HaltRemoved):
+            with self._lock:
+                self._lift_halt(event.scope, event.target, event.who)
         elif isinstance(event, FlagChanged):
             self.gate.flags_checked(dict(event.refused), event.version)  # refuse, then switch
             with self._lock:
@@ -249,19 +234,12 @@ class FleetMember:
                 self._record(event.change)
         else:
             with self._lock:
-                record = self._observe(event, self._clock())
-                if record is not None:
-                    self._record(record)
+                self._record(self._deploy_record(event, self._clock()))
 
-    def _observe(
-        self, event: HaltRemoved | ReleaseChanged | ProposalPut | ProposalAborted, now: int
-    ) -> HaltLifted | DeployCommitted | DeployProposed | DeployAborted | None:
-        """Take in a control event (under the lock); return its journal record, if new."""
-        if isinstance(event, HaltRemoved):
-            self.monitor.rearm(event.scope, event.target)  # a person lifted it: may trip again
-            if self.halts.get(event.scope, event.target) is None:
-                return None
-            return HaltLifted(now, event.scope, event.target, event.who)
+    def _deploy_record(
+        self, event: ReleaseChanged | ProposalPut | ProposalAborted, now: int
+    ) -> DeployCommitted | DeployProposed | DeployAborted:
+        """The journal record of a release or proposal event (under the lock)."""
         if isinstance(event, ReleaseChanged):
             r = event.release
             self.gate.release_changed(r)

@@ -75,12 +75,12 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
 
     @app.get("/halts", responses=_REFUSALS)
     def halts(who: Admin) -> list[HaltView]:
-        return [_halt_view(h) for h in gateway.plane.halts()]
+        return [_halt_view(h) for h in gateway.halts_in_force()]
 
     @app.get("/fleet", responses=_REFUSALS)
     def fleet(who: Admin) -> FleetView:
-        now = gateway._clock()
-        release = gateway.plane.release()
+        fleet = gateway.fleet_snapshot()
+        now, release = fleet.now, fleet.release
         members = [
             MemberView(
                 instance_id=m.instance_id,
@@ -91,7 +91,7 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
                 lease_left_ms=(m.lease_expires_ns - now) // 1_000_000,
                 flag_refusal=m.flag_refusal,
             )
-            for m in gateway.plane.members()
+            for m in fleet.members
         ]
         return FleetView(
             build_digest=release.build_digest,
@@ -99,7 +99,7 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
             epoch=release.epoch,
             members=members,
             this_instance=gateway.instance_id,
-            this_gate=gateway.gate.state(now),
+            this_gate=fleet.gate,
         )
 
     return app

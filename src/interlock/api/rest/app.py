@@ -182,11 +182,9 @@ def create_app(gateway: Gateway) -> FastAPI:
     @app.get("/health")
     def health() -> HealthView:
         """Unauthenticated liveness: the listener answers and the instance's gate state."""
+        h = gateway.health()
         return HealthView(
-            status="ok",
-            instance_id=gateway.instance_id,
-            gate=gateway.gate.state(gateway._clock()),
-            durable_seq=gateway.journal.durable_seq,
+            status="ok", instance_id=h.instance_id, gate=h.gate, durable_seq=h.durable_seq
         )
 
     return app
