@@ -16,11 +16,12 @@ from rich.table import Table
 from rich.text import Text
 
 from interlock import __version__
+from interlock.api.config import load_config
 from interlock.cli_flags import flags_app
 from interlock.cli_fleet import fleet_app
 from interlock.demo import DEFAULT_SEED, run_demo
 from interlock.errors import ConfigError, InterlockError
-from interlock.gateway.config import GatewayConfig, load_config
+from interlock.gateway.config import GatewayConfig
 from interlock.journal.codec import decode
 from interlock.render_text import EventSummarizer, config_rows, printable, printable_lines
 from interlock.replay.cli import replay_app
