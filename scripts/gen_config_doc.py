@@ -192,7 +192,12 @@ def _sections(
             intro = f"one table per {what.lower()}; {_presence(field)}"
             nested.append((f"[{_key(header, name)}.{what}]", args[1], None, intro))
             continue
-        if typing.get_origin(ann) is list and _model(args[0]) is not None:
+        present = [a for a in args if a is not type(None)]
+        if type(None) in args and len(present) == 1 and _model(present[0]) is not None:
+            intro = f"optional, none by default: {field.description}"
+            nested.append((f"[{_key(header, name)}]", present[0], None, intro))
+            continue
+        if typing.get_origin(ann) in (list, tuple) and args and _model(args[0]) is not None:
             intro = f"an array of tables; {_presence(field)}"
             nested.append((f"[[{_key(header, name)}]]", args[0], None, intro))
             continue
@@ -221,7 +226,7 @@ def _sections(
 def _presence(field: FieldInfo) -> str:
     least = [m.min_length for m in field.metadata if isinstance(m, MinLen)]
     if field.is_required():
-        return f"required, at least {least[0] if least else 1}"
+        return f"required, at least {least[0]}" if least else "required"
     return "optional, none by default"
 
 
