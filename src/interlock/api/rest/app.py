@@ -46,7 +46,7 @@ def _refuse(status: int, r: Rejection) -> ApiError:
 
 
 def create_app(gateway: Gateway) -> FastAPI:
-    """The REST app for `gateway`; its listener settings are its config's `rest`."""
+    """The REST app for `gateway`; its listener settings come from `gateway.config.rest`."""
     cfg = serve_config(gateway.config)
     keys = rest_keys(cfg)
     ack_timeout_s = cfg.rest.ack_timeout_ms / 1_000
