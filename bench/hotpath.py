@@ -30,10 +30,11 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from interlock.api.config import parse_config
 from interlock.domain.commands import OrderRequest
 from interlock.domain.decision import Decision
 from interlock.domain.enums import OrderType, Side, TradingSession
-from interlock.gateway.config import GatewayConfig, hash_key, parse_config
+from interlock.gateway.config import GatewayConfig, hash_key
 from interlock.journal.memory import MemoryJournal
 from interlock.journal.sqlite import SqliteJournal
 from interlock.observe import MONITOR_NAMES

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from interlock.api.config import parse_config
 from interlock.errors import ConfigError
-from interlock.gateway.config import parse_config
 
 ROOT = Path(__file__).resolve().parents[2]
 SESSION = {"comp_id": "DESK1", "username": "desk-7-algo", "account": "desk-7", "strategy": "vwap"}

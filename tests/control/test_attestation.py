@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import interlock
+from interlock.api.config import load_config
 from interlock.control.attestation import attest, installed_build_digest, mismatch, tree_digest
 from interlock.control.plane import Release
-from interlock.gateway.config import load_config
 
 
 def tree(root: Path, files: dict[str, bytes]) -> Path:

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from fix_rig import wait_until
 
+from interlock.api.config import load_config
 from interlock.control.embedded import EmbeddedControlPlane
 from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import OrderStatus, Side
 from interlock.errors import VenueError
-from interlock.gateway.config import load_config
 from interlock.gateway.gateway import Gateway
 from interlock.journal.sqlite import SqliteJournal
 from interlock.sim.fix import FakeExchange, free_port

@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from interlock.api.config import load_config, parse_config
 from interlock.domain.commands import OrderRequest
 from interlock.domain.decision import Decision
 from interlock.domain.enums import Side
-from interlock.gateway.config import GatewayConfig, load_config, parse_config
+from interlock.gateway.config import GatewayConfig
 from interlock.sim.fleet import InProcessFleet
 from interlock.sim.harness import DESK_KEY, START_NS, ManualClock
 

@@ -26,11 +26,11 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from interlock.api.config import load_config, parse_config
 from interlock.control.fleetflags import declared, flag_refusal
 from interlock.control.plane import Member
 from interlock.errors import FlagError
 from interlock.flags import FlagManifest, FlagRegistered, FlagRegistry
-from interlock.gateway.config import load_config, parse_config
 from interlock.sim.fleet import InProcessFleet
 from interlock.sim.harness import START_NS, ManualClock
 

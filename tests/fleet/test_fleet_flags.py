@@ -10,6 +10,7 @@ import pytest
 from fleet_kit import submit
 from typer.testing import CliRunner
 
+from interlock.api.config import load_config
 from interlock.cli import app
 from interlock.control.embedded import EmbeddedControlPlane
 from interlock.control.plane import Release
@@ -24,7 +25,6 @@ from interlock.flags import (
     FlagRegistry,
     FlagRetired,
 )
-from interlock.gateway.config import load_config
 from interlock.gateway.gateway import Gateway
 from interlock.journal.sqlite import SqliteJournal
 from interlock.render_text import EventSummarizer

@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from interlock.api.config import load_config, parse_config
 from interlock.cli import app
 from interlock.errors import ConfigError
-from interlock.gateway.config import GatewayConfig, load_config, parse_config
+from interlock.gateway.config import GatewayConfig
 
 DEFAULT: dict[str, Any] = load_config().model_dump(mode="json")
 DEFAULT_TOML = resources.files("interlock").joinpath("data/default.toml").read_text()

@@ -9,13 +9,13 @@ from decimal import Decimal
 
 import pytest
 
+from interlock.api.config import load_config
 from interlock.control.embedded import EmbeddedControlPlane
 from interlock.control.plane import Release
 from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import OrderType, Side
 from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode
-from interlock.gateway.config import load_config
 from interlock.gateway.gateway import Gateway
 from interlock.journal.memory import MemoryJournal
 from interlock.sim.harness import DESK_KEY, START_NS, Harness, ManualClock, build, config_with

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from interlock.api.config import load_config
 from interlock.control.embedded import EmbeddedControlPlane
 from interlock.control.plane import Release
 from interlock.domain.commands import OrderRequest, ParentOrder
@@ -18,7 +19,6 @@ from interlock.domain.enums import HaltScope, OrderStatus, OrderType, Side, Time
 from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode
 from interlock.errors import JournalError
-from interlock.gateway.config import load_config
 from interlock.gateway.gateway import Gateway
 from interlock.journal.memory import MemoryJournal
 from interlock.sim.harness import DESK_KEY, MM_KEY, START_NS, ManualClock, build

@@ -17,12 +17,13 @@ from typing import Any
 
 import pytest
 
+from interlock.api.config import load_config, parse_config
 from interlock.control.plane import Attestation, Release
 from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.decision import Decision
 from interlock.domain.enums import HaltScope, OrderStatus, OrderType, Side, TradingSession
 from interlock.domain.reject import RejectCode
-from interlock.gateway.config import GatewayConfig, load_config, parse_config
+from interlock.gateway.config import GatewayConfig
 from interlock.sim.harness import (
     AUCTION_NS,
     DESK_KEY,

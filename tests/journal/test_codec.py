@@ -218,7 +218,7 @@ OLD_DECIDED = (
 
 
 def test_a_decision_journaled_before_the_calendar_recovers_in_its_labelled_session() -> None:
-    from interlock.gateway.config import load_config
+    from interlock.api.config import load_config
     from interlock.gateway.state import rebuild_order
 
     ev = decode("decided", OLD_DECIDED)

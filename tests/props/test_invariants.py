@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from interlock.api.config import load_config
 from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.decision import Decision
 from interlock.domain.enums import (
@@ -33,7 +34,6 @@ from interlock.domain.enums import (
 from interlock.domain.events import OrderDecided
 from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode
-from interlock.gateway.config import load_config
 from interlock.gateway.decode import decode
 from interlock.journal.memory import MemoryJournal
 from interlock.journal.sqlite import SqliteJournal

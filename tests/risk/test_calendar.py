@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from interlock.api.config import load_config, parse_config
 from interlock.domain.enums import TradingSession as T
 from interlock.errors import ConfigError
-from interlock.gateway.config import load_config, parse_config
 from interlock.replay.runs import replay_config
 from interlock.risk.calendar import TradingCalendar
 from interlock.sim.harness import NEW_YORK, new_york_ns

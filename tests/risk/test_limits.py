@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from interlock.api.config import load_config
 from interlock.domain.enums import TradingSession
 from interlock.errors import ConfigError, InterlockError
-from interlock.gateway.config import load_config
 from interlock.risk.limits import LimitsConfig, compile_account
 
 MICROS = 1_000_000
@@ -141,7 +141,7 @@ def test_digest_depends_on_the_values_not_on_how_they_were_written() -> None:
 
 
 DIGESTS = (
-    "from interlock.gateway.config import load_config\n"
+    "from interlock.api.config import load_config\n"
     "c = load_config()\n"
     "print(c.limits.digest(), c.digest())\n"
 )

@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from interlock.api.admin import create_admin_app
+from interlock.api.config import ServeConfig
 from interlock.api.listener import Listener
+from interlock.api.listeners import FixAcceptorConfig
 from interlock.api.rest import create_app
 from interlock.control.embedded import EmbeddedControlPlane
-from interlock.gateway.config import GatewayConfig
 from interlock.gateway.gateway import Gateway
 from interlock.instance import build_instance
 from interlock.journal.sqlite import SqliteJournal
@@ -49,7 +50,9 @@ class FixListener(Stoppable, Protocol):
         ...
 
 
-def _start_fix(gateway: Gateway, venue: SimulatedVenue, work_dir: Path) -> FixListener | None:
+def _start_fix(
+    gateway: Gateway, fix_config: FixAcceptorConfig | None, venue: SimulatedVenue, work_dir: Path
+) -> FixListener | None:
     """The FIX acceptor, if the config has a `fix` section and the FIX package imports.
 
     Looked up at run time, not imported: FIX is an optional extra (QuickFIX), and REST and
@@ -57,7 +60,6 @@ def _start_fix(gateway: Gateway, venue: SimulatedVenue, work_dir: Path) -> FixLi
     acceptor hears fills after the gateway applied them; the tap forwards to the gateway
     first, so an event arriving during the switch reaches the gateway either way.
     """
-    fix_config = gateway.config.fix
     if fix_config is None:
         return None
     try:
@@ -75,7 +77,7 @@ def _start_fix(gateway: Gateway, venue: SimulatedVenue, work_dir: Path) -> FixLi
 class Service:
     """The running service. `start()` then `stop()`; both from the same (main) thread."""
 
-    def __init__(self, config: GatewayConfig, *, seed: int = 7) -> None:
+    def __init__(self, config: ServeConfig, *, seed: int = 7) -> None:
         self.config = config
         books = {}
         for symbol, inst in config.instrument_map().items():
@@ -108,7 +110,8 @@ class Service:
         self.admin = Listener(create_admin_app(gw), cfg.admin.host, cfg.admin.port, "admin")
         self.admin.start()
         self.rest = Listener(create_app(gw), cfg.rest.host, cfg.rest.port, "rest").start()
-        self.fix = _start_fix(gw, self.venue, Path(cfg.journal.path).resolve().parent / "fix")
+        fix_dir = Path(cfg.journal.path).resolve().parent / "fix"
+        self.fix = _start_fix(gw, cfg.fix, self.venue, fix_dir)
         return self
 
     def _reference_feed(self) -> None:
@@ -135,7 +138,7 @@ class Service:
         self.gateway.close()
 
 
-def serve_until_signalled(config: GatewayConfig, announce: Callable[[str], None]) -> None:
+def serve_until_signalled(config: ServeConfig, announce: Callable[[str], None]) -> None:
     """Run the service until SIGTERM or SIGINT, then stop it cleanly (main thread only)."""
     stop = threading.Event()
 

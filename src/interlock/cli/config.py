@@ -22,8 +22,8 @@ def config_check(
     from rich.table import Table
     from rich.text import Text
 
+    from interlock.api.config import load_config
     from interlock.errors import ConfigError
-    from interlock.gateway.config import load_config
     from interlock.render_text import config_rows, printable, printable_lines
 
     out = console()

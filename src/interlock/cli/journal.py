@@ -23,8 +23,8 @@ def journal_show(
     from rich.table import Table
     from rich.text import Text
 
+    from interlock.api.config import load_config
     from interlock.errors import InterlockError
-    from interlock.gateway.config import load_config
     from interlock.journal.codec import decode
     from interlock.render_text import EventSummarizer, printable, printable_lines
 

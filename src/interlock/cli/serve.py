@@ -21,9 +21,9 @@ def serve(
     ] = None,
 ) -> None:
     """Run the gateway with its REST and admin listeners until SIGTERM or SIGINT."""
+    from interlock.api.config import load_config
     from interlock.api.service import serve_until_signalled
     from interlock.errors import InterlockError
-    from interlock.gateway.config import load_config
     from interlock.render_text import printable_lines
 
     out = console()

@@ -1,8 +1,11 @@
-"""Gateway configuration: instruments, API keys, limits, calendar, journal, lease, fleet,
-listeners. One TOML file.
+"""Gateway configuration: what an instance needs to decide orders (instruments, API keys,
+limits, calendar, journal, monitors, lease, fleet).
 
-Loaded once and validated with pydantic: unknown keys are refused and every bad key is
-reported at once, by its dotted path. A default ships in the package (data/default.toml).
+The one TOML file also configures the transports (`[rest]`, `[admin]`, `[fix]`): those
+tables are api/'s (api/config.py's `ServeConfig` adds them to this model and loads the
+file), so the gateway knows none of its transports. Validated with pydantic: unknown keys
+are refused and every bad key is reported at once, by its dotted path (`parse_as`). A
+default ships in the package (data/default.toml).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import tomllib
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -28,8 +31,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from interlock.domain.instrument import Instrument
 from interlock.errors import ConfigError
 from interlock.gateway.calendar_config import CalendarConfig
-from interlock.gateway.config_checks import cross_check
-from interlock.gateway.listeners import AdminConfig, FixAcceptorConfig, RestConfig
+from interlock.gateway.config_checks import Problem, cross_check
 from interlock.observe.config import MonitorConfig
 from interlock.risk.limits import LimitsConfig, canonical_json
 
@@ -118,20 +120,15 @@ class GatewayConfig(_Model):
         MonitorConfig(), description="runaway detectors every instance runs, and their thresholds"
     )
     fleet: FleetConfig = FleetConfig()
-    rest: RestConfig = RestConfig()
-    admin: AdminConfig = AdminConfig()
-    fix: FixAcceptorConfig | None = Field(
-        None, description="the FIX acceptor `interlock serve` starts (needs the `fix` extra)"
-    )
 
     @model_validator(mode="after")
     def _names_resolve(self) -> GatewayConfig:
         """Every account and symbol a setting names exists and no credential is given twice
         (config_checks.py says why); every problem at once, each at its dotted key."""
-        problems = cross_check(self)
+        problems = [p for group in self.cross_checks().values() for p in group]
         if problems:
             raise ValidationError.from_exception_data(
-                "GatewayConfig",
+                type(self).__name__,
                 [
                     InitErrorDetails(
                         type=PydanticCustomError("unresolved_name", msg), loc=loc, input=None
@@ -140,6 +137,11 @@ class GatewayConfig(_Model):
                 ],
             )
         return self
+
+    def cross_checks(self) -> dict[str, list[Problem]]:
+        """The cross-check problems by kind, in report order; a model that adds sections
+        adds its own problems to the kinds here (one validation, so all at once)."""
+        return cross_check(self)
 
     def declared_strategies(self) -> dict[str, frozenset[str]]:
         """Per account, the strategy names some API key names for it ('*' is no name): an
@@ -164,9 +166,13 @@ def hash_key(api_key: str) -> str:
     return hashlib.sha256(api_key.encode()).hexdigest()
 
 
-def parse_config(data: dict[str, object], source: str = "config") -> GatewayConfig:
+C = TypeVar("C", bound=BaseModel)
+
+
+def parse_as(model: type[C], data: dict[str, object], source: str = "config") -> C:
+    """`data` validated as `model`, or one ConfigError naming every bad key by its path."""
     try:
-        return GatewayConfig.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as e:
         lines = []
         for err in e.errors():
@@ -175,8 +181,8 @@ def parse_config(data: dict[str, object], source: str = "config") -> GatewayConf
         raise ConfigError(f"{source}: {len(lines)} invalid key(s)\n" + "\n".join(lines)) from None
 
 
-def load_config(path: str | Path | None = None) -> GatewayConfig:
-    """Load `path`, or the packaged default when None."""
+def read_toml(path: str | Path | None = None) -> tuple[dict[str, object], str]:
+    """The table in `path` (the packaged default when None) and the name errors call it."""
     if path is None:
         text = resources.files("interlock").joinpath("data/default.toml").read_text()
         source = "default.toml"
@@ -190,4 +196,4 @@ def load_config(path: str | Path | None = None) -> GatewayConfig:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: not valid TOML: {e}") from None
-    return parse_config(data, source)
+    return data, source

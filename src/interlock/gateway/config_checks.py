@@ -1,5 +1,6 @@
 """Cross checks of a config whose keys all have the right type: every name a setting uses
-must resolve, and credentials must not overlap.
+must resolve, and credentials must not overlap. (The transports' sections are checked by
+api/config_checks.py, under the same kinds, so the report keeps one order.)
 
 Why a separate pass: each model validates its own keys, but only the whole config knows
 which accounts and instruments exist. A typo here is dangerous, not cosmetic: a restricted
@@ -19,40 +20,29 @@ Loc = tuple[str | int, ...]
 Problem = tuple[Loc, str]
 
 
-def cross_check(cfg: GatewayConfig) -> list[Problem]:
-    """Every unresolved name and overlapping credential in `cfg`, in key order."""
-    return _credentials(cfg) + _accounts(cfg) + _symbols(cfg) + _budgets(cfg)
+def cross_check(cfg: GatewayConfig) -> dict[str, list[Problem]]:
+    """Every unresolved name and overlapping credential in `cfg`, by kind, in key order."""
+    return {
+        "credentials": _credentials(cfg),
+        "accounts": _accounts(cfg),
+        "symbols": _symbols(cfg),
+        "budgets": _budgets(cfg),
+    }
 
 
 def _credentials(cfg: GatewayConfig) -> list[Problem]:
-    """A digest names one caller on one listener: a trading key that is also an admin token
-    would let a leaked order key lift a halt, and two principals on one key make the
-    journal lie about who acted."""
+    """Two principals on one key would make the journal lie about who acted."""
     problems: list[Problem] = []
     seen: set[str] = set()
-    keys: list[tuple[Loc, str]] = [
-        (("api_keys", i, "key_sha256"), k.key_sha256) for i, k in enumerate(cfg.api_keys)
-    ]
-    keys += [(("rest", "keys", i, "key_sha256"), k.key_sha256) for i, k in enumerate(cfg.rest.keys)]
-    for where, digest in keys:
-        if digest in seen:
-            problems.append((where, "this API key digest is given twice"))
-        seen.add(digest)
-    admin: set[str] = set()
-    for i, t in enumerate(cfg.admin.tokens):
-        token: Loc = ("admin", "tokens", i, "token_sha256")
-        if t.token_sha256 in admin:
-            problems.append((token, "this admin token digest is given twice"))
-        elif t.token_sha256 in seen:
-            problems.append((token, "an admin token may not also be an API key"))
-        admin.add(t.token_sha256)
-    if cfg.rest.port and cfg.rest.port == cfg.admin.port:
-        problems.append((("rest", "port"), f"is also admin.port ({cfg.admin.port})"))
+    for i, k in enumerate(cfg.api_keys):
+        if k.key_sha256 in seen:
+            problems.append((("api_keys", i, "key_sha256"), "this API key digest is given twice"))
+        seen.add(k.key_sha256)
     return problems
 
 
 def _accounts(cfg: GatewayConfig) -> list[Problem]:
-    """Accounts are the `[limits.accounts.NAME]` tables; keys and sessions name them."""
+    """Accounts are the `[limits.accounts.NAME]` tables; API keys name them."""
     defined = cfg.limits.accounts
     problems: list[Problem] = []
     traded: set[str] = set()
@@ -65,16 +55,6 @@ def _accounts(cfg: GatewayConfig) -> list[Problem]:
         if name not in traded:
             why = "no API key trades this account, so its limits never apply"
             problems.append((("limits", "accounts", name), why))
-    if cfg.fix is not None:
-        principals = {k.principal for k in cfg.api_keys}
-        for i, session in enumerate(cfg.fix.sessions):
-            if session.account not in defined:
-                where: Loc = ("fix", "sessions", i, "account")
-                problems.append((where, f"unknown account {session.account}"))
-            if session.username not in principals:
-                where = ("fix", "sessions", i, "username")
-                why = f"no API key has principal {session.username}, so it can never log on"
-                problems.append((where, why))
     return problems
 
 

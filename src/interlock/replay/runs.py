@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from interlock.gateway.config import GatewayConfig, hash_key, load_config, parse_config
+from interlock.api.config import ServeConfig, load_config, parse_config
+from interlock.gateway.config import hash_key
 from interlock.gateway.gateway import GATE_CHECK
 
 ACCOUNT = "knight-rlp"
@@ -75,7 +76,7 @@ RUNS: tuple[RunSpec, ...] = (
 RUN_NAMES = tuple(r.name for r in RUNS)
 
 
-def replay_config(symbols: tuple[str, ...], loss_halt: bool = True) -> GatewayConfig:
+def replay_config(symbols: tuple[str, ...], loss_halt: bool = True) -> ServeConfig:
     """The router desk's config: the packaged defaults, with the replay's 154 stocks, the
     SMARS routers' key, and limits for an agency-like retail routing account
     (docs/replay.md says why each)."""

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from interlock.api.config import load_config
 from interlock.control.attestation import installed_build_digest, short
 from interlock.control.embedded import EmbeddedControlPlane
 from interlock.control.fleet_halt import HaltReport, halt_fleet
@@ -24,7 +25,7 @@ from interlock.domain.enums import HaltScope
 from interlock.domain.order import Order
 from interlock.flags.manifest import FlagManifest
 from interlock.flags.registry import FlagRegistry
-from interlock.gateway.config import GatewayConfig, load_config
+from interlock.gateway.config import GatewayConfig
 from interlock.gateway.gateway import Gateway
 from interlock.journal.memory import MemoryJournal
 

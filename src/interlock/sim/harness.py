@@ -14,12 +14,13 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from interlock.api.config import ServeConfig, load_config, parse_config
 from interlock.control.embedded import EmbeddedControlPlane
 from interlock.domain.clock import ManualClock
 from interlock.domain.commands import OrderRequest
 from interlock.domain.decision import Decision
 from interlock.domain.enums import OrderType, Side
-from interlock.gateway.config import GatewayConfig, load_config, parse_config
+from interlock.gateway.config import GatewayConfig
 from interlock.gateway.gateway import Gateway
 from interlock.instance import build_instance
 from interlock.journal.base import Journal
@@ -121,7 +122,7 @@ def build(
     return harness
 
 
-def around_the_clock(config: GatewayConfig | None = None) -> GatewayConfig:
+def around_the_clock(config: GatewayConfig | None = None) -> ServeConfig:
     """`config` (default: the packaged one) with the 24/7 calendar (`always_open`): for
     rigs on the wall clock, which must work at any hour a test runs."""
     base = (config or load_config()).model_dump(mode="json")
@@ -129,7 +130,7 @@ def around_the_clock(config: GatewayConfig | None = None) -> GatewayConfig:
     return parse_config(base, "around-the-clock config")
 
 
-def config_with(**limits_overrides: Any) -> GatewayConfig:
+def config_with(**limits_overrides: Any) -> ServeConfig:
     """The default config with `limits` keys replaced (nested dicts merge one level)."""
     base = load_config().model_dump(mode="json")
     for key, value in limits_overrides.items():
@@ -143,7 +144,7 @@ def config_with(**limits_overrides: Any) -> GatewayConfig:
 _FAR = 10**9
 
 
-def high_rate(config: GatewayConfig | None = None) -> GatewayConfig:
+def high_rate(config: GatewayConfig | None = None) -> ServeConfig:
     """`config` (default: the packaged one) with every rate envelope and runaway-monitor
     threshold out of reach: for durability and throughput tests and benchmarks that flood
     on purpose. The monitors still run and cost what they cost; they just never trip."""

@@ -17,10 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from interlock.api.config import ServeConfig, load_config, parse_config
 from interlock.domain.clock import ManualClock
 from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import OrderType, Side, TimeInForce
-from interlock.gateway.config import GatewayConfig, load_config, parse_config
+from interlock.gateway.config import GatewayConfig
 from interlock.sim.harness import DESK_KEY, MM_KEY, START_NS, Harness, build
 
 NS = 1_000_000_000
@@ -28,7 +29,7 @@ ACCOUNTS = {"desk-7": DESK_KEY, "mm-1": MM_KEY}
 STRATEGY = {"desk-7": "vwap", "mm-1": "mm"}
 
 
-def desk_config(symbols: int = 200) -> GatewayConfig:
+def desk_config(symbols: int = 200) -> ServeConfig:
     """The shipped default config, with `symbols` more listed instruments (S000...): the
     limits, envelopes and monitors are exactly the shipped ones."""
     data = load_config().model_dump(mode="json")

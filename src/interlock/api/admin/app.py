@@ -25,6 +25,7 @@ from interlock.api.admin.models import (
     ResumeView,
 )
 from interlock.api.bearer import BearerKeys, install_error_handler
+from interlock.api.config import serve_config
 from interlock.api.rest.models import RejectBody
 from interlock.control.plane import HaltRecord
 from interlock.gateway.gateway import Gateway
@@ -38,7 +39,8 @@ def _halt_view(h: HaltRecord) -> HaltView:
 
 
 def create_admin_app(gateway: Gateway) -> FastAPI:
-    tokens = BearerKeys((t.token_sha256, t.principal) for t in gateway.config.admin.tokens)
+    admin_tokens = serve_config(gateway.config).admin.tokens
+    tokens = BearerKeys((t.token_sha256, t.principal) for t in admin_tokens)
 
     def admin(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],

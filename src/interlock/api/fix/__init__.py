@@ -1,6 +1,6 @@
 """FIX 4.4 over QuickFIX: the acceptor desks log on to (the venue adapter is venue/fix.py)."""
 
 from interlock.api.fix.acceptor import FixAcceptor
-from interlock.gateway.listeners import FixAcceptorConfig, FixLogin
+from interlock.api.listeners import FixAcceptorConfig, FixLogin
 
 __all__ = ["FixAcceptor", "FixAcceptorConfig", "FixLogin"]

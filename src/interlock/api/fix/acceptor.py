@@ -10,10 +10,10 @@ import ipaddress
 from pathlib import Path
 
 from interlock.api.fix.app import FixAcceptorApp
+from interlock.api.listeners import FixAcceptorConfig
 from interlock.fixengine.bind import AcceptorBinding
 from interlock.fixengine.engine import SessionKey, open_engine, write_settings
 from interlock.gateway.gateway import Gateway
-from interlock.gateway.listeners import FixAcceptorConfig
 from interlock.venue.tap import ExecutionTap
 
 

@@ -46,6 +46,7 @@ from interlock.api.fix.queries import (
     unknown_status,
 )
 from interlock.api.fix.reports import VenueReports, send
+from interlock.api.listeners import FixAcceptorConfig, FixLogin
 from interlock.domain.decision import Decision
 from interlock.domain.enums import OrderStatus
 from interlock.fixengine.codec import (
@@ -57,7 +58,6 @@ from interlock.fixengine.codec import (
 )
 from interlock.fixengine.engine import body_fields, field, msg_type
 from interlock.gateway.gateway import Gateway
-from interlock.gateway.listeners import FixAcceptorConfig, FixLogin
 
 _log = logging.getLogger(__name__)
 

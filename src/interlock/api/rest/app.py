@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, Header, Query, Response
 
 from interlock import __version__
 from interlock.api.bearer import ApiError, install_error_handler
+from interlock.api.config import serve_config
 from interlock.api.rest.auth import Caller, allow, rest_keys
 from interlock.api.rest.models import (
     CancelAccepted,
@@ -46,7 +47,7 @@ def _refuse(status: int, r: Rejection) -> ApiError:
 
 def create_app(gateway: Gateway) -> FastAPI:
     """The REST app for `gateway`; its listener settings come from `gateway.config.rest`."""
-    cfg = gateway.config
+    cfg = serve_config(gateway.config)
     keys = rest_keys(cfg)
     ack_timeout_s = cfg.rest.ack_timeout_ms / 1_000
     app = FastAPI(

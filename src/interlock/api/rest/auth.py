@@ -15,8 +15,8 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from interlock.api.bearer import ApiError, BearerKeys
-from interlock.gateway.config import GatewayConfig
-from interlock.gateway.listeners import Role
+from interlock.api.config import ServeConfig
+from interlock.api.listeners import Role
 
 bearer_scheme = HTTPBearer(auto_error=False, description="API key as a bearer token")
 
@@ -42,7 +42,7 @@ ALLOWED: dict[str, frozenset[Role]] = {
 authorization, which knows trading keys only."""
 
 
-def rest_keys(config: GatewayConfig) -> BearerKeys[Caller]:
+def rest_keys(config: ServeConfig) -> BearerKeys[Caller]:
     traders = [
         (k.key_sha256, Caller(k.principal, Role.TRADER, k.accounts)) for k in config.api_keys
     ]

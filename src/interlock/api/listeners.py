@@ -1,6 +1,8 @@
-"""Configuration of the HTTP listeners: the REST order port and the admin (kill-switch) port.
+"""Configuration of the transports: the REST order port, the admin (kill-switch) port and
+the FIX acceptor, the `[rest]`, `[admin]` and `[fix]` tables of the one config file.
 
-Kept apart from config.py so the order-path settings read on one screen. The two listeners
+They live in api/, beside the transports that read them: the gateway knows none of its
+transports (api/config.py joins these to the gateway's settings). The two HTTP listeners
 have separate credentials on purpose: the kill switch must stay reachable when the order
 path is sick, and a leaked trading key must not be able to lift a halt (nor an admin token
 place an order). Both default to loopback; credentials are stored only as SHA-256 digests.
@@ -89,9 +91,11 @@ class AdminConfig(_Model):
 
 
 class FixLogin(_Model):
-    """One counterparty session on the FIX acceptor. Its credentials are the gateway's own:
-    Username (553) is an API key's principal and Password (554) the key, checked by the
-    gateway's Authenticator, so a FIX login never outlives the API key it rides on."""
+    """One counterparty session on the FIX acceptor, logging on with an API key.
+
+    Its credentials are the gateway's own: Username (553) is an API key's principal and
+    Password (554) the key, checked by the gateway's Authenticator, so a FIX login never
+    outlives the API key it rides on."""
 
     comp_id: str = Field(description="The desk's SenderCompID (our TargetCompID).")
     username: str = Field(description="Principal name the Logon's Username must carry.")

@@ -1,0 +1,54 @@
+"""The whole config file: the gateway's settings plus its transports' (`[rest]`, `[admin]`,
+`[fix]`), one TOML file in one format.
+
+`ServeConfig` is what every loader of a file returns (serve, the CLI, the demo, the
+replay, the simulation harness): a `GatewayConfig`, so any gateway takes it, with the
+listener sections added here, where the transports live, so the gateway layer never knows
+them. Its digest is the file's, transports included, as before the split.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from interlock.api.config_checks import transport_checks
+from interlock.api.listeners import AdminConfig, FixAcceptorConfig, RestConfig
+from interlock.gateway.config import GatewayConfig, parse_as, read_toml
+from interlock.gateway.config_checks import Problem
+
+
+class ServeConfig(GatewayConfig):
+    """The gateway's settings and its transports': the one config file."""
+
+    rest: RestConfig = RestConfig()
+    admin: AdminConfig = AdminConfig()
+    fix: FixAcceptorConfig | None = Field(
+        None, description="the FIX acceptor `interlock serve` starts (needs the `fix` extra)"
+    )
+
+    def cross_checks(self) -> dict[str, list[Problem]]:
+        found = super().cross_checks()
+        for kind, problems in transport_checks(self).items():
+            found[kind] = found[kind] + problems
+        return found
+
+
+def serve_config(config: GatewayConfig) -> ServeConfig:
+    """`config` as its transports read it: itself when it was loaded whole, else the same
+    settings with every transport at its default (as a file without those sections)."""
+    if isinstance(config, ServeConfig):
+        return config
+    return ServeConfig.model_validate(dict(config))
+
+
+def parse_config(data: dict[str, object], source: str = "config") -> ServeConfig:
+    """A whole config file's table, validated: every bad key at once, by its dotted path."""
+    return parse_as(ServeConfig, data, source)
+
+
+def load_config(path: str | Path | None = None) -> ServeConfig:
+    """Load `path`, or the packaged default when None."""
+    data, source = read_toml(path)
+    return parse_config(data, source)
