@@ -55,6 +55,7 @@ from interlock.gateway.config import GatewayConfig
 from interlock.journal.base import Journal
 from interlock.observe import RunawayMonitor
 from interlock.risk.book import Book
+from interlock.risk.exposure import worst_case
 from interlock.venue.base import Venue
 
 _PENDING = OrderStatus.PENDING
@@ -137,9 +138,8 @@ class FleetMember:
         p = acct.positions.get(symbol) if acct is not None else None
         if p is None:
             return abs(signed_qty)
-        long = p.pos + p.open_buy + max(signed_qty, 0)
-        short = p.open_sell - p.pos + max(-signed_qty, 0)
-        return max(long, short)
+        long, short = worst_case(p.pos, p.open_buy, p.open_sell, signed_qty)
+        return long if long > short else short
 
     # -- lease -----------------------------------------------------------------------------
 
