@@ -434,23 +434,26 @@ class Gateway(FleetMember, SelfHalting):
     refused_fills = 0
     """Fills refused because their order was never handed to the venue (see `on_fill`)."""
 
-    def on_fill(self, order_id: int, qty: int, price: int, exec_id: str) -> None:
+    def on_fill(self, order_id: int, qty: int, price: int, exec_id: str) -> bool:
+        """Take a fill; False if it is dropped: a resend of an exec id already taken (this
+        run or, through recovery, any before it) or a fill for an order never released.
+        The one de-duplication of fills: the `ExecutionTap` tells listeners only on True."""
         pre = self.book.orders.get(order_id)  # a venue cannot fill what it was never sent:
         if pre is not None and pre.status is _PENDING:  # (PENDING ends before `send`)
             self._refuse_fill(pre, qty, price, exec_id)
-            return
+            return False
         with self._lock:
             if exec_id:
                 seen = (order_id, exec_id)
                 if seen in self._exec_ids:  # a venue resending after a reconnect
                     _log.warning("duplicate execution %s for order %d ignored", exec_id, order_id)
-                    return
+                    return False
                 self._exec_ids.add(seen)
             order = self.book.orders.get(order_id)
             now = self._clock()
             self.journal.append(Filled(now, order_id, qty, price, exec_id))
             if order is None:
-                return
+                return True  # journaled as a fact, though no order of ours matches it
             self.book.apply_fill(order, qty, price)
             notional = qty * price * order.instrument.tick_micros
             self.monitor.on_fill(self.instance_id, order.account, qty, notional, now)
@@ -459,6 +462,7 @@ class Gateway(FleetMember, SelfHalting):
             self._halt_for_loss(account, reason)
         if self.monitor.pending:
             self._fire()
+        return True
 
     def on_cancelled(self, order_id: int, qty: int, reason: str) -> None:
         with self._lock:
