@@ -29,12 +29,13 @@ class RecordingSink:
         self._fills: list[tuple[int, int, int]] = []
         self._cancels: list[tuple[int, int, str]] = []
 
-    def on_fill(self, order_id: int, qty: int, price: int, exec_id: str) -> None:
+    def on_fill(self, order_id: int, qty: int, price: int, exec_id: str) -> bool:
         with self.lock:
             self.calls.append(("fill", order_id, qty, price, exec_id))
             self._fills.append((order_id, qty, price))
         if self.on_fill_hook is not None:
             self.on_fill_hook(order_id)
+        return True
 
     def on_cancelled(self, order_id: int, qty: int, reason: str) -> None:
         with self.lock:

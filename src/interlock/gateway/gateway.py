@@ -70,6 +70,7 @@ from interlock.journal.base import Journal
 from interlock.observe import MONITOR_NAMES, Trip
 from interlock.risk.book import Book
 from interlock.risk.engine import RiskEngine
+from interlock.risk.exposure import worst_case
 from interlock.venue.base import Venue
 
 _log = logging.getLogger(__name__)
@@ -442,9 +443,8 @@ class Gateway:
         p = acct.positions.get(symbol) if acct is not None else None
         if p is None:
             return abs(signed_qty)
-        long = p.pos + p.open_buy + max(signed_qty, 0)
-        short = p.open_sell - p.pos + max(-signed_qty, 0)
-        return max(long, short)
+        long, short = worst_case(p.pos, p.open_buy, p.open_sell, signed_qty)
+        return long if long > short else short
 
     # -- halts applied to the orders ------------------------------------------------------
 
@@ -587,22 +587,25 @@ class Gateway:
     refused_fills = 0
     """Fills refused because their order was never handed to the venue (see `on_fill`)."""
 
-    def on_fill(self, order_id: int, qty: int, price: int, exec_id: str) -> None:
+    def on_fill(self, order_id: int, qty: int, price: int, exec_id: str) -> bool:
+        """Take a fill; False if it is dropped: a resend of an exec id already taken (this
+        run or, through recovery, any before it) or a fill for an order never released.
+        The one de-duplication of fills: the `ExecutionTap` tells listeners only on True."""
         pre = self.book.orders.get(order_id)  # a venue cannot fill what it was never sent:
         if pre is not None and pre.status is _PENDING:  # (PENDING ends before `send`)
             self._refuse_fill(pre, qty, price, exec_id)
-            return
+            return False
         with self._lock:
             if exec_id:
                 seen = (order_id, exec_id)
                 if seen in self.state.exec_ids:  # a venue resending after a reconnect
                     _log.warning("duplicate execution %s for order %d ignored", exec_id, order_id)
-                    return
+                    return False
             now = self._clock()
             self._record(Filled(now, order_id, qty, price, exec_id))
             order = self.book.orders.get(order_id)
             if order is None:
-                return
+                return True  # journaled as a fact, though no order of ours matches it
             notional = qty * price * order.instrument.tick_micros
             self.monitor.on_fill(self.instance_id, order.account, qty, notional, now)
             breached = self.self_halts.loss_breaches((order.account,))
@@ -610,6 +613,7 @@ class Gateway:
             self.self_halts.halt_for_loss(account, reason)
         if self.monitor.pending:
             self.self_halts.fire()
+        return True
 
     def on_cancelled(self, order_id: int, qty: int, reason: str) -> None:
         with self._lock:

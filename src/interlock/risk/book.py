@@ -5,7 +5,8 @@ methods below, and recovery folds the journal through the very same methods, so 
 state after a restart equals the state before it.
 
 Gross exposure of a symbol is its worst case over every way the open orders could fill:
-max(|pos + open buys|, |pos - open sells|) at the mark. An order that only reduces risk
+max(|pos + open buys|, |pos - open sells|) at the mark (`risk/exposure.py`, the one
+formula the checks and the fleet budget use too). An order that only reduces risk
 therefore never raises it, and open orders count until filled or cancelled.
 """
 
@@ -19,6 +20,7 @@ from interlock.domain.instrument import Instrument
 from interlock.domain.money import to_micros
 from interlock.domain.order import Order
 from interlock.risk.calendar import TradingCalendar
+from interlock.risk.exposure import worst_case
 from interlock.risk.limits import AccountRisk, LimitsConfig, compile_account
 from interlock.risk.windows import AccountWindows, RecentOrders, Throttles
 
@@ -242,8 +244,8 @@ class Book:
         self.firm.open_notional -= notional
 
     def _regross(self, acct: AccountBook, p: Position, mark: int, tick_micros: int) -> None:
-        pos = p.pos
-        new = max(abs(pos + p.open_buy), abs(pos - p.open_sell)) * mark * tick_micros
+        long, short = worst_case(p.pos, p.open_buy, p.open_sell, 0)
+        new = (long if long > short else short) * mark * tick_micros
         delta = new - p.gross
         if delta:
             p.gross = new

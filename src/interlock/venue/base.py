@@ -10,7 +10,10 @@ from interlock.domain.order import Order
 class ExecutionSink(Protocol):
     """Where a venue reports what happened to orders it was sent (the gateway)."""
 
-    def on_fill(self, order_id: int, qty: int, price: int, exec_id: str) -> None: ...
+    def on_fill(self, order_id: int, qty: int, price: int, exec_id: str) -> bool:
+        """Apply a fill; False if the sink dropped it (a resend of an exec id it has taken
+        before, or a fill it refuses). The sink is the one judge of duplicates."""
+        ...
 
     def on_cancelled(self, order_id: int, qty: int, reason: str) -> None: ...
 

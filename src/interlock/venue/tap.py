@@ -6,14 +6,15 @@ should not know about transports. So the venue is attached to an `ExecutionTap` 
 it forwards every event to the gateway (which updates the book and journals it) and only
 then tells each listener, so a listener reading the gateway's order sees the new state.
 Nothing in the gateway changes; a listener that raises is logged and never stops the
-gateway or the other listeners. A fill resent by the venue (same order and exec id) is
-dropped by the gateway, and so listeners are not told of it twice either.
+gateway or the other listeners. Whether a fill is new is the gateway's call alone (it owns
+the exec ids, and recovery rebuilds them from the journal): `on_fill` says whether it took
+the fill, and listeners hear only the fills it took, so a fill resent by the venue (same
+order and exec id), even after a restart, or refused by the gateway, is not told to them.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Protocol
 
 from interlock.venue.base import ExecutionSink
@@ -35,8 +36,6 @@ class ExecutionTap:
     def __init__(self, sink: ExecutionSink) -> None:
         self._sink = sink
         self._listeners: tuple[ExecutionListener, ...] = ()
-        self._exec_ids: set[tuple[int, str]] = set()
-        self._lock = threading.Lock()
 
     def add(self, listener: ExecutionListener) -> None:
         self._listeners = (*self._listeners, listener)
@@ -44,18 +43,15 @@ class ExecutionTap:
     def remove(self, listener: ExecutionListener) -> None:
         self._listeners = tuple(x for x in self._listeners if x is not listener)
 
-    def on_fill(self, order_id: int, qty: int, price: int, exec_id: str) -> None:
-        self._sink.on_fill(order_id, qty, price, exec_id)
-        if exec_id:
-            with self._lock:
-                if (order_id, exec_id) in self._exec_ids:
-                    return  # the gateway ignored this resend too
-                self._exec_ids.add((order_id, exec_id))
+    def on_fill(self, order_id: int, qty: int, price: int, exec_id: str) -> bool:
+        if not self._sink.on_fill(order_id, qty, price, exec_id):
+            return False  # a resend or a refused fill: the gateway dropped it, so do we
         for listener in self._listeners:
             try:
                 listener.order_filled(order_id, qty, price, exec_id)
             except Exception:
                 _log.exception("execution listener failed on fill of order %d", order_id)
+        return True
 
     def on_cancelled(self, order_id: int, qty: int, reason: str) -> None:
         self._sink.on_cancelled(order_id, qty, reason)

@@ -11,6 +11,7 @@ from interlock.domain.money import fmt_money
 from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode, Rejection, reject
 from interlock.risk.book import AccountBook, Book
+from interlock.risk.exposure import worst_case
 
 
 def check_gross(order: Order, acct: AccountBook, book: Book, now: int) -> Rejection | None:
@@ -18,12 +19,9 @@ def check_gross(order: Order, acct: AccountBook, book: Book, now: int) -> Reject
     p = acct.positions.get(order.symbol)
     if p is None:
         worst, current = order.qty, 0
-    elif order.sign > 0:
-        pos = p.pos
-        worst, current = max(abs(pos + p.open_buy + order.qty), abs(pos - p.open_sell)), p.gross
     else:
-        pos = p.pos
-        worst, current = max(abs(pos + p.open_buy), abs(pos - p.open_sell - order.qty)), p.gross
+        long, short = worst_case(p.pos, p.open_buy, p.open_sell, order.sign * order.qty)
+        worst, current = long if long > short else short, p.gross
     mark = book.marks.get(order.symbol, order.value_ticks)
     delta = worst * mark * order.instrument.tick_micros - current
     if delta <= 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode, Rejection, reject
 from interlock.risk.book import AccountBook, Book
+from interlock.risk.exposure import worst_case
 
 
 def check_position(order: Order, acct: AccountBook, book: Book, now: int) -> Rejection | None:
@@ -16,14 +17,16 @@ def check_position(order: Order, acct: AccountBook, book: Book, now: int) -> Rej
     limit = risk.position_overrides.get(order.symbol, risk.max_position)
     p = acct.positions.get(order.symbol)
     pos, open_buy, open_sell = (p.pos, p.open_buy, p.open_sell) if p is not None else (0, 0, 0)
-    if order.sign > 0:
-        worst = pos + open_buy + order.qty
+    sign = order.sign
+    long, short = worst_case(pos, open_buy, open_sell, sign * order.qty)
+    if sign > 0:  # only the order's own side: a buy never worsens the short case
+        worst = long
         if worst <= limit:
             return None
         side = "long"
         open_qty = open_buy
     else:
-        worst = -(pos - open_sell - order.qty)
+        worst = short
         if worst <= limit:
             return None
         side = "short"
