@@ -10,12 +10,12 @@ from types import SimpleNamespace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from interlock.api.config import load_config
 from interlock.domain.enums import Side, TimeInForce, TradingSession
 from interlock.domain.instrument import Instrument
 from interlock.domain.money import fmt_money
 from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode
-from interlock.api.config import load_config
 from interlock.gateway.gateway import Gateway
 from interlock.risk.book import Book
 from interlock.risk.checks.exposure import check_gross
