@@ -498,7 +498,7 @@ class ExposureMachine(RuleBasedStateMachine):
         elif known.parent == parent:  # the same declaration again: accepted, nothing new
             assert rejection is None and self.journal.last_seq == last_seq
         else:  # a parent id names one parent for good
-            assert rejection is not None and rejection.code is RejectCode.SCHEMA_INVALID
+            assert rejection is not None and rejection.code is RejectCode.PARENT_CONFLICT
             assert self.journal.last_seq == last_seq
 
     @precondition(lambda self: len(self.requests) > 4 * self.restarts)

@@ -15,6 +15,7 @@ from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from interlock.api.bearer import ApiError, BearerKeys
+from interlock.domain.reject import RejectCode, reject
 from interlock.gateway.config import GatewayConfig
 from interlock.gateway.listeners import Role
 
@@ -61,10 +62,12 @@ def allow(keys: BearerKeys[Caller], action: str) -> Callable[..., Caller]:
         if caller.role not in roles:
             raise ApiError(
                 403,
-                "UNAUTHENTICATED",
-                f"UNAUTHENTICATED: role {caller.role.value} may not {action}",
-                f"roles {sorted(r.value for r in roles)}",
-                caller.role.value,
+                reject(
+                    RejectCode.UNAUTHENTICATED,
+                    f"role {caller.role.value} may not {action}",
+                    f"roles {sorted(r.value for r in roles)}",
+                    caller.role.value,
+                ),
             )
         return Caller(caller.name, caller.role, caller.accounts, key)
 
