@@ -15,6 +15,7 @@ from interlock.control.plane import Release
 from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.decision import Decision
 from interlock.domain.enums import HaltScope, OrderStatus, OrderType, Side, TimeInForce
+from interlock.domain.events import OrderDecided
 from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode, Rejection, render
 from interlock.errors import JournalError
@@ -416,3 +417,21 @@ def test_a_fill_resent_by_the_venue_with_the_same_exec_id_counts_once_even_after
     h2 = build(journal=h.journal)
     h2.gateway.on_fill(d.order_id, 40, 9_900, "EX-1")
     assert h2.gateway.book.accounts["desk-7"].positions["AAPL"].pos == 40
+
+
+def test_typed_reject_values_are_journaled_as_text_and_replay_the_same_after_a_restart() -> None:
+    """The check keeps ints; the journal holds their rendered text (its format unchanged);
+    the decision replayed from that journal renders exactly as the live one did."""
+    h = build()
+    request = h.order(quantity=20_000, idempotency_key="k-typed")
+    live = h.gateway.submit(request, DESK_KEY)
+    assert live.rejection is not None and live.code is RejectCode.MAX_ORDER_QTY
+    assert (live.rejection.limit, live.rejection.attempted) == (10_000, 20_000)  # typed
+    h.journal.flush()
+    (record,) = [e for _, e in h.journal.read() if isinstance(e, OrderDecided) and e.code]
+    assert (record.limit, record.attempted) == ("10000", "20000")
+    h2 = build(journal=h.journal)
+    again = h2.gateway.submit(request, DESK_KEY)
+    assert again.replayed and again.rejection is not None
+    shown = (render(again.rejection.limit), render(again.rejection.attempted), again.message)
+    assert shown == (render(10_000), render(20_000), live.message)
