@@ -98,3 +98,10 @@ def test_every_rejection_message_starts_with_its_code(code: RejectCode, reason: 
     r = reject(code, reason, 10_000, "20,000 shares")
     assert str(r) == r.message and r.message.startswith(f"{code.value}: ")
     assert RejectCode(r.message.split(": ", 1)[0]) is code
+
+
+def test_a_typed_rejection_equals_the_one_read_back_from_its_journal_text() -> None:
+    live = reject(RejectCode.MAX_ORDER_QTY, "quantity over limit", 10_000, 20_000)
+    recovered = reject(RejectCode.MAX_ORDER_QTY, "quantity over limit", "10000", "20000")
+    assert live == recovered and hash(live) == hash(recovered)
+    assert live != reject(RejectCode.MAX_ORDER_QTY, "quantity over limit", 10_000, 20_001)

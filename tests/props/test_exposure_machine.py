@@ -458,8 +458,8 @@ class ExposureMachine(RuleBasedStateMachine):
         rejection = self.h.gateway.cancel(
             order.order_id, KEY_OF[other if wrong_key else order.account]
         )
-        if wrong_key:
-            assert rejection is not None and rejection.code is RejectCode.UNAUTHENTICATED
+        if wrong_key:  # another account's order reads as an unknown id
+            assert rejection is not None and rejection.code is RejectCode.ORDER_NOT_FOUND
             assert order.order_id in book.open_orders
         else:  # pending: cancelled in place; working: the venue confirms at once
             assert rejection is None

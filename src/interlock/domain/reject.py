@@ -108,12 +108,14 @@ def render(value: Value) -> str:
     return str(value)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Rejection:
     """Why one order or command was refused.
 
     `limit` and `attempted` are the values compared, kept as the check had them (no
-    formatting on the hot path); `render` them to show them.
+    formatting on the hot path); `render` them to show them. Two rejections are equal when
+    they read the same: a live one (an int 10000) equals the one recovered from its
+    journal record ("10000"), so a replayed decision is the same decision.
     """
 
     code: RejectCode
@@ -124,6 +126,17 @@ class Rejection:
     @property
     def message(self) -> str:
         return f"{self.code.value}: {self.reason}"
+
+    def _shown(self) -> tuple[RejectCode, str, str, str]:
+        return self.code, self.reason, render(self.limit), render(self.attempted)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Rejection):
+            return NotImplemented
+        return self._shown() == other._shown()
+
+    def __hash__(self) -> int:
+        return hash(self._shown())
 
     def __str__(self) -> str:
         return self.message
