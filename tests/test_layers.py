@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 RANK = {
     "__init__": 0,  # the package root: its version only
     "domain": 0,
-    "errors": 0,
+    "errors": 0.5,  # faults carry their code from domain/reject.py
     "risk": 1,
     "flags": 1,
     "journal": 1,

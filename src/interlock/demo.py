@@ -226,10 +226,10 @@ def _script(s: _Session) -> None:
         "pre-open.",
     )
     s.order(ACCEPTED, "o-101", BUY, 200, "NVDA", "101.00")
-    s.order("PRICE_COLLAR", "o-102", BUY, 200, "NVDA", "120.00",
+    s.order(RejectCode.PRICE_COLLAR, "o-102", BUY, 200, "NVDA", "120.00",
             note=" (20% through the reference)")  # fmt: skip
-    s.order("MARKET_ORDER_NOT_ALLOWED", "o-103", BUY, 500, "SPY")
-    s.order("SESSION_MISMATCH", "o-104", BUY, 200, "NVDA", "101.00", session=AUCTION,
+    s.order(RejectCode.MARKET_ORDER_NOT_ALLOWED, "o-103", BUY, 500, "SPY")
+    s.order(RejectCode.SESSION_MISMATCH, "o-104", BUY, 200, "NVDA", "101.00", session=AUCTION,
             note=" (the auction starts at 09:28)")  # fmt: skip
 
     s.clock.fast_forward(OPEN_AT, s.h)
@@ -249,12 +249,13 @@ def _script(s: _Session) -> None:
         "3. Fat fingers, resends and bad input",
         "o-301 is o-201 again under a new id, as a restarted strategy resends its last order.",
     )
-    s.order("DUPLICATE_ORDER", "o-301", BUY, 100, "AAPL", "100.01")
-    s.order("MAX_ORDER_QTY", "o-302", BUY, 100_000, "AAPL", "100.01", note=" (two extra zeros)")
-    s.order("MAX_ORDER_NOTIONAL", "o-303", BUY, 6_000, "AAPL", "100.01")
-    s.order("RESTRICTED_SYMBOL", "o-304", BUY, 100, "KCG", "100.01")
-    s.order("UNKNOWN_SYMBOL", "o-305", BUY, 100, "APPL", "100.01", note=" (a typo)")
-    s.order("SCHEMA_INVALID", "o-306", BUY, 100, "AAPL", "100.005", note=" (off the tick)")
+    s.order(RejectCode.DUPLICATE_ORDER, "o-301", BUY, 100, "AAPL", "100.01")
+    s.order(RejectCode.MAX_ORDER_QTY, "o-302", BUY, 100_000, "AAPL", "100.01",
+            note=" (two extra zeros)")  # fmt: skip
+    s.order(RejectCode.MAX_ORDER_NOTIONAL, "o-303", BUY, 6_000, "AAPL", "100.01")
+    s.order(RejectCode.RESTRICTED_SYMBOL, "o-304", BUY, 100, "KCG", "100.01")
+    s.order(RejectCode.UNKNOWN_SYMBOL, "o-305", BUY, 100, "APPL", "100.01", note=" (a typo)")
+    s.order(RejectCode.SCHEMA_INVALID, "o-306", BUY, 100, "AAPL", "100.005", note=" (off the tick)")
     s.order(
         "UNAUTHENTICATED",
         "o-307",
@@ -265,7 +266,7 @@ def _script(s: _Session) -> None:
         key="old-desk-key",
         note=" (a revoked API key)",
     )
-    s.order("SESSION_MISMATCH", "o-308", BUY, 100, "AAPL", "108.00", session=AUCTION,
+    s.order(RejectCode.SESSION_MISMATCH, "o-308", BUY, 100, "AAPL", "108.00", session=AUCTION,
             note=" (a label asking for the auction's 10% collar)")  # fmt: skip
 
     s.act(
@@ -286,8 +287,8 @@ def _script(s: _Session) -> None:
         ("o-403", 80, "100.01"),
     ):
         s.order(ACCEPTED, cid, BUY, qty, "GOOG", price, parent="P-7")
-    s.order("PARENT_OVERFILL", "o-404", BUY, 100, "GOOG", "100.02", parent="P-7")
-    s.order("PARENT_OVERFILL", "o-405", BUY, 10, "GOOG", "100.02", parent="P-7")
+    s.order(RejectCode.PARENT_OVERFILL, "o-404", BUY, 100, "GOOG", "100.02", parent="P-7")
+    s.order(RejectCode.PARENT_OVERFILL, "o-405", BUY, 10, "GOOG", "100.02", parent="P-7")
 
     s.act(
         "5. Position limits count open orders",
@@ -295,7 +296,7 @@ def _script(s: _Session) -> None:
         "resting bid for 4,000 leaves room for 1,000 more, whatever has filled so far.",
     )
     s.order(ACCEPTED, "o-501", BUY, 4_000, "TSLA", "99.60", note=" (rests below the ask)")
-    s.order("POSITION_LIMIT", "o-502", BUY, 2_000, "TSLA", "99.60")
+    s.order(RejectCode.POSITION_LIMIT, "o-502", BUY, 2_000, "TSLA", "99.60")
 
     s.act(
         "6. Retries: idempotency keys",
@@ -304,7 +305,8 @@ def _script(s: _Session) -> None:
     )
     s.order(ACCEPTED, "o-601", BUY, 200, "AMZN", "100.01", idempotency_key="k-601")
     s.order(ACCEPTED, "o-601", BUY, 200, "AMZN", "100.01", idempotency_key="k-601")
-    s.order("IDEMPOTENCY_CONFLICT", "o-601", BUY, 300, "AMZN", "100.01", idempotency_key="k-601")
+    s.order(RejectCode.IDEMPOTENCY_CONFLICT, "o-601", BUY, 300, "AMZN", "100.01",
+            idempotency_key="k-601")  # fmt: skip
 
     s.act(
         "7. Kill switch",
@@ -325,7 +327,7 @@ def _script(s: _Session) -> None:
         "HALT",
         f"cancelled {len(gone)} working order(s): {', '.join(gone) or 'none'}",
     )
-    s.order("HALTED", "o-701", BUY, 100, "XOM", "100.01")
+    s.order(RejectCode.HALTED, "o-701", BUY, 100, "XOM", "100.01")
     s.order(ACCEPTED, "m-702", SELL, 200, "XOM", "99.99", mm=True)
     resumed = gw.resume(HaltScope.ACCOUNT, "desk-7", "risk-officer")
     s.control(

@@ -9,41 +9,44 @@
     ├── FlagError                  a flag change, manifest or registry file was refused
     └── VenueError                 a venue adapter failed to send
 
-On the order path a fault fails closed: the order is not routed.
+On the order path a fault fails closed: the order is not routed. Each `code` is a member
+of the one enum (domain/reject.py, FAULT_CODES), so the CLI's `CODE: message` is too.
 """
 
 from __future__ import annotations
 
+from interlock.domain.reject import RejectCode
+
 
 class InterlockError(Exception):
-    code = "INTERLOCK_ERROR"
+    code: RejectCode = RejectCode.INTERLOCK_ERROR
 
 
 class ConfigError(InterlockError):
-    code = "CONFIG_INVALID"
+    code = RejectCode.CONFIG_INVALID
 
 
 class JournalError(InterlockError):
-    code = "JOURNAL_ERROR"
+    code = RejectCode.JOURNAL_ERROR
 
 
 class RecoveryError(JournalError):
-    code = "JOURNAL_RECOVERY_FAILED"
+    code = RejectCode.JOURNAL_RECOVERY_FAILED
 
 
 class ControlPlaneError(InterlockError):
-    code = "CONTROL_PLANE_ERROR"
+    code = RejectCode.CONTROL_PLANE_ERROR
 
 
 class FlagError(InterlockError):
-    code = "FLAG_REFUSED"
+    code = RejectCode.FLAG_REFUSED
 
 
 class DeployError(ControlPlaneError):
     """A deploy step (`propose`, `commit`, `abort`) refused: one line per problem, and the
     members at fault (missing, or attesting another build or flags). Nothing changed."""
 
-    code = "DEPLOY_REFUSED"
+    code = RejectCode.DEPLOY_REFUSED
 
     def __init__(self, step: str, problems: list[str], members: list[str] | None = None) -> None:
         self.step = step
@@ -53,4 +56,4 @@ class DeployError(ControlPlaneError):
 
 
 class VenueError(InterlockError):
-    code = "VENUE_ERROR"
+    code = RejectCode.VENUE_ERROR

@@ -95,7 +95,7 @@ def test_mass_cancel_of_another_account_is_refused_and_cancels_nothing(stack: St
     r = stack.rest_client.post(
         "/orders/mass-cancel", json={"account": "mm-1"}, headers=bearer(DESK_KEY)
     )
-    assert r.status_code == 403 and r.json()["code"] == "UNAUTHENTICATED"
+    assert r.status_code == 403 and r.json()["code"] == "NOT_ACCOUNT_OWNER"
     assert _status(stack, theirs) == "working"
 
 

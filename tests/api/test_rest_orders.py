@@ -120,7 +120,7 @@ def test_orders_of_other_accounts_are_not_found_for_a_trader(stack: Stack) -> No
         stack.rest_client.delete(f"/orders/{order_id}", headers=bearer(MM_KEY)),
         stack.rest_client.get("/orders/999999", headers=bearer(DESK_KEY)),
     ):
-        assert (r.status_code, r.json()["code"]) == (404, "NOT_FOUND")
+        assert (r.status_code, r.json()["code"]) == (404, "ORDER_NOT_FOUND")
 
 
 def test_positions_show_a_fill_to_its_owner_and_risk_but_not_to_another_trader(

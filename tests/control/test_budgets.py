@@ -6,7 +6,7 @@ from __future__ import annotations
 from plane_backends import Backend
 
 from interlock.control.budgets import BudgetSpec, FleetBudgets
-from interlock.domain.reject import RejectCode
+from interlock.domain.reject import RejectCode, render
 
 SPEC = BudgetSpec("desk-7", "AAPL", limit=1_000, chunk=300)
 
@@ -52,7 +52,7 @@ def test_need_past_what_the_fleet_left_rejects_with_POSITION_LIMIT(backend: Back
         "POSITION_LIMIT: worst-case position 101 shares would pass this instance's slice 100 "
         "of the fleet-wide limit 1,000 shares (account desk-7, AAPL); other instances hold 900"
     )
-    assert (r.limit, r.attempted) == ("100", "101")
+    assert (render(r.limit), render(r.attempted)) == ("100", "101")
 
 
 def test_trim_gives_back_what_is_not_used_rounded_up_to_the_chunk(backend: Backend) -> None:

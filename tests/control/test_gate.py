@@ -9,7 +9,7 @@ import pytest
 
 from interlock.control.instance_gate import InstanceGate, quorum_needed
 from interlock.control.plane import Attestation, Member, Release
-from interlock.domain.reject import RejectCode
+from interlock.domain.reject import RejectCode, render
 
 NOW = 1_000_000_000
 DEADLINE = NOW + 2_000_000_000
@@ -60,7 +60,7 @@ def test_losing_members_below_quorum_closes_and_a_rejoin_reopens() -> None:
     g.member_lost("gw-3")
     r = g.check(NOW)
     assert r is not None and r.code is RejectCode.FLEET_NO_QUORUM and not g.open
-    assert (r.limit, r.attempted) == ("2", "1")
+    assert (render(r.limit), render(r.attempted)) == ("2", "1")
     g.member_joined(member("gw-3"))
     assert code(g) is None
 

@@ -76,7 +76,7 @@ def test_cancel_of_unknown_ClOrdID_gets_OrderCancelReject(rig: FixRig) -> None:
     desk = rig.clients["DESK1"]
     desk.cancel("c9-x", "never-sent")
     rej = desk.expect(lambda m: m[35] == "9" and m.get(11) == "c9-x")
-    assert rej[434] == "1" and rej[58].startswith("SCHEMA_INVALID: ")
+    assert rej[434] == "1" and rej[58].startswith("ORDER_NOT_FOUND: ")
 
 
 def test_replace_is_a_new_order_and_the_original_is_cancelled(rig: FixRig) -> None:

@@ -112,7 +112,7 @@ def test_mass_cancel_for_another_account_is_refused_and_cancels_nothing(rig: Fix
     mine = working(desk, "mc-o1")
     report = mass_cancel(desk, "mc-4", {530: "7", 1: "mm-1"})
     assert (report[531], report[532], report[533]) == ("0", "99", "0")
-    assert report[58].startswith("UNAUTHENTICATED: ")
+    assert report[58].startswith("NOT_ACCOUNT_OWNER: ")
     assert gw.order(mine).status is OrderStatus.WORKING  # type: ignore[union-attr]
     report = mass_cancel(desk, "mc-5", {530: "7", 1: "desk-7"})  # its own account: served
     assert (report[531], report[533]) == ("7", "1")

@@ -16,8 +16,9 @@ from interlock.control.plane import Release
 from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.decision import Decision
 from interlock.domain.enums import HaltScope, OrderStatus, OrderType, Side, TimeInForce
+from interlock.domain.events import OrderDecided
 from interlock.domain.order import Order
-from interlock.domain.reject import RejectCode
+from interlock.domain.reject import RejectCode, Rejection, render
 from interlock.errors import JournalError
 from interlock.gateway.gateway import Gateway
 from interlock.journal.memory import MemoryJournal
@@ -156,8 +157,8 @@ def test_cancel_releases_the_reservation_and_the_venue_order() -> None:
     )  # fmt: skip
     assert h.gateway.positions() == []
     again = h.gateway.cancel(d.order_id, DESK_KEY)
-    assert again is not None and again.code is RejectCode.SCHEMA_INVALID
-    assert again.message.startswith("SCHEMA_INVALID: order 1 is not open")
+    assert again is not None and again.code is RejectCode.ORDER_NOT_OPEN
+    assert again.message == "ORDER_NOT_OPEN: order 1 is not open: it is cancelled"
 
 
 def test_cancel_of_a_pending_order_keeps_it_from_the_venue() -> None:
@@ -184,16 +185,31 @@ def test_cancels_pass_while_halted_or_fenced() -> None:
     assert h.venue.open_order_ids() == () and h.gateway.positions() == []
 
 
-def test_cancel_by_a_caller_of_another_account_rejects_with_UNAUTHENTICATED() -> None:
+def test_cancel_of_another_accounts_order_is_ORDER_NOT_FOUND_as_an_unknown_id_is() -> None:
+    """A caller must not learn that another account's order id exists: the answer for it
+    is the answer for an id nobody has, word for word (but the id)."""
     h = build()
     d = h.submit()
-    for key in (MM_KEY, "not-a-key"):
-        r = h.gateway.cancel(d.order_id, key)
-        assert r is not None and r.code is RejectCode.UNAUTHENTICATED
-        assert r.message.startswith("UNAUTHENTICATED: caller may not cancel order 1")
-        assert (r.limit, r.attempted) == ("owner of the account", "1")
+    theirs = h.gateway.cancel(d.order_id, MM_KEY)
+    nobodys = h.gateway.cancel(999, MM_KEY)
+    assert theirs is not None and nobodys is not None
+    assert (theirs.code, nobodys.code) == (RejectCode.ORDER_NOT_FOUND,) * 2
+    assert theirs.message == "ORDER_NOT_FOUND: no order 1 among the caller's accounts"
+    assert nobodys.message == theirs.message.replace(" 1 ", " 999 ")
+    assert (render(theirs.limit), render(theirs.attempted)) == (
+        render(nobodys.limit), render(nobodys.attempted).replace("999", "1"),
+    )  # fmt: skip
     assert h.gateway.order(d.order_id).status is OrderStatus.WORKING
     assert h.venue.leaves(d.order_id) == 100
+
+
+def test_cancel_with_an_unknown_key_is_UNAUTHENTICATED_and_cancels_nothing() -> None:
+    h = build()
+    d = h.submit()
+    r = h.gateway.cancel(d.order_id, "not-a-key")
+    assert r is not None and r.code is RejectCode.UNAUTHENTICATED
+    assert r.message.startswith("UNAUTHENTICATED: API key not recognised")
+    assert h.gateway.order(d.order_id).status is OrderStatus.WORKING
 
 
 # -- reservations through fills, partial fills and venue rejects ---------------------------
@@ -246,7 +262,7 @@ def test_late_fill_after_a_cancel_still_counts_against_the_parent() -> None:
     assert h.submit(parent_id="P1", quantity=1_000).code is RejectCode.PARENT_OVERFILL
 
 
-def test_declaring_a_known_parent_id_on_other_terms_is_refused() -> None:
+def test_declaring_a_known_parent_id_on_other_terms_is_PARENT_CONFLICT() -> None:
     h = build()
     mine = ParentOrder("P1", "desk-7", "AAPL", Side.BUY, 100)
     assert h.gateway.declare_parent(mine, DESK_KEY) is None
@@ -254,9 +270,32 @@ def test_declaring_a_known_parent_id_on_other_terms_is_refused() -> None:
     bigger = ParentOrder("P1", "desk-7", "AAPL", Side.BUY, 500)
     squatter = ParentOrder("P2", "mm-1", "AAPL", Side.BUY, 100)
     assert h.gateway.declare_parent(squatter, MM_KEY) is None
-    assert h.gateway.declare_parent(bigger, DESK_KEY) is not None
+    r = h.gateway.declare_parent(bigger, DESK_KEY)
+    assert r is not None and r.code is RejectCode.PARENT_CONFLICT
+    assert r.message == "PARENT_CONFLICT: parent P1 is already declared as desk-7 buy 100 AAPL"
     theirs = ParentOrder("P2", "desk-7", "AAPL", Side.BUY, 500)
-    assert h.gateway.declare_parent(theirs, DESK_KEY) is not None
+    r = h.gateway.declare_parent(theirs, DESK_KEY)  # mm-1's terms are not desk-7's to read
+    assert r is not None and r.code is RejectCode.PARENT_CONFLICT
+    assert r.message == "PARENT_CONFLICT: parent P2 is already declared by another account"
+    assert h.gateway.book.parents["P1"].parent == mine
+
+
+def test_declaring_a_parent_for_another_account_is_NOT_ACCOUNT_OWNER() -> None:
+    h = build()
+    r = h.gateway.declare_parent(ParentOrder("P9", "mm-1", "AAPL", Side.BUY, 100), DESK_KEY)
+    assert r is not None and r.code is RejectCode.NOT_ACCOUNT_OWNER
+    assert r.message.startswith("NOT_ACCOUNT_OWNER: principal ")
+    assert "P9" not in h.gateway.book.parents
+
+
+def test_mass_cancel_of_another_account_is_NOT_ACCOUNT_OWNER_and_cancels_nothing() -> None:
+    h = build()
+    d = h.submit()
+    r = h.gateway.mass_cancel(MM_KEY, account="desk-7")
+    assert isinstance(r, Rejection) and r.code is RejectCode.NOT_ACCOUNT_OWNER
+    assert h.gateway.order(d.order_id).status is OrderStatus.WORKING
+    r = h.gateway.mass_cancel("not-a-key")
+    assert isinstance(r, Rejection) and r.code is RejectCode.UNAUTHENTICATED
 
 
 @pytest.mark.parametrize("tif", [TimeInForce.IOC, TimeInForce.FOK])
@@ -378,3 +417,21 @@ def test_a_fill_resent_by_the_venue_with_the_same_exec_id_counts_once_even_after
     h2 = build(journal=h.journal)
     h2.gateway.on_fill(d.order_id, 40, 9_900, "EX-1")
     assert h2.gateway.book.accounts["desk-7"].positions["AAPL"].pos == 40
+
+
+def test_typed_reject_values_are_journaled_as_text_and_replay_the_same_after_a_restart() -> None:
+    """The check keeps ints; the journal holds their rendered text (its format unchanged);
+    the decision replayed from that journal renders exactly as the live one did."""
+    h = build()
+    request = h.order(quantity=20_000, idempotency_key="k-typed")
+    live = h.gateway.submit(request, DESK_KEY)
+    assert live.rejection is not None and live.code is RejectCode.MAX_ORDER_QTY
+    assert (live.rejection.limit, live.rejection.attempted) == (10_000, 20_000)  # typed
+    h.journal.flush()
+    (record,) = [e for _, e in h.journal.read() if isinstance(e, OrderDecided) and e.code]
+    assert (record.limit, record.attempted) == ("10000", "20000")
+    h2 = build(journal=h.journal)
+    again = h2.gateway.submit(request, DESK_KEY)
+    assert again.replayed and again.rejection is not None
+    shown = (render(again.rejection.limit), render(again.rejection.attempted), again.message)
+    assert shown == (render(10_000), render(20_000), live.message)

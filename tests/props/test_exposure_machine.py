@@ -462,8 +462,8 @@ class ExposureMachine(RuleBasedStateMachine):
         rejection = self.h.gateway.cancel(
             order.order_id, KEY_OF[other if wrong_key else order.account]
         )
-        if wrong_key:
-            assert rejection is not None and rejection.code is RejectCode.UNAUTHENTICATED
+        if wrong_key:  # another account's order reads as an unknown id
+            assert rejection is not None and rejection.code is RejectCode.ORDER_NOT_FOUND
             assert order.order_id in book.open_orders
         else:  # pending: cancelled in place; working: the venue confirms at once
             assert rejection is None
@@ -502,7 +502,7 @@ class ExposureMachine(RuleBasedStateMachine):
         elif known.parent == parent:  # the same declaration again: accepted, nothing new
             assert rejection is None and self.journal.last_seq == last_seq
         else:  # a parent id names one parent for good
-            assert rejection is not None and rejection.code is RejectCode.SCHEMA_INVALID
+            assert rejection is not None and rejection.code is RejectCode.PARENT_CONFLICT
             assert self.journal.last_seq == last_seq
 
     @precondition(lambda self: len(self.requests) > 4 * self.restarts)

@@ -18,23 +18,29 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from interlock.domain.reject import RejectCode, Rejection, reject, render
+
 T = TypeVar("T")
 
 
 class ApiError(Exception):
-    """A refusal at the HTTP edge: rendered as `{"code", "message", "limit", "attempted"}`."""
+    """A refusal at the HTTP edge: a `Rejection` with its status, rendered as the body
+    `{"code", "message", "limit", "attempted"}`, so `message` always starts with `code`."""
 
-    def __init__(
-        self, status: int, code: str, message: str, limit: str = "", attempted: str = ""
-    ) -> None:
-        super().__init__(message)
+    def __init__(self, status: int, rejection: Rejection) -> None:
+        super().__init__(rejection.message)
         self.status = status
-        self.body = {"code": code, "message": message, "limit": limit, "attempted": attempted}
+        self.body = _body(rejection)
         self.headers: dict[str, str] = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
 
 
-def _body(code: str, message: str, limit: str = "", attempted: str = "") -> dict[str, str]:
-    return {"code": code, "message": message, "limit": limit, "attempted": attempted}
+def _body(r: Rejection) -> dict[str, str]:
+    return {
+        "code": r.code.value,
+        "message": r.message,
+        "limit": render(r.limit),
+        "attempted": render(r.attempted),
+    }
 
 
 def _loc(parts: Iterable[object]) -> str:
@@ -45,7 +51,11 @@ def _loc(parts: Iterable[object]) -> str:
 
 SCHEMA_LIMIT = "the request schema (see /openapi.json)"
 # Starlette's own refusals (no route, wrong method, a body it cannot parse) in our shape.
-_HTTP_CODES = {400: "SCHEMA_INVALID", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+_HTTP_CODES = {
+    400: RejectCode.SCHEMA_INVALID,
+    404: RejectCode.NOT_FOUND,
+    405: RejectCode.METHOD_NOT_ALLOWED,
+}
 
 
 def install_error_handler(app: FastAPI) -> None:
@@ -63,25 +73,25 @@ def install_error_handler(app: FastAPI) -> None:
         where = "; ".join(f"{_loc(e['loc'])}: {e['msg']}" for e in errors[:5])
         shown = ascii(errors[0].get("input")) if errors else ""  # escaped: the caller's text
         attempted = shown if len(shown) <= 80 else shown[:77] + "..."
-        message = f"SCHEMA_INVALID: {where}"
-        return JSONResponse(_body("SCHEMA_INVALID", message, SCHEMA_LIMIT, attempted), 422)
+        refusal = reject(RejectCode.SCHEMA_INVALID, where, SCHEMA_LIMIT, attempted)
+        return JSONResponse(_body(refusal), 422)
 
     async def http(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
-        if code == "SCHEMA_INVALID":  # invalid UTF-8, too deep, a number too long to parse
-            message = "SCHEMA_INVALID: body: not parsable JSON"
-            return JSONResponse(_body(code, message, SCHEMA_LIMIT), 422)
+        code = _HTTP_CODES.get(exc.status_code, RejectCode.HTTP_ERROR)
+        if code is RejectCode.SCHEMA_INVALID:  # invalid UTF-8, too deep, a number too long
+            refusal = reject(code, "body: not parsable JSON", SCHEMA_LIMIT)
+            return JSONResponse(_body(refusal), 422)
         detail = exc.detail if isinstance(exc.detail, str) else ""
         return JSONResponse(
-            _body(code, f"{code}: {detail}".rstrip(": ")),
+            _body(reject(code, detail or f"HTTP {exc.status_code}")),
             exc.status_code,
             headers=dict(exc.headers or {}),
         )
 
     async def fault(_: Request, exc: Exception) -> JSONResponse:
-        message = "INTERNAL_ERROR: the request could not be handled; nothing was decided"
-        return JSONResponse(_body("INTERNAL_ERROR", message), 500)
+        text = "the request could not be handled; nothing was decided"
+        return JSONResponse(_body(reject(RejectCode.INTERNAL_ERROR, text)), 500)
 
     app.add_exception_handler(ApiError, handle)
     app.add_exception_handler(RequestValidationError, invalid)
@@ -107,10 +117,11 @@ class BearerKeys(Generic[T]):
     def require(self, credentials: HTTPAuthorizationCredentials | None) -> tuple[str, T]:
         """(token, who) for a known bearer token, else a 401 ApiError."""
         if credentials is None or credentials.scheme.lower() != "bearer":
-            raise ApiError(401, "UNAUTHENTICATED", "UNAUTHENTICATED: bearer token required",
-                           "Authorization: Bearer <key>", "none")  # fmt: skip
+            raise ApiError(401, reject(RejectCode.UNAUTHENTICATED, "bearer token required",
+                                       "Authorization: Bearer <key>", "none"))  # fmt: skip
         found = self.lookup(credentials.credentials)
         if found is None:
-            raise ApiError(401, "UNAUTHENTICATED", "UNAUTHENTICATED: credential not recognised",
-                           "a key registered for this listener", "unknown key")  # fmt: skip
+            raise ApiError(401, reject(RejectCode.UNAUTHENTICATED, "credential not recognised",
+                                       "a key registered for this listener",
+                                       "unknown key"))  # fmt: skip
         return credentials.credentials, found

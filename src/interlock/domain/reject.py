@@ -1,19 +1,34 @@
-"""Every reason Interlock refuses an order: one closed enum, one value type.
+"""Every machine code Interlock answers with: one closed enum, one value type.
 
 Codes are public contract (see docs/reject-codes.md): they are never renamed or reused.
+The enum is grouped, in this order, so a reader sees at once who can emit a code:
+
+    ORDER_CODES     the order path's decisions (Gateway.submit), journaled
+    COMMAND_CODES   refusals of the other commands: cancel, mass cancel, declare parent
+    EDGE_CODES      a transport's own answers (REST, admin, FIX) that reach no gateway command
+    FAULT_CODES     the `code` of every fault in errors.py, as the CLI shows it
+
 A rejection's text always starts with its code, then says which limit, its value and the
-attempted value, so a person reading a log line needs nothing else.
+attempted value, so a person reading a log line needs nothing else. `limit` and
+`attempted` stay typed (shares, ticks or micros as int, a price as Decimal, or text)
+until `render` turns them into the text the journal, REST and FIX show.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
+
+Value = int | Decimal | str
+"""A limit or attempted value as a check compared it; `render` gives its text."""
 
 
 class RejectCode(StrEnum):
-    """Stable machine codes, in the order the order path can produce them."""
+    """Stable machine codes, grouped (see the module docstring), each group in the order
+    its producer can emit them."""
 
+    # -- the order path (ORDER_CODES) ------------------------------------------------
     SCHEMA_INVALID = "SCHEMA_INVALID"
     UNKNOWN_SYMBOL = "UNKNOWN_SYMBOL"
     UNAUTHENTICATED = "UNAUTHENTICATED"
@@ -38,29 +53,95 @@ class RejectCode(StrEnum):
     GROSS_EXPOSURE_LIMIT = "GROSS_EXPOSURE_LIMIT"
     CREDIT_LIMIT = "CREDIT_LIMIT"
     LOSS_LIMIT = "LOSS_LIMIT"
+    # -- cancel, mass cancel, declare parent (COMMAND_CODES) -------------------------
+    ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
+    ORDER_NOT_OPEN = "ORDER_NOT_OPEN"
+    NOT_ACCOUNT_OWNER = "NOT_ACCOUNT_OWNER"
+    PARENT_CONFLICT = "PARENT_CONFLICT"
+    # -- a transport's own answers (EDGE_CODES) --------------------------------------
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    HTTP_ERROR = "HTTP_ERROR"
+    NOT_SUPPORTED = "NOT_SUPPORTED"
+    JOURNAL_UNAVAILABLE = "JOURNAL_UNAVAILABLE"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+    # -- faults, errors.py (FAULT_CODES) ---------------------------------------------
+    INTERLOCK_ERROR = "INTERLOCK_ERROR"
+    CONFIG_INVALID = "CONFIG_INVALID"
+    JOURNAL_ERROR = "JOURNAL_ERROR"
+    JOURNAL_RECOVERY_FAILED = "JOURNAL_RECOVERY_FAILED"
+    CONTROL_PLANE_ERROR = "CONTROL_PLANE_ERROR"
+    FLAG_REFUSED = "FLAG_REFUSED"
+    DEPLOY_REFUSED = "DEPLOY_REFUSED"
+    VENUE_ERROR = "VENUE_ERROR"
 
 
-@dataclass(frozen=True, slots=True)
+def _span(first: RejectCode, last: RejectCode) -> tuple[RejectCode, ...]:
+    members = list(RejectCode)
+    return tuple(members[members.index(first) : members.index(last) + 1])
+
+
+ORDER_CODES = _span(RejectCode.SCHEMA_INVALID, RejectCode.LOSS_LIMIT)
+"""What `Gateway.submit` can decide: journaled with the order, each with an HTTP status."""
+COMMAND_CODES = _span(RejectCode.ORDER_NOT_FOUND, RejectCode.PARENT_CONFLICT)
+"""Refusals of cancel, mass cancel and declare parent, beside the order path's
+SCHEMA_INVALID (a malformed command) and UNAUTHENTICATED (an unknown key)."""
+EDGE_CODES = _span(RejectCode.NOT_FOUND, RejectCode.INTERNAL_ERROR)
+"""A transport's own answers: no gateway command was judged."""
+FAULT_CODES = _span(RejectCode.INTERLOCK_ERROR, RejectCode.VENUE_ERROR)
+"""The `code` of each fault class in errors.py."""
+GROUPS: tuple[tuple[str, tuple[RejectCode, ...]], ...] = (
+    ("Order path", ORDER_CODES),
+    ("Commands", COMMAND_CODES),
+    ("Edges", EDGE_CODES),
+    ("Faults", FAULT_CODES),
+)
+"""Each group's heading in docs/reject-codes.md, and its codes."""
+
+
+def render(value: Value) -> str:
+    """The one text of a limit or attempted value, for the journal, REST and FIX alike.
+
+    Plain `str`: an int shows its digits, a Decimal its exact digits, text itself. It is
+    the text the journal has always held, so journals written before read the same.
+    """
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Rejection:
-    """Why one order was refused.
+    """Why one order or command was refused.
 
-    `limit` and `attempted` are the numbers compared (as display strings, units
-    included), so the journal records exactly what the order was judged against.
+    `limit` and `attempted` are the values compared, kept as the check had them (no
+    formatting on the hot path); `render` them to show them. Two rejections are equal when
+    they read the same: a live one (an int 10000) equals the one recovered from its
+    journal record ("10000"), so a replayed decision is the same decision.
     """
 
     code: RejectCode
     reason: str
-    limit: str = ""
-    attempted: str = ""
+    limit: Value = ""
+    attempted: Value = ""
 
     @property
     def message(self) -> str:
         return f"{self.code.value}: {self.reason}"
 
+    def _shown(self) -> tuple[RejectCode, str, str, str]:
+        return self.code, self.reason, render(self.limit), render(self.attempted)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Rejection):
+            return NotImplemented
+        return self._shown() == other._shown()
+
+    def __hash__(self) -> int:
+        return hash(self._shown())
+
     def __str__(self) -> str:
         return self.message
 
 
-def reject(code: RejectCode, reason: str, limit: object = "", attempted: object = "") -> Rejection:
-    """Build a rejection; numbers are rendered once, here, off the accept path."""
-    return Rejection(code, reason, str(limit), str(attempted))
+def reject(code: RejectCode, reason: str, limit: Value = "", attempted: Value = "") -> Rejection:
+    """Build a rejection; the values are kept as they are, rendered only when shown."""
+    return Rejection(code, reason, limit, attempted)

@@ -16,7 +16,7 @@ import quickfix as fix
 
 from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import OrderType, Side, TimeInForce
-from interlock.domain.reject import RejectCode
+from interlock.domain.reject import RejectCode, reject
 from interlock.fixengine.engine import body_fields, new_message
 
 SIDES = {"1": Side.BUY, "2": Side.SELL, "5": Side.SELL_SHORT}
@@ -66,16 +66,21 @@ def ord_rej_reason(code: RejectCode) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Undecodable:
-    """Why a message could not be decoded: the tag at fault (0: none) and a sentence."""
+    """Why a message could not be decoded: the tag at fault (0: none) and its Text (58),
+    `SCHEMA_INVALID: sentence`."""
 
     tag: int
     text: str
+
+    @classmethod
+    def of(cls, tag: int, reason: str) -> Undecodable:
+        return cls(tag, reject(RejectCode.SCHEMA_INVALID, reason).message)
 
 
 def _require(msg: dict[int, str], tag: int, name: str) -> str | Undecodable:
     value = msg.get(tag)
     if value is None or value == "":
-        return Undecodable(tag, f"required field {name} ({tag}) is missing")
+        return Undecodable.of(tag, f"required field {name} ({tag}) is missing")
     return value
 
 
@@ -102,26 +107,24 @@ def decode_new(
     ):
         if text is not None and not text.isprintable():  # "\x1b[2J", "\n", DEL, C1 ...
             shown = ascii(text)[:80]
-            return Undecodable(
-                tag, f"SCHEMA_INVALID: {name} ({tag}) has a control character: {shown}"
-            )
+            return Undecodable.of(tag, f"{name} ({tag}) has a control character: {shown}")
     side = SIDES.get(side_code)
     if side is None:
-        return Undecodable(54, f"Side (54) {side_code!r} is not one of 1, 2, 5")
+        return Undecodable.of(54, f"Side (54) {side_code!r} is not one of 1, 2, 5")
     ord_type = ORD_TYPES.get(msg.get(40) or "2")
     if ord_type is None:
-        return Undecodable(40, f"OrdType (40) {msg.get(40)!r} is not 1 or 2")
+        return Undecodable.of(40, f"OrdType (40) {msg.get(40)!r} is not 1 or 2")
     tif = TIFS.get(msg.get(59) or "0")
     if tif is None:
-        return Undecodable(59, f"TimeInForce (59) {msg.get(59)!r} is not one of 0-4")
+        return Undecodable.of(59, f"TimeInForce (59) {msg.get(59)!r} is not one of 0-4")
     try:
         qty_dec = Decimal(qty_text)
         price_text = msg.get(44)
         price = None if price_text is None else Decimal(price_text)
     except InvalidOperation:
-        return Undecodable(38, "OrderQty (38) or Price (44) is not a number")
+        return Undecodable.of(38, "OrderQty (38) or Price (44) is not a number")
     if qty_dec != qty_dec.to_integral_value():
-        return Undecodable(38, f"OrderQty (38) {qty_text!r} is not a whole number of shares")
+        return Undecodable.of(38, f"OrderQty (38) {qty_text!r} is not a whole number of shares")
     return OrderRequest(
         client_order_id=cl_ord_id,
         account=msg.get(1) or account,

@@ -57,7 +57,7 @@ from interlock.domain.events import (
     VenueRejected,
 )
 from interlock.domain.order import Order
-from interlock.domain.reject import RejectCode, Rejection, reject
+from interlock.domain.reject import RejectCode, Rejection, reject, render
 from interlock.flags.manifest import FlagManifest
 from interlock.flags.runtime import FlagSet
 from interlock.gateway.auth import Authenticator, Principal
@@ -315,7 +315,7 @@ class Gateway:
         event = OrderDecided(
             ts=c.now, principal=name, request=None if schema else request, order_id=None,
             price=0, value_ticks=0, code=rejection.code.value, reason=rejection.reason,
-            limit=rejection.limit, attempted=rejection.attempted,
+            limit=render(rejection.limit), attempted=render(rejection.attempted),
             limits_digest=self._limits_digest, raw=ascii(request)[:2_000] if schema else "",
         )  # fmt: skip
         seq = self._record(event)
@@ -513,20 +513,22 @@ class Gateway:
             )
         with self._lock:
             principal = self.auth.principal(api_key)
-            order = self.book.orders.get(order_id)
-            if principal is None or (order is not None and order.account not in principal.accounts):
+            if principal is None:
                 return reject(
                     RejectCode.UNAUTHENTICATED,
-                    f"caller may not cancel order {order_id}",
-                    limit="owner of the account",
-                    attempted=order_id,
+                    f"API key not recognised: caller may not cancel order {order_id}",
+                    limit="a trading API key",
+                    attempted="unknown key",
                 )
-            if order is None or not order.status.is_open:
+            order = self.book.orders.get(order_id)
+            if order is None or order.account not in principal.accounts:
+                return self._not_found(order_id)  # another account's order: the same answer
+            if not order.status.is_open:
                 return reject(
-                    RejectCode.SCHEMA_INVALID,
-                    f"order {order_id} is not open",
-                    limit="an open order id",
-                    attempted=order_id,
+                    RejectCode.ORDER_NOT_OPEN,
+                    f"order {order_id} is not open: it is {order.status.name.lower()}",
+                    limit="an open order",
+                    attempted=order.status.name.lower(),
                 )
             now = self._clock()
             self._record(CancelRequested(now, order_id, principal.name, reason))
@@ -535,14 +537,33 @@ class Gateway:
             self.venue.cancel(order_id)
         return None
 
+    @staticmethod
+    def _not_found(order_id: int) -> Rejection:
+        """One answer for an id that is unknown and for another account's order: a caller
+        must not learn that someone else's order id exists."""
+        return reject(
+            RejectCode.ORDER_NOT_FOUND,
+            f"no order {order_id} among the caller's accounts",
+            limit="an order of the caller's accounts",
+            attempted=order_id,
+        )
+
     def declare_parent(self, parent: ParentOrder, api_key: str) -> Rejection | None:
         with self._lock:
             principal = self.auth.principal(api_key)
-            if principal is None or parent.account not in principal.accounts:
+            if principal is None:
                 return reject(
                     RejectCode.UNAUTHENTICATED,
-                    f"caller may not declare parents for account {parent.account}",
-                    limit="owner of the account",
+                    f"API key not recognised: caller may not declare parent {parent.parent_id}",
+                    limit="a trading API key",
+                    attempted="unknown key",
+                )
+            if parent.account not in principal.accounts:
+                return reject(
+                    RejectCode.NOT_ACCOUNT_OWNER,
+                    f"principal {principal.name} may not declare parents for account "
+                    f"{parent.account}",
+                    limit="an account of the caller",
                     attempted=parent.account,
                 )
             if parent.quantity <= 0 or parent.symbol not in self.instruments:
@@ -556,10 +577,15 @@ class Gateway:
             if known is not None:
                 if known.parent == parent:
                     return None  # the same declaration again: nothing new
+                first = known.parent  # another account's terms are not the caller's to see
+                terms = (
+                    f" as {first.account} {first.side.value} {first.quantity:,} {first.symbol}"
+                    if first.account in principal.accounts
+                    else " by another account"
+                )
                 return reject(
-                    RejectCode.SCHEMA_INVALID,
-                    f"parent {parent.parent_id} is already declared as {known.parent.account} "
-                    f"{known.parent.side.value} {known.parent.quantity:,} {known.parent.symbol}",
+                    RejectCode.PARENT_CONFLICT,
+                    f"parent {parent.parent_id} is already declared{terms}",
                     limit="one declaration per parent id",
                     attempted=f"{parent.account} {parent.side.value} {parent.quantity:,} "
                     f"{parent.symbol}",
@@ -664,14 +690,22 @@ class Gateway:
         reason: str = "mass cancel",
     ) -> list[int] | Rejection:
         """Cancel (through `cancel`) every open order of the caller's accounts matching the
-        filters; the ids a cancel was requested for. Another account: UNAUTHENTICATED."""
+        filters; the ids a cancel was requested for. An unknown key: UNAUTHENTICATED;
+        another account: NOT_ACCOUNT_OWNER."""
         principal = self.auth.principal(api_key)
-        if principal is None or (account is not None and account not in principal.accounts):
+        if principal is None:
             return reject(
                 RejectCode.UNAUTHENTICATED,
-                f"caller may not cancel orders of account {account}",
-                limit="owner of the account",
-                attempted=account or "",
+                "API key not recognised: caller may not mass cancel",
+                limit="a trading API key",
+                attempted="unknown key",
+            )
+        if account is not None and account not in principal.accounts:
+            return reject(
+                RejectCode.NOT_ACCOUNT_OWNER,
+                f"principal {principal.name} may not cancel orders of account {account}",
+                limit="an account of the caller",
+                attempted=account,
             )
         targets = [
             o.order_id

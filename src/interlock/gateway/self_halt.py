@@ -22,12 +22,14 @@ from interlock.control.halt_view import HaltView
 from interlock.domain.enums import HaltScope
 from interlock.domain.money import fmt_money
 from interlock.domain.order import Order
+from interlock.domain.reject import RejectCode
 from interlock.gateway.membership import FleetMembership
 from interlock.observe import MonitorConfig, RunawayMonitor, Trip, build_monitor
 from interlock.risk.book import Book, reduces
 from interlock.risk.checks.loss import loss_breached
 
 _log = logging.getLogger("interlock.gateway.gateway")
+_LOSS_LIMIT = RejectCode.LOSS_LIMIT.value  # a loss halt's reason reads as the check's rejection
 LOSS_MONITOR = "loss-monitor"
 """Who a halt for the daily loss limit is written by (fills and marks alike)."""
 
@@ -83,7 +85,7 @@ class SelfHalts:
                 latched.add(name)
                 if self.halts.get(HaltScope.ACCOUNT, name) is not None:
                     continue  # halted already (by a person, or before a restart)
-                found.append((name, f"LOSS_LIMIT: account {name} day loss "
+                found.append((name, f"{_LOSS_LIMIT}: account {name} day loss "
                               f"{fmt_money(-acct.pnl)} (realized plus marked) over daily loss "
                               f"limit {fmt_money(acct.risk.daily_loss_limit)}"))  # fmt: skip
         return found

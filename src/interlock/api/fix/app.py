@@ -49,6 +49,7 @@ from interlock.api.fix.reports import VenueReports, send
 from interlock.api.listeners import FixAcceptorConfig, FixLogin
 from interlock.domain.decision import Decision
 from interlock.domain.enums import OrderStatus
+from interlock.domain.reject import RejectCode, reject
 from interlock.fixengine.codec import (
     Undecodable,
     business_reject,
@@ -60,6 +61,19 @@ from interlock.fixengine.engine import body_fields, field, msg_type
 from interlock.gateway.gateway import Gateway
 
 _log = logging.getLogger(__name__)
+
+
+def _text(code: RejectCode, reason: str) -> str:
+    """Text (58) of a refusal made here: `CODE: reason`, as every Rejection reads."""
+    return reject(code, reason).message
+
+
+def _not_open(orig: str, order: FixOrder | None) -> str:
+    """A cancel or replace of a ClOrdID this session never used (ORDER_NOT_FOUND: other
+    sessions' orders are never visible), or of one of its orders that is not open."""
+    if order is None:
+        return _text(RejectCode.ORDER_NOT_FOUND, f"order {orig!r} is unknown on this session")
+    return _text(RejectCode.ORDER_NOT_OPEN, f"order {orig!r} is not open on this session")
 
 
 class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
@@ -122,7 +136,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
             or user != login.username
             or principal.name != login.username
         ):
-            raise fix.RejectLogon(f"UNAUTHENTICATED: bad credentials for {cp}")
+            raise fix.RejectLogon(_text(RejectCode.UNAUTHENTICATED, f"bad credentials for {cp}"))
         with self._lock:
             self._keys[cp] = key or ""
 
@@ -136,13 +150,14 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         handler = self._handlers.get(kind)
         try:
             if handler is None:
-                text = f"message type {kind} is not accepted here"
+                text = _text(RejectCode.NOT_SUPPORTED, f"message type {kind} is not accepted here")
                 send(business_reject(message, kind, 35, text), session_id)
             else:
                 handler(message, session_id, cp)
         except Exception:  # a fault answers the desk and fails closed: nothing was sent
             _log.exception("FIX %s from %s failed", kind, cp)
-            send(business_reject(message, kind, 0, "internal error"), session_id)
+            text = _text(RejectCode.INTERNAL_ERROR, "the message was not handled; nothing was sent")
+            send(business_reject(message, kind, 0, text), session_id)
 
     # -- orders in ---------------------------------------------------------------------
 
@@ -168,10 +183,11 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
             old = self._orders.get((cp, orig))
         req = order.request
         if old is None or old.order_id is None or not old.leaves or old.replaced_by:
-            text = f"SCHEMA_INVALID: order {orig!r} is not open on this session"
+            text = _not_open(orig, old)
             send(cancel_reject(req.client_order_id, orig, "", True, text), session_id)
         elif (old.request.symbol, old.request.side) != (req.symbol, req.side):
-            text = f"SCHEMA_INVALID: a replace may not change symbol or side of {orig!r}"
+            reason = f"a replace may not change symbol or side of {orig!r}"
+            text = _text(RejectCode.SCHEMA_INVALID, reason)
             send(
                 cancel_reject(req.client_order_id, orig, str(old.order_id), True, text), session_id
             )
@@ -183,16 +199,15 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         cl, orig = field(message, 11), field(message, 41)
         if cl is None or orig is None:
             tag = 11 if cl is None else 41
-            send(
-                business_reject(message, "F", tag, f"required field ({tag}) is missing"), session_id
-            )
+            text = _text(RejectCode.SCHEMA_INVALID, f"required field ({tag}) is missing")
+            send(business_reject(message, "F", tag, text), session_id)
             return
         with self._lock:
             order = self._orders.get((cp, orig))
             if order is not None and order.order_id is not None and order.leaves:
                 order.cancel_cl_ord_id = cl
         if order is None or order.order_id is None or not order.leaves:
-            text = f"SCHEMA_INVALID: order {orig!r} is not open on this session"
+            text = _not_open(orig, order)
             oid = "" if order is None or order.order_id is None else str(order.order_id)
             send(cancel_reject(cl, orig, oid, False, text), session_id)
             return
@@ -207,8 +222,8 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         fields = body_fields(message)
         cl = fields.get(11)
         if not cl:
-            send(business_reject(message, "H", 11, "required field ClOrdID (11) is missing"),
-                 session_id)  # fmt: skip
+            text = _text(RejectCode.SCHEMA_INVALID, "required field ClOrdID (11) is missing")
+            send(business_reject(message, "H", 11, text), session_id)
             return
         with self._lock:
             order = self._orders.get((cp, cl))
@@ -227,8 +242,8 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         cl, kind = fields.get(11), fields.get(530)
         if not cl or not kind:
             tag, name = (11, "ClOrdID") if not cl else (530, "MassCancelRequestType")
-            send(business_reject(message, "q", tag, f"required field {name} ({tag}) is missing"),
-                 session_id)  # fmt: skip
+            text = _text(RejectCode.SCHEMA_INVALID, f"required field {name} ({tag}) is missing")
+            send(business_reject(message, "q", tag, text), session_id)
             return
         symbol, account, key = fields.get(55), fields.get(1), self._keys.get(cp, "")
         principal = self._gw.auth.principal(key)
@@ -236,12 +251,16 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         if kind not in MASS_CANCEL_TYPES:
             served = ", ".join(f"{k} ({v})" for k, v in MASS_CANCEL_TYPES.items())
             text = f"MassCancelRequestType (530) {kind!r} is not served: {served}"
-            refusal = (NOT_SUPPORTED, text)
+            refusal = (NOT_SUPPORTED, _text(RejectCode.NOT_SUPPORTED, text))
         elif kind == "1" and symbol not in self._gw.instruments:
-            refusal = (UNKNOWN_SECURITY, f"UNKNOWN_SYMBOL: Symbol (55) {symbol!r} is not listed")
-        elif account is not None and (principal is None or account not in principal.accounts):
-            refusal = (OTHER, f"UNAUTHENTICATED: session {cp} may not cancel orders of "
-                              f"account {account!r}")  # fmt: skip
+            text = f"Symbol (55) {symbol!r} is not listed"
+            refusal = (UNKNOWN_SECURITY, _text(RejectCode.UNKNOWN_SYMBOL, text))
+        elif account is not None and principal is None:
+            text = f"session {cp} has no known API key"
+            refusal = (OTHER, _text(RejectCode.UNAUTHENTICATED, text))
+        elif account is not None and principal is not None and account not in principal.accounts:
+            text = f"session {cp} may not cancel orders of account {account!r}"
+            refusal = (OTHER, _text(RejectCode.NOT_ACCOUNT_OWNER, text))
         if refusal is not None:
             reason, text = refusal
             send(mass_cancel_report(cl, fields, reject_reason=reason, text=text), session_id)

@@ -12,6 +12,7 @@ import itertools
 
 import quickfix as fix
 
+from interlock.domain.reject import RejectCode, reject
 from interlock.fixengine.engine import new_message
 
 MASS_CANCEL_TYPES = {"1": "by Symbol (55)", "7": "all orders of the session"}
@@ -38,7 +39,8 @@ def unknown_status(cl_ord_id: str, fields: dict[int, str]) -> fix.Message:
     msg.setField(151, "0")
     msg.setField(6, "0")
     msg.setField(103, "5")
-    msg.setField(58, f"unknown order: ClOrdID {cl_ord_id!r} was not used on this session")
+    text = f"unknown order: ClOrdID {cl_ord_id!r} was not used on this session"
+    msg.setField(58, reject(RejectCode.ORDER_NOT_FOUND, text).message)
     return msg
 
 

@@ -32,7 +32,7 @@ from interlock.api.rest.models import (
 )
 from interlock.api.rest.status import STATUS_BY_CODE, status_of
 from interlock.domain.commands import OrderRequest
-from interlock.domain.reject import RejectCode, Rejection
+from interlock.domain.reject import RejectCode, Rejection, reject
 from interlock.errors import JournalError
 from interlock.gateway.gateway import Gateway
 
@@ -41,8 +41,8 @@ _REFUSALS: dict[int | str, dict[str, object]] = {
 }
 
 
-def _refuse(status: int, r: Rejection) -> ApiError:
-    return ApiError(status, r.code.value, r.message, r.limit, r.attempted)
+def _refuse(r: Rejection) -> ApiError:
+    return ApiError(status_of(r.code), r)
 
 
 def create_app(gateway: Gateway) -> FastAPI:
@@ -91,15 +91,17 @@ def create_app(gateway: Gateway) -> FastAPI:
         except JournalError as exc:
             raise ApiError(
                 503,
-                "JOURNAL_UNAVAILABLE",
-                f"JOURNAL_UNAVAILABLE: {exc}",
-                "durable within the ack timeout",
-                "retry with the same Idempotency-Key",
+                reject(
+                    RejectCode.JOURNAL_UNAVAILABLE,
+                    str(exc),
+                    "durable within the ack timeout",
+                    "retry with the same Idempotency-Key",
+                ),
             ) from None
         if decision.replayed:
             response.headers["Idempotent-Replayed"] = "true"
         if decision.rejection is not None:
-            error = _refuse(status_of(decision.rejection.code), decision.rejection)
+            error = _refuse(decision.rejection)
             if decision.replayed:
                 error.headers["Idempotent-Replayed"] = "true"
             raise error
@@ -110,14 +112,17 @@ def create_app(gateway: Gateway) -> FastAPI:
         )
 
     def visible(order_id: int, caller: Caller) -> OrderView:
+        """The order, if the caller may see it; else ORDER_NOT_FOUND, the one answer for an
+        unknown id and another account's order (as `Gateway.cancel` gives)."""
         o = gateway.order(order_id)
         if o is None or not caller.sees(o.account):
-            raise ApiError(
-                404,
-                "NOT_FOUND",
-                f"NOT_FOUND: no order {order_id} visible to {caller.name}",
-                "an order of the caller's accounts",
-                str(order_id),
+            raise _refuse(
+                reject(
+                    RejectCode.ORDER_NOT_FOUND,
+                    f"no order {order_id} among the accounts of {caller.name}",
+                    "an order of the caller's accounts",
+                    order_id,
+                )
             )
         return order_view(o)
 
@@ -143,7 +148,7 @@ def create_app(gateway: Gateway) -> FastAPI:
         done = gateway.mass_cancel(caller.key, body.account, body.symbol, body.strategy,
                                    f"REST mass cancel by {caller.name}")  # fmt: skip
         if isinstance(done, Rejection):
-            raise _refuse(403, done)
+            raise _refuse(done)
         return MassCancelAccepted(count=len(done), order_ids=done)
 
     @app.get("/orders/{order_id}", responses=_REFUSALS)
@@ -155,8 +160,8 @@ def create_app(gateway: Gateway) -> FastAPI:
         """Ask for a cancel; the venue confirms it asynchronously (see GET /orders/{id})."""
         visible(order_id, caller)
         refusal = gateway.cancel(order_id, caller.key)
-        if refusal is not None:  # not open any more (409) or not the caller's (403)
-            raise _refuse(409 if refusal.code is RejectCode.SCHEMA_INVALID else 403, refusal)
+        if refusal is not None:  # not open any more (409), or gone from view (404)
+            raise _refuse(refusal)
         return CancelAccepted(order_id=order_id)
 
     @app.get("/positions", responses=_REFUSALS)

@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from interlock.api.bearer import ApiError, BearerKeys
 from interlock.api.config import ServeConfig
 from interlock.api.listeners import Role
+from interlock.domain.reject import RejectCode, reject
 
 bearer_scheme = HTTPBearer(auto_error=False, description="API key as a bearer token")
 
@@ -61,10 +62,12 @@ def allow(keys: BearerKeys[Caller], action: str) -> Callable[..., Caller]:
         if caller.role not in roles:
             raise ApiError(
                 403,
-                "UNAUTHENTICATED",
-                f"UNAUTHENTICATED: role {caller.role.value} may not {action}",
-                f"roles {sorted(r.value for r in roles)}",
-                caller.role.value,
+                reject(
+                    RejectCode.UNAUTHENTICATED,
+                    f"role {caller.role.value} may not {action}",
+                    f"roles {sorted(r.value for r in roles)}",
+                    caller.role.value,
+                ),
             )
         return Caller(caller.name, caller.role, caller.accounts, key)
 

@@ -45,8 +45,20 @@ _GROUPS: dict[int, tuple[C, ...]] = {
 STATUS_BY_CODE: MappingProxyType[C, int] = MappingProxyType(
     {code: status for status, codes in _GROUPS.items() for code in codes}
 )
-"""Every RejectCode's HTTP status for POST /orders."""
+"""Every order-path code's (ORDER_CODES) HTTP status for POST /orders."""
+
+COMMAND_STATUS: MappingProxyType[C, int] = MappingProxyType(
+    {
+        C.ORDER_NOT_FOUND: 404,  # unknown, or another account's: the same answer
+        C.ORDER_NOT_OPEN: 409,  # it was, it is no longer: collides with its own end
+        C.NOT_ACCOUNT_OWNER: 403,
+        C.PARENT_CONFLICT: 409,
+    }
+)
+"""Every command code's (COMMAND_CODES) HTTP status: cancels and order lookups."""
 
 
 def status_of(code: C) -> int:
-    return STATUS_BY_CODE[code]
+    """The status of an order-path or command code (a KeyError for any other: a bug)."""
+    status = COMMAND_STATUS.get(code)
+    return STATUS_BY_CODE[code] if status is None else status
