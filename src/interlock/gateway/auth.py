@@ -1,38 +1,85 @@
-"""Caller authentication: API keys (stored as SHA-256 digests) mapped to accounts and
-strategies. A key is hashed once, then remembered for the life of the process."""
+"""Caller authentication: the one place a credential becomes a `Principal`.
+
+Keys are stored as SHA-256 digests; a key is hashed once, then remembered for the life of
+the process. Edges authenticate once (FIX at logon, REST per request) and pass the
+`Principal` inward; the Python API may pass the key itself, resolved here through the same
+cache. A `Principal` counts only if this authenticator issued it (an identity check: one
+made up elsewhere, even with the same fields, is refused). The gateway's authenticator
+holds the trading keys (`api_keys`, role trader) and REST's read-only keys (`rest.keys`);
+the admin listener has its own one, over admin tokens only (`for_admin`), so a credential
+of one kind is simply unknown on the other port.
+"""
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from interlock.domain.commands import OrderRequest
 from interlock.domain.reject import RejectCode, Rejection, reject
-from interlock.gateway.config import ApiKeyConfig, hash_key
+from interlock.gateway.config import GatewayConfig, hash_key
+from interlock.gateway.listeners import Role
+
+_NONE: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # eq=False: compared and hashed by identity
 class Principal:
+    """Who a caller is: the accounts and strategies it may trade, and its REST role.
+    Read-only roles (risk, operator) trade nothing and see every account."""
+
     name: str
     accounts: frozenset[str]
     strategies: frozenset[str]
+    role: Role = Role.TRADER
 
     def may_trade(self, account: str, strategy: str) -> bool:
         return account in self.accounts and (strategy in self.strategies or "*" in self.strategies)
 
+    @property
+    def sees_all(self) -> bool:
+        return self.role is not Role.TRADER
+
+    def sees(self, account: str) -> bool:
+        return self.role is not Role.TRADER or account in self.accounts
+
 
 class Authenticator:
-    __slots__ = ("_by_digest", "_known")
+    __slots__ = ("_by_digest", "_issued", "_known")
 
-    def __init__(self, keys: list[ApiKeyConfig]) -> None:
-        self._by_digest = {
-            k.key_sha256: Principal(k.principal, k.accounts, k.strategies) for k in keys
-        }
+    def __init__(self, entries: Iterable[tuple[str, Principal]]) -> None:
+        """`entries`: (SHA-256 hex digest of the key, who it is)."""
+        self._by_digest = dict(entries)
+        self._issued = frozenset(self._by_digest.values())
         self._known: dict[str, Principal] = {}
 
-    def known(self, api_key: object) -> Principal | None:
-        """The principal of a key already seen (a dict lookup: never hashes)."""
-        return self._known.get(api_key) if isinstance(api_key, str) else None
+    @classmethod
+    def for_gateway(cls, config: GatewayConfig) -> Authenticator:
+        """Trading keys (bound to accounts) and REST's read-only keys (no account)."""
+        traders = [(k.key_sha256, Principal(k.principal, k.accounts, k.strategies))
+                   for k in config.api_keys]  # fmt: skip
+        readers = [(k.key_sha256, Principal(k.principal, _NONE, _NONE, k.role))
+                   for k in config.rest.keys]  # fmt: skip
+        return cls(traders + readers)
+
+    @classmethod
+    def for_admin(cls, config: GatewayConfig) -> Authenticator:
+        """Admin tokens only: who halts and resumes, on the admin listener."""
+        return cls((t.token_sha256, Principal(t.principal, _NONE, _NONE, Role.OPERATOR))
+                   for t in config.admin.tokens)  # fmt: skip
+
+    def known(self, caller: object) -> Principal | None:
+        """The principal of a caller already seen (a dict lookup: never hashes)."""
+        if caller.__class__ is Principal:
+            return caller if caller in self._issued else None
+        return self._known.get(caller) if isinstance(caller, str) else None
+
+    def resolve(self, caller: object) -> Principal | None:
+        """`caller` as a principal: one this authenticator issued, or a key it knows."""
+        if caller.__class__ is Principal:
+            return caller if caller in self._issued else None
+        return self.principal(caller)
 
     def principal(self, api_key: object) -> Principal | None:
         """Who `api_key` is; None for an unknown key or anything that is not a plain str
@@ -55,10 +102,17 @@ class Authenticator:
                 return principal
         return None
 
-    def authorize(self, api_key: object, request: OrderRequest) -> Principal | Rejection:
-        p = (self._known.get(api_key) if api_key.__class__ is str else None) or self.principal(
-            api_key
-        )
+    def authorize(self, caller: object, request: OrderRequest) -> Principal | Rejection:
+        """`caller` (a Principal or an API key) if it may trade the request's account and
+        strategy; else UNAUTHENTICATED."""
+        cls = caller.__class__
+        p: Principal | None
+        if cls is Principal:  # an edge authenticated already: one set lookup by identity
+            p = caller if caller in self._issued else None
+        elif cls is str:
+            p = self._known.get(caller) or self.principal(caller)  # type: ignore[call-overload]
+        else:
+            p = None
         if p is None:
             return reject(
                 RejectCode.UNAUTHENTICATED,

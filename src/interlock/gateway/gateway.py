@@ -51,7 +51,7 @@ from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode, Rejection, reject
 from interlock.flags.manifest import FlagManifest
 from interlock.flags.runtime import FlagSet
-from interlock.gateway.auth import Authenticator
+from interlock.gateway.auth import Authenticator, Principal
 from interlock.gateway.config import GatewayConfig
 from interlock.gateway.decode import decode
 from interlock.gateway.idempotency import IdempotencyStore
@@ -71,6 +71,8 @@ _CANCEL_ON_RELEASE = OrderStatus.CANCEL_ON_RELEASE
 _WORKING = OrderStatus.WORKING
 _SCHEMA_INVALID = RejectCode.SCHEMA_INVALID
 Ack = Callable[[Decision], None]
+Accept = Callable[[Order], None]
+Caller = Principal | str  # a Principal from an edge that authenticated, or an API key
 Clock = Callable[[], int]
 GATE_CHECK = "instance_gate"
 """Pass in `disabled_checks` to switch the instance gate off (defence-in-depth runs only)."""
@@ -110,7 +112,7 @@ class Gateway(FleetMember, SelfHalting):
         self.trip_reports: list[tuple[Trip, HaltReport]] = []
         self._loss_latched: set[str] = set()  # accounts halted for loss, until back under it
         self._reducing_on_loss = config.limits.loss_halt_allows_reducing
-        self.auth = Authenticator(config.api_keys)
+        self.auth = Authenticator.for_gateway(config)
         self.idempotency = IdempotencyStore()
         self.attestation = attest(self.instance_id, config.digest(), build_digest, flag_digest,
                                   flag_manifest)  # fmt: skip
@@ -158,24 +160,37 @@ class Gateway(FleetMember, SelfHalting):
 
     # -- the order path --------------------------------------------------------------
 
-    def submit(self, request: OrderRequest, api_key: str, on_ack: Ack | None = None) -> Decision:
+    def submit(
+        self,
+        request: OrderRequest,
+        caller: Caller,
+        on_ack: Ack | None = None,
+        on_accept: Accept | None = None,
+    ) -> Decision:
+        """Decide `request` for `caller` (a Principal this gateway's `auth` issued, or an API
+        key). `on_ack(decision)`: once durable (and released), outside the lock.
+        `on_accept(order)`: for an accepted order only, at once, under the gateway's lock,
+        before the order can reach the venue (so before any fill or cancel of it): a
+        transport learns the order id first. It must be cheap and never call the gateway."""
         with self._lock:
-            decision = self._submit(request, api_key, on_ack)
+            decision = self._submit(request, caller, on_ack, on_accept)
         if self.monitor.pending:
             self._fire()
         return decision
 
-    def _submit(self, request: OrderRequest, api_key: str, on_ack: Ack | None) -> Decision:
+    def _submit(
+        self, request: OrderRequest, caller: Caller, on_ack: Ack | None, on_accept: Accept | None
+    ) -> Decision:
         """The order path, under the lock. Every authenticated decision that is not a replay
         feeds the runaway monitors."""
         now = self._clock()
         order = decode(request, self.instruments, self.book, "", now)  # 1
         if isinstance(order, Rejection):
             return self._decide(now, "", request, None, order, on_ack)
-        principal = self.auth.authorize(api_key, request)  # 2
+        principal = self.auth.authorize(caller, request)  # 2
         if isinstance(principal, Rejection):
             decision = self._decide(now, "", request, None, principal, on_ack)
-            known = self.auth.known(api_key)  # authorize cached it if the key is good
+            known = self.auth.known(caller)  # authorize cached it if the key is good
             if known is not None and request.account in known.accounts:  # its own account,
                 self.monitor.on_decision(self.instance_id, request, decision, now)  # a loop
             return decision
@@ -195,12 +210,18 @@ class Gateway(FleetMember, SelfHalting):
                 return prior
             if prior is not None:
                 return self._decide(now, name, request, None, prior, on_ack, bind=False)
-        decision = self._judge(now, name, request, order, on_ack)
+        decision = self._judge(now, name, request, order, on_ack, on_accept)
         self.monitor.on_decision(self.instance_id, request, decision, now)
         return decision
 
     def _judge(
-        self, now: int, name: str, request: OrderRequest, order: Order, on_ack: Ack | None
+        self,
+        now: int,
+        name: str,
+        request: OrderRequest,
+        order: Order,
+        on_ack: Ack | None,
+        on_accept: Accept | None,
     ) -> Decision:
         """Steps 3, 4, 6, 7 and 8 for an authenticated order."""
         gate = self._path_gate  # 3: two reads of a cache, unless it is closed
@@ -224,6 +245,11 @@ class Gateway(FleetMember, SelfHalting):
         decision = self._decide(now, name, request, order, None, on_ack)
         self._next_order_id += 1
         self.book.apply_accept(order)
+        if on_accept is not None:  # under the lock: the release loop cannot have it yet
+            try:
+                on_accept(order)
+            except Exception:  # journaled and reserved already: it stands, the fault is logged
+                _log.exception("accept callback failed for order %d", order.order_id)
         return decision
 
     def _decide(
@@ -347,7 +373,7 @@ class Gateway(FleetMember, SelfHalting):
     # -- other commands --------------------------------------------------------------
 
     def cancel(
-        self, order_id: int, api_key: str, reason: str = "cancel requested"
+        self, order_id: int, caller: Caller, reason: str = "cancel requested"
     ) -> Rejection | None:
         """Cancel an order. Cancels pass while halted or fenced: they only reduce risk."""
         if order_id.__class__ is not int:  # a list or a str would raise out of the lookup
@@ -358,7 +384,7 @@ class Gateway(FleetMember, SelfHalting):
                 attempted=ascii(order_id)[:40],
             )
         with self._lock:
-            principal = self.auth.principal(api_key)
+            principal = self.auth.resolve(caller)
             order = self.book.orders.get(order_id)
             if principal is None or (order is not None and order.account not in principal.accounts):
                 return reject(
@@ -381,9 +407,9 @@ class Gateway(FleetMember, SelfHalting):
             self.venue.cancel(order_id)
         return None
 
-    def declare_parent(self, parent: ParentOrder, api_key: str) -> Rejection | None:
+    def declare_parent(self, parent: ParentOrder, caller: Caller) -> Rejection | None:
         with self._lock:
-            principal = self.auth.principal(api_key)
+            principal = self.auth.resolve(caller)
             if principal is None or parent.account not in principal.accounts:
                 return reject(
                     RejectCode.UNAUTHENTICATED,
@@ -505,7 +531,7 @@ class Gateway(FleetMember, SelfHalting):
 
     def mass_cancel(
         self,
-        api_key: str,
+        caller: Caller,
         account: str | None = None,
         symbol: str | None = None,
         strategy: str | None = None,
@@ -513,7 +539,7 @@ class Gateway(FleetMember, SelfHalting):
     ) -> list[int] | Rejection:
         """Cancel (through `cancel`) every open order of the caller's accounts matching the
         filters; the ids a cancel was requested for. Another account: UNAUTHENTICATED."""
-        principal = self.auth.principal(api_key)
+        principal = self.auth.resolve(caller)
         if principal is None or (account is not None and account not in principal.accounts):
             return reject(
                 RejectCode.UNAUTHENTICATED,
@@ -526,4 +552,4 @@ class Gateway(FleetMember, SelfHalting):
             for o in self.open_orders(account, symbol, strategy)
             if o.account in principal.accounts
         ]
-        return [oid for oid in targets if self.cancel(oid, api_key, reason) is None]
+        return [oid for oid in targets if self.cancel(oid, principal, reason) is None]

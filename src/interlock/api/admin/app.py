@@ -24,9 +24,10 @@ from interlock.api.admin.models import (
     ResumeIn,
     ResumeView,
 )
-from interlock.api.bearer import BearerKeys, install_error_handler
+from interlock.api.bearer import bearer_principal, install_error_handler
 from interlock.api.rest.models import RejectBody
 from interlock.control.plane import HaltRecord
+from interlock.gateway.auth import Authenticator
 from interlock.gateway.gateway import Gateway
 
 _bearer = HTTPBearer(auto_error=False, description="admin token as a bearer token")
@@ -38,12 +39,12 @@ def _halt_view(h: HaltRecord) -> HaltView:
 
 
 def create_admin_app(gateway: Gateway) -> FastAPI:
-    tokens = BearerKeys((t.token_sha256, t.principal) for t in gateway.config.admin.tokens)
+    tokens = Authenticator.for_admin(gateway.config)  # admin tokens only: see bearer.py
 
     def admin(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> str:
-        return tokens.require(credentials)[1]
+        return bearer_principal(tokens, credentials).name
 
     Admin = Annotated[str, Depends(admin)]
     app = FastAPI(
