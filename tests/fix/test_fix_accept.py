@@ -9,7 +9,7 @@ logon, however many orders and cancels follow.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -52,8 +52,10 @@ class FillsInsideSend:
 
 
 class EarlyRig:
-    def __init__(self, gateway: Gateway, venue: FillsInsideSend, desk: FixClient) -> None:
-        self.gateway, self.venue, self.desk = gateway, venue, desk
+    def __init__(
+        self, gateway: Gateway, venue: FillsInsideSend, desk: FixClient, acceptor: FixAcceptor
+    ) -> None:
+        self.gateway, self.venue, self.desk, self.acceptor = gateway, venue, desk, acceptor
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +75,7 @@ def early(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EarlyRig]:
                            root / "acceptor").start()  # fmt: skip
     desk = FixClient(root / "EARLY", port, "EARLY", "desk-7-algo", DESK_KEY)
     assert desk.start()
-    yield EarlyRig(gw, venue, desk)
+    yield EarlyRig(gw, venue, desk, acceptor)
     desk.stop()
     acceptor.stop()
     gw.close()
@@ -84,10 +86,19 @@ def test_fills_landing_before_submit_returns_to_the_fix_thread_are_reported_with
 ) -> None:
     gw, real_submit = early.gateway, early.gateway.submit
     filled_before_return: list[bool] = []
+    release_ack = threading.Event()
+
+    def held(ack: Callable[[Decision], None]) -> Callable[[Decision], None]:
+        def later(decision: Decision) -> None:
+            release_ack.wait(10.0)  # bounded: the test sets it once the desk saw the fills
+            ack(decision)
+
+        return later
 
     def submit(request: Any, caller: Any, on_ack: Any = None, on_accept: Any = None) -> Decision:
-        """The FIX thread is held inside submit until the venue filled the order."""
-        decision = real_submit(request, caller, on_ack, on_accept)
+        """The FIX thread is held inside submit until the venue filled the order; the ack
+        is held until the desk has seen the fills and asked for the order's status."""
+        decision = real_submit(request, caller, held(on_ack), on_accept)
         order = gw.order(decision.order_id) if decision.order_id is not None else None
         if order is not None:
             filled_before_return.append(wait_until(lambda: order.filled == order.qty))
@@ -107,9 +118,21 @@ def test_fills_landing_before_submit_returns_to_the_fix_thread_are_reported_with
     assert (last[39], last[6]) == ("2", "99.996667")  # (100 x 99.99 + 200 x 100.00) / 300
     status = new_message("H")
     status.setField(11, "early-1")
-    early.desk.send(status)
+    early.desk.send(status)  # the ack is still held: the ClOrdID resolves all the same
     now = early.desk.expect(er("early-1", "I"))
     assert (now[39], now[14], now[151], now[6]) == ("2", "300", "0", "99.996667")
+    release_ack.set()
+    record = early.acceptor.app._orders[("EARLY", "early-1")]
+    assert wait_until(lambda: record.acked)  # set with the ack's report, under one lock
+    early.desk.send(status)
+    seen: list[str] = []
+
+    def until_status(m: dict[int, str]) -> bool:
+        seen.append(m.get(150, ""))
+        return bool(er("early-1", "I")(m))
+
+    early.desk.expect(until_status)
+    assert seen == ["I"]  # the late ack sent no second New
 
 
 class CountingKeys(dict[str, Principal]):

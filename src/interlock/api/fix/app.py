@@ -105,7 +105,9 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
             login, principal = self._logins.get(cp), self._principals.get(cp)
             if login is None or principal is None or not login.cancel_on_disconnect:
                 return
-            working = [o for o in self._orders.values() if o.counterparty == cp and o.is_open]
+            working = [  # not yet acked: the ack cancels it, seeing the session gone
+                o for o in self._orders.values() if o.counterparty == cp and o.acked and o.is_open
+            ]
         for order in working:
             self._cancel(order, principal, "cancel on disconnect")
 
@@ -301,9 +303,13 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
                 send(known.exec_report("I", known.ord_status(), text=text), sid)
                 return
             rejection = decision.rejection
-            if known is None or (rejection is None and known.order is None):
-                self._orders[ident] = order  # a known ClOrdID keeps its order (see above)
+            order.acked = True
+            if rejection is None and order.order is None:  # a replayed accept never placed
+                assert decision.order_id is not None  # here (e.g. before a restart)
+                order.order = self._gw.order(decision.order_id)
+                self._by_id.setdefault(decision.order_id, order)
             if rejection is not None:
+                self._claim(order)  # unless the ClOrdID names an order already
                 order.end_reported = True
                 if order.replaces is not None:
                     old = order.replaces
@@ -328,10 +334,6 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
                         sid,
                     )
                 return
-            if order.order is None:  # a replayed accept this acceptor never saw placed
-                assert decision.order_id is not None
-                order.order = self._gw.order(decision.order_id)
-                self._by_id.setdefault(decision.order_id, order)
             self._announce(order)  # unless a venue event already did
             live = order.counterparty in self._live
         principal = self._principals.get(order.counterparty)

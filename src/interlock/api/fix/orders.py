@@ -5,10 +5,11 @@ The gateway knows orders by integer id; a desk knows them by (session, ClOrdID).
 (ClOrdID and what a report repeats), the replace link and the cancel in flight. The
 order's state (cumulative quantity, average price, leaves, status) is the gateway's
 `Order`, handed over by `Gateway.submit`'s `on_accept` before the order can reach the
-venue; reports read it, so there is no second copy to drift. Two flags say what the desk
-was told, not what the order is: `announced` (its New or Replaced went out: sent once, by
-the ack or by the first venue event, whichever comes first) and `end_reported` (one end
-report leaves, even when a venue cancel and the acceptor's own check race).
+venue; reports read it, so there is no second copy to drift. Three flags say where the
+acceptor is with it, not what the order is: `acked` (its ack ran), `announced` (its New or
+Replaced went out: sent once, by the ack or by the first venue event, whichever comes
+first) and `end_reported` (one end report leaves, even when a venue cancel and the
+acceptor's own check race).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class FixOrder:
     order: Order | None = None  # the gateway's, from on_accept; None: not accepted
     cancel_cl_ord_id: str | None = None  # a cancel (F) in flight
     replaced_by: str | None = None  # superseded by a replace: its end is not reported
+    acked: bool = False  # its decision's ack ran (cancel-on-disconnect: see app.py)
     announced: bool = False  # New (150=0) or Replaced (150=5) sent
     end_reported: bool = False  # a filled, cancelled or rejected end sent
 

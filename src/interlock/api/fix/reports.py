@@ -27,13 +27,25 @@ class VenueReports:
     _gw: Gateway
     _lock: threading.RLock
     _by_id: dict[int, FixOrder]
+    _orders: dict[tuple[str, str], FixOrder]
+
+    def _claim(self, order: FixOrder) -> None:
+        """Under the lock: `order` takes its ClOrdID on its session (F, G, H and q find it
+        there), unless the ClOrdID names an order already: only an accepted order may
+        take it from a rejection (see app.py)."""
+        ident = (order.counterparty, order.cl_ord_id)
+        known = self._orders.get(ident)
+        if known is None or (order.order is not None and known.order is None):
+            self._orders[ident] = order
 
     def _announce(self, order: FixOrder) -> None:
         """Under the lock: the New (150=0) or Replaced (150=5) report, once, by whoever
-        comes first, the ack or the order's first venue event."""
+        comes first, the ack or the order's first venue event. Its ClOrdID becomes the
+        desk's to use in the same step: never before the desk can know it is accepted."""
         if order.announced:
             return
         order.announced = True
+        self._claim(order)
         if order.replaces is not None:
             order.replaces.replaced_by = order.cl_ord_id
         report = order.exec_report("5" if order.replaces else "0", "0", as_accepted=True)
