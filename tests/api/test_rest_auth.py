@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import httpx
+
 from api.conftest import ADMIN_TOKEN, DESK_KEY, OPERATOR_KEY, RISK_KEY, Stack, bearer
 
 
@@ -47,3 +51,43 @@ def test_openapi_is_published_with_every_route_and_the_bearer_scheme(stack: Stac
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     post = spec["paths"]["/orders"]["post"]
     assert {"201", "403", "409", "422", "423", "429"} <= set(post["responses"])
+
+
+class _CountingKeys(dict[str, object]):
+    """The gateway authenticator's key cache, counting every lookup of a key."""
+
+    lookups = 0
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        self.lookups += 1
+        return super().get(key, default)
+
+
+def test_each_request_resolves_its_key_once_through_the_gateways_authenticator(
+    stack: Stack,
+) -> None:
+    auth = stack.harness.gateway.auth
+    keys = auth._known = _CountingKeys(auth._known)  # type: ignore[assignment]
+
+    def lookups_of(call: Callable[[], httpx.Response], status: int) -> int:
+        before = keys.lookups
+        r = call()
+        assert r.status_code == status, r.text
+        return keys.lookups - before
+
+    client, desk = stack.rest_client, bearer(DESK_KEY)
+    placed: list[int] = []
+
+    def place() -> httpx.Response:
+        r = stack.post(stack.order())
+        placed.append(r.json().get("order_id", 0))
+        return r
+
+    assert lookups_of(place, 201) == 1
+    oid = placed[0]
+    assert lookups_of(lambda: client.get(f"/orders/{oid}", headers=desk), 200) == 1
+    assert lookups_of(lambda: client.get("/positions", headers=bearer(RISK_KEY)), 200) == 1
+    assert lookups_of(lambda: client.delete(f"/orders/{oid}", headers=desk), 202) == 1
+    assert lookups_of(lambda: place(), 201) == 1
+    mass = lambda: client.post("/orders/mass-cancel", json={}, headers=desk)  # noqa: E731
+    assert lookups_of(mass, 202) == 1

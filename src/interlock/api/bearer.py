@@ -1,16 +1,16 @@
-"""Bearer credentials shared by the REST and admin listeners: lookup by SHA-256 digest,
-and the one error shape both return: `{"code", "message", "limit", "attempted"}`.
+"""Bearer credentials shared by the REST and admin listeners: a token resolved to a
+`Principal` through an `Authenticator` (gateway/auth.py), and the one error shape both
+return: `{"code", "message", "limit", "attempted"}`.
 
-Why each listener gets its own `BearerKeys`: the admin listener is built from admin tokens
-only and the REST one from API keys only, so a credential of one kind is simply unknown
-(401) on the other port; no role check stands between a trading key and the kill switch.
+Why each listener has its own authenticator: the REST one is the gateway's (API keys and
+REST's read-only keys), the admin one is built from admin tokens only, so a credential of
+one kind is simply unknown (401) on the other port; no role check stands between a
+trading key and the kill switch.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
-from typing import Generic, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,8 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from interlock.domain.reject import RejectCode, Rejection, reject, render
-
-T = TypeVar("T")
+from interlock.gateway.auth import Authenticator, Principal
 
 
 class ApiError(Exception):
@@ -99,29 +98,16 @@ def install_error_handler(app: FastAPI) -> None:
     app.add_exception_handler(Exception, fault)
 
 
-class BearerKeys(Generic[T]):
-    """Who a bearer token is, by its SHA-256 digest; a token seen once is remembered."""
-
-    def __init__(self, by_digest: Iterable[tuple[str, T]]) -> None:
-        self._by_digest = dict(by_digest)
-        self._known: dict[str, T] = {}
-
-    def lookup(self, token: str) -> T | None:
-        found = self._known.get(token)
-        if found is None:
-            found = self._by_digest.get(hashlib.sha256(token.encode()).hexdigest())
-            if found is not None:
-                self._known[token] = found
-        return found
-
-    def require(self, credentials: HTTPAuthorizationCredentials | None) -> tuple[str, T]:
-        """(token, who) for a known bearer token, else a 401 ApiError."""
-        if credentials is None or credentials.scheme.lower() != "bearer":
-            raise ApiError(401, reject(RejectCode.UNAUTHENTICATED, "bearer token required",
-                                       "Authorization: Bearer <key>", "none"))  # fmt: skip
-        found = self.lookup(credentials.credentials)
-        if found is None:
-            raise ApiError(401, reject(RejectCode.UNAUTHENTICATED, "credential not recognised",
-                                       "a key registered for this listener",
-                                       "unknown key"))  # fmt: skip
-        return credentials.credentials, found
+def bearer_principal(
+    auth: Authenticator, credentials: HTTPAuthorizationCredentials | None
+) -> Principal:
+    """Who a bearer token is, resolved once through `auth`; else a 401 ApiError."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiError(401, reject(RejectCode.UNAUTHENTICATED, "bearer token required",
+                                   "Authorization: Bearer <key>", "none"))  # fmt: skip
+    found = auth.principal(credentials.credentials)
+    if found is None:
+        raise ApiError(401, reject(RejectCode.UNAUTHENTICATED, "credential not recognised",
+                                   "a key registered for this listener",
+                                   "unknown key"))  # fmt: skip
+    return found

@@ -11,22 +11,15 @@ place an order). Both default to loopback; credentials are stored only as SHA-25
 from __future__ import annotations
 
 import ipaddress
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, field_validator
 
+from interlock.gateway.auth import Role  # what a caller may do: one definition, the gateway's
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Role(StrEnum):
-    """What a REST caller may do. Traders are the gateway's `api_keys`; the others are here."""
-
-    TRADER = "trader"
-    RISK = "risk"
-    OPERATOR = "operator"
 
 
 class RestKeyConfig(_Model):

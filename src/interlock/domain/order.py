@@ -9,7 +9,8 @@ from interlock.domain.instrument import Instrument
 
 
 class Order(msgspec.Struct, eq=False, gc=False):
-    """One order inside Interlock. Mutable only in `leaves`, `filled`, `status`, `seq`.
+    """One order inside Interlock. Mutable only in `leaves`, `filled`, `filled_value`,
+    `status`, `seq`.
 
     A msgspec Struct (not a dataclass) because one is built per order: ~4x cheaper.
 
@@ -17,6 +18,8 @@ class Order(msgspec.Struct, eq=False, gc=False):
     order is valued at for limits and reservations: the limit itself, or for a market order
     the reference price plus the configured band. Notionals are in micros.
     `session` is the server's (checked against the caller's `label` in step 6).
+    `filled_value` is the sum of qty * price (ticks) over its fills: the average fill price
+    is `filled_value / filled` ticks (a FIX ExecutionReport's AvgPx).
     """
 
     order_id: int
@@ -42,6 +45,7 @@ class Order(msgspec.Struct, eq=False, gc=False):
     status: OrderStatus = OrderStatus.PENDING
     seq: int = 0
     label: TradingSession | None = None  # the caller's session label, if it gave one
+    filled_value: int = 0  # sum of qty * price in ticks over the fills
 
     @property
     def open_notional(self) -> int:

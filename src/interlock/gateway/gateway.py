@@ -81,6 +81,8 @@ _WORKING = OrderStatus.WORKING
 _SCHEMA_INVALID = RejectCode.SCHEMA_INVALID
 _IDEMPOTENCY_CONFLICT = RejectCode.IDEMPOTENCY_CONFLICT
 Ack = Callable[[Decision], None]
+Accept = Callable[[Order], None]
+Caller = Principal | str  # a Principal from an edge that authenticated, or an API key
 Clock = Callable[[], int]
 GATE_CHECK = "instance_gate"
 """Pass in `disabled_checks` to switch the instance gate off (defence-in-depth runs only)."""
@@ -107,7 +109,7 @@ class OrderContext:
     def __init__(self) -> None:
         self.now = 0
         self.request: OrderRequest = None  # type: ignore[assignment]
-        self.caller = ""
+        self.caller: Caller = ""
         self.order: Order = None  # type: ignore[assignment]  # set by decode
         self.principal: Principal = None  # type: ignore[assignment]  # set by authenticate
 
@@ -153,7 +155,7 @@ class Gateway:
         self.state = InstanceState(self.book, self.halts, self.instruments)
         disabled = frozenset(disabled_checks)
         self.engine = RiskEngine(self.book, disabled - {GATE_CHECK} - MONITOR_NAMES)
-        self.auth = Authenticator(config.api_keys)
+        self.auth = Authenticator.for_gateway(config)
         self.attestation = attest(self.instance_id, config.digest(), build_digest, flag_digest,
                                   flag_manifest)  # fmt: skip
         self.gate = InstanceGate(self.attestation, config.fleet.quorum)
@@ -206,15 +208,25 @@ class Gateway:
 
     # -- the order path --------------------------------------------------------------
 
-    def submit(self, request: OrderRequest, api_key: str, on_ack: Ack | None = None) -> Decision:
-        """Judge `request` for the holder of `api_key`; the decision at once. `on_ack` is
-        called once it is durable (and, if accepted, released), outside the lock."""
+    def submit(
+        self,
+        request: OrderRequest,
+        caller: Caller,
+        on_ack: Ack | None = None,
+        on_accept: Accept | None = None,
+    ) -> Decision:
+        """Decide `request` for `caller` (a Principal this gateway's `auth` issued, or an API
+        key); the decision at once. `on_ack(decision)`: once durable (and, if accepted,
+        released), outside the lock. `on_accept(order)`: for an accepted order only, at
+        once, under the lock, before the order can reach the venue (so before any fill or
+        cancel of it): a transport learns the order id first. It must be cheap and never
+        call the gateway."""
         ack_now = False
         with self._lock:
             c = self._ctx
             c.now = self._clock()
             c.request = request
-            c.caller = api_key
+            c.caller = caller
             c.order = c.principal = None  # type: ignore[assignment]
             outcome: Rejection | Decision | None = None
             for stage in self._run:
@@ -223,6 +235,11 @@ class Gateway:
                     break
             if outcome is None:
                 decision = self._decide(c, None, on_ack)
+                if on_accept is not None:  # under the lock: the release loop cannot have it
+                    try:
+                        on_accept(c.order)
+                    except Exception:  # journaled and reserved already: it stands
+                        _log.exception("accept callback failed for order %d", decision.order_id)
             elif outcome.__class__ is Decision:  # a known key: the first decision again
                 decision = outcome
                 if on_ack is not None:
@@ -238,7 +255,7 @@ class Gateway:
                 ):
                     self.monitor.on_decision(self.instance_id, request, decision, c.now)
             elif c.order is not None:  # refused at authentication: a loop on its own account?
-                known = self.auth.known(api_key)  # authorize cached it if the key is good
+                known = self.auth.known(caller)  # authorize cached it if the key is good
                 if known is not None and request.account in known.accounts:
                     self.monitor.on_decision(self.instance_id, request, decision, c.now)
         if ack_now:
@@ -501,7 +518,7 @@ class Gateway:
     # -- other commands --------------------------------------------------------------
 
     def cancel(
-        self, order_id: int, api_key: str, reason: str = "cancel requested"
+        self, order_id: int, caller: Caller, reason: str = "cancel requested"
     ) -> Rejection | None:
         """Cancel an order. Cancels pass while halted or fenced: they only reduce risk."""
         if order_id.__class__ is not int:  # a list or a str would raise out of the lookup
@@ -512,7 +529,7 @@ class Gateway:
                 attempted=ascii(order_id)[:40],
             )
         with self._lock:
-            principal = self.auth.principal(api_key)
+            principal = self.auth.resolve(caller)
             if principal is None:
                 return reject(
                     RejectCode.UNAUTHENTICATED,
@@ -548,9 +565,9 @@ class Gateway:
             attempted=order_id,
         )
 
-    def declare_parent(self, parent: ParentOrder, api_key: str) -> Rejection | None:
+    def declare_parent(self, parent: ParentOrder, caller: Caller) -> Rejection | None:
         with self._lock:
-            principal = self.auth.principal(api_key)
+            principal = self.auth.resolve(caller)
             if principal is None:
                 return reject(
                     RejectCode.UNAUTHENTICATED,
@@ -683,7 +700,7 @@ class Gateway:
 
     def mass_cancel(
         self,
-        api_key: str,
+        caller: Caller,
         account: str | None = None,
         symbol: str | None = None,
         strategy: str | None = None,
@@ -692,7 +709,7 @@ class Gateway:
         """Cancel (through `cancel`) every open order of the caller's accounts matching the
         filters; the ids a cancel was requested for. An unknown key: UNAUTHENTICATED;
         another account: NOT_ACCOUNT_OWNER."""
-        principal = self.auth.principal(api_key)
+        principal = self.auth.resolve(caller)
         if principal is None:
             return reject(
                 RejectCode.UNAUTHENTICATED,
@@ -712,4 +729,4 @@ class Gateway:
             for o in self.open_orders(account, symbol, strategy)
             if o.account in principal.accounts
         ]
-        return [oid for oid in targets if self.cancel(oid, api_key, reason) is None]
+        return [oid for oid in targets if self.cancel(oid, principal, reason) is None]

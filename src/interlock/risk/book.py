@@ -175,6 +175,7 @@ class Book:
         acct.pnl += signed * (mark - price) * tm
         acct.executed += qty * price * tm
         order.filled += qty
+        order.filled_value += qty * price
         if order.leaves == 0 and order.status <= _WORKING:
             order.status = _FILLED
             self.open_orders.pop(order.order_id, None)

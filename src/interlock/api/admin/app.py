@@ -24,10 +24,11 @@ from interlock.api.admin.models import (
     ResumeIn,
     ResumeView,
 )
-from interlock.api.bearer import BearerKeys, install_error_handler
+from interlock.api.bearer import bearer_principal, install_error_handler
 from interlock.api.config import serve_config
 from interlock.api.rest.models import RejectBody
 from interlock.control.plane import HaltRecord
+from interlock.gateway.auth import Authenticator, Role
 from interlock.gateway.gateway import Gateway
 
 _bearer = HTTPBearer(auto_error=False, description="admin token as a bearer token")
@@ -39,13 +40,15 @@ def _halt_view(h: HaltRecord) -> HaltView:
 
 
 def create_admin_app(gateway: Gateway) -> FastAPI:
-    admin_tokens = serve_config(gateway.config).admin.tokens
-    tokens = BearerKeys((t.token_sha256, t.principal) for t in admin_tokens)
+    admin_tokens = serve_config(gateway.config).admin.tokens  # admin tokens only: bearer.py
+    tokens = Authenticator.readers(
+        (t.token_sha256, t.principal, Role.OPERATOR) for t in admin_tokens
+    )
 
     def admin(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> str:
-        return tokens.require(credentials)[1]
+        return bearer_principal(tokens, credentials).name
 
     Admin = Annotated[str, Depends(admin)]
     app = FastAPI(

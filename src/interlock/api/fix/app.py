@@ -1,14 +1,19 @@
 """The QuickFIX Application in front of `Gateway.submit`: logon, D / F / G, reports.
 
-Order of reports. The gateway acks from its journal's commit callback, after the order
-went to the venue, so a fast venue can fill before the ack. Reports for an order are
-therefore only sent once its ack went out: venue events for an order id the acceptor
-does not know yet are held in `_early` while any of its submits is unacked (and dropped
-once none is: they belong to other transports' orders).
+Authentication. The session's key is resolved to a `Principal` once, at logon, through
+the gateway's Authenticator; every order, cancel and mass cancel of the session passes
+that principal to the gateway, which never looks the key up again.
 
-Locks. The acceptor's lock guards its maps and is never held while calling the gateway,
-and the gateway never calls the acceptor while holding its own: no lock-order cycle.
-QuickFIX's `sendToTarget` only queues on the session, so sending under the lock is fine.
+Order of reports. The gateway hands the acceptor each accepted order at accept
+(`on_accept`, under its lock, before the order can reach the venue), so every fill or
+cancel the venue reports is for an order the acceptor already knows. The ack comes from
+the journal's commit callback, after the release, so a fast venue can fill first: the
+first of the two sends the order's New (see reports.py), and its fills follow it.
+
+Locks. The gateway calls `on_accept` holding its own lock, which then takes the acceptor's;
+so the acceptor never calls the gateway while holding its lock (reading the gateway's
+`Order` attributes takes no lock): one lock order, no cycle. QuickFIX's `sendToTarget`
+only queues on the session, so sending under the lock is fine.
 
 Replace (G) is cancel + new: the new order is submitted first, as a new order, while the
 original still holds its reservation, because at the venue the original may fill before
@@ -49,6 +54,7 @@ from interlock.api.fix.reports import VenueReports, send
 from interlock.api.listeners import FixAcceptorConfig, FixLogin
 from interlock.domain.decision import Decision
 from interlock.domain.enums import OrderStatus
+from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode, reject
 from interlock.fixengine.codec import (
     Undecodable,
@@ -58,6 +64,7 @@ from interlock.fixengine.codec import (
     ord_rej_reason,
 )
 from interlock.fixengine.engine import body_fields, field, msg_type
+from interlock.gateway.auth import Principal, Role
 from interlock.gateway.gateway import Gateway
 
 _log = logging.getLogger(__name__)
@@ -82,12 +89,10 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         self._gw = gateway
         self._logins: dict[str, FixLogin] = {s.comp_id: s for s in config.sessions}
         self._lock = threading.RLock()
-        self._keys: dict[str, str] = {}  # counterparty -> API key of its last logon
+        self._principals: dict[str, Principal] = {}  # counterparty -> its last logon's
         self._live: set[str] = set()
         self._orders: dict[tuple[str, str], FixOrder] = {}
-        self._by_id: dict[int, FixOrder] = {}
-        self._early: dict[int, list[tuple[int, int, str]]] = {}
-        self._in_flight = 0
+        self._by_id: dict[int, FixOrder] = {}  # from on_accept: every order placed here
         self.kick: Callable[[], None] = lambda: None  # the engine's "messages are flowing"
         self._handlers = {
             "D": self._on_new,
@@ -111,19 +116,21 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         cp = session_id.getTargetCompID().getValue()
         with self._lock:
             self._live.discard(cp)
-            login, key = self._logins.get(cp), self._keys.get(cp)
-            if login is None or key is None or not login.cancel_on_disconnect:
+            login, principal = self._logins.get(cp), self._principals.get(cp)
+            if login is None or principal is None or not login.cancel_on_disconnect:
                 return
-            working = [o for o in self._orders.values() if o.counterparty == cp and o.leaves]
+            working = [  # not yet acked: the ack cancels it, seeing the session gone
+                o for o in self._orders.values() if o.counterparty == cp and o.acked and o.is_open
+            ]
         for order in working:
-            if order.order_id is not None:
-                self._cancel(order, key, "cancel on disconnect")
+            self._cancel(order, principal, "cancel on disconnect")
 
     def toAdmin(self, message: fix.Message, session_id: fix.SessionID) -> None:
         pass
 
     def fromAdmin(self, message: fix.Message, session_id: fix.SessionID) -> None:
-        """Logon: Username (553) must be the session's principal, Password (554) its key."""
+        """Logon: Username (553) must be the session's principal, Password (554) its key,
+        a trading key; the principal it resolves to is the session's until its next logon."""
         if msg_type(message) != "A":
             return
         cp = session_id.getTargetCompID().getValue()
@@ -133,12 +140,13 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         if (
             login is None
             or principal is None
+            or principal.role is not Role.TRADER
             or user != login.username
             or principal.name != login.username
         ):
             raise fix.RejectLogon(_text(RejectCode.UNAUTHENTICATED, f"bad credentials for {cp}"))
         with self._lock:
-            self._keys[cp] = key or ""
+            self._principals[cp] = principal
 
     def toApp(self, message: fix.Message, session_id: fix.SessionID) -> None:
         pass
@@ -182,7 +190,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         with self._lock:
             old = self._orders.get((cp, orig))
         req = order.request
-        if old is None or old.order_id is None or not old.leaves or old.replaced_by:
+        if old is None or not old.is_open or old.replaced_by:
             text = _not_open(orig, old)
             send(cancel_reject(req.client_order_id, orig, "", True, text), session_id)
         elif (old.request.symbol, old.request.side) != (req.symbol, req.side):
@@ -204,14 +212,14 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
             return
         with self._lock:
             order = self._orders.get((cp, orig))
-            if order is not None and order.order_id is not None and order.leaves:
+            if order is not None and order.is_open:
                 order.cancel_cl_ord_id = cl
-        if order is None or order.order_id is None or not order.leaves:
+        if order is None or not order.is_open:
             text = _not_open(orig, order)
             oid = "" if order is None or order.order_id is None else str(order.order_id)
             send(cancel_reject(cl, orig, oid, False, text), session_id)
             return
-        refusal = self._cancel(order, self._keys[cp], f"FIX cancel {cl}")
+        refusal = self._cancel(order, self._principals.get(cp), f"FIX cancel {cl}")
         if refusal is not None:
             with self._lock:
                 order.cancel_cl_ord_id = None
@@ -245,8 +253,8 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
             text = _text(RejectCode.SCHEMA_INVALID, f"required field {name} ({tag}) is missing")
             send(business_reject(message, "q", tag, text), session_id)
             return
-        symbol, account, key = fields.get(55), fields.get(1), self._keys.get(cp, "")
-        principal = self._gw.auth.principal(key)
+        symbol, account = fields.get(55), fields.get(1)
+        principal = self._principals.get(cp)
         refusal: tuple[int, str] | None = None
         if kind not in MASS_CANCEL_TYPES:
             served = ", ".join(f"{k} ({v})" for k, v in MASS_CANCEL_TYPES.items())
@@ -270,60 +278,58 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
                 o
                 for o in self._orders.values()
                 if o.counterparty == cp
-                and o.order_id is not None
-                and o.leaves
+                and o.is_open
                 and o.replaced_by is None
                 and (kind == "7" or o.request.symbol == symbol)
                 and (account is None or o.request.account == account)
             ]
-        affected = sum(self._cancel(o, key, f"FIX mass cancel {cl}") is None for o in targets)
+        affected = sum(self._cancel(o, principal, f"FIX mass cancel {cl}") is None for o in targets)
         send(mass_cancel_report(cl, fields, affected=affected), session_id)
 
-    def _cancel(self, order: FixOrder, key: str, reason: str) -> str | None:
+    def _cancel(self, order: FixOrder, principal: Principal | None, reason: str) -> str | None:
         """Ask the gateway to cancel; report at once if it cancelled before release."""
-        assert order.order_id is not None
-        refusal = self._gw.cancel(order.order_id, key, reason)
+        state = order.order
+        assert state is not None
+        refusal = self._gw.cancel(state.order_id, principal or "", reason)
         if refusal is not None:
             return refusal.message
-        state = self._gw.order(order.order_id)
-        if state is not None and state.status is OrderStatus.CANCELLED:
-            self.order_done(order.order_id, reason, cancelled=True)
+        if state.status is OrderStatus.CANCELLED:
+            self.order_done(state.order_id, reason, cancelled=True)
         return None
 
     def _submit(self, order: FixOrder) -> None:
-        key = self._keys.get(order.counterparty, "")
-        with self._lock:
-            self._in_flight += 1
-        try:
-            self._gw.submit(order.request, key, on_ack=self._on_ack(order))
-        except Exception:
+        principal = self._principals.get(order.counterparty)
+
+        def accepted(state: Order) -> None:  # under the gateway's lock: a dict insert
             with self._lock:
-                self._in_flight -= 1
-            raise
+                order.order = state
+                self._by_id[state.order_id] = order
 
-    # -- reports out -------------------------------------------------------------------
-
-    def _on_ack(self, order: FixOrder) -> Callable[[Decision], None]:
         def ack(decision: Decision) -> None:
             self._acked(order, decision)
 
-        return ack
+        self._gw.submit(order.request, principal or "", on_ack=ack, on_accept=accepted)
+
+    # -- reports out -------------------------------------------------------------------
 
     def _acked(self, order: FixOrder, decision: Decision) -> None:
         """The decision is durable: send its report, then anything the venue said since."""
         sid, ident = order.session_id, (order.counterparty, order.cl_ord_id)
         with self._lock:
-            self._in_flight -= 1
             known = self._orders.get(ident)
             if decision.replayed and known is not None:  # the same ClOrdID again
                 text = "order status (ClOrdID known)"
                 send(known.exec_report("I", known.ord_status(), text=text), sid)
                 return
             rejection = decision.rejection
-            if known is None or (rejection is None and known.order_id is None):
-                self._orders[ident] = order  # a known ClOrdID keeps its order (see above)
+            order.acked = True
+            if rejection is None and order.order is None:  # a replayed accept never placed
+                assert decision.order_id is not None  # here (e.g. before a restart)
+                order.order = self._gw.order(decision.order_id)
+                self._by_id.setdefault(decision.order_id, order)
             if rejection is not None:
-                order.finish("8")
+                self._claim(order)  # unless the ClOrdID names an order already
+                order.end_reported = True
                 if order.replaces is not None:
                     old = order.replaces
                     send(
@@ -347,27 +353,14 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
                         sid,
                     )
                 return
-            assert decision.order_id is not None
-            order.order_id = decision.order_id
-            self._by_id[decision.order_id] = order
-            if order.replaces is not None:
-                order.replaces.replaced_by = order.cl_ord_id
-            send(order.exec_report("5" if order.replaces else "0", "0"), sid)
-            early = self._early.pop(decision.order_id, [])
-            if self._in_flight == 0:
-                self._early.clear()
+            self._announce(order)  # unless a venue event already did
             live = order.counterparty in self._live
-        for qty, price, exec_id in early:
-            if qty:
-                self.order_filled(decision.order_id, qty, price, exec_id)
-            else:
-                self.order_done(decision.order_id, exec_id, cancelled=price == 1)
-        key = self._keys.get(order.counterparty, "")
-        if order.replaces is not None and order.replaces.order_id is not None:
-            self._cancel(order.replaces, key, f"replaced by {order.cl_ord_id}")
+        principal = self._principals.get(order.counterparty)
+        if order.replaces is not None and order.replaces.order is not None:
+            self._cancel(order.replaces, principal, f"replaced by {order.cl_ord_id}")
         login = self._logins[order.counterparty]
-        if not live and login.cancel_on_disconnect:  # acked after the session dropped
-            self._cancel(order, key, "cancel on disconnect")
+        if not live and login.cancel_on_disconnect and order.order is not None:
+            self._cancel(order, principal, "cancel on disconnect")  # acked after it dropped
 
 
 __all__ = ["FixAcceptorApp"]

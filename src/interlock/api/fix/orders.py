@@ -1,27 +1,34 @@
-"""The acceptor's view of one order it took over FIX, and the ExecutionReports it sends.
+"""The acceptor's record of one order it took over FIX, and the ExecutionReports it sends.
 
 The gateway knows orders by integer id; a desk knows them by (session, ClOrdID). A
-`FixOrder` links the two and keeps what an ExecutionReport must repeat (cumulative
-quantity, average price) so reports never read the gateway's book from a venue thread.
-`done` is set once, under the acceptor's lock, by whoever reports the order's end first:
-a venue cancel and the acceptor's own check can race, but only one report leaves. `end`
-keeps the OrdStatus (39) it ended with, so an OrderStatusRequest (H) can answer it.
+`FixOrder` links the two and keeps only what FIX itself needs: the session, the request
+(ClOrdID and what a report repeats), the replace link and the cancel in flight. The
+order's state (cumulative quantity, average price, leaves, status) is the gateway's
+`Order`, handed over by `Gateway.submit`'s `on_accept` before the order can reach the
+venue; reports read it, so there is no second copy to drift. Three flags say where the
+acceptor is with it, not what the order is: `acked` (its ack ran), `announced` (its New or
+Replaced went out: sent once, by the ack or by the first venue event, whichever comes
+first) and `end_reported` (one end report leaves, even when a venue cancel and the
+acceptor's own check race).
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 import quickfix as fix
 
 from interlock.domain.commands import OrderRequest
+from interlock.domain.enums import OrderStatus
+from interlock.domain.order import Order
 from interlock.fixengine.codec import ORD_TYPE_CODES, SIDE_CODES
 from interlock.fixengine.engine import new_message
 
 _exec_ids = itertools.count(1)
 _AVG_PX = Decimal("0.000001")
+_END_STATUS = {OrderStatus.FILLED: "2", OrderStatus.CANCELLED: "4", OrderStatus.VENUE_REJECTED: "8"}
 
 
 @dataclass(slots=True)
@@ -30,35 +37,37 @@ class FixOrder:
     session_id: fix.SessionID
     request: OrderRequest
     replaces: FixOrder | None = None  # set on the new half of a replace (G)
-    order_id: int | None = None
-    cum_qty: int = 0
-    cum_value: Decimal = Decimal(0)
-    done: bool = False
+    order: Order | None = None  # the gateway's, from on_accept; None: not accepted
     cancel_cl_ord_id: str | None = None  # a cancel (F) in flight
     replaced_by: str | None = None  # superseded by a replace: its end is not reported
-    early: list[tuple[int, int, str]] = field(default_factory=list)
-    end: str = ""  # OrdStatus the order ended with: 2 filled, 4 cancelled, 8 rejected
+    acked: bool = False  # its decision's ack ran (cancel-on-disconnect: see app.py)
+    announced: bool = False  # New (150=0) or Replaced (150=5) sent
+    end_reported: bool = False  # a filled, cancelled or rejected end sent
 
-    def finish(self, ord_status: str) -> None:
-        self.done, self.end = True, ord_status
-
-    def ord_status(self) -> str:
-        """OrdStatus (39) now: its end, else pending cancel, partly filled or new."""
-        if self.order_id is None:
-            return "8"
-        if self.done:
-            return self.end or "4"
-        if self.cancel_cl_ord_id is not None:
-            return "6"
-        return "1" if self.cum_qty else "0"
+    @property
+    def order_id(self) -> int | None:
+        return None if self.order is None else self.order.order_id
 
     @property
     def cl_ord_id(self) -> str:
         return self.request.client_order_id
 
     @property
-    def leaves(self) -> int:
-        return 0 if self.done else self.request.quantity - self.cum_qty
+    def is_open(self) -> bool:
+        """Accepted and not yet ended, as the gateway sees it."""
+        return self.order is not None and self.order.status.is_open
+
+    def ord_status(self) -> str:
+        """OrdStatus (39) now: its end, else pending cancel, partly filled or new."""
+        order = self.order
+        if order is None:
+            return "8"
+        end = _END_STATUS.get(order.status)
+        if end is not None:
+            return end
+        if self.cancel_cl_ord_id is not None:
+            return "6"
+        return "1" if order.filled else "0"
 
     def exec_report(
         self,
@@ -68,12 +77,15 @@ class FixOrder:
         last: tuple[int, Decimal] | None = None,
         text: str | None = None,
         rej_reason: int | None = None,
+        as_accepted: bool = False,
     ) -> fix.Message:
-        """ExecutionReport (8) for this order's current state."""
-        req = self.request
+        """ExecutionReport (8) for this order's current state (the gateway's order), or
+        with `as_accepted` as it stood when accepted (the New or Replaced report: nothing
+        filled yet, its fills follow in their own reports)."""
+        req, order = self.request, self.order
         msg = new_message("8")
-        msg.setField(37, str(self.order_id) if self.order_id is not None else "NONE")
-        msg.setField(17, f"{self.order_id or 0}-{next(_exec_ids)}")
+        msg.setField(37, str(order.order_id) if order is not None else "NONE")
+        msg.setField(17, f"{order.order_id if order is not None else 0}-{next(_exec_ids)}")
         msg.setField(150, exec_type)
         msg.setField(39, ord_status)
         if self.cancel_cl_ord_id is not None and exec_type == "4":
@@ -90,9 +102,16 @@ class FixOrder:
         if req.limit_price is not None:
             msg.setField(44, str(req.limit_price))
         msg.setField(38, str(req.quantity))
-        msg.setField(14, str(self.cum_qty))
-        msg.setField(151, str(self.leaves))
-        avg = self.cum_value / self.cum_qty if self.cum_qty else Decimal(0)
+        if as_accepted or order is None:
+            filled, leaves = 0, req.quantity if as_accepted else 0
+        else:
+            filled, leaves = order.filled, order.leaves
+        msg.setField(14, str(filled))
+        msg.setField(151, str(leaves))
+        if filled and order is not None:
+            avg = order.instrument.to_price(order.filled_value) / filled
+        else:
+            avg = Decimal(0)
         msg.setField(6, f"{avg.quantize(_AVG_PX):f}")
         if last is not None:
             msg.setField(32, str(last[0]))

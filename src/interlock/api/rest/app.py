@@ -16,7 +16,7 @@ from fastapi import Depends, FastAPI, Header, Query, Response
 from interlock import __version__
 from interlock.api.bearer import ApiError, install_error_handler
 from interlock.api.config import serve_config
-from interlock.api.rest.auth import Caller, allow, rest_keys
+from interlock.api.rest.auth import allow
 from interlock.api.rest.models import (
     CancelAccepted,
     HealthView,
@@ -34,6 +34,7 @@ from interlock.api.rest.status import STATUS_BY_CODE, status_of
 from interlock.domain.commands import OrderRequest
 from interlock.domain.reject import RejectCode, Rejection, reject
 from interlock.errors import JournalError
+from interlock.gateway.auth import Principal
 from interlock.gateway.gateway import Gateway
 
 _REFUSALS: dict[int | str, dict[str, object]] = {
@@ -48,7 +49,8 @@ def _refuse(r: Rejection) -> ApiError:
 def create_app(gateway: Gateway) -> FastAPI:
     """The REST app for `gateway`; its listener settings come from `gateway.config.rest`."""
     cfg = serve_config(gateway.config)
-    keys = rest_keys(cfg)
+    auth = gateway.auth  # the one authenticator: each request's key is resolved once
+    auth.add((k.key_sha256, k.principal, k.role) for k in cfg.rest.keys)  # REST's readers
     ack_timeout_s = cfg.rest.ack_timeout_ms / 1_000
     app = FastAPI(
         title="Interlock REST",
@@ -58,10 +60,10 @@ def create_app(gateway: Gateway) -> FastAPI:
     )
     install_error_handler(app)
 
-    Trader = Annotated[Caller, Depends(allow(keys, "trade"))]
-    OrderReader = Annotated[Caller, Depends(allow(keys, "read_orders"))]
-    PositionReader = Annotated[Caller, Depends(allow(keys, "read_positions"))]
-    LimitsReader = Annotated[Caller, Depends(allow(keys, "read_limits"))]
+    Trader = Annotated[Principal, Depends(allow(auth, "trade"))]
+    OrderReader = Annotated[Principal, Depends(allow(auth, "read_orders"))]
+    PositionReader = Annotated[Principal, Depends(allow(auth, "read_positions"))]
+    LimitsReader = Annotated[Principal, Depends(allow(auth, "read_limits"))]
 
     @app.post("/orders", status_code=201, responses=_REFUSALS)
     def place_order(
@@ -85,7 +87,7 @@ def create_app(gateway: Gateway) -> FastAPI:
             order.parent_id,
             idempotency_key,
         )
-        decision = gateway.submit(request, caller.key)
+        decision = gateway.submit(request, caller)
         try:
             gateway.wait(decision, ack_timeout_s)
         except JournalError as exc:
@@ -111,7 +113,7 @@ def create_app(gateway: Gateway) -> FastAPI:
             order_id=decision.order_id, seq=decision.seq, replayed=decision.replayed
         )
 
-    def visible(order_id: int, caller: Caller) -> OrderView:
+    def visible(order_id: int, caller: Principal) -> OrderView:
         """The order, if the caller may see it; else ORDER_NOT_FOUND, the one answer for an
         unknown id and another account's order (as `Gateway.cancel` gives)."""
         o = gateway.order(order_id)
@@ -145,7 +147,7 @@ def create_app(gateway: Gateway) -> FastAPI:
     def mass_cancel(body: MassCancelIn, caller: Trader) -> MassCancelAccepted:
         """Ask for a cancel of every open order of the caller's accounts matching the
         filters; each goes through the gateway's cancel, the venue confirms it."""
-        done = gateway.mass_cancel(caller.key, body.account, body.symbol, body.strategy,
+        done = gateway.mass_cancel(caller, body.account, body.symbol, body.strategy,
                                    f"REST mass cancel by {caller.name}")  # fmt: skip
         if isinstance(done, Rejection):
             raise _refuse(done)
@@ -159,7 +161,7 @@ def create_app(gateway: Gateway) -> FastAPI:
     def cancel_order(order_id: int, caller: Trader) -> CancelAccepted:
         """Ask for a cancel; the venue confirms it asynchronously (see GET /orders/{id})."""
         visible(order_id, caller)
-        refusal = gateway.cancel(order_id, caller.key)
+        refusal = gateway.cancel(order_id, caller)
         if refusal is not None:  # not open any more (409), or gone from view (404)
             raise _refuse(refusal)
         return CancelAccepted(order_id=order_id)
@@ -176,7 +178,7 @@ def create_app(gateway: Gateway) -> FastAPI:
     def limits(caller: LimitsReader) -> LimitsView:
         lim = cfg.limits
         named = set(lim.accounts).union(*(k.accounts for k in cfg.api_keys))
-        shown = sorted(named if caller.accounts is None else caller.accounts)
+        shown = sorted(named if caller.sees_all else caller.accounts)
         return LimitsView(
             digest=lim.digest(),
             firm=lim.firm.model_dump(mode="json"),

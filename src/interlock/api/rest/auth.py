@@ -1,37 +1,25 @@
 """REST callers and their roles: traders (the gateway's API keys, bound to accounts) and
 read-only risk and operator keys (every account).
 
-What each role may do is one table (`ALLOWED`), checked by one dependency per route, so
-the permission of a route is read where the route is declared.
+A bearer key is resolved once per request, through the gateway's own Authenticator, to a
+`Principal` (its role included); the route passes that principal to the gateway, which
+does not look the key up again. What each role may do is one table (`ALLOWED`), checked
+by one dependency per route, so the permission of a route is read where it is declared.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from interlock.api.bearer import ApiError, BearerKeys
-from interlock.api.config import ServeConfig
-from interlock.api.listeners import Role
+from interlock.api.bearer import ApiError, bearer_principal
 from interlock.domain.reject import RejectCode, reject
+from interlock.gateway.auth import Authenticator, Principal, Role
 
 bearer_scheme = HTTPBearer(auto_error=False, description="API key as a bearer token")
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    name: str
-    role: Role
-    accounts: frozenset[str] | None  # None: every account (read-only roles)
-    key: str = ""
-
-    def sees(self, account: str) -> bool:
-        return self.accounts is None or account in self.accounts
-
 
 ALLOWED: dict[str, frozenset[Role]] = {
     "trade": frozenset({Role.TRADER}),
@@ -39,26 +27,18 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "read_positions": frozenset({Role.TRADER, Role.RISK, Role.OPERATOR}),
     "read_limits": frozenset({Role.TRADER, Role.RISK}),
 }
-"""Action -> roles allowed. Only traders trade: cancels go through the gateway's own
-authorization, which knows trading keys only."""
+"""Action -> roles allowed. Only traders trade: read-only keys hold no account, so the
+gateway would refuse their orders and cancels too."""
 
 
-def rest_keys(config: ServeConfig) -> BearerKeys[Caller]:
-    traders = [
-        (k.key_sha256, Caller(k.principal, Role.TRADER, k.accounts)) for k in config.api_keys
-    ]
-    readers = [(k.key_sha256, Caller(k.principal, k.role, None)) for k in config.rest.keys]
-    return BearerKeys(traders + readers)
-
-
-def allow(keys: BearerKeys[Caller], action: str) -> Callable[..., Caller]:
+def allow(auth: Authenticator, action: str) -> Callable[..., Principal]:
     """A dependency: the caller, if its role may do `action`; else 401 or 403."""
     roles = ALLOWED[action]
 
     def dependency(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-    ) -> Caller:
-        key, caller = keys.require(credentials)
+    ) -> Principal:
+        caller = bearer_principal(auth, credentials)
         if caller.role not in roles:
             raise ApiError(
                 403,
@@ -69,6 +49,6 @@ def allow(keys: BearerKeys[Caller], action: str) -> Callable[..., Caller]:
                     caller.role.value,
                 ),
             )
-        return Caller(caller.name, caller.role, caller.accounts, key)
+        return caller
 
     return dependency
