@@ -15,7 +15,7 @@ from interlock.domain.enums import Side, TimeInForce, TradingSession
 from interlock.domain.instrument import Instrument
 from interlock.domain.money import fmt_money
 from interlock.domain.order import Order
-from interlock.domain.reject import RejectCode
+from interlock.domain.reject import RejectCode, render
 from interlock.gateway.gateway import Gateway
 from interlock.risk.book import Book
 from interlock.risk.checks.exposure import check_gross
@@ -100,7 +100,7 @@ def test_position_and_gross_checks_and_budget_need_agree_with_worst_case(
         assert r is None
     else:
         assert r is not None and r.code is RejectCode.POSITION_LIMIT
-        assert r.attempted == str(own_side)
+        assert render(r.attempted) == str(own_side)
 
     r = check_gross(order, acct, book, START_NS)
     held = book.firm.gross  # the only line of the only account: current, account, firm
