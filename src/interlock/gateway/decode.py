@@ -191,26 +191,27 @@ def new_order(
     ts: int,
 ) -> Order:
     """The one place an `Order` is built: by `decode` for a new request, and by the state
-    fold for an accepted one read back from the journal (gateway/state.py)."""
+    fold for an accepted one read back from the journal (gateway/state.py). Positional in
+    the field order of `Order`: msgspec takes keywords at ~3x the cost (0.8 us an order)."""
     qty = req.quantity
     return Order(
-        order_id=order_id,
-        client_order_id=req.client_order_id,
-        account=req.account,
-        strategy=req.strategy,
-        symbol=req.symbol,
-        side=side,
-        sign=1 if side is _BUY else -1,
-        qty=qty,
-        price=price,
-        value_ticks=value_ticks,
-        is_market=is_market,
-        tif=tif,
-        session=session,
-        parent_id=req.parent_id,
-        instrument=inst,
-        principal=principal,
-        ts=ts,
-        notional=qty * value_ticks * inst.tick_micros,
+        order_id,
+        req.client_order_id,
+        req.account,
+        req.strategy,
+        req.symbol,
+        side,
+        1 if side is _BUY else -1,  # sign
+        qty,
+        price,
+        value_ticks,
+        is_market,
+        tif,
+        session,
+        req.parent_id,
+        inst,
+        principal,
+        ts,
+        qty * value_ticks * inst.tick_micros,  # notional
         label=label,
     )

@@ -83,12 +83,25 @@ class InstanceState:
         accepted `OrderDecided` (so it is not built twice); a fold passes None and the order
         is rebuilt from the record. Events that change no state (deploys, flags, cancel
         requests) are accepted and ignored."""
-        if event.__class__ is OrderDecided:
-            self._decided(seq, event, order)
+        if event.__class__ is not OrderDecided:
+            handler = self._by_type.get(event.__class__)
+            if handler is not None:
+                handler(seq, event)
             return
-        handler = self._by_type.get(event.__class__)
-        if handler is not None:
-            handler(seq, event)
+        ev: OrderDecided = event  # the hot one, inline
+        request = ev.request
+        if ev.order_id is not None:
+            if order is None:
+                order = rebuild_order(seq, ev, self.instruments)
+            order.seq = seq
+            self.book.apply_accept(order)
+            if ev.order_id >= self.next_order_id:
+                self.next_order_id = ev.order_id + 1
+            if ev.principal and request is not None and request.idempotency_key is not None:
+                self.keys.bind(ev.principal, request, Decision(ev.order_id, None, seq))
+        elif ev.principal and request is not None and request.idempotency_key is not None:
+            rejection = Rejection(RejectCode(ev.code), ev.reason, ev.limit, ev.attempted)
+            self.keys.bind(ev.principal, request, Decision(None, rejection, seq))
 
     def fold(self, journal: Journal) -> int:
         """Rebuild from `journal` (into a fresh state); open orders are then taken as
@@ -103,21 +116,6 @@ class InstanceState:
         return events
 
     # -- one method per kind of event -----------------------------------------------------
-
-    def _decided(self, seq: int, ev: OrderDecided, order: Order | None) -> None:
-        request = ev.request
-        if ev.order_id is not None:
-            if order is None:
-                order = rebuild_order(seq, ev, self.instruments)
-            order.seq = seq
-            self.book.apply_accept(order)
-            if ev.order_id >= self.next_order_id:
-                self.next_order_id = ev.order_id + 1
-            if ev.principal and request is not None and request.idempotency_key is not None:
-                self.keys.bind(ev.principal, request, Decision(ev.order_id, None, seq))
-        elif ev.principal and request is not None and request.idempotency_key is not None:
-            rejection = Rejection(RejectCode(ev.code), ev.reason, ev.limit, ev.attempted)
-            self.keys.bind(ev.principal, request, Decision(None, rejection, seq))
 
     def _filled(self, seq: int, ev: Filled) -> None:
         if ev.exec_id:
