@@ -221,7 +221,6 @@ class Gateway:
         once, under the lock, before the order can reach the venue (so before any fill or
         cancel of it): a transport learns the order id first. It must be cheap and never
         call the gateway."""
-        ack_now = False
         with self._lock:
             c = self._ctx
             c.now = self._clock()
@@ -229,40 +228,41 @@ class Gateway:
             c.caller = caller
             c.order = c.principal = None  # type: ignore[assignment]
             outcome: Rejection | Decision | None = None
-            for stage in self._run:
+            for stage in self._run:  # STAGES, in order: the first refusal is the answer
                 outcome = stage(c)
                 if outcome is not None:
                     break
-            if outcome is None:
-                decision = self._decide(c, None, on_ack)
-                if on_accept is not None:  # under the lock: the release loop cannot have it
-                    try:
-                        on_accept(c.order)
-                    except Exception:  # journaled and reserved already: it stands
-                        _log.exception("accept callback failed for order %d", decision.order_id)
-            elif outcome.__class__ is Decision:  # a known key: the first decision again
-                decision = outcome
-                if on_ack is not None:
-                    if self.journal.durable_seq < decision.seq:
-                        self._pending.append((decision.seq, None, decision, on_ack))
-                    else:
-                        ack_now = True  # durable already: ack once the lock is let go
+            if outcome.__class__ is Decision:  # a known key: the first decision again
+                decision: Decision = outcome
+                ack_now = self._replayed(decision, on_ack)
             else:
                 decision = self._decide(c, outcome, on_ack)  # type: ignore[arg-type]
-            if c.principal is not None:  # every authenticated decision that is no replay
-                if outcome is None or (
-                    outcome.__class__ is not Decision and outcome.code is not _IDEMPOTENCY_CONFLICT
-                ):
-                    self.monitor.on_decision(self.instance_id, request, decision, c.now)
-            elif c.order is not None:  # refused at authentication: a loop on its own account?
-                known = self.auth.known(caller)  # authorize cached it if the key is good
-                if known is not None and request.account in known.accounts:
-                    self.monitor.on_decision(self.instance_id, request, decision, c.now)
+                ack_now = False
+                if on_accept is not None and outcome is None:
+                    self._hand_over(c.order, on_accept)
         if ack_now:
             on_ack(decision)  # type: ignore[misc]
         if self.monitor.pending:
             self.self_halts.fire()
         return decision
+
+    def _replayed(self, decision: Decision, on_ack: Ack | None) -> bool:
+        """A replay's ack: queued until its record is durable; True if it is already (the
+        caller acks once the lock is let go)."""
+        if on_ack is None:
+            return False
+        if self.journal.durable_seq < decision.seq:
+            self._pending.append((decision.seq, None, decision, on_ack))
+            return False
+        return True
+
+    def _hand_over(self, order: Order, on_accept: Accept) -> None:
+        """Tell the transport of an accepted order, under the lock: the release loop cannot
+        have it yet. A failing callback is logged: the order is journaled and stands."""
+        try:
+            on_accept(order)
+        except Exception:
+            _log.exception("accept callback failed for order %d", order.order_id)
 
     # the stages, in STAGES' order: each refuses (a Rejection) or lets the order on (None)
 
@@ -313,7 +313,9 @@ class Gateway:
 
     def _decide(self, c: OrderContext, rejection: Rejection | None, on_ack: Ack | None) -> Decision:
         """Steps 7 and 8: record the decision (append only: no I/O here) and apply it, which
-        reserves an accepted order and binds its idempotency key; queue the ack."""
+        reserves an accepted order and binds its idempotency key; queue the ack; feed the
+        runaway monitors (every authenticated decision that is no replay, and a refused key's
+        orders on its own accounts: a loop)."""
         request, order = c.request, c.order
         name = "" if c.principal is None else c.principal.name
         if rejection is None:
@@ -327,6 +329,7 @@ class Gateway:
             seq = self._record(event, order)
             decision = Decision(order.order_id, None, seq)
             self._pending.append((seq, order, decision, on_ack))
+            self.monitor.on_decision(self.instance_id, request, decision, c.now)
             return decision
         schema = rejection.code is _SCHEMA_INVALID  # garbage is kept only as its repr
         event = OrderDecided(
@@ -339,6 +342,13 @@ class Gateway:
         decision = Decision(None, rejection, seq)
         if on_ack is not None:
             self._pending.append((seq, None, decision, on_ack))
+        if c.principal is not None:  # every authenticated decision that is no replay
+            if rejection.code is not _IDEMPOTENCY_CONFLICT:
+                self.monitor.on_decision(self.instance_id, request, decision, c.now)
+        elif c.order is not None:  # refused at authentication: a loop on its own account?
+            known = self.auth.known(c.caller)  # authorize cached it if the key is good
+            if known is not None and request.account in known.accounts:
+                self.monitor.on_decision(self.instance_id, request, decision, c.now)
         return decision
 
     def _on_durable(self, durable_seq: int) -> None:
