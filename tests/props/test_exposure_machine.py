@@ -53,7 +53,9 @@ from interlock.domain.events import (
 from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode
 from interlock.gateway.gateway import Gateway
+from interlock.gateway.self_halt import LOSS_MONITOR
 from interlock.journal.memory import MemoryJournal
+from interlock.risk.checks.loss import loss_breached
 from interlock.sim.harness import (
     DESK_KEY,
     MM_KEY,
@@ -298,9 +300,7 @@ class ExposureMachine(RuleBasedStateMachine):
         old.venue.attach(gw)
         old.market.subscribe(gw.update_reference)
         gw.start()
-        h = Harness(gw, self.journal, old.venue, old.market, plane, self.clock)
-        h.refresh_references()
-        return h
+        return Harness(gw, self.journal, old.venue, old.market, plane, self.clock)
 
     def _flush_all(self) -> None:
         """Flush until nothing is left in flight (releases append fills, which need another)."""
@@ -377,6 +377,12 @@ class ExposureMachine(RuleBasedStateMachine):
         before = book.accounts.get(request.account)
         gross_before = 0 if before is None else before.gross
         firm_before = book.firm.gross
+        line = before.positions.get(request.symbol) if before is not None else None
+        pos, open_buy, open_sell = (line.pos, line.open_buy, line.open_sell) if line else (0, 0, 0)
+        qty = request.quantity if isinstance(request.quantity, int) else 0
+        reducing = (  # can only bring the position toward flat, whatever the open orders do
+            pos + open_buy + qty <= 0 if request.side is Side.BUY else pos - open_sell - qty >= 0
+        ) and line is not None
         acked: list[Decision] = []
 
         def on_ack(decision: Decision) -> None:
@@ -402,8 +408,13 @@ class ExposureMachine(RuleBasedStateMachine):
         if book.firm.gross > firm_before:
             assert book.firm.gross <= book.firm_gross_limit
         assert acct.executed + acct.open_notional <= risk.credit_limit
-        halts = self.h.plane.halts()
-        assert not [h for h in halts if covers(h, order, gw.instance_id)], "accepted while halted"
+        covering = [h for h in self.h.plane.halts() if covers(h, order, gw.instance_id)]
+        through_loss_halt = (  # limits.loss_halt_allows_reducing: a reducing order may pass
+            CONFIG.limits.loss_halt_allows_reducing
+            and reducing
+            and all(h.who == LOSS_MONITOR and h.target == order.account for h in covering)
+        )
+        assert not covering or through_loss_halt, f"accepted while halted: {covering}"
 
     def _check_idempotency(self, api_key: str, request: OrderRequest, d: Decision) -> None:
         """Invariant 7 against a dict of first decisions per (principal, key)."""
@@ -522,13 +533,24 @@ class ExposureMachine(RuleBasedStateMachine):
         before = book_state(old.gateway, marks=not fresh_venue)
         if fresh_venue:
             seed = self.seed + self.restarts + 1
-            self.h = build(CONFIG, journal=self.journal, clock=self.clock, seed=seed, **VENUE)
+            self.h = build(CONFIG, journal=self.journal, clock=self.clock, seed=seed,
+                           start=False, **VENUE)  # fmt: skip
             self._guard(self.h.venue)
+            self.h.gateway.start()
         else:
             self.h = self._reconnect(old)
         self.restarts += 1
         event(f"restart with {'some' if before['open'] else 'no'} open orders")
-        assert book_state(self.h.gateway, marks=not fresh_venue) == before
+        rebuilt = book_state(self.h.gateway, marks=False)  # the journal's, before any price
+        assert rebuilt == {k: v for k, v in before.items() if k not in ("pnl", "gross")}
+        self.h.refresh_references()
+        gw = self.h.gateway
+        halted_again = {h.target for h in gw.halts.records() if h.who == LOSS_MONITOR}
+        halted_again -= {target for _, target in before["halts"]}
+        for account in halted_again:  # a person's resume of a loss halt is not journaled:
+            assert loss_breached(gw.book.accounts[account])  # past the limit: halted again
+        if not halted_again:  # (which cancels its orders: no longer the state before)
+            assert book_state(gw, marks=not fresh_venue) == before
 
     # -- invariants --------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import Any
 
 import msgspec
@@ -93,7 +94,7 @@ def test_children_of_a_parent_never_exceed_it_whatever_the_fills(ops: list[Any])
                                    limit_price=Decimal("100.00"), parent_id=a)  # fmt: skip
             order = decode(request, book.instruments, book, "desk-7-algo", now)
             assert isinstance(order, Order)
-            if engine.check(order, now) is None:
+            if engine.check(SimpleNamespace(order=order, now=now)) is None:
                 order.order_id = len(accepted) + 1
                 order.status = OrderStatus.WORKING
                 book.apply_accept(order)

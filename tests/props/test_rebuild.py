@@ -10,7 +10,7 @@ resumes, parents, market moves, time, restarts) and checks two things:
 - a crash can cut the journal anywhere, also inside a group-commit batch and inside one
   command's events (a halt's HaltApplied and its cancels): for a cut drawn at each step, a
   fresh instance folding the events up to it has the live state as it was when the event
-  at the cut had just been applied (snapshotted after every `Gateway._record`).
+  at the cut had just been applied (snapshotted after every `InstanceState.apply`).
 
 Left out of "state", by design: prices and what depends on them (marks, P&L, gross: a
 restart waits for the feed), the runaway monitors, and how far an open order has got on
@@ -19,6 +19,7 @@ its way to the venue (a rebuilt open order is taken as working).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import settings
@@ -27,7 +28,10 @@ from hypothesis.stateful import invariant, rule
 from test_exposure_machine import CONFIG, ExposureMachine, book_state
 
 from interlock.control.embedded import EmbeddedControlPlane
+from interlock.domain.events import Event
+from interlock.domain.order import Order
 from interlock.gateway.gateway import Gateway
+from interlock.gateway.state import InstanceState
 from interlock.journal.memory import MemoryJournal
 
 State = dict[str, Any]
@@ -64,25 +68,32 @@ def rebuilt(events: list[Any], venue: Any, clock: Any) -> State:
     return live_state(gw)
 
 
+HOOKS: dict[int, Callable[[int], None]] = {}
+
+
+class Snapshotting(InstanceState):
+    """The gateway's state, calling its hook after every event it applies."""
+
+    __slots__ = ()
+
+    def apply(self, seq: int, event: Event, order: Order | None = None) -> None:
+        super().apply(seq, event, order)
+        hook = HOOKS.get(id(self))
+        if hook is not None:
+            hook(seq)
+
+
 class RebuildMachine(ExposureMachine):
     def __init__(self) -> None:
         super().__init__()
         self.snapshots: dict[int, State] = {}
 
     def _watch(self) -> None:
-        """Snapshot the live state after each event the gateway records (once per gateway)."""
+        """Snapshot the live state after each event its state applies (every gateway)."""
         gw = self.h.gateway
-        if getattr(gw, "_snapshotting", False):
-            return
-        record = gw._record
-
-        def snapshotting(event: Any, order: Any = None) -> int:
-            seq = record(event, order)
-            self.snapshots[seq] = live_state(gw)
-            return seq
-
-        gw._record = snapshotting  # type: ignore[method-assign]
-        gw._snapshotting = True  # type: ignore[attr-defined]
+        if gw.state.__class__ is not Snapshotting:
+            gw.state.__class__ = Snapshotting
+            HOOKS[id(gw.state)] = lambda seq: self.snapshots.__setitem__(seq, live_state(gw))
 
     @invariant()
     def a_fold_of_the_journal_is_the_live_state(self) -> None:

@@ -43,7 +43,7 @@ from interlock.control.instance_gate import InstanceGate
 from interlock.control.plane import ControlPlane, HaltRecord
 from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.decision import Decision
-from interlock.domain.enums import HaltScope, OrderStatus
+from interlock.domain.enums import HaltScope, OrderStatus, TradingSession
 from interlock.domain.events import (
     Cancelled,
     CancelRequested,
@@ -80,6 +80,9 @@ _CANCEL_ON_RELEASE = OrderStatus.CANCEL_ON_RELEASE
 _WORKING = OrderStatus.WORKING
 _SCHEMA_INVALID = RejectCode.SCHEMA_INVALID
 _IDEMPOTENCY_CONFLICT = RejectCode.IDEMPOTENCY_CONFLICT
+_SESSION_TEXT: dict[TradingSession | None, str] = {s: s.value for s in TradingSession}
+_SESSION_TEXT[None] = ""  # closed: only ever refused
+_CODE_TEXT = {c: c.value for c in RejectCode}  # a dict read: an enum's .value is 2 calls
 Ack = Callable[[Decision], None]
 Accept = Callable[[Order], None]
 Caller = Principal | str  # a Principal from an edge that authenticated, or an API key
@@ -96,8 +99,9 @@ STAGES = (
     "pre_trade_checks",
     "fleet_budget",
 )
-"""The order path's stages, in the order `submit` runs them (the `_stage_<name>` methods).
-DESIGN.md's steps 1, 2, 5, 3, 4, 6 and 6; docs/architecture.md draws them."""
+"""The order path's stages, in the order `submit` runs them (`Gateway.stages` maps each to
+its function: a `_stage_<name>` method, or the risk engine's `check`). DESIGN.md's steps
+1, 2, 5, 3, 4, 6 and 6; docs/architecture.md draws them."""
 
 
 class OrderContext:
@@ -175,8 +179,17 @@ class Gateway:
         self._pending: deque[tuple[int, Order | None, Decision, Ack | None]] = deque()
         self._ctx = OrderContext()
         off = {GATE_CHECK} & disabled | (set() if self.budgets is not None else {"fleet_budget"})
+        by_name: dict[str, Stage] = {
+            "decode": self._stage_decode,
+            "authenticate": self._stage_authenticate,
+            "replay": self._stage_replay,
+            "instance_gate": self._stage_instance_gate,
+            "kill_switch": self._stage_kill_switch,
+            "pre_trade_checks": self.engine.check,  # 6: the risk engine judges the context
+            "fleet_budget": self._stage_fleet_budget,
+        }
         self.stages: tuple[tuple[str, Stage], ...] = tuple(
-            (name, getattr(self, f"_stage_{name}")) for name in STAGES if name not in off
+            (name, by_name[name]) for name in STAGES if name not in off
         )
         self._run: tuple[Stage, ...] = tuple(fn for _, fn in self.stages)
 
@@ -300,9 +313,6 @@ class Gateway:
             return None
         return rejection
 
-    def _stage_pre_trade_checks(self, c: OrderContext) -> Rejection | None:  # 6
-        return self.engine.check(c.order, c.now)
-
     def _stage_fleet_budget(self, c: OrderContext) -> Rejection | None:  # 6: fleet-wide
         order = c.order
         spec = self.budgets.specs.get((order.account, order.symbol))  # type: ignore[union-attr]
@@ -324,9 +334,10 @@ class Gateway:
                 ts=c.now, principal=name, request=request, order_id=order.order_id,
                 price=order.price, value_ticks=order.value_ticks, code="", reason="", limit="",
                 attempted="", limits_digest=self._limits_digest,
-                session=order.session.value if order.session is not None else "",
+                session=_SESSION_TEXT[order.session],
             )  # fmt: skip
-            seq = self._record(event, order)
+            seq = self.journal.append(event)  # `_record`, inline on the hot path
+            self.state.apply(seq, event, order)
             decision = Decision(order.order_id, None, seq)
             self._pending.append((seq, order, decision, on_ack))
             self.monitor.on_decision(self.instance_id, request, decision, c.now)
@@ -334,7 +345,7 @@ class Gateway:
         schema = rejection.code is _SCHEMA_INVALID  # garbage is kept only as its repr
         event = OrderDecided(
             ts=c.now, principal=name, request=None if schema else request, order_id=None,
-            price=0, value_ticks=0, code=rejection.code.value, reason=rejection.reason,
+            price=0, value_ticks=0, code=_CODE_TEXT[rejection.code], reason=rejection.reason,
             limit=render(rejection.limit), attempted=render(rejection.attempted),
             limits_digest=self._limits_digest, raw=ascii(request)[:2_000] if schema else "",
         )  # fmt: skip

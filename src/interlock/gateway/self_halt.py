@@ -8,7 +8,9 @@ takes that lock to cancel what it covers.
 The loss halt is latched: an account halted for loss stays latched while it is past its
 limit, so a person's resume is not undone by the next tick, and re-arms once it is back
 under the limit. `limits.loss_halt_allows_reducing` lets an order that can only reduce a
-position through a loss halt (never through any other halt covering it).
+position through a loss halt (never through any other halt covering it). The latch is not
+journaled: after a restart an account still past its limit when the feed marks it again is
+halted again (fail-safe), and a person resumes it again.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from interlock.domain.commands import ParentOrder
-from interlock.domain.enums import OrderStatus
+from interlock.domain.enums import OrderStatus, TradingSession
 from interlock.domain.instrument import Instrument
 from interlock.domain.money import to_micros
 from interlock.domain.order import Order
@@ -99,11 +99,14 @@ class Book:
     firm_gross_limit: int = field(init=False)
     market_band_bps: int = field(init=False)
     ref_max_age_ns: int = field(init=False)
+    collar_bps: dict[TradingSession | None, int] = field(init=False)
 
     def __post_init__(self) -> None:
         self.firm_gross_limit = to_micros(self.limits.firm.max_gross_notional)
         self.market_band_bps = self.limits.collar.market_order_band_bps
         self.ref_max_age_ns = self.limits.collar.reference_max_age_ms * 1_000_000
+        collar = self.limits.collar  # its `bps`, per session, as one dict read on the path
+        self.collar_bps = {s: collar.bps(s) for s in (None, *TradingSession)}
         self.throttles = Throttles(self.limits.rates)
         self.recent = RecentOrders(self.limits.duplicate_window_ms)
 
@@ -122,7 +125,7 @@ class Book:
     def apply_accept(self, order: Order) -> None:
         """Reserve the order's worst case and count it in every window."""
         symbol = order.symbol
-        acct = self.account(order.account)
+        acct = self.accounts.get(order.account) or self.account(order.account)  # a C lookup
         p = acct.positions.get(symbol) or self._new_position(acct, symbol)
         qty = order.leaves = order.qty
         if order.sign > 0:

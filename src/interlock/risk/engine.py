@@ -10,6 +10,7 @@ the default is every check on.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
 
 from interlock.domain.order import Order
 from interlock.domain.reject import Rejection
@@ -46,6 +47,13 @@ CHECKS: tuple[tuple[str, Check], ...] = (
 CHECK_NAMES = frozenset(name for name, _ in CHECKS)
 
 
+class Candidate(Protocol):
+    """What the checks judge: a decoded order, at the time of the decision (ns)."""
+
+    order: Order
+    now: int
+
+
 class RiskEngine:
     __slots__ = ("_checks", "book", "disabled")
 
@@ -57,10 +65,12 @@ class RiskEngine:
             raise ValueError(f"unknown checks {sorted(unknown)}; known: {sorted(CHECK_NAMES)}")
         self._checks = tuple(fn for name, fn in CHECKS if name not in self.disabled)
 
-    def check(self, order: Order, now: int) -> Rejection | None:
-        """The first rejection among the enabled checks, or None: the order may go."""
+    def check(self, candidate: Candidate) -> Rejection | None:
+        """The first rejection among the enabled checks, or None: the order may go. Takes
+        the gateway's order context as it is, so the order path calls it as a stage."""
+        order, now = candidate.order, candidate.now
         book = self.book
-        acct = book.account(order.account)
+        acct = book.accounts.get(order.account) or book.account(order.account)  # C first
         for fn in self._checks:
             r = fn(order, acct, book, now)
             if r is not None:

@@ -39,7 +39,7 @@ def check_reference_fresh(
 def check_collar(order: Order, acct: AccountBook, book: Book, now: int) -> Rejection | None:
     if order.is_market:
         return None
-    bps = book.limits.collar.bps(order.session)
+    bps = book.collar_bps[order.session]
     reference = book.refs.get(order.symbol)
     if reference is None or reference.ticks <= 0:
         return reject(
