@@ -30,6 +30,7 @@ def build_instance(
     clock: Callable[[], int] = time.time_ns,
     disabled_checks: Iterable[str] = (),
     build_digest: str | None = None,
+    flag_digest: str = "",
     flag_manifest: FlagManifest | None = None,
     start: bool = True,
 ) -> Gateway:
@@ -40,7 +41,8 @@ def build_instance(
     replay's defence-in-depth runs do that; the product never does.
     """
     gw = Gateway(config, journal, venue, plane, clock=clock, disabled_checks=disabled_checks,
-                 build_digest=build_digest, flag_manifest=flag_manifest)  # fmt: skip
+                 build_digest=build_digest, flag_digest=flag_digest,
+                 flag_manifest=flag_manifest)  # fmt: skip
     attach = getattr(venue, "attach", None)
     if callable(attach):
         attach(gw)

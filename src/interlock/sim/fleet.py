@@ -27,6 +27,7 @@ from interlock.flags.manifest import FlagManifest
 from interlock.flags.registry import FlagRegistry
 from interlock.gateway.config import GatewayConfig
 from interlock.gateway.gateway import Gateway
+from interlock.instance import build_instance
 from interlock.journal.memory import MemoryJournal
 
 REFERENCE = Decimal("100.00")  # every symbol's reference price in the demo fleet
@@ -126,10 +127,10 @@ class InProcessFleet:
         manifest: FlagManifest | None,
     ) -> Instance:
         venue = RecordingVenue()
-        gw = Gateway(self.configs[instance_id], journal, venue, self.plane, clock=self.clock,
-                     disabled_checks=self.disabled_checks, build_digest=build,
-                     flag_digest=flags, flag_manifest=manifest)  # fmt: skip
-        gw.start()
+        gw = build_instance(self.configs[instance_id], journal=journal, venue=venue,
+                            plane=self.plane, clock=self.clock,
+                            disabled_checks=self.disabled_checks, build_digest=build,
+                            flag_digest=flags, flag_manifest=manifest)  # fmt: skip
         self._refresh(gw)
         return Instance(gw, journal, venue)
 
