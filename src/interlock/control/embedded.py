@@ -46,12 +46,12 @@ from interlock.control.plane import (
     ReleaseChanged,
     Watcher,
 )
+from interlock.domain.clock import Clock
 from interlock.domain.enums import HaltScope
 from interlock.errors import ControlPlaneError, FlagError
 from interlock.flags.registry import Flag, FlagRegistry
 
 _log = logging.getLogger(__name__)
-Clock = Callable[[], int]
 
 
 class EmbeddedControlPlane:

@@ -41,6 +41,7 @@ from interlock.control.fleet_halt import HaltReport
 from interlock.control.halt_view import HaltView
 from interlock.control.instance_gate import InstanceGate
 from interlock.control.plane import ControlPlane, HaltRecord
+from interlock.domain.clock import Clock
 from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.decision import Decision
 from interlock.domain.enums import HaltScope, OrderStatus, TradingSession
@@ -86,7 +87,6 @@ _CODE_TEXT = {c: c.value for c in RejectCode}  # a dict read: an enum's .value i
 Ack = Callable[[Decision], None]
 Accept = Callable[[Order], None]
 Caller = Principal | str  # a Principal from an edge that authenticated, or an API key
-Clock = Callable[[], int]
 GATE_CHECK = "instance_gate"
 """Pass in `disabled_checks` to switch the instance gate off (defence-in-depth runs only)."""
 
