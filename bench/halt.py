@@ -37,7 +37,7 @@ from rich.table import Table
 
 from hotpath import bench_config, floor_ns, make_orders
 from interlock.control.embedded import EmbeddedControlPlane
-from interlock.control.plane import ControlPlane
+from interlock.control.ports import ControlPlane
 from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import HaltScope, Side
 from interlock.gateway.gateway import GATE_CHECK

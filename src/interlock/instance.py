@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from interlock.control.plane import ControlPlane
+from interlock.control.ports import ControlPlane
 from interlock.flags.manifest import FlagManifest
 from interlock.gateway.config import GatewayConfig
 from interlock.gateway.gateway import Gateway

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from interlock.control.embedded import EmbeddedControlPlane
-from interlock.control.plane import Attestation, ControlEvent, ControlPlane
+from interlock.control.plane import Attestation, ControlEvent
+from interlock.control.ports import ControlPlane
 from interlock.flags import FlagManifest
 from interlock.sim.harness import START_NS, ManualClock
 

@@ -14,7 +14,8 @@ import pytest
 from plane_backends import Backend
 
 from interlock.control.deploy import Deployment
-from interlock.control.plane import ControlPlane, FlagChanged, MemberLost
+from interlock.control.plane import FlagChanged, MemberLost
+from interlock.control.ports import ControlPlane
 from interlock.errors import DeployError, FlagError
 from interlock.flags import FlagDisabled, FlagEnabled, FlagManifest, FlagRegistered, FlagRetired
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from interlock.control.plane import ControlPlane
+from interlock.control.ports import BudgetPort
 from interlock.domain.reject import RejectCode, Rejection, reject
 from interlock.errors import ControlPlaneError
 
@@ -99,7 +99,7 @@ class FleetBudgets:
 
     __slots__ = ("_plane", "granted", "instance_id", "specs")
 
-    def __init__(self, plane: ControlPlane, instance_id: str, specs: Iterable[BudgetSpec]) -> None:
+    def __init__(self, plane: BudgetPort, instance_id: str, specs: Iterable[BudgetSpec]) -> None:
         self._plane = plane
         self.instance_id = instance_id
         self.specs = {(s.account, s.symbol): s for s in specs}

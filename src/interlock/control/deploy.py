@@ -26,7 +26,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from interlock.control.attestation import short
-from interlock.control.plane import CommitResult, ControlPlane, Member, Proposal, Release
+from interlock.control.plane import CommitResult, Member, Proposal, Release
+from interlock.control.ports import ControlPlane
 from interlock.errors import DeployError
 
 ProposalCheck = Callable[[Proposal], Iterable[object]]

@@ -19,7 +19,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from interlock.control.plane import ControlEvent, ControlPlane, HaltConfirmed, HaltRecord
+from interlock.control.plane import ControlEvent, HaltConfirmed, HaltRecord
+from interlock.control.ports import ControlPlane
 
 _POLL_S = 0.005  # while waiting, re-read the live members this often (leases may run out)
 

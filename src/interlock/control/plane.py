@@ -1,30 +1,15 @@
-"""The control plane port: release, members bound to leases, halts and their confirmations,
-deploy proposals, budget slices, the flag registry, epoch, watches.
-
-Two backends share these semantics and one conformance suite (tests/control): `embedded`
-(in-process, the default) and `etcd` (a real Raft cluster, for fleets of processes; a later
-issue). Instances never ask it per order: they keep a cached view that its watch callbacks
-refresh. Every method that changes several records does so atomically, so a deploy commit
-either flips the release and bumps the epoch with every expected member attested, or
-changes nothing.
-
-The plane owns the flag registry (DESIGN.md invariant 6). The rules are the registry's
-(`interlock.flags.FlagRegistry`); the plane adds what only it knows: which members are live.
-Each attestation carries its build's flag manifest, and the plane judges it on join and
-again after every flag change (`Member.flag_refusal`); a member it refuses is live (it
-holds a lease, so enabling a flag still has to reckon with it) but not attested.
+"""The control plane's records (release, attestation, member, halt, proposal) and the
+events its watch delivers; the ports that store and announce them are `control.ports`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from interlock.domain.enums import HaltScope
 from interlock.domain.flag_events import FlagEvent
 from interlock.flags.manifest import FlagManifest
-from interlock.flags.registry import Flag, FlagRegistry
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +136,7 @@ class MemberJoined:
 
 @dataclass(frozen=True, slots=True)
 class MemberLost:
-    """The member left or its lease expired; its budget slices are returned."""
+    """The member left or its lease expired (its budget slices stay held: see BudgetPort)."""
 
     instance_id: str
 
@@ -193,119 +178,3 @@ ControlEvent = (
     | FlagChanged
 )
 Watcher = Callable[[ControlEvent], None]
-
-
-class ControlPlane(Protocol):
-    # -- release and deploys ------------------------------------------------------------
-
-    def release(self) -> Release: ...
-
-    def set_release(self, release: Release, who: str = "") -> None:
-        """Replace the release outright (operator override); its epoch must be above the
-        current one. Only members it names that attest it move to the new epoch; every
-        other instance is fenced until it rejoins."""
-        ...
-
-    def put_proposal(self, proposal: Proposal) -> bool:
-        """Store a deploy proposal; False (and nothing stored) if one is already pending."""
-        ...
-
-    def proposal(self) -> Proposal | None: ...
-
-    def abort_proposal(self, who: str, reason: str) -> Proposal | None:
-        """Drop the pending proposal (None if there was none); the release is unchanged."""
-        ...
-
-    def commit_proposal(self, who: str) -> CommitResult:
-        """Atomically: if a proposal is pending, the release is still at its base epoch, and
-        every member it expects is live, attests its build and flags, and has a manifest the
-        flag registry accepts, make it the release at `base_epoch + 1` and clear it.
-        Otherwise change nothing."""
-        ...
-
-    # -- members and leases -------------------------------------------------------------
-
-    def register(self, attestation: Attestation, ttl_ns: int) -> int:
-        """Join under a lease of `ttl_ns`; returns the lease deadline (ns)."""
-        ...
-
-    def renew(self, instance_id: str) -> int:
-        """Extend the lease; returns the new deadline. Raises ControlPlaneError if lost."""
-        ...
-
-    def leave(self, instance_id: str) -> None: ...
-
-    def members(self) -> list[Member]:
-        """Members whose lease is still fresh."""
-        ...
-
-    # -- halts ----------------------------------------------------------------------------
-
-    def put_halt(self, halt: HaltRecord) -> None: ...
-
-    def remove_halt(self, scope: HaltScope, target: str, who: str) -> bool:
-        """Lift a halt; False if there was none for that scope and target."""
-        ...
-
-    def halts(self) -> list[HaltRecord]: ...
-
-    def confirm_halt(self, instance_id: str, halt: HaltRecord, pending_cancel: int = 0) -> None:
-        """`instance_id` has applied `halt`, with `pending_cancel` covered orders whose
-        cancel the venue has not confirmed yet; ignored if that record is no longer in force."""
-        ...
-
-    def halt_confirmations(self, halt: HaltRecord) -> frozenset[str]:
-        """Instances that confirmed this very record (empty once it is replaced or lifted)."""
-        ...
-
-    # -- budgets --------------------------------------------------------------------------
-
-    def lease_slice(self, budget: str, instance_id: str, limit: int, want: int) -> int:
-        """Ask for `instance_id`'s slice of `budget` to become `want`; returns the slice
-        granted. Shrinking is always granted; growth up to what the other slices leave of
-        `limit`. Slices live under the member's lease and return when it is lost. Raises
-        ControlPlaneError if the member holds no lease or `limit` disagrees with the limit
-        other holders use."""
-        ...
-
-    def release_slices(self, instance_id: str) -> None:
-        """Operator action: free a departed instance's budget slices (refused while live)."""
-        ...
-
-    def slices(self, budget: str) -> dict[str, int]:
-        """Every slice of `budget` in force, by instance."""
-        ...
-
-    # -- flags ----------------------------------------------------------------------------
-    # Each change is the registry's (FlagError when its rules refuse it, and nothing
-    # changes); a change that changed something is announced as one FlagChanged, after
-    # every live member's manifest was judged again. A change that was already so (the
-    # same identity registered again, a flag already off disabled) announces nothing.
-
-    def flag_registry(self) -> FlagRegistry:
-        """A snapshot of the flag registry: a copy, so changing it changes nothing here."""
-        ...
-
-    def register_flag(self, name: str, flag_id: int, meaning: str, owner: str) -> Flag:
-        """Bind `name` to `flag_id` and `meaning` for good."""
-        ...
-
-    def retire_flag(self, name: str, who: str) -> Flag:
-        """Leave a tombstone; a live member whose manifest still reads it is refused."""
-        ...
-
-    def enable_flag(self, name: str, who: str) -> Flag:
-        """Switch a flag on, only if every member whose lease is fresh now (attested or
-        not) declares its id under its name: the registry's preflight, run on their
-        manifests."""
-        ...
-
-    def disable_flag(self, name: str, who: str) -> Flag:
-        """Switch a flag off (always allowed)."""
-        ...
-
-    # -- watch ----------------------------------------------------------------------------
-
-    def watch(self, watcher: Watcher) -> Callable[[], None]:
-        """Deliver every later change to `watcher`; returns a function that unsubscribes."""
-        ...

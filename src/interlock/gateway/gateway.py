@@ -40,7 +40,8 @@ from interlock.control.attestation import attest
 from interlock.control.fleet_halt import HaltReport
 from interlock.control.halt_view import HaltView
 from interlock.control.instance_gate import InstanceGate
-from interlock.control.plane import ControlPlane, HaltRecord
+from interlock.control.plane import HaltRecord
+from interlock.control.ports import ControlPlane
 from interlock.domain.clock import Clock
 from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.decision import Decision

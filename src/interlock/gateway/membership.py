@@ -28,7 +28,6 @@ from interlock.control.instance_gate import InstanceGate
 from interlock.control.plane import (
     Attestation,
     ControlEvent,
-    ControlPlane,
     FlagChanged,
     HaltConfirmed,
     HaltPut,
@@ -42,6 +41,7 @@ from interlock.control.plane import (
     Release,
     ReleaseChanged,
 )
+from interlock.control.ports import ControlPlane
 from interlock.domain.enums import HaltScope
 from interlock.domain.events import DeployAborted, DeployCommitted, DeployProposed, Event
 from interlock.errors import ControlPlaneError

@@ -20,7 +20,8 @@ from interlock.api.config import load_config
 from interlock.control.attestation import installed_build_digest, short
 from interlock.control.embedded import EmbeddedControlPlane
 from interlock.control.fleet_halt import HaltReport, halt_fleet
-from interlock.control.plane import ControlPlane, HaltRecord, Proposal, Release
+from interlock.control.plane import HaltRecord, Proposal, Release
+from interlock.control.ports import ControlPlane
 from interlock.domain.enums import HaltScope
 from interlock.domain.order import Order
 from interlock.flags.manifest import FlagManifest
