@@ -8,14 +8,44 @@ say() { printf '[test] %s\n' "$*"; }
 
 bash scripts/install.sh test
 
-# -- system packages for later issues (none needed yet) ---------------------------------
-# One apt-get line, after `apt-get update`, when a later issue needs them, e.g.
-#   apt-get install -y --no-install-recommends etcd-server etcd-client postgresql chromium chromium-driver
-# (see ../shared/DEPENDENCIES.md for what each takes and its traps).
+# -- system packages ------------------------------------------------------------------
+# Tests start their own etcd clusters (tests/conftest.py, src/interlock/sim/etcd_cluster.py;
+# see docs/testing.md), so this only makes sure the binaries are here:
+#   etcd-server, etcd-client  etcd and etcdctl >= 3.4 (Debian 12 has 3.4.23)
+#   iptables                  partitions for fault tests (src/interlock/sim/partition.py)
+# Skipped when they are already installed; otherwise `apt-get update` always runs first.
+# Later issues add their packages to `packages` (postgresql, chromium chromium-driver; see
+# ../shared/DEPENDENCIES.md for what each takes and its traps).
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+at_least_3_4() { # "MAJOR.MINOR[.PATCH]" >= 3.4
+  local major="${1%%.*}" rest="${1#*.}"
+  local minor="${rest%%.*}"
+  [[ "$major" =~ ^[0-9]+$ && "$minor" =~ ^[0-9]+$ ]] || return 1
+  [ "$major" -gt 3 ] || { [ "$major" -eq 3 ] && [ "$minor" -ge 4 ]; }
+}
+etcd_ok() {
+  command -v etcd >/dev/null && command -v etcdctl >/dev/null || return 1
+  at_least_3_4 "$(etcd --version 2>/dev/null | sed -n 's/^etcd Version: //p')" \
+    && at_least_3_4 "$(ETCDCTL_API=3 etcdctl version 2>/dev/null | sed -n 's/^etcdctl version: //p')"
+}
+iptables_ok() { command -v iptables >/dev/null || [ -x /usr/sbin/iptables ]; }
+packages=()
+etcd_ok || packages+=(etcd-server etcd-client)
+iptables_ok || packages+=(iptables)
+if [ "${#packages[@]}" -ne 0 ]; then
+  command -v apt-get >/dev/null || { say "error: need ${packages[*]} and there is no apt-get"; exit 1; }
+  say "apt-get install ${packages[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${packages[@]}" >/dev/null
+  etcd_ok || { say "error: etcd and etcdctl >= 3.4 still missing after apt-get"; exit 1; }
+else
+  say "etcd $(etcd --version | sed -n 's/^etcd Version: //p') and iptables already installed"
+fi
 
-# -- servers for later issues (none started yet) ----------------------------------------
-# Start each one here, export where tests find it, and stop it in cleanup():
-#   etcd:       a 3-node cluster on loopback          -> INTERLOCK_ETCD_ENDPOINTS
+# -- servers ----------------------------------------------------------------------------
+# None started here: each test starts what it needs and stops it (etcd: the fixtures
+# `etcd_cluster` and `etcd_cluster_factory` in tests/conftest.py). Later issues:
 #   PostgreSQL: initdb + pg_ctl as user postgres      -> INTERLOCK_PG_DSN
 #   Chromium:   nothing to start; tests launch /usr/bin/chromium --no-sandbox
 cleanup() { :; }

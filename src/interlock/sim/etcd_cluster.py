@@ -359,11 +359,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m interlock.sim.etcd_cluster")
     parser.add_argument("--nodes", type=int, default=3)
     args = parser.parse_args(argv)
+    # Ctrl-C or SIGTERM (even when started in the background) stops the nodes and cleans up.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with EtcdCluster(args.nodes) as cluster:
         print(f"etcd cluster healthy, logs in {cluster.dir}")
         print(f"  endpoints: {cluster.endpoints}")
         print(f"  etcdctl --endpoints={cluster.endpoints} endpoint status -w table")
-        print("Ctrl-C stops it and removes the dir.", flush=True)
+        print("Ctrl-C (or SIGTERM) stops it and removes the dir.", flush=True)
         try:
             while all(cluster.is_running(i) for i in range(len(cluster.nodes))):
                 time.sleep(0.5)
