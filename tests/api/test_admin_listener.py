@@ -68,3 +68,5 @@ def test_fleet_lists_this_instance_routing_under_a_lease(stack: Stack) -> None:
     assert fleet["this_instance"] == "gw-1" and fleet["this_gate"] == "routing"
     (member,) = fleet["members"]
     assert member["instance_id"] == "gw-1" and member["lease_left_ms"] > 0
+    assert member["config_digest"] == stack.harness.gateway.config.fleet_digest()
+    assert fleet["config_digest"] == stack.harness.plane.release().config_digest

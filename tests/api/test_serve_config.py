@@ -25,7 +25,7 @@ from interlock.sim.runaway import desk_config
 
 DEFAULT_DIGEST = "27277e17da68dd40"
 """`load_config().digest()` on main at e95e50e, before the transports' config moved: the
-attestation compares it, so the split must not change it."""
+split must not change it (the attestation carries `fleet_digest()`, the shared settings)."""
 RISK_KEY = "demo-risk-key"  # a [[rest.keys]] entry of the packaged file
 ADMIN_TOKEN = "demo-admin-token"  # its [[admin.tokens]] entry
 SESSION = {"comp_id": "DESK1", "username": "desk-7-algo", "account": "desk-7", "strategy": "vwap"}

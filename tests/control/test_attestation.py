@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import interlock
-from interlock.api.config import load_config
+from interlock.api.config import load_config, parse_config
 from interlock.control.attestation import attest, installed_build_digest, mismatch, tree_digest
 from interlock.control.plane import Release
 
@@ -83,3 +83,22 @@ def test_mismatch_says_which_digest_differs_and_empty_release_digests_approve_an
     assert mismatch(Release("", "", 1), a) is None
     assert mismatch(Release("b2", "f1", 1), a) == "build b1 is not the released b2"
     assert mismatch(Release("b1", "f2", 1), a) == "flag manifest f1 is not the released f2"
+
+
+def test_mismatch_names_another_config_in_short_form_and_an_empty_one_approves_any() -> None:
+    a = attest("gw-1", "c" * 16, build_digest="b1", flag_digest="f1")
+    assert mismatch(Release("b1", "f1", 1, config_digest="c" * 16), a) is None
+    assert mismatch(Release("b1", "f1", 1, config_digest=""), a) is None
+    assert mismatch(Release("b1", "f1", 1, config_digest="d" * 16), a) == (
+        f"config {'c' * 12} is not the released {'d' * 12}"
+    )
+
+
+def test_the_attested_config_is_the_fleet_wide_one_the_same_on_every_instance() -> None:
+    config = load_config()
+    other = config.model_copy(update={"instance_id": "gw-2"})
+    assert other.fleet_digest() == config.fleet_digest()
+    assert other.digest() != config.digest()  # the file's digest names the instance
+    data = config.model_dump(mode="json")
+    data["limits"]["defaults"]["max_order_qty"] = 7
+    assert parse_config(data).fleet_digest() != config.fleet_digest()

@@ -146,3 +146,31 @@ def test_rollback_is_a_deploy_of_the_previous_build_at_a_new_epoch(backend: Back
         backend.join(i, "b1", "f1")
     back = d.commit()
     assert (back.build_digest, back.flag_digest, back.epoch) == ("b1", "f1", new.epoch + 1)
+
+
+def test_propose_keeps_the_released_config_unless_given_another(backend: Backend) -> None:
+    d = deploy(backend)
+    backend.plane.set_release(Release("b1", "f1", backend.plane.release().epoch + 1,
+                                      config_digest="cfg"))  # fmt: skip
+    assert d.propose("b2", "f2", FLEET).config_digest == "cfg"
+    d.abort()
+    assert d.propose("b2", "f2", FLEET, config_digest="").config_digest == ""  # approves any
+    d.abort()
+    assert d.propose("b2", "f2", FLEET, config_digest="cfg-2").config_digest == "cfg-2"
+
+
+def test_commit_refused_names_a_member_attesting_another_config(backend: Backend) -> None:
+    d = deploy(backend)
+    d.propose("b2", "f2", FLEET, config_digest="cfg")
+    backend.join("gw-1", "b2", "f2", config="cfg")
+    backend.join("gw-2", "b2", "f2", config="edited")  # right build, edited limits
+    backend.join("gw-3", "b1", "f2", config="edited")  # wrong on both counts
+    assert [r.ready for r in d.readiness()] == [True, False, False]
+    with pytest.raises(DeployError) as err:
+        d.commit()
+    assert err.value.members == ("gw-2", "gw-3")
+    assert err.value.problems == (
+        "gw-2: attests build b2, flags f2, but config edited, not the proposed cfg",
+        "gw-3: attests build b1, flags f2, not the proposed build b2, flags f2, and config "
+        "edited, not the proposed cfg",
+    )

@@ -161,3 +161,29 @@ def test_a_flag_verdict_older_than_the_one_taken_is_ignored() -> None:
     assert code(g) is RejectCode.INSTANCE_NOT_ATTESTED
     g.flags_checked({}, 8)
     assert code(g) is None
+
+
+def test_an_instance_on_another_config_than_the_release_is_not_attested() -> None:
+    g = InstanceGate(att("gw-1"))  # attests config "c"
+    members = ("gw-1", "gw-2", "gw-3")
+    g.joined(DEADLINE, Release("b1", "f1", 1, members, config_digest="c-released"),
+             [member(i) for i in members])  # fmt: skip
+    r = g.check(NOW)
+    assert not g.open and r is not None and r.code is RejectCode.INSTANCE_NOT_ATTESTED
+    assert r.message == (
+        "INSTANCE_NOT_ATTESTED: instance gw-1 is not attested: config c is not the released "
+        "c-released"
+    )
+    g.release_changed(Release("b1", "f1", 2, members, config_digest="c"))
+    assert code(g) is None  # the release it attests
+
+
+def test_members_on_another_config_than_the_release_do_not_count_toward_quorum() -> None:
+    members = ("gw-1", "gw-2", "gw-3")
+    g = InstanceGate(att("gw-1"))
+    edited = [Member(Attestation(i, "b1", "f1", "edited", "h", 1), DEADLINE) for i in members[1:]]
+    g.joined(DEADLINE, Release("b1", "f1", 1, members, config_digest="c"),
+             [member("gw-1"), *edited])  # fmt: skip
+    assert code(g) is RejectCode.FLEET_NO_QUORUM  # 1 of 3 on the released config
+    g.member_joined(member("gw-2"))
+    assert code(g) is None

@@ -3,13 +3,14 @@
 Seven restart on the new build, one keeps the old. The commit is refused naming it and
 nothing changes; the stale router routes nothing, before the commit and after the deploy
 goes ahead without it; a straggler on the right build left out of the commit is fenced by
-the epoch; a rollback is one more deploy.
+the epoch, and one on the right build with edited limits is fenced by the released config;
+a rollback is one more deploy.
 """
 
 from __future__ import annotations
 
 import pytest
-from fleet_kit import NEW, NEW_FLAGS, OLD, OLD_FLAGS, fleet, submit
+from fleet_kit import NEW, NEW_FLAGS, OLD, OLD_FLAGS, budget_config, fleet, submit
 
 from interlock.control.deploy import Deployment
 from interlock.control.plane import Release
@@ -41,7 +42,8 @@ def test_commit_with_one_router_on_the_old_build_is_refused_naming_it() -> None:
         f"gw-8: attests build {OLD[:12]}, flags {OLD_FLAGS[:12]}, not the proposed build "
         f"{NEW[:12]}, flags {NEW_FLAGS[:12]}",
     )
-    assert f.plane.release() == Release(OLD, OLD_FLAGS, 1, tuple(f.ids))  # nothing changed
+    nothing_changed = Release(OLD, OLD_FLAGS, 1, tuple(f.ids), config_digest=f.config_digest)
+    assert f.plane.release() == nothing_changed
 
 
 def test_the_stale_router_routes_nothing_before_or_after_the_deploy() -> None:
@@ -83,6 +85,34 @@ def test_a_straggler_on_the_new_build_left_out_of_the_commit_is_fenced_by_the_ep
     assert submit(f, "gw-8", 1_000).accepted
 
 
+def test_a_straggler_on_the_new_build_with_edited_limits_routes_nothing() -> None:
+    f, clock = fleet()
+    deploy = Deployment(f.plane, who="ops", clock=clock)
+    deploy.propose(NEW, NEW_FLAGS, f.ids, config_digest=f.config_digest)
+    for i in SEVEN:
+        f.restart(i, NEW, NEW_FLAGS)
+    edited = budget_config(limit=1_000_000, on=False)  # someone raised its position limit
+    f.restart("gw-8", NEW, NEW_FLAGS, config=edited)
+    assert edited.fleet_digest() != f.config_digest
+    with pytest.raises(DeployError) as err:
+        deploy.commit()
+    assert err.value.members == ("gw-8",)
+    assert err.value.problems == (
+        f"gw-8: attests build {NEW[:12]}, flags {NEW_FLAGS[:12]}, but config "
+        f"{edited.fleet_digest()[:12]}, not the proposed {f.config_digest[:12]}",
+    )
+    deploy.abort("gw-8 runs edited limits")
+    deploy.propose(NEW, NEW_FLAGS, SEVEN)  # None: the released config, unchanged
+    release = deploy.commit()
+    assert release.config_digest == f.config_digest
+    codes = flood(f, "gw-8", 200)
+    assert codes == {RejectCode.INSTANCE_NOT_ATTESTED}
+    d = submit(f, "gw-8", 999)
+    assert f"config {edited.fleet_digest()[:12]} is not the released" in d.message
+    assert f.sent("gw-8") == 0
+    assert all(submit(f, i, 1_000 + n).accepted for n, i in enumerate(SEVEN))
+
+
 def test_a_rollback_is_a_deploy_of_the_old_build_at_a_new_epoch() -> None:
     f, clock = fleet()
     deploy = Deployment(f.plane, who="ops", clock=clock)
@@ -90,7 +120,8 @@ def test_a_rollback_is_a_deploy_of_the_old_build_at_a_new_epoch() -> None:
         deploy.propose(build, flags, f.ids)
         for i in f.ids:
             f.restart(i, build, flags)
-        assert deploy.commit() == Release(build, flags, epoch, tuple(f.ids))
+        released = Release(build, flags, epoch, tuple(f.ids), config_digest=f.config_digest)
+        assert deploy.commit() == released
         assert f.status().routing == 8
         assert all(submit(f, i, epoch * 100 + n).accepted for n, i in enumerate(f.ids))
 

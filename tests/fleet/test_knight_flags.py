@@ -171,7 +171,9 @@ def test_enabling_rlp_is_refused_naming_the_stale_member_and_what_it_maps_rlp_to
     f = knight.fleet
     knight.deploy.abort("gw-8 came back on the stale binary")
     knight.deploy.propose(NEW, knight.new.digest(), SEVEN)
-    assert knight.deploy.commit() == Release(NEW, knight.new.digest(), 2, tuple(SEVEN))
+    config = f.config_digest
+    assert knight.deploy.commit() == Release(NEW, knight.new.digest(), 2, tuple(SEVEN),
+                                             config_digest=config)  # fmt: skip
     refused = (
         "cannot enable 'rlp' (id 2: Retail Liquidity Program routing): gw-8 maps 'rlp' to id 1 "
         "(power_peg)"

@@ -69,7 +69,8 @@ def render_status(console: Console, status: FleetStatus, title: str = "fleet") -
     r = status.release
     console.print(
         Text(f"{title}: release build {short(r.build_digest)}, flags {short(r.flag_digest)}, "
-             f"epoch {r.epoch}; {status.routing}/{len(status.rows)} routing", style="bold"),
+             f"config {short(r.config_digest)}, epoch {r.epoch}; "
+             f"{status.routing}/{len(status.rows)} routing", style="bold"),
         soft_wrap=True,
     )  # fmt: skip
     table = Table(show_edge=False)
@@ -92,7 +93,8 @@ def _proposal(p: Proposal) -> str:
     from interlock.control.attestation import short
 
     return (
-        f"build {short(p.build_digest)}, flags {short(p.flag_digest)} for "
+        f"build {short(p.build_digest)}, flags {short(p.flag_digest)}, config "
+        f"{short(p.config_digest)} for "
         f"{len(p.members)} member(s), proposed by {p.who} at epoch {p.base_epoch}"
     )
 
@@ -144,7 +146,8 @@ def _deploy_fleet(
         raise _fail(console, f"no such instance(s): {', '.join(unknown)}")
     deploy = Deployment(fleet.plane, who="cli")
     try:
-        proposal = deploy.propose(build.digest, build.flags, fleet.ids, build.gate)
+        proposal = deploy.propose(build.digest, build.flags, fleet.ids, build.gate,
+                                  config_digest=fleet.config_digest)  # fmt: skip
     except (DeployError, FlagError) as exc:
         raise _fail(console, f"{exc.code}: {exc}") from None
     console.print(f"proposed: {_proposal(proposal)}")
@@ -310,7 +313,8 @@ def knight(
     render_status(console, fleet.status(), "Knight's fleet after the refused commit")
     refused = _flood(fleet, stale, orders, "before")
     deploy.abort(f"{stale} kept the old build")
-    deploy.propose(new.digest, new.flags, [i for i in fleet.ids if i != stale])
+    deploy.propose(new.digest, new.flags, [i for i in fleet.ids if i != stale],
+                   config_digest=fleet.config_digest)  # fmt: skip
     release = deploy.commit()
     console.print(f"redeployed without {stale}: epoch {release.epoch}")
     try:

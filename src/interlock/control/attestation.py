@@ -3,9 +3,12 @@
 Knight's eighth server ran old code because nothing compared what each server ran with
 what was approved. An instance here names its build by a digest of the installed package's
 files (not a version string a person typed), its flag manifest by the manifest itself and
-its digest, and its configuration by `GatewayConfig.digest()`, and registers all three
-with its host and pid under its lease. The gate compares build and flags with the release;
-the plane checks the manifest matches its digest and judges it against the flag registry.
+its digest, and its configuration by `GatewayConfig.fleet_digest()` (the settings every
+member must share: limits, instruments, calendar, monitors, fleet; not its own name,
+journal or listeners), and registers all three with its host and pid under its lease. The
+gate compares build, flags and config with the release (a straggler with the right build
+but edited limits is refused like one on the old build); the plane checks the manifest
+matches its digest and judges it against the flag registry.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ def attest(
 
 
 def mismatch(release: Release, attestation: Attestation) -> str | None:
-    """Why `attestation`'s build or flag manifest is not the released one (or None).
+    """Why `attestation`'s build, flag manifest or config is not the released one (or None).
 
     An empty digest in the release approves any (nothing released yet)."""
     if release.build_digest and release.build_digest != attestation.build_digest:
@@ -76,6 +79,11 @@ def mismatch(release: Release, attestation: Attestation) -> str | None:
         return (
             f"flag manifest {attestation.flag_digest or '(none)'} is not the released "
             f"{release.flag_digest}"
+        )
+    if release.config_digest and release.config_digest != attestation.config_digest:
+        return (
+            f"config {short(attestation.config_digest)} is not the released "
+            f"{short(release.config_digest)}"
         )
     return None
 

@@ -3,11 +3,12 @@
 Knight's deploy was a technician copying files to eight servers; one copy silently did not
 happen and nothing noticed. Here `commit` flips the release and bumps the epoch atomically
 (in the control plane), and only when every expected member is live, attests the
-proposed build and flags, and has a flag manifest the flag registry accepts; otherwise it
-raises `DeployError` naming each member that is missing, runs something else or is refused
-by the registry, and nothing changes. A straggler left on the old build is
-fenced by the epoch (STALE_EPOCH, INSTANCE_NOT_ATTESTED). A rollback is a deploy of the
-previous build: it goes through the same steps and bumps the epoch again.
+proposed build, flags and config, and has a flag manifest the flag registry accepts;
+otherwise it raises `DeployError` naming each member that is missing, runs something else
+(another build, flags or config) or is refused by the registry, and nothing changes. A
+straggler left on the old build, or on edited limits, is fenced by the epoch and the
+release (STALE_EPOCH, INSTANCE_NOT_ATTESTED). A rollback is a deploy of the previous
+build: it goes through the same steps and bumps the epoch again.
 
 `propose` first runs the release gate, if one is given (a callable that returns its
 findings, empty when the release is clean; `flag_preflight.flag_preflight` builds the flag
@@ -59,7 +60,11 @@ class Deployment:
         flag_digest: str,
         expected_members: Sequence[str],
         preflight: ProposalCheck | None = None,
+        *,
+        config_digest: str | None = None,
     ) -> Proposal:
+        """`config_digest`: the fleet config every member must attest (`GatewayConfig.
+        fleet_digest()`); None keeps the current release's, "" approves any."""
         members = tuple(expected_members)
         problems = []
         if not build_digest:
@@ -74,8 +79,10 @@ class Deployment:
                 f"a deploy of build {short(pending.build_digest)} proposed by {pending.who} is "
                 "pending: commit or abort it first"
             )
-        base = self.plane.release().epoch
-        proposal = Proposal(build_digest, flag_digest, members, base, self.who, self._clock())
+        release = self.plane.release()
+        config = release.config_digest if config_digest is None else config_digest
+        proposal = Proposal(build_digest, flag_digest, members, release.epoch, self.who,
+                            self._clock(), config_digest=config)  # fmt: skip
         if not problems and preflight is not None:
             problems += [f"release gate: {f}" for f in preflight(proposal)]
         if problems:
@@ -120,7 +127,12 @@ def _attests(m: Member) -> str:
 
 def _matches(m: Member, p: Proposal) -> bool:
     a = m.attestation
-    return (a.build_digest, a.flag_digest) == (p.build_digest, p.flag_digest)
+    same = (a.build_digest, a.flag_digest) == (p.build_digest, p.flag_digest)
+    return same and p.config_digest in ("", a.config_digest)
+
+
+def _other_config(m: Member, p: Proposal) -> str:
+    return f"config {short(m.attestation.config_digest)}, not the proposed {short(p.config_digest)}"
 
 
 def _refusals(result: CommitResult) -> tuple[list[str], list[str]]:
@@ -140,6 +152,10 @@ def _refusals(result: CommitResult) -> tuple[list[str], list[str]]:
             lines.append(f"{member_id}: missing (no fresh lease)")
         elif not _matches(m, p):
             line = f"{member_id}: attests {_attests(m)}, not the proposed {wanted}"
+            if _attests(m) == wanted:  # the right build and flags, on another config
+                line = f"{member_id}: attests {wanted}, but {_other_config(m, p)}"
+            elif p.config_digest not in ("", m.attestation.config_digest):
+                line += f", and {_other_config(m, p)}"
             if m.flag_refusal:
                 line += f", and the flag registry refuses it: {m.flag_refusal}"
             lines.append(line)

@@ -118,10 +118,12 @@ class EmbeddedControlPlane:
                     for m in live
                     if (m.attestation.build_digest, m.attestation.flag_digest)
                     == (p.build_digest, p.flag_digest)
+                    and p.config_digest in ("", m.attestation.config_digest)
                     and not m.flag_refusal
                 }
                 if attesting.issuperset(p.members):
-                    committed = Release(p.build_digest, p.flag_digest, p.base_epoch + 1, p.members)
+                    committed = Release(p.build_digest, p.flag_digest, p.base_epoch + 1,
+                                        p.members, config_digest=p.config_digest)  # fmt: skip
                     self._release, self._proposal = committed, None
                     events.append(ReleaseChanged(committed, who))
         self._emit(events)

@@ -2,7 +2,8 @@
 
 An instance routes only if it is registered, its attestation equals the release, the flag
 registry accepts its flag manifest, its epoch is the fleet's, a quorum of live members
-attest the same build and flags as it does (and are accepted too), and its lease is fresh.
+attest the same build and flags as it does and the released config (and are accepted
+too), and its lease is fresh.
 All but the last are folded into one cached `open` flag that the control plane's watch
 callbacks recompute; the lease is a deadline compared with `now`.
 So the order path reads two attributes and makes no control-plane call, and a lease past
@@ -133,13 +134,17 @@ class InstanceGate:
     # -- readers --------------------------------------------------------------------------
 
     def quorum_state(self) -> tuple[int, int, int]:
-        """(accepted members attesting our build and flags, members expected, needed)."""
+        """(accepted members attesting our build and flags and the released config, members
+        expected, needed)."""
         ours = (self.attestation.build_digest, self.attestation.flag_digest)
+        config = self.release.config_digest
         refused = self.refused
         agree = sum(
             1
             for i, a in list(self.members.items())
-            if (a.build_digest, a.flag_digest) == ours and i not in refused
+            if (a.build_digest, a.flag_digest) == ours
+            and config in ("", a.config_digest)
+            and i not in refused
         )
         expected = len(self.release.members) or len(self.members)
         return agree, expected, quorum_needed(expected, self.quorum)

@@ -5,7 +5,7 @@ events its watch delivers; the ports that store and announce them are `control.p
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from interlock.domain.enums import HaltScope
 from interlock.domain.flag_events import FlagEvent
@@ -14,14 +14,16 @@ from interlock.flags.manifest import FlagManifest
 
 @dataclass(frozen=True, slots=True)
 class Release:
-    """The one approved build, flag manifest and epoch, and the members it was committed
-    with. An empty digest approves any; empty `members` means none were named, so the
-    quorum is taken over the live members."""
+    """The one approved build, flag manifest, config and epoch, and the members it was
+    committed with. An empty digest approves any; empty `members` means none were named, so
+    the quorum is taken over the live members. `config_digest` is the fleet-wide settings'
+    (`GatewayConfig.fleet_digest()`): an instance on other limits is not attested."""
 
     build_digest: str
     flag_digest: str
     epoch: int
     members: tuple[str, ...] = ()
+    config_digest: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +74,8 @@ class HaltRecord:
 
 @dataclass(frozen=True, slots=True)
 class Proposal:
-    """A deploy in progress: the build and flags every expected member must restart on and
-    attest before `commit` may release them at `base_epoch + 1`."""
+    """A deploy in progress: the build, flags and config every expected member must restart
+    on and attest before `commit` may release them at `base_epoch + 1` ("" approves any)."""
 
     build_digest: str
     flag_digest: str
@@ -81,6 +83,7 @@ class Proposal:
     base_epoch: int
     who: str
     ts: int
+    config_digest: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

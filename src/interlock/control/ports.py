@@ -60,9 +60,10 @@ class ReleasePort(Protocol):
 
     def commit_proposal(self, who: str) -> CommitResult:
         """Atomically: if a proposal is pending, the release is still at its base epoch, and
-        every member it expects is live, attests its build and flags, and has a manifest the
-        flag registry accepts, make it the release at `base_epoch + 1` and clear it.
-        Otherwise change nothing."""
+        every member it expects is live, attests its build, flags and config (any config
+        when the proposal names none), and has a manifest the flag registry accepts, make it
+        the release at `base_epoch + 1` (with that config digest) and clear it. Otherwise
+        change nothing."""
         ...
 
 

@@ -159,7 +159,19 @@ class GatewayConfig(_Model):
         }
 
     def digest(self) -> str:
+        """The whole file's settings, this instance's name and any transports included."""
         return hashlib.sha256(canonical_json(self).encode()).hexdigest()[:16]
+
+    def fleet_digest(self) -> str:
+        """The settings every member of a fleet must share, attested and released: all of
+        the gateway's but its own name and journal (any transports are not the gateway's)."""
+        shared = {f: getattr(self, f) for f in GatewayConfig.model_fields if f not in _OWN}
+        fleet = GatewayConfig.model_construct(**shared)  # the defaults stand in for _OWN
+        return hashlib.sha256(canonical_json(fleet).encode()).hexdigest()[:16]
+
+
+_OWN = frozenset({"instance_id", "journal"})
+"""GatewayConfig fields that are each instance's own: not in `fleet_digest`."""
 
 
 def hash_key(api_key: str) -> str:

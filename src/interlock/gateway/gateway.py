@@ -161,8 +161,8 @@ class Gateway:
         disabled = frozenset(disabled_checks)
         self.engine = RiskEngine(self.book, disabled - {GATE_CHECK} - MONITOR_NAMES)
         self.auth = Authenticator.for_gateway(config)
-        self.attestation = attest(self.instance_id, config.digest(), build_digest, flag_digest,
-                                  flag_manifest)  # fmt: skip
+        self.attestation = attest(self.instance_id, config.fleet_digest(), build_digest,
+                                  flag_digest, flag_manifest)  # fmt: skip
         self.gate = InstanceGate(self.attestation, config.fleet.quorum)
         self.fleet = FleetMembership(
             config=config, plane=plane, attestation=self.attestation, gate=self.gate,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from interlock.control.deploy import Deployment
+from interlock.control.deploy import Deployment, ProposalCheck
 from interlock.control.embedded import EmbeddedControlPlane
 from interlock.control.plane import Proposal
 from interlock.domain.clock import ManualClock
@@ -49,7 +49,7 @@ class Deploys:
             plane.register_flag("power_peg", KNIGHT_BIT, "Power Peg parent-order slicer "
                                 "(unused since 2003)", "smars")  # fmt: skip
 
-    def _gate(self, source: str) -> object:
+    def _gate(self, source: str) -> ProposalCheck:
         plane = self.plane
         assert plane is not None
 
@@ -69,7 +69,7 @@ class Deploys:
             plane.register_flag("rlp", RLP_ID, "Retail Liquidity Program routing", "smars")
             plane.retire_flag("power_peg", "release-eng")
         gate = self._gate(str(RLP_SOURCE)) if self.interlock else None
-        ops.propose(NEW, fleet.flag_digest(NEW), SERVERS, gate)  # type: ignore[arg-type]
+        ops.propose(NEW, fleet.flag_digest(NEW), SERVERS, gate, config_digest=fleet.config_digest)
         for server in SEVEN:  # the technician's copy did not reach gw-8
             fleet.restart(server, NEW)
         try:
@@ -85,7 +85,7 @@ class Deploys:
         except FlagError as exc:
             self.notes.append(f"enabling 'rlp' refused: {exc}")
         ops.abort(f"{STALE} kept the old build")
-        ops.propose(NEW, fleet.flag_digest(NEW), SEVEN, gate)  # type: ignore[arg-type]
+        ops.propose(NEW, fleet.flag_digest(NEW), SEVEN, gate, config_digest=fleet.config_digest)
         release = ops.commit()
         self.notes.append(f"redeployed to the seven good servers at epoch {release.epoch}; "
                           f"{STALE} is fenced")  # fmt: skip
@@ -98,7 +98,9 @@ class Deploys:
             ops.abort("rolling back")
         gate = self._gate(str(LEGACY_SOURCE)) if self.interlock else None
         try:
-            ops.propose(OLD, fleet.flag_digest(OLD), SERVERS, gate)  # type: ignore[arg-type]
+            ops.propose(
+                OLD, fleet.flag_digest(OLD), SERVERS, gate, config_digest=fleet.config_digest
+            )
         except DeployError as exc:
             self.notes.append(f"rollback refused: {exc}")
             return

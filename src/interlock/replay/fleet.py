@@ -49,7 +49,9 @@ class ReplayFleet:
         self.disabled = tuple(disabled_checks)
         self.manifests = manifests
         flags = self.flag_digest(build)
-        self.plane = EmbeddedControlPlane(Release(build, flags, 1, SERVERS), clock)
+        self.config_digest = config.fleet_digest()
+        release = Release(build, flags, 1, SERVERS, config_digest=self.config_digest)
+        self.plane = EmbeddedControlPlane(release, clock)
         setup(self.plane)
         self.halts: list[tuple[int, str]] = []  # (time, "scope:target by who: reason")
         self.plane.watch(self._watch)

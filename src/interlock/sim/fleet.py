@@ -108,12 +108,17 @@ class InProcessFleet:
         self.disabled_checks = tuple(disabled_checks)
         build = installed_build_digest() if build_digest is None else build_digest
         ids = tuple(f"gw-{i}" for i in range(1, size + 1))
+        self.config_digest = base.fleet_digest()  # every instance's: only its name differs
+        digest = self.config_digest
         self.plane: ControlPlane
         if plane is None:
-            self.plane = EmbeddedControlPlane(Release(build, flag_digest, 1, ids), clock, flags)
+            release = Release(build, flag_digest, 1, ids, config_digest=digest)
+            self.plane = EmbeddedControlPlane(release, clock, flags)
         else:
             self.plane = plane
-            plane.set_release(Release(build, flag_digest, plane.release().epoch + 1, ids), "fleet")
+            epoch = plane.release().epoch + 1
+            plane.set_release(Release(build, flag_digest, epoch, ids, config_digest=digest),
+                              "fleet")  # fmt: skip
         self.configs = {i: base.model_copy(update={"instance_id": i}) for i in ids}
         self.instances = {
             i: self._start(i, MemoryJournal(), build, flag_digest, manifest) for i in ids
@@ -148,8 +153,12 @@ class InProcessFleet:
         build_digest: str,
         flag_digest: str = "",
         manifest: FlagManifest | None = None,
+        config: GatewayConfig | None = None,
     ) -> Gateway:
-        """Stop `instance_id` and start it again on another build, from its own journal."""
+        """Stop `instance_id` and start it again on another build (and `config`, if given:
+        a straggler on edited limits), from its own journal."""
+        if config is not None:
+            self.configs[instance_id] = config.model_copy(update={"instance_id": instance_id})
         old = self.instances[instance_id]
         old.gateway.close()
         self.instances[instance_id] = self._start(

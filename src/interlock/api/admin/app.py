@@ -91,6 +91,7 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
                 instance_id=m.instance_id,
                 build_digest=m.attestation.build_digest,
                 flag_digest=m.attestation.flag_digest,
+                config_digest=m.attestation.config_digest,
                 host=m.attestation.host,
                 pid=m.attestation.pid,
                 lease_left_ms=(m.lease_expires_ns - now) // 1_000_000,
@@ -101,6 +102,7 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
         return FleetView(
             build_digest=release.build_digest,
             flag_digest=release.flag_digest,
+            config_digest=release.config_digest,
             epoch=release.epoch,
             members=members,
             this_instance=gateway.instance_id,

@@ -61,6 +61,7 @@ class MemberView(BaseModel):
     instance_id: str
     build_digest: str
     flag_digest: str
+    config_digest: str = Field(description="the fleet-wide settings it attests")
     host: str
     pid: int
     lease_left_ms: int
@@ -70,6 +71,7 @@ class MemberView(BaseModel):
 class FleetView(BaseModel):
     build_digest: str
     flag_digest: str
+    config_digest: str = Field(description="the released config; empty approves any")
     epoch: int
     members: list[MemberView]
     this_instance: str

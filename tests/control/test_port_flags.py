@@ -1,4 +1,4 @@
-"""The ControlPlane protocol's flag operations, run against every backend (conftest.BACKENDS).
+"""FlagPort, against every backend (plane_backends.BACKENDS).
 
 The plane owns the flag registry: its changes are the registry's (same rules, same
 refusals), enabling runs the registry's preflight against the members live at that instant,
@@ -37,7 +37,9 @@ def refusals(backend: Backend) -> dict[str, str]:
 
 
 def changes(backend: Backend) -> list[FlagChanged]:
-    return [e for e in backend.events if isinstance(e, FlagChanged)]
+    """Every FlagChanged of the changes made so far (waits until all were heard)."""
+    backend.settle()
+    return backend.of(FlagChanged)
 
 
 # -- the registry's changes, through the plane ---------------------------------------------
@@ -132,9 +134,11 @@ def test_a_member_whose_lease_expired_no_longer_holds_enable_back(backend: Backe
     backend.advance_ms(backend.ttl_ms // 2)
     backend.plane.renew("gw-1")
     backend.advance_ms(backend.ttl_ms // 2)  # gw-8 at its deadline: gone
+    backend.eventually(lambda: backend.ids() == ["gw-1"], what="gw-8's lease gone")
     backend.plane.enable_flag("rlp", "ops")
+    last = changes(backend)[-1]
     lost = backend.events.index(MemberLost("gw-8"))
-    enabled = backend.events.index(changes(backend)[-1])
+    enabled = backend.events.index(last)
     assert lost < enabled  # announced lost before the flag it no longer holds back
     change = changes(backend)[-1].change
     assert isinstance(change, FlagEnabled) and change.members == ("gw-1",)
