@@ -126,6 +126,21 @@ class FlagRegistry:
         self._record(event)
         return self._flags[name]
 
+    def readers(self, name: str, live_manifests: Mapping[str, FlagManifest]) -> dict[str, str]:
+        """The members whose manifest reads flag `name`, by its name or by its id, each with
+        how (`"'power_peg' as id 1"`); empty if none does or the registry has no such flag."""
+        flag = self._flags.get(name)
+        if flag is None:
+            return {}
+        found: dict[str, str] = {}
+        for member in sorted(live_manifests):
+            reads = live_manifests[member].reads
+            how = [f"{other!r} as id {i}" for other, i in reads.items()
+                   if other == flag.name or i == flag.flag_id]  # fmt: skip
+            if how:
+                found[member] = ", ".join(how)
+        return found
+
     def retire(self, name: str, who: str) -> Flag:
         """Leave a tombstone: the flag can never be enabled, read by a joining build or reused."""
         flag = self._require(name, "retire")
