@@ -26,7 +26,7 @@ def route(parent, flags, send):
 def registry() -> FlagRegistry:
     r = FlagRegistry()
     r.register("power_peg", 1, "Power Peg", "smars")
-    r.retire("power_peg", "release-eng")
+    r.retire("power_peg", {}, "release-eng")
     r.register("rlp", 2, "Retail Liquidity Program", "smars")
     return r
 
