@@ -26,7 +26,7 @@ def route(parent, flags, send):
 def registry() -> FlagRegistry:
     r = FlagRegistry()
     r.register("power_peg", 1, "Power Peg", "smars")
-    r.retire("power_peg", "release-eng")
+    r.retire("power_peg", {}, "release-eng")
     r.register("rlp", 2, "Retail Liquidity Program", "smars")
     return r
 
@@ -106,3 +106,22 @@ def test_propose_runs_the_gate_and_a_finding_refuses_it(backend: Backend, tmp_pa
     assert backend.plane.proposal() is None
     good = d.propose("b2", FlagManifest("b2", {"rlp": 2}).digest(), ("gw-1",), preflight=gate)
     assert backend.plane.proposal() == good
+
+
+def test_a_flag_live_members_still_read_is_not_unread_so_a_build_dropping_it_passes(
+    tmp_path: Path,
+) -> None:
+    """Retiring Power Peg is refused while the old routers read it, so the build that drops
+    it must pass the gate first; with nobody live reading it, it is unread again."""
+    r = FlagRegistry()
+    r.register("power_peg", 1, "Power Peg", "smars")
+    r.register("rlp", 2, "Retail Liquidity Program", "smars")
+    made = FlagManifest("b2", {"rlp": 2})
+    live = {"gw-1": FlagManifest("old", {"power_peg": 1}), "gw-2": made}
+    gate = flag_preflight([source(tmp_path)], r, "b2", live_manifests=live)
+    assert list(gate(proposal(made.digest()))) == []
+    offline = flag_preflight([source(tmp_path)], r, "b2", live_manifests={"gw-2": made})
+    assert list(offline(proposal(made.digest()))) == [
+        "flag registry: FLAG_UNREAD: flag 'power_peg' (id 1: Power Peg) is active but no code "
+        "reads it: retire it"
+    ]

@@ -18,7 +18,7 @@ def ticking_clock(start: int = T0, step: int = 1_000_000_000) -> Callable[[], in
 def knight_registry() -> FlagRegistry:
     registry = FlagRegistry(ticking_clock())
     registry.register("power_peg", 1, "Power Peg parent-order slicer (unused since 2003)", "smars")
-    registry.retire("power_peg", "release-eng")
+    registry.retire("power_peg", {}, "release-eng")
     registry.register("rlp", 8, "Retail Liquidity Program routing", "smars")
     return registry
 

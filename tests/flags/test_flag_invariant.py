@@ -4,8 +4,9 @@ Rules register, retire, enable and disable flags drawn from small pools (so name
 collide often), and members join and leave a fleet. A member joins only if its manifest
 passes `check` (the gate the control plane applies), as in production. After every step:
 a name was never bound to two (id, meaning) pairs, nor an id to two names, over the whole
-history; every enabled flag is declared under its id by every live member; and folding
-the history (and a save/load round trip) gives back the same registry.
+history; every enabled flag is declared under its id by every live member; a retire is
+allowed only while no live member reads the flag, so no gated member reads a tombstone;
+and folding the history (and a save/load round trip) gives back the same registry.
 """
 
 from __future__ import annotations
@@ -64,8 +65,16 @@ class FlagRegistryMachine(RuleBasedStateMachine):
 
     @rule(name=NAMES)
     def retire(self, name: str) -> None:
-        expect_ok = name in self.identity and name not in self.enabled
-        assert self._attempt(lambda: self.registry.retire(name, "ops")) == expect_ok
+        bound = self.identity.get(name)
+        read = bound is not None and any(
+            name in m.reads or bound[0] in m.reads.values() for m in self.fleet.values()
+        )
+        expect_ok = bound is not None and (
+            name in self.retired or (name not in self.enabled and not read)
+        )
+        assert self._attempt(lambda: self.registry.retire(name, self.fleet, "ops")) == expect_ok
+        if bound is not None and read and name not in self.retired:
+            event("retire refused: a live member reads it")
         if expect_ok:
             self.retired.add(name)
 
@@ -139,6 +148,13 @@ class FlagRegistryMachine(RuleBasedStateMachine):
         gated = [m for member, m in self.fleet.items() if member not in self.ungated]
         for name in enabled:
             assert all(self._declares(m.reads, name) for m in gated)
+
+    @invariant()
+    def no_gated_member_reads_a_tombstone(self) -> None:
+        """A retire never strands a live member, and a build reading a tombstone never joins."""
+        gated = {member: m for member, m in self.fleet.items() if member not in self.ungated}
+        for name in self.retired:
+            assert self.registry.readers(name, gated) == {}
 
     @invariant()
     def retired_flags_stay_tombstones(self) -> None:

@@ -53,7 +53,7 @@ def test_register_the_retired_power_peg_name_is_refused_as_a_tombstone(
 def test_register_rlp_under_power_pegs_id_is_refused_naming_the_holder() -> None:
     registry = FlagRegistry(ticking_clock())
     registry.register("power_peg", 1, "Power Peg", "smars")
-    registry.retire("power_peg", "release-eng")
+    registry.retire("power_peg", {}, "release-eng")
     with pytest.raises(FlagError) as refused:
         registry.register("rlp", 1, "Retail Liquidity Program routing", "smars")
     message = str(refused.value)
@@ -106,15 +106,31 @@ def test_retire_leaves_a_tombstone_with_when_and_who(registry: FlagRegistry) -> 
     peg = registry.get("power_peg")
     assert peg is not None and peg.retired
     assert peg.retired_by == "release-eng" and peg.retired_at is not None
-    assert registry.retire("power_peg", "someone") == peg  # retiring twice changes nothing
+    assert registry.retire("power_peg", {}, "someone") == peg  # retiring twice changes nothing
 
 
 def test_retire_an_enabled_flag_is_refused_until_disabled(registry: FlagRegistry) -> None:
     registry.enable("rlp", fleet(), "ops")
     with pytest.raises(FlagError, match="it is enabled; disable it first"):
-        registry.retire("rlp", "ops")
+        registry.retire("rlp", {}, "ops")
     registry.disable("rlp", "ops")
-    assert registry.retire("rlp", "ops").retired
+    assert registry.retire("rlp", {}, "ops").retired
+
+
+def test_retire_while_a_live_manifest_reads_it_is_refused_and_records_nothing(
+    registry: FlagRegistry,
+) -> None:
+    before = registry.history
+    live = {**fleet(), "gw-9": FlagManifest("other", {"rlp_v0": 8})}
+    with pytest.raises(FlagError) as refused:
+        registry.retire("rlp", live, "ops")
+    assert str(refused.value).endswith(
+        "9 live member(s) still read it: gw-1, gw-2, gw-3, gw-4, gw-5, gw-6, gw-7, gw-8 read "
+        "'rlp' as id 8; gw-9 reads 'rlp_v0' as id 8; retire it once no live member's build "
+        "reads it"
+    )
+    assert registry.history == before and not registry.get("rlp").retired  # type: ignore[union-attr]
+    assert registry.retire("rlp", {"gw-9": FlagManifest("none", {})}, "ops").retired
 
 
 def test_enable_with_eight_agreeing_members_switches_the_flag_on(registry: FlagRegistry) -> None:

@@ -8,6 +8,8 @@ enable and disable flags on the plane; instances take orders.
 
 Checked after every step, or at the moment it matters:
 - a name, and an id, is bound to one identity over the whole history, and never rebound;
+- a retire is refused (changing nothing, naming the readers) while a live member reads the
+  flag by its name or id, and allowed once none does;
 - at each enable, every member whose lease was fresh declared that name under that id (and
   no other name under it), and an enable is refused only when one did not;
 - every live member the plane accepts declares every enabled flag under its id, and the
@@ -133,8 +135,27 @@ class FleetFlagMachine(RuleBasedStateMachine):
 
     @rule(name=NAMES)
     def retire(self, name: str) -> None:
-        with contextlib.suppress(FlagError):
+        flag = self.f.plane.flag_registry().get(name)
+        live = list(self._members().values())  # fresh leases now; retire sees the same
+        read = flag is not None and any(
+            name in declared(m.attestation).reads
+            or flag.flag_id in declared(m.attestation).reads.values()
+            for m in live
+        )
+        may = flag is not None and (flag.retired or (not flag.enabled and not read))
+        before = self.f.plane.flag_registry().history
+        try:
             self.f.plane.retire_flag(name, "ops")
+        except FlagError as exc:
+            assert not may, f"retire {name} refused though no live member reads it: {exc}"
+            assert self.f.plane.flag_registry().history == before  # nothing changed
+            if read and not flag.enabled:  # an enabled flag is refused for that first
+                assert all(m.instance_id in str(exc) for m in live
+                           if name in declared(m.attestation).reads)  # fmt: skip
+                event("retire refused: a live member reads it")
+            return
+        assert may, f"retire {name} allowed though a live member reads it"
+        event("retire allowed")
 
     @rule(name=NAMES)
     def disable(self, name: str) -> None:

@@ -81,15 +81,19 @@ def test_a_name_is_resolved_by_the_instance_s_own_id_never_by_the_name() -> None
     assert not submit(f, "gw-3", 1).accepted and f.sent("gw-3") == 0
 
 
-def test_retiring_a_flag_a_live_build_reads_stops_it_routing_at_once() -> None:
+def test_retiring_a_flag_a_live_build_reads_is_refused_and_the_fleet_keeps_routing() -> None:
     f = fleet()
-    assert submit(f, "gw-1", 1).accepted
-    f.plane.retire_flag("sweep", "ops")
-    for n, i in enumerate(f.ids, start=2):
-        d = submit(f, i, n)
-        assert d.code is RejectCode.INSTANCE_NOT_ATTESTED
-        assert "reads retired flag 'sweep'" in d.message
-    assert f.sent("gw-1") == 1
+    with pytest.raises(FlagError, match=r"3 live member.s. still read it: gw-1, gw-2, gw-3"):
+        f.plane.retire_flag("sweep", "ops")
+    assert all(submit(f, i, n).accepted for n, i in enumerate(f.ids, start=1))
+    dropped = FlagManifest("rlp-only", {"rlp": 2})  # the build that no longer reads it
+    for i in f.ids:
+        f.restart(i, BUILD, manifest=dropped)
+    f.plane.retire_flag("sweep", "ops")  # no live reader now
+    f.restart("gw-3", BUILD, manifest=RLP)  # the old build comes back: it may not route
+    d = submit(f, "gw-3", 9)
+    assert d.code is RejectCode.INSTANCE_NOT_ATTESTED and "reads retired flag 'sweep'" in d.message
+    assert f.sent("gw-3") == 0
 
 
 def test_a_manifest_that_is_not_the_attested_digest_is_refused() -> None:

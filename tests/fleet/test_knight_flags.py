@@ -74,7 +74,7 @@ STALE = FlagManifest(OLD, {"power_peg": 1, "rlp": 1})  # 'rlp' is the reused fla
 def knight_registry() -> FlagRegistry:
     registry = FlagRegistry()
     registry.register("power_peg", 1, "Power Peg parent-order slicer", "smars")
-    registry.retire("power_peg", "release-eng")
+    registry.retire("power_peg", {}, "release-eng")
     registry.register("rlp", 2, "Retail Liquidity Program routing", "smars")
     return registry
 

@@ -47,10 +47,21 @@ def test_full_routes_nothing_from_the_stale_server_and_every_refusal_is_noted(
     full = knight.runs[0]
     assert full.name == "full" and full.stale_orders_routed == 0
     assert full.first_reject_code == "INSTANCE_NOT_ATTESTED"
-    notes = "\n".join(full.notes)
-    for refusal in ("reusing Power Peg's flag for RLP refused", "deploy commit refused",
-                    "enabling 'rlp' refused", "rollback refused", "FLAG_RETIRED_READ"):  # fmt: skip
-        assert refusal in notes
+    eight = ", ".join(f"gw-{i}" for i in range(1, 9))
+    expected = [  # (how the note starts, what it must say), in the order of the day
+        ("reusing Power Peg's flag for RLP refused", "id 1 already belongs to 'power_peg'"),
+        ("retiring 'power_peg' refused", f"8 live member(s) still read it: {eight} read"),
+        ("deploy commit refused", "gw-8: attests build"),
+        ("enabling 'rlp' refused", "gw-8 maps 'rlp' to id 1 (power_peg)"),
+        ("redeployed to the seven good servers", "gw-8 is fenced"),
+        ("retiring 'power_peg' refused", "1 live member(s) still read it: gw-8 reads"),
+        ("rollback refused", "release gate: flag manifest of build 'smars-2003-power-peg': "
+         "maps 'rlp' to id 1 (power_peg); the registry has 'rlp' as id 2"),
+    ]  # fmt: skip
+    notes = full.notes[: len(expected)]
+    assert len(notes) == len(expected), full.notes
+    for note, (start, says) in zip(notes, expected, strict=True):
+        assert note.startswith(start) and says in note, note
 
 
 def test_each_defence_alone_keeps_the_loss_under_one_million(knight: KnightReport) -> None:

@@ -55,7 +55,7 @@ def test_the_builds_read_the_reused_flag_through_a_flagset() -> None:
 def test_the_linter_sees_the_power_peg_path_of_the_old_build() -> None:
     registry = FlagRegistry()
     registry.register("power_peg", KNIGHT_BIT, "Power Peg", "smars")
-    registry.retire("power_peg", "release-eng")
+    registry.retire("power_peg", {}, "release-eng")
     registry.register("rlp", RLP_ID, "Retail Liquidity Program", "smars")
     codes = {f.code for f in lint([LEGACY_SOURCE], registry)}
     assert {FindingCode.FLAG_RETIRED_READ, FindingCode.FLAG_DEAD_CODE} <= codes

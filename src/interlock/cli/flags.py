@@ -95,8 +95,11 @@ def register(
 
 @flags_app.command("retire")
 def retire(name: NameArgument, who: WhoOption, registry: RegistryOption = DEFAULT_REGISTRY) -> None:
-    """Retire a (disabled) flag: it leaves a tombstone, and its name and id are never reused."""
-    _apply(registry, lambda r: r.retire(name, who), "retired")
+    """Retire a (disabled) flag: it leaves a tombstone, and its name and id are never reused.
+
+    A local file knows no live members; on a fleet's plane a retire is refused while any live
+    member's build still reads the flag, naming them."""
+    _apply(registry, lambda r: r.retire(name, {}, who), "retired")
 
 
 @flags_app.command("enable")

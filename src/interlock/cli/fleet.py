@@ -279,7 +279,7 @@ def knight_registry() -> FlagRegistry:
 
     registry = FlagRegistry()
     registry.register("power_peg", 1, "Power Peg parent-order slicer (unused since 2003)", "smars")
-    registry.retire("power_peg", "release-eng")
+    registry.retire("power_peg", {}, "release-eng")  # before any member joins
     registry.register("rlp", 2, "Retail Liquidity Program routing", "smars")
     return registry
 

@@ -13,9 +13,9 @@ announced within about a quarter TTL of its deadline; no background thread is ne
 manual clock drives it all.
 
 Flags: the registry and the verdict on each member's manifest are `FleetFlags`, changed
-under the plane's lock like everything else, so an enable's preflight sees exactly the
-members whose lease is fresh at that instant, and no member joins between the preflight
-and the switch.
+under the plane's lock like everything else, so an enable's (or a retire's) preflight sees
+exactly the members whose lease is fresh at that instant, and no member joins between the
+preflight and the change.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
+from interlock.control import fleetflags
 from interlock.control.budgets import SliceLedger
 from interlock.control.fleetflags import FlagChange, FleetFlags
 from interlock.control.plane import (
@@ -258,16 +259,16 @@ class EmbeddedControlPlane:
             return self._flags.snapshot()
 
     def register_flag(self, name: str, flag_id: int, meaning: str, owner: str) -> Flag:
-        return self._change_flags(lambda r, _: r.register(name, flag_id, meaning, owner))
+        return self._change_flags(fleetflags.register(name, flag_id, meaning, owner))
 
     def retire_flag(self, name: str, who: str) -> Flag:
-        return self._change_flags(lambda r, _: r.retire(name, who))
+        return self._change_flags(fleetflags.retire(name, who))
 
     def enable_flag(self, name: str, who: str) -> Flag:
-        return self._change_flags(lambda r, live: r.enable(name, live, who))
+        return self._change_flags(fleetflags.enable(name, who))
 
     def disable_flag(self, name: str, who: str) -> Flag:
-        return self._change_flags(lambda r, _: r.disable(name, who))
+        return self._change_flags(fleetflags.disable(name, who))
 
     def _change_flags(self, change: FlagChange) -> Flag:
         """Sweep expired leases, then make the change against the members still live."""

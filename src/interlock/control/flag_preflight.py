@@ -5,7 +5,8 @@ without anyone asking what code the flag still reached. `Deployment.propose` run
 before a proposal exists, and it refuses the build when any of these hold:
 
 - the linter finds anything in the build's source (a read of a retired or unknown flag,
-  code reachable only under a retired flag, a registered flag no code reads, ...);
+  code reachable only under a retired flag, a registered flag no code reads and no live
+  member reads either, ...);
 - the proposed flag manifest is one the registry would refuse at join
   (`FlagManifest.check`: a retired flag read, a name mapped to another id, an enabled flag
   not declared);
@@ -18,7 +19,7 @@ Every rule is the flags package's; this module only puts them in front of a depl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from interlock.control.attestation import short
@@ -36,14 +37,17 @@ def flag_preflight(
     build: str,
     manifest: FlagManifest | None = None,
     registry_label: str = "flag registry",
+    live_manifests: Mapping[str, FlagManifest] | None = None,
 ) -> ProposalCheck:
     """The gate for releasing the source under `src_paths` as `build`, against `registry`
     (pass a fresh snapshot: `plane.flag_registry()`). `manifest` is the manifest the build
-    ships with; None proposes the one its source makes."""
+    ships with; None proposes the one its source makes. `live_manifests` (the live members',
+    `fleetflags.live_manifests(plane.members())`): a flag they still read is not unread, so
+    a build that drops a flag can be deployed before the flag is retired."""
     paths = tuple(src_paths)
 
     def gate(proposal: Proposal) -> list[str]:
-        findings = [str(f) for f in lint(paths, registry, registry_label)]
+        findings = [str(f) for f in lint(paths, registry, registry_label, live_manifests)]
         try:
             source = manifest_from_source(paths, build, registry)
         except FlagError as exc:

@@ -3,11 +3,14 @@
 Knight's stale router read the reused flag under its old meaning because no one compared
 what each server believed a flag meant with what the operator meant. Here the plane holds
 the one registry, and it judges every member's manifest with the registry's own
-`FlagManifest.check` when the member joins and again after every change to the registry:
-retiring a flag a member still reads, or enabling one it does not declare, takes away its
-attestation at once. Switching a flag on runs the registry's preflight against the
-manifests of the members that are live at that moment. No rule is restated here: every
-rule is the registry's, and this module only supplies the live members.
+`FlagManifest.check` when the member joins and again after every change to the registry.
+Switching a flag on, and retiring one, run the registry's rules against the manifests of
+the members that are live at that moment (attested or not): enabling is refused unless
+every one declares the flag, retiring while any one still reads it, naming them. So a
+retire never strands a running build; a build that joins later reading the tombstone is
+refused. No rule is restated here: every rule is the registry's, and this module only
+supplies the live members. The changes below (`retire`, `enable`, ...) are the one spelling
+every backend passes to `FleetFlags.change`.
 
 Pure, like `SliceLedger`: a backend holds its lock around each call and announces the
 `FlagChanged` a change returns.
@@ -27,6 +30,24 @@ from interlock.flags.registry import Flag, FlagRegistry
 FlagChange = Callable[[FlagRegistry, dict[str, FlagManifest]], Flag]
 """A change to make: given the registry and the live members' manifests, make it (or raise
 FlagError) and return the flag it concerns."""
+
+
+def register(name: str, flag_id: int, meaning: str, owner: str) -> FlagChange:
+    return lambda registry, _: registry.register(name, flag_id, meaning, owner)
+
+
+def retire(name: str, who: str) -> FlagChange:
+    """Refused (FlagError naming them) while a live member reads the flag."""
+    return lambda registry, live: registry.retire(name, live, who)
+
+
+def enable(name: str, who: str) -> FlagChange:
+    """Refused unless every live member declares the flag's id under its name."""
+    return lambda registry, live: registry.enable(name, live, who)
+
+
+def disable(name: str, who: str) -> FlagChange:
+    return lambda registry, _: registry.disable(name, who)
 
 
 def declared(attestation: Attestation) -> FlagManifest:

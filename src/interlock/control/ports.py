@@ -146,7 +146,9 @@ class FlagPort(Protocol):
         ...
 
     def retire_flag(self, name: str, who: str) -> Flag:
-        """Leave a tombstone; a live member whose manifest still reads it is refused."""
+        """Leave a tombstone. Refused (FlagError naming them, nothing changed) while any
+        member whose lease is fresh now (attested or not) reads it, by its name or its id;
+        a member that joins later reading it is refused."""
         ...
 
     def enable_flag(self, name: str, who: str) -> Flag:

@@ -16,7 +16,10 @@ is still a flag read, but one that cannot be verified. Findings, each one line
 
     FLAG_UNKNOWN        a read of a name the registry does not hold
     FLAG_RETIRED_READ   a read of a retired flag (a tombstone is never on again)
-    FLAG_UNREAD         an active registered flag that no code reads (file: the registry)
+    FLAG_UNREAD         an active registered flag that no code reads (file: the registry);
+                        given the fleet's live manifests, not one a live member still reads:
+                        its retire is refused until they have gone, so a deploy of a build
+                        that drops it must pass first (then retire it)
     FLAG_DEAD_CODE      the body or else-branch of an `if` that can run only while a retired
                         flag is on, reported as a line range
     FLAG_DYNAMIC        a read whose name is not a string literal
@@ -26,14 +29,17 @@ is still a flag read, but one that cannot be verified. Findings, each one line
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from interlock.errors import FlagError
 from interlock.flags.registry import FlagRegistry
+
+if TYPE_CHECKING:
+    from interlock.flags.manifest import FlagManifest
 
 READ_METHOD: Final = "enabled"
 
@@ -119,9 +125,15 @@ def find_reads(tree: ast.AST, path: str) -> list[FlagRead]:
 
 
 def lint(
-    paths: Iterable[str | Path], registry: FlagRegistry, registry_path: str = "flag registry"
+    paths: Iterable[str | Path],
+    registry: FlagRegistry,
+    registry_path: str = "flag registry",
+    live_manifests: Mapping[str, FlagManifest] | None = None,
 ) -> list[Finding]:
-    """Every finding for the source under `paths` against `registry`, by file and line."""
+    """Every finding for the source under `paths` against `registry`, by file and line.
+    `live_manifests` (the fleet's live members, if known): a flag one of them reads is not
+    FLAG_UNREAD, since it cannot be retired yet."""
+    live = live_manifests or {}
     trees, reads, findings = scan(paths)
     for read in reads:
         findings.extend(_check_read(read, registry))
@@ -130,7 +142,11 @@ def lint(
         findings.extend(_dead_code(tree, path, retired))
     read_names = {r.name for r in reads}
     for flag in registry.flags():
-        if not flag.retired and flag.name not in read_names:
+        if (
+            not flag.retired
+            and flag.name not in read_names
+            and not registry.readers(flag.name, live)
+        ):
             message = f"flag {flag.describe()} is active but no code reads it: retire it"
             findings.append(Finding(registry_path, 0, FindingCode.FLAG_UNREAD, message))
     return sorted(findings, key=lambda f: (f.path, f.line, f.code.value, f.message))

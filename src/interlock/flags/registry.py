@@ -6,7 +6,9 @@ identity (name, id, meaning) that never changes: a name or id is never bound twi
 retiring a flag leaves a tombstone rather than freeing its name. Switching a flag on is
 refused unless every live member's manifest declares that very id under that very name,
 so no instance can read a flag under a meaning the operator did not intend (DESIGN.md
-invariant 6). Every change is an event in `history`, folded through one `_apply`.
+invariant 6). Retiring a flag is refused while any live member's manifest still reads it
+(by its name or its id), naming them: a tombstone never strands a running build. Every
+change is an event in `history`, folded through one `_apply`.
 """
 
 from __future__ import annotations
@@ -126,8 +128,27 @@ class FlagRegistry:
         self._record(event)
         return self._flags[name]
 
-    def retire(self, name: str, who: str) -> Flag:
-        """Leave a tombstone: the flag can never be enabled, read by a joining build or reused."""
+    def readers(self, name: str, live_manifests: Mapping[str, FlagManifest]) -> dict[str, str]:
+        """The members whose manifest reads flag `name`, by its name or by its id, each with
+        how (`"'power_peg' as id 1"`); empty if none does or the registry has no such flag."""
+        flag = self._flags.get(name)
+        if flag is None:
+            return {}
+        found: dict[str, str] = {}
+        for member in sorted(live_manifests):
+            reads = live_manifests[member].reads
+            how = [f"{other!r} as id {i}" for other, i in reads.items()
+                   if other == flag.name or i == flag.flag_id]  # fmt: skip
+            if how:
+                found[member] = ", ".join(how)
+        return found
+
+    def retire(self, name: str, live_manifests: Mapping[str, FlagManifest], who: str) -> Flag:
+        """Leave a tombstone: the flag can never be enabled, read by a joining build or reused.
+
+        Refused while it is enabled, or while a member in `live_manifests` (every member whose
+        lease is fresh, attested or not) reads it by its name or its id: retire a flag once
+        the builds that read it have gone. An offline registry file passes `{}`."""
         flag = self._require(name, "retire")
         _require_text("who", who, name)
         if flag.retired:
@@ -136,6 +157,13 @@ class FlagRegistry:
             raise FlagError(
                 f"cannot retire {flag.describe()}: it is enabled; disable it first, so no "
                 "member is left running code under a flag that no longer exists"
+            )
+        readers = self.readers(name, live_manifests)
+        if readers:
+            raise FlagError(
+                f"cannot retire {flag.describe()}: {len(readers)} live member(s) still read it: "
+                + _grouped(readers)
+                + "; retire it once no live member's build reads it"
             )
         self._record(FlagRetired(self._clock(), name, who))
         return self._flags[name]
@@ -251,6 +279,17 @@ class FlagRegistry:
         else:
             flag = replace(flag, enabled=False)
         self._flags[event.name] = flag
+
+
+def _grouped(readers: Mapping[str, str]) -> str:
+    """`gw-1, gw-2 read 'power_peg' as id 1; gw-9 reads 'rlp' as id 1`: members by how."""
+    by_how: dict[str, list[str]] = {}
+    for member, how in readers.items():
+        by_how.setdefault(how, []).append(member)
+    return "; ".join(
+        f"{', '.join(members)} {'reads' if len(members) == 1 else 'read'} {how}"
+        for how, members in by_how.items()
+    )
 
 
 def _require_text(field: str, value: str, name: str) -> None:

@@ -2,9 +2,13 @@
 
 Knight's world: a flag is a bit. The RLP build reads bit 1 as "rlp", the old build reads
 the same bit as "power_peg", and switching it on for the RLP launch wakes Power Peg on any
-server still running the old build. Interlock's world: "power_peg" (id 1) is retired, its
-tombstone keeps the id, and "rlp" is a new identity (id 2): the manifests of the two builds
-then disagree visibly, and the plane and the linter can refuse them.
+server still running the old build. Interlock's world: "rlp" is a new identity (id 2), and
+"power_peg" (id 1) cannot be retired while a live router still reads it. The old build's
+attested manifest is the binary as the RLP launch left it: its code reads bit 1 as
+"power_peg", and the launch's flag configuration (which reached every server, unlike the
+code) switches "rlp" on as that same bit 1, the reused flag. So the two builds' manifests
+disagree visibly, and the plane and the release gate refuse the old one: it maps "rlp"
+to Power Peg's id.
 """
 
 from __future__ import annotations
@@ -27,7 +31,9 @@ KNIGHT_MANIFESTS = {
 }
 INTERLOCK_MANIFESTS = {
     RlpRouter.build: FlagManifest(RlpRouter.build, {"rlp": RLP_ID}),
-    PowerPegRouter.build: FlagManifest(PowerPegRouter.build, {"power_peg": KNIGHT_BIT}),
+    PowerPegRouter.build: FlagManifest(
+        PowerPegRouter.build, {"power_peg": KNIGHT_BIT, "rlp": KNIGHT_BIT}
+    ),
 }
 
 
