@@ -45,28 +45,33 @@ def write_settings(
     heartbeat_s: int = 30,
     file_log: bool = True,
     allowed_remote: tuple[str, ...] = (),
+    host: str = "127.0.0.1",
+    reconnect_s: int = 1,
+    reset_on_logon: bool = True,
+    store_dir: Path | None = None,
 ) -> Path:
     """Write a QuickFIX settings file for `sessions`; return its path.
 
-    Initiators connect to 127.0.0.1:`port`. Acceptors: `port` is the scratch port of an
+    Initiators connect to `host`:`port`. Acceptors: `port` is the scratch port of an
     `AcceptorBinding` (QuickFIX would bind it on 0.0.0.0; the binding replaces it).
     `allowed_remote` becomes AllowedRemoteAddresses, defence in depth for engines that
     know the key: official QuickFIX 1.16 does, the `quickfix-py` 0.0.3 build does not
     (the key is not in its binary; a peer outside the list still logs on), so the bind is
-    what keeps the listener private."""
+    what keeps the listener private. `reset_on_logon=False` keeps sequence numbers across
+    restarts (a venue session: the file store in `store_dir`, default `work_dir/store`)."""
     role = "acceptor" if acceptor else "initiator"
     lines = [
         "[DEFAULT]",
         f"ConnectionType={role}",
-        f"FileStorePath={work_dir / 'store'}",
+        f"FileStorePath={store_dir or work_dir / 'store'}",
         f"FileLogPath={work_dir / 'log'}" if file_log else "",
         "StartTime=00:00:00",
         "EndTime=00:00:00",
         "UseDataDictionary=N",
         "ValidateUserDefinedFields=N",
         f"HeartBtInt={heartbeat_s}",
-        "ReconnectInterval=1",
-        "ResetOnLogon=Y",
+        f"ReconnectInterval={reconnect_s}",
+        f"ResetOnLogon={'Y' if reset_on_logon else 'N'}",
         "SocketNodelay=Y",
     ]
     if acceptor:
@@ -74,7 +79,7 @@ def write_settings(
         if allowed_remote:
             lines.append(f"AllowedRemoteAddresses={','.join(allowed_remote)}")
     else:
-        lines += ["SocketConnectHost=127.0.0.1", f"SocketConnectPort={port}"]
+        lines += [f"SocketConnectHost={host}", f"SocketConnectPort={port}"]
     for key in sessions:
         lines += ["[SESSION]", f"BeginString={BEGIN_STRING}"]
         lines += [f"SenderCompID={key.sender}", f"TargetCompID={key.target}"]
