@@ -22,6 +22,7 @@ from pathlib import Path
 import quickfix as fix
 
 from interlock.fixengine.bind import AcceptorBinding, FixBindError
+from interlock.fixengine.dictionary import write_dictionary
 
 BEGIN_STRING = "FIX.4.4"
 
@@ -49,6 +50,7 @@ def write_settings(
     reconnect_s: int = 1,
     reset_on_logon: bool = True,
     store_dir: Path | None = None,
+    market_data: bool = False,
 ) -> Path:
     """Write a QuickFIX settings file for `sessions`; return its path.
 
@@ -58,7 +60,9 @@ def write_settings(
     know the key: official QuickFIX 1.16 does, the `quickfix-py` 0.0.3 build does not
     (the key is not in its binary; a peer outside the list still logs on), so the bind is
     what keeps the listener private. `reset_on_logon=False` keeps sequence numbers across
-    restarts (a venue session: the file store in `store_dir`, default `work_dir/store`)."""
+    restarts (a venue session: the file store in `store_dir`, default `work_dir/store`).
+    `market_data`: the session carries repeating groups (V, W, X), which QuickFIX refuses
+    as repeated tags without a data dictionary naming them: dictionary.py writes one."""
     role = "acceptor" if acceptor else "initiator"
     lines = [
         "[DEFAULT]",
@@ -74,6 +78,11 @@ def write_settings(
         f"ResetOnLogon={'Y' if reset_on_logon else 'N'}",
         "SocketNodelay=Y",
     ]
+    if market_data:
+        dd = write_dictionary(work_dir / "venue-dictionary.xml")
+        lines[lines.index("UseDataDictionary=N")] = "UseDataDictionary=Y"
+        lines += [f"DataDictionary={dd}", "ValidateFieldsOutOfOrder=N",
+                  "ValidateFieldsHaveValues=N", "AllowUnknownMsgFields=Y"]  # fmt: skip
     if acceptor:
         lines.append(f"SocketAcceptPort={port}")
         if allowed_remote:

@@ -1,11 +1,12 @@
 """FIX 4.4 market data, both ways: MarketDataRequest (V) out, snapshots (W) and incremental
 refreshes (X) in, folded into one mark per symbol.
 
-The engine runs without a data dictionary, so QuickFIX does not parse repeating groups: a
-received message's fields come back ordered by tag, each tag's values in arrival order.
-Every MDEntry we read carries MDEntryType (269) and MDEntryPx (270) (and Symbol (55) in X),
-so the i-th 269 belongs with the i-th 270: entries are zipped by index. A message whose
-counts do not match is undecodable and ignored (logged), never half-applied.
+Venue sessions frame the groups with a small dictionary (dictionary.py); we read a
+message's fields in order from one `toString()`. Every MDEntry we read carries
+MDEntryType (269) and MDEntryPx (270) (and Symbol (55) in X), so the i-th 269 belongs
+with the i-th 270 whether the entries come interleaved or (parsed with no dictionary)
+sorted by tag: entries are zipped by index. A message whose counts do not match is
+undecodable and ignored (logged), never half-applied.
 
 A mark is the mid of the best bid and offer when both are known, else the last trade.
 """

@@ -248,6 +248,7 @@ class FakeExchange(_App):
             work_dir=work_dir,
             file_log=file_log,
             reset_on_logon=reset_on_logon,
+            market_data=True,
         )
         self._engine = open_engine(self, path, acceptor=True, file_log=file_log, binding=binding)
         self._publisher: threading.Thread | None = None

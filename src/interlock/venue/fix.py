@@ -83,6 +83,7 @@ class FixVenue(fix.Application):  # type: ignore[misc]
             heartbeat_s=heartbeat_s,
             reconnect_s=reconnect_s,
             reset_on_logon=False,
+            market_data=True,
             store_dir=store_dir,
         )
         self._engine = open_engine(self, path, acceptor=False, file_log=file_log)
