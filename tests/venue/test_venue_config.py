@@ -85,6 +85,6 @@ def test_a_publisher_digest_that_is_not_sha256_hex_is_refused() -> None:
 
 
 def test_a_feed_with_a_good_publisher_loads() -> None:
-    cfg = parse_config(_with(reference={"source": "feed", "feed": {"port": 0,
-                                                                   "publishers": [PUBLISHER]}}))  # fmt: skip
+    feed = {"port": 0, "publishers": [PUBLISHER]}
+    cfg = parse_config(_with(reference={"source": "feed", "feed": feed}))
     assert cfg.reference.feed is not None and cfg.reference.feed.publishers == [PUBLISHER]
