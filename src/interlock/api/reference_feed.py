@@ -26,6 +26,8 @@ from interlock.domain.instrument import Instrument
 from interlock.domain.reject import RejectCode, reject
 
 MarkSink = Callable[[str, int], None]
+_BEARER = HTTPBearer(auto_error=False)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
 
 
 class MarkIn(BaseModel):
@@ -52,11 +54,8 @@ def create_feed_app(
     app = FastAPI(title="Interlock mark feed", docs_url=None, redoc_url=None)
     install_error_handler(app)
     digests = tuple(publishers)
-    bearer = HTTPBearer(auto_error=False)
 
-    def publisher(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ) -> None:
+    def publisher(credentials: Credentials) -> None:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise ApiError(401, reject(RejectCode.UNAUTHENTICATED, "bearer token required",
                                        "Authorization: Bearer <token>", "none"))  # fmt: skip
