@@ -25,8 +25,8 @@ import pytest
 
 pytest.importorskip("quickfix")
 
-from interlock.sim.fix import FakeExchange, free_port  # noqa: E402
-from interlock.sim.harness import DESK_KEY  # noqa: E402
+from interlock.sim.fix import FakeExchange, free_port
+from interlock.sim.harness import DESK_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 AUTH = {"Authorization": f"Bearer {DESK_KEY}"}
@@ -34,9 +34,7 @@ MAX_AGE_MS = 1_500
 SYMBOLS = ("AAPL", "MSFT")
 
 
-def wait_for(
-    pred: Callable[[], object], timeout: float, what: str, every: float = 0.05
-) -> object:
+def wait_for(pred: Callable[[], object], timeout: float, what: str, every: float = 0.05) -> object:
     """`pred()`'s first truthy value within `timeout` s, polled; AssertionError after."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
