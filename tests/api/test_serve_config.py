@@ -104,7 +104,9 @@ def test_a_gateway_config_without_transports_serves_with_the_default_ones() -> N
     plain = parse_as(GatewayConfig, data)
     served = serve_config(plain)
     assert (served.rest, served.admin, served.fix) == (RestConfig(), AdminConfig(), None)
-    assert served.model_dump(exclude={"rest", "admin", "fix"}) == plain.model_dump()
+    assert served.venue.kind == "simulated" and served.reference.source == "simulated"
+    served_only = {"rest", "admin", "fix", "venue", "reference"}
+    assert served.model_dump(exclude=served_only) == plain.model_dump()
 
 
 def _serving(gateway: Gateway) -> Iterator[tuple[httpx.Client, httpx.Client]]:

@@ -1,5 +1,5 @@
 """The whole config file: the gateway's settings plus its transports' (`[rest]`, `[admin]`,
-`[fix]`), one TOML file in one format.
+`[fix]`), its venue (`[venue]`) and reference source (`[reference]`), one TOML file.
 
 `ServeConfig` is what every loader of a file returns (serve, the CLI, the demo, the
 replay, the simulation harness): a `GatewayConfig`, so any gateway takes it, with the
@@ -9,14 +9,18 @@ them. Its digest is the file's, transports included, as before the split.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from pydantic import Field
 
 from interlock.api.config_checks import transport_checks
 from interlock.api.listeners import AdminConfig, FixAcceptorConfig, RestConfig
+from interlock.api.reference_config import ReferenceConfig
 from interlock.gateway.config import GatewayConfig, parse_as, read_toml
 from interlock.gateway.config_checks import Problem
+from interlock.risk.limits import canonical_json
+from interlock.venue.config import VenueConfig
 
 
 class ServeConfig(GatewayConfig):
@@ -27,6 +31,18 @@ class ServeConfig(GatewayConfig):
     fix: FixAcceptorConfig | None = Field(
         None, description="the FIX acceptor `interlock serve` starts (needs the `fix` extra)"
     )
+    venue: VenueConfig = VenueConfig()
+    reference: ReferenceConfig = ReferenceConfig()
+
+    def digest(self) -> str:
+        """The file's digest; `[venue]` and `[reference]` count only when set, so a file
+        from before they existed (the simulated venue, its prices) keeps its digest."""
+        unset = frozenset(
+            name
+            for name, default in (("venue", VenueConfig()), ("reference", ReferenceConfig()))
+            if getattr(self, name) == default
+        )
+        return hashlib.sha256(canonical_json(self, unset).encode()).hexdigest()[:16]
 
     def cross_checks(self) -> dict[str, list[Problem]]:
         found = super().cross_checks()

@@ -1,11 +1,16 @@
 """`interlock serve`: one gateway with its REST, admin and (when present) FIX listeners.
 
 Start order: the gateway recovers from its SQLite journal and joins the embedded control
-plane, the lease heartbeat and the simulated reference feed start, then the admin listener
-(the kill switch is up before any order port), then REST and FIX. Stop order is the
-reverse: order ports stop accepting and drain their requests in flight, then the admin
-port, then `Gateway.close()` leaves the plane and closes the journal, which commits what
-is queued first. Nothing is acknowledged that is not on disk (DESIGN.md invariant 2).
+plane, the lease heartbeat starts, the venue is connected (a FIX venue must log on within
+its `logon_timeout_ms`, or serve fails) and the reference source starts (the simulated
+mids, the venue's market data, or the mark feed's listener), then the admin listener (the
+kill switch is up before any order port), then REST and FIX. The venue and the reference
+source come from `[venue]` and `[reference]` through `instance.open_venue`; a simulated
+venue is announced loudly and shown on /health, so a demo is never taken for trading.
+Stop order is the reverse: order ports stop accepting and drain their requests in flight,
+then the admin port, the feed and the venue, then `Gateway.close()` leaves the plane and
+closes the journal, which commits what is queued first. Nothing is acknowledged that is
+not on disk (DESIGN.md invariant 2).
 
 FIX is started only if the config has a `fix` section and `interlock.api.fix` imports
 (see `_start_fix`): it must never be a hard dependency of REST or the kill switch.
@@ -19,7 +24,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,16 +31,20 @@ from interlock.api.admin import create_admin_app
 from interlock.api.config import ServeConfig
 from interlock.api.listener import Listener
 from interlock.api.listeners import FixAcceptorConfig
+from interlock.api.reference_feed import create_feed_app
 from interlock.api.rest import create_app
 from interlock.control.embedded import EmbeddedControlPlane
 from interlock.gateway.gateway import Gateway
-from interlock.instance import build_instance
+from interlock.instance import SIM_MID, build_instance, open_venue
 from interlock.journal.sqlite import SqliteJournal
-from interlock.venue.market import MarketModel
-from interlock.venue.simulated import SimulatedVenue
+from interlock.venue.base import ExecutionSink
 
 _log = logging.getLogger(__name__)
-SIM_MID = Decimal("100.00")  # every symbol's opening mid on the simulated venue
+__all__ = ["SIMULATED_BANNER", "SIM_MID", "Service", "serve_until_signalled"]
+SIMULATED_BANNER = (
+    "*** SIMULATED VENUE: orders go to an in-process simulated exchange, not to any "
+    'market ([venue] kind = "simulated") ***'
+)
 
 
 class Stoppable(Protocol):
@@ -51,7 +59,10 @@ class FixListener(Stoppable, Protocol):
 
 
 def _start_fix(
-    gateway: Gateway, fix_config: FixAcceptorConfig | None, venue: SimulatedVenue, work_dir: Path
+    gateway: Gateway,
+    fix_config: FixAcceptorConfig | None,
+    attach: Callable[[ExecutionSink], None],
+    work_dir: Path,
 ) -> FixListener | None:
     """The FIX acceptor, if the config has a `fix` section and the FIX package imports.
 
@@ -69,7 +80,7 @@ def _start_fix(
         _log.warning("FIX configured but not available, skipped: %s", exc)
         return None
     tap = tap_cls(gateway)
-    venue.attach(tap)
+    attach(tap)
     acceptor: FixListener = acceptor_cls(gateway, tap, fix_config, work_dir).start()
     return acceptor
 
@@ -79,19 +90,23 @@ class Service:
 
     def __init__(self, config: ServeConfig, *, seed: int = 7) -> None:
         self.config = config
-        books = {}
-        for symbol, inst in config.instrument_map().items():
-            ticks = inst.to_ticks(SIM_MID)
-            books[symbol] = (ticks if ticks is not None else 100, 1, 5_000)
-        self.market = MarketModel(books, seed=seed, volatility_ticks=0)
-        self.venue = SimulatedVenue(self.market, seed=seed)
+        journal_dir = Path(config.journal.path).resolve().parent
+        opened = open_venue(config.venue, config.instrument_map(),
+                            store_dir=journal_dir / "fix-venue", seed=seed)  # fmt: skip
+        self.opened = opened
+        self.venue = opened.venue
+        self.market = opened.market  # the simulated venue's market; None for a real venue
+        self.simulated = opened.kind == "simulated"
         self.journal = SqliteJournal(
             config.journal.path, max_wait_s=config.journal.max_wait_ms / 1_000
         )
         self.plane = EmbeddedControlPlane(clock=time.time_ns)
+        source = config.reference.source
+        reference_from = None if source == "feed" else self.market or self.venue
         self.gateway = build_instance(config, journal=self.journal, venue=self.venue,
-                                      plane=self.plane, start=False)  # fmt: skip
-        self.market.subscribe(self.gateway.update_reference)
+                                      plane=self.plane, start=False,
+                                      reference_from=reference_from)  # fmt: skip
+        self.feed: Listener | None = None
         self.rest: Listener | None = None
         self.admin: Listener | None = None
         self.fix: FixListener | None = None
@@ -102,25 +117,46 @@ class Service:
         gw = self.gateway
         gw.start()
         gw.start_heartbeat()
-        self._feed = threading.Thread(
-            target=self._reference_feed, name="reference-feed", daemon=True
-        )
-        self._feed.start()
         cfg = self.config
+        if self.simulated:
+            _log.warning(SIMULATED_BANNER)
+        else:
+            fix = cfg.venue.fix
+            assert fix is not None
+            self.opened.connect(fix.logon_timeout_ms / 1_000)
+        if self.market is not None and cfg.reference.source != "feed":
+            self._feed = threading.Thread(
+                target=self._reference_feed, name="reference-feed", daemon=True
+            )
+            self._feed.start()
+        feed = cfg.reference.feed
+        if feed is not None:
+            app = create_feed_app(gw.update_reference, cfg.instrument_map(), feed.publishers)
+            self.feed = Listener(app, feed.host, feed.port, "reference feed").start()
         self.admin = Listener(create_admin_app(gw), cfg.admin.host, cfg.admin.port, "admin")
         self.admin.start()
-        self.rest = Listener(create_app(gw), cfg.rest.host, cfg.rest.port, "rest").start()
+        self.rest = Listener(
+            create_app(gw, venue=self.venue_status), cfg.rest.host, cfg.rest.port, "rest"
+        ).start()
         fix_dir = Path(cfg.journal.path).resolve().parent / "fix"
-        self.fix = _start_fix(gw, cfg.fix, self.venue, fix_dir)
+        self.fix = _start_fix(gw, cfg.fix, self.opened.attach, fix_dir)
         return self
+
+    def venue_status(self) -> str:
+        """What /health says of the venue: `simulated`, or `fix up` / `fix down`."""
+        if self.simulated:
+            return "simulated"
+        return "fix up" if getattr(self.venue, "logged_on", False) else "fix down"
 
     def _reference_feed(self) -> None:
         """Re-stamp the simulated mids well inside the staleness bound: the simulated venue
-        is the reference feed until a real one is configured."""
+        is its own reference feed (`source` "simulated", or "venue" with that venue)."""
         interval = self.config.limits.collar.reference_max_age_ms / 4_000
+        market = self.market
+        assert market is not None
         while True:
-            for symbol in self.market.symbols:
-                self.gateway.update_reference(symbol, self.market.mid(symbol))
+            for symbol in market.symbols:
+                self.gateway.update_reference(symbol, market.mid(symbol))
             if self._stop_feed.wait(interval):
                 return
 
@@ -132,9 +168,12 @@ class Service:
             self.fix.stop()
         if self.admin is not None:
             self.admin.stop()
+        if self.feed is not None:
+            self.feed.stop()
         self._stop_feed.set()
         if self._feed is not None:
             self._feed.join()
+        self.opened.disconnect()
         self.gateway.close()
 
 
@@ -148,8 +187,17 @@ def serve_until_signalled(config: ServeConfig, announce: Callable[[str], None]) 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     service = Service(config)
     try:
+        if service.simulated:
+            announce(SIMULATED_BANNER)
         service.start()
         assert service.rest is not None and service.admin is not None
+        fix_venue = config.venue.fix
+        if fix_venue is not None:
+            announce(f"venue fix {fix_venue.sender_comp_id} -> {fix_venue.target_comp_id} "
+                     f"at {fix_venue.host}:{fix_venue.port}: logged on")  # fmt: skip
+        announce(f"reference prices from {config.reference.source}")
+        if service.feed is not None:
+            announce(f"reference feed listening on {service.feed.url}")
         announce(f"rest listening on {service.rest.url}")
         announce(f"admin listening on {service.admin.url}")
         if service.fix is not None:  # read back from the OS, never the config

@@ -22,6 +22,7 @@ from pathlib import Path
 import quickfix as fix
 
 from interlock.fixengine.bind import AcceptorBinding, FixBindError
+from interlock.fixengine.dictionary import write_dictionary
 
 BEGIN_STRING = "FIX.4.4"
 
@@ -45,36 +46,49 @@ def write_settings(
     heartbeat_s: int = 30,
     file_log: bool = True,
     allowed_remote: tuple[str, ...] = (),
+    host: str = "127.0.0.1",
+    reconnect_s: int = 1,
+    reset_on_logon: bool = True,
+    store_dir: Path | None = None,
+    market_data: bool = False,
 ) -> Path:
     """Write a QuickFIX settings file for `sessions`; return its path.
 
-    Initiators connect to 127.0.0.1:`port`. Acceptors: `port` is the scratch port of an
+    Initiators connect to `host`:`port`. Acceptors: `port` is the scratch port of an
     `AcceptorBinding` (QuickFIX would bind it on 0.0.0.0; the binding replaces it).
     `allowed_remote` becomes AllowedRemoteAddresses, defence in depth for engines that
     know the key: official QuickFIX 1.16 does, the `quickfix-py` 0.0.3 build does not
     (the key is not in its binary; a peer outside the list still logs on), so the bind is
-    what keeps the listener private."""
+    what keeps the listener private. `reset_on_logon=False` keeps sequence numbers across
+    restarts (a venue session: the file store in `store_dir`, default `work_dir/store`).
+    `market_data`: the session carries repeating groups (V, W, X), which QuickFIX refuses
+    as repeated tags without a data dictionary naming them: dictionary.py writes one."""
     role = "acceptor" if acceptor else "initiator"
     lines = [
         "[DEFAULT]",
         f"ConnectionType={role}",
-        f"FileStorePath={work_dir / 'store'}",
+        f"FileStorePath={store_dir or work_dir / 'store'}",
         f"FileLogPath={work_dir / 'log'}" if file_log else "",
         "StartTime=00:00:00",
         "EndTime=00:00:00",
         "UseDataDictionary=N",
         "ValidateUserDefinedFields=N",
         f"HeartBtInt={heartbeat_s}",
-        "ReconnectInterval=1",
-        "ResetOnLogon=Y",
+        f"ReconnectInterval={reconnect_s}",
+        f"ResetOnLogon={'Y' if reset_on_logon else 'N'}",
         "SocketNodelay=Y",
     ]
+    if market_data:
+        dd = write_dictionary(work_dir / "venue-dictionary.xml")
+        lines[lines.index("UseDataDictionary=N")] = "UseDataDictionary=Y"
+        lines += [f"DataDictionary={dd}", "ValidateFieldsOutOfOrder=N",
+                  "ValidateFieldsHaveValues=N", "AllowUnknownMsgFields=Y"]  # fmt: skip
     if acceptor:
         lines.append(f"SocketAcceptPort={port}")
         if allowed_remote:
             lines.append(f"AllowedRemoteAddresses={','.join(allowed_remote)}")
     else:
-        lines += ["SocketConnectHost=127.0.0.1", f"SocketConnectPort={port}"]
+        lines += [f"SocketConnectHost={host}", f"SocketConnectPort={port}"]
     for key in sessions:
         lines += ["[SESSION]", f"BeginString={BEGIN_STRING}"]
         lines += [f"SenderCompID={key.sender}", f"TargetCompID={key.target}"]

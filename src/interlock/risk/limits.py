@@ -196,12 +196,13 @@ def _canonical(value: object) -> object:
     return value
 
 
-def canonical_json(model: BaseModel) -> str:
-    """The same text for the same settings in every process: keys and sets sorted.
+def canonical_json(model: BaseModel, exclude: frozenset[str] = frozenset()) -> str:
+    """The same text for the same settings in every process: keys and sets sorted;
+    top-level fields in `exclude` left out.
 
     (pydantic dumps a frozenset in hash order, which changes with PYTHONHASHSEED.)
     """
-    data = _canonical(model.model_dump(mode="python"))
+    data = _canonical(model.model_dump(mode="python", exclude=set(exclude)))
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 

@@ -4,7 +4,8 @@
 every application message it receives, so a test can wait (always with a timeout) for
 the report it expects. `FakeExchange` is a QuickFIX acceptor playing a venue: it acks
 each NewOrderSingle and, when `fill` is on, fills it in two parts; with `fill` off it is
-the pass-through the FIX benchmark compares Interlock against.
+the pass-through the FIX benchmark compares Interlock against. It also serves market
+data (V answered with W snapshots, X refreshes on `set_mid`) to one or many sessions.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import quickfix as fix
@@ -28,6 +30,7 @@ from interlock.fixengine.engine import (
     open_engine,
     write_settings,
 )
+from interlock.fixengine.marketdata import pairs
 
 Fields = dict[int, str]
 _HEADER = frozenset((8, 9, 10, 34, 49, 52, 56))
@@ -199,7 +202,15 @@ class FixClient(_App):
 
 
 class FakeExchange(_App):
-    """A venue acceptor: acks every order; with `fill`, fills half, then the rest."""
+    """A venue acceptor: acks every order; with `fill`, fills half, then the rest, at the
+    limit price (a market order at the current mid of its symbol).
+
+    `clients` are the CompIDs that may log on (one session each); reports go back on the
+    session the order came in on, and `orders_of(client)` holds each one's orders. Market
+    data: a MarketDataRequest (V) is answered with one snapshot (W) per symbol at `mids`;
+    `set_mid` publishes an incremental refresh (X) to every subscriber, and with
+    `publish_every_s` a thread re-sends the snapshots that often, until `pause_market_data`.
+    """
 
     def __init__(
         self,
@@ -209,10 +220,23 @@ class FakeExchange(_App):
         client: str = "INTERLOCK",
         fill: bool = True,
         file_log: bool = True,
+        *,
+        clients: tuple[str, ...] = (),
+        reset_on_logon: bool = True,
+        mids: dict[str, Decimal] | None = None,
+        half_spread: Decimal = Decimal("0.01"),
+        publish_every_s: float = 0.0,
     ) -> None:
         super().__init__()
         self.fill = fill
         self.orders: dict[str, Fields] = {}
+        self.mids: dict[str, Decimal] = dict(mids or {})
+        self.half_spread = half_spread
+        self._by_client: dict[str, dict[str, Fields]] = {}
+        self._subscribers: dict[str, tuple[fix.SessionID, tuple[str, ...]]] = {}
+        self._md_lock = threading.Lock()
+        self._publishing = threading.Event()
+        self._stopping = threading.Event()
         self._ids = iter(range(1, 1 << 62))
         work_dir.mkdir(parents=True, exist_ok=True)
         binding = AcceptorBinding("127.0.0.1", port)
@@ -220,38 +244,134 @@ class FakeExchange(_App):
             work_dir / "exchange.cfg",
             acceptor=True,
             port=binding.scratch_port,
-            sessions=[SessionKey(comp_id, client)],
+            sessions=[SessionKey(comp_id, c) for c in clients or (client,)],
             work_dir=work_dir,
             file_log=file_log,
+            reset_on_logon=reset_on_logon,
+            market_data=True,
         )
         self._engine = open_engine(self, path, acceptor=True, file_log=file_log, binding=binding)
+        self._publisher: threading.Thread | None = None
+        if publish_every_s > 0:
+            self._publishing.set()
+            self._publisher = threading.Thread(
+                target=self._publish, args=(publish_every_s,), name="fake-md", daemon=True
+            )
 
     def start(self) -> FakeExchange:
         self._engine.start()
+        if self._publisher is not None:
+            self._publisher.start()
         return self
 
     def stop(self, force: bool = False) -> None:
+        self._stopping.set()
+        if self._publisher is not None and self._publisher.is_alive():
+            self._publisher.join(5)
         self._engine.stop(force)
+
+    def orders_of(self, client: str) -> dict[str, Fields]:
+        """The orders `client` (its CompID) sent, by ClOrdID."""
+        return self._by_client.setdefault(client, {})
+
+    def next_expected_seq(self, client: str) -> int:
+        """The MsgSeqNum the exchange expects next from `client` (its session's store)."""
+        for session_id in self._engine.socket.getSessions():
+            if session_id.getTargetCompID().getValue() == client:
+                session = fix.Session.lookupSession(session_id)
+                return int(session.getExpectedTargetNum())
+        raise KeyError(client)
+
+    def logged_on_clients(self) -> set[str]:
+        out: set[str] = set()
+        for session_id in self._engine.socket.getSessions():
+            session = fix.Session.lookupSession(session_id)
+            if session is not None and session.isLoggedOn():
+                out.add(session_id.getTargetCompID().getValue())
+        return out
+
+    # -- market data ------------------------------------------------------------------
+
+    def pause_market_data(self) -> None:
+        """Stop re-sending snapshots: subscribers' marks go stale."""
+        self._publishing.clear()
+
+    def resume_market_data(self) -> None:
+        self._publishing.set()
+
+    def set_mid(self, symbol: str, mid: Decimal) -> None:
+        """Move `symbol`'s mid and publish an incremental refresh (X) to its subscribers."""
+        self.mids[symbol] = mid
+        with self._md_lock:
+            subs = list(self._subscribers.values())
+        for session_id, symbols in subs:
+            if symbol in symbols:
+                msg = new_message("X")
+                msg.setField(262, "upd")
+                for kind, px in (("0", mid - self.half_spread), ("1", mid + self.half_spread)):
+                    group = fix.Group(268, 279)
+                    for tag, value in ((279, "1"), (269, kind), (55, symbol), (270, str(px))):
+                        group.setField(tag, value)
+                    msg.addGroup(group)
+                fix.Session.sendToTarget(msg, session_id)
+
+    def _snapshot(self, session_id: fix.SessionID, req_id: str, symbol: str) -> None:
+        mid = self.mids.get(symbol)
+        if mid is None:
+            return
+        msg = new_message("W")
+        msg.setField(262, req_id)
+        msg.setField(55, symbol)
+        for kind, px in (("0", mid - self.half_spread), ("1", mid + self.half_spread)):
+            group = fix.Group(268, 269)
+            group.setField(269, kind)
+            group.setField(270, str(px))
+            group.setField(271, "5000")
+            msg.addGroup(group)
+        fix.Session.sendToTarget(msg, session_id)
+
+    def _publish(self, every_s: float) -> None:
+        while not self._stopping.wait(every_s):
+            if not self._publishing.is_set():
+                continue
+            with self._md_lock:
+                subs = list(self._subscribers.items())
+            for req_id, (session_id, symbols) in subs:
+                for symbol in symbols:
+                    self._snapshot(session_id, req_id, symbol)
+
+    # -- orders -----------------------------------------------------------------------
 
     def fromApp(self, message: fix.Message, session_id: fix.SessionID) -> None:
         self._engine.kick()
         got = fields_of(message)
-        if got[35] == "D":
+        client = session_id.getTargetCompID().getValue()
+        if got[35] == "V":
+            symbols = tuple(v for t, v in pairs(message) if t == 55)
+            with self._md_lock:
+                self._subscribers[f"{client}/{got[262]}"] = (session_id, symbols)
+            for symbol in symbols:
+                self._snapshot(session_id, got[262], symbol)
+        elif got[35] == "D":
             self.orders[got[11]] = got
-            self._report(got, "0", "0", 0)
+            self.orders_of(client)[got[11]] = got
+            if got.get(40) == "1":  # market: it trades at the mid
+                got[44] = str(self.mids.get(got[55], Decimal("100")))
+            self._report(session_id, got, "0", "0", 0)
             qty = int(got[38])
             if self.fill:
                 first = qty // 2
                 if first:
-                    self._report(got, "F", "1", first, last=first)
-                self._report(got, "F", "2", qty, last=qty - first)
+                    self._report(session_id, got, "F", "1", first, last=first)
+                self._report(session_id, got, "F", "2", qty, last=qty - first)
         elif got[35] == "F":
-            order = self.orders.get(got[41])
+            order = self.orders_of(client).get(got[41])
             if order is not None:
-                self._report(order, "4", "4", 0, cancel=got[11])
+                self._report(session_id, order, "4", "4", 0, cancel=got[11])
 
     def _report(
         self,
+        session_id: fix.SessionID,
         order: Fields,
         exec_type: str,
         status: str,
@@ -280,7 +400,7 @@ class FakeExchange(_App):
         if last:
             msg.setField(32, str(last))
             msg.setField(31, order.get(44, "100"))
-        self.send(msg)
+        fix.Session.sendToTarget(msg, session_id)
 
 
 __all__ = ["FakeExchange", "FixClient", "field", "fields_of", "free_port"]

@@ -5,6 +5,12 @@ so every ExecutionReport maps back to an order without a table that could be los
 cancels and rejects come back into the gateway's `ExecutionSink` on QuickFIX's thread.
 `send` while the session is down raises VenueError: the gateway then books the order as
 venue-rejected and releases its reservation, instead of holding an order nobody has.
+
+Sequence numbers persist in a file store (no ResetOnLogon), so a restart resumes the
+session instead of resetting it. An order message the venue asks us to resend (PossDup)
+is never resent: QuickFIX sends a gap fill instead, so a reconnect cannot repeat an order.
+After `feed_marks`, each Logon subscribes to the instruments' market data (V) and every
+snapshot (W) or refresh (X) moves the mark it passes to `marks(symbol, ticks)`.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -29,9 +36,12 @@ from interlock.fixengine.engine import (
     open_engine,
     write_settings,
 )
+from interlock.fixengine.marketdata import MarkBook, entries, market_data_request
 from interlock.venue.base import ExecutionSink
 
 _log = logging.getLogger(__name__)
+MarkSink = Callable[[str, int], None]
+_ORDER_TYPES = frozenset({"D", "F", "G"})
 
 
 class FixVenue(fix.Application):  # type: ignore[misc]
@@ -44,9 +54,18 @@ class FixVenue(fix.Application):  # type: ignore[misc]
         comp_id: str = "INTERLOCK",
         venue_comp_id: str = "VENUE",
         file_log: bool = True,
+        host: str = "127.0.0.1",
+        heartbeat_s: int = 30,
+        reconnect_s: int = 1,
+        store_dir: Path | None = None,
+        instruments: Mapping[str, Instrument] | None = None,
     ) -> None:
         super().__init__()
         self._sink: ExecutionSink | None = sink
+        self._instruments = dict(instruments or {})
+        self._marks: MarkSink | None = None
+        self._mark_book = MarkBook()
+        self._md_requests = itertools.count(1)
         self._lock = threading.Lock()
         self._orders: dict[int, tuple[Instrument, int]] = {}  # order id -> (inst, leaves)
         self._cancel_ids = itertools.count(1)
@@ -60,12 +79,23 @@ class FixVenue(fix.Application):  # type: ignore[misc]
             sessions=[SessionKey(comp_id, venue_comp_id)],
             work_dir=work_dir,
             file_log=file_log,
+            host=host,
+            heartbeat_s=heartbeat_s,
+            reconnect_s=reconnect_s,
+            reset_on_logon=False,
+            market_data=True,
+            store_dir=store_dir,
         )
         self._engine = open_engine(self, path, acceptor=False, file_log=file_log)
 
     def attach(self, sink: ExecutionSink) -> None:
         """Report to `sink` (the gateway, built after its venue)."""
         self._sink = sink
+
+    def feed_marks(self, marks: MarkSink) -> None:
+        """Subscribe to the venue's market data on every Logon and pass each new mark of an
+        instrument to `marks(symbol, ticks)` (the gateway's reference store)."""
+        self._marks = marks
 
     def start(self, timeout: float = 5.0) -> FixVenue:
         """Connect and wait for the venue's Logon; VenueError when it does not come."""
@@ -77,6 +107,11 @@ class FixVenue(fix.Application):  # type: ignore[misc]
 
     def stop(self) -> None:
         self._engine.stop()
+
+    @property
+    def logged_on(self) -> bool:
+        """The session is up: orders can be routed."""
+        return self._logged_on.is_set()
 
     # -- the Venue port ----------------------------------------------------------------
 
@@ -117,8 +152,14 @@ class FixVenue(fix.Application):  # type: ignore[misc]
 
     def onLogon(self, session_id: fix.SessionID) -> None:
         self._logged_on.set()
+        _log.warning("venue session %s logged on", session_id.toString())
+        if self._marks is not None and self._instruments:
+            req = market_data_request(f"md-{next(self._md_requests)}", sorted(self._instruments))
+            fix.Session.sendToTarget(req, session_id)
 
     def onLogout(self, session_id: fix.SessionID) -> None:
+        if self._logged_on.is_set():
+            _log.error("venue session %s is down: orders cannot be routed", session_id.toString())
         self._logged_on.clear()
 
     def toAdmin(self, message: fix.Message, session_id: fix.SessionID) -> None:
@@ -128,11 +169,19 @@ class FixVenue(fix.Application):  # type: ignore[misc]
         pass
 
     def toApp(self, message: fix.Message, session_id: fix.SessionID) -> None:
-        pass
+        header = message.getHeader()
+        if (
+            header.isSetField(43)
+            and header.getField(43) == "Y"
+            and msg_type(message) in (_ORDER_TYPES)
+        ):
+            raise fix.DoNotSend()  # a resend of an order: gap-fill it, never repeat it
 
     def fromApp(self, message: fix.Message, session_id: fix.SessionID) -> None:
         kind = msg_type(message)
-        if kind == "9":
+        if kind in ("W", "X"):
+            self._market_data(message, kind)
+        elif kind == "9":
             _log.warning("venue refused a cancel: %s", field(message, 58))
         elif kind == "8":
             try:
@@ -174,3 +223,30 @@ class FixVenue(fix.Application):  # type: ignore[misc]
             with self._lock:
                 self._orders.pop(order_id, None)
             sink.on_rejected(order_id, field(message, 58) or "rejected by venue")
+
+    def _market_data(self, message: fix.Message, kind: str) -> None:
+        """Fold a W or X into the marks; each symbol it moved is passed on once."""
+        found = entries(message, kind)
+        marks = self._marks
+        if found is None or marks is None:
+            if found is None:
+                _log.warning("undecodable market data %s from the venue", kind)
+            return
+        moved: list[str] = []
+        with self._lock:
+            if kind == "W" and found:
+                self._mark_book.reset(found[0].symbol)
+            for entry in found:
+                inst = self._instruments.get(entry.symbol)
+                if inst is None:
+                    continue
+                ticks = inst.to_ticks(entry.price)
+                if ticks is None:
+                    ticks = int((entry.price / inst.tick_size).to_integral_value())
+                self._mark_book.apply(entry.symbol, entry.kind, ticks)
+                if entry.symbol not in moved:
+                    moved.append(entry.symbol)
+            updates = [(s, self._mark_book.mark(s)) for s in moved]
+        for symbol, mark in updates:
+            if mark is not None and mark > 0:
+                marks(symbol, mark)

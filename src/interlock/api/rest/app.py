@@ -8,6 +8,7 @@ journal holds the accept, as DESIGN.md's invariant 2 asks of every acknowledgeme
 
 # No `from __future__ import annotations`: FastAPI must resolve the route-local
 # `Annotated[..., Depends(...)]` aliases at decoration time.
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -46,7 +47,7 @@ def _refuse(r: Rejection) -> ApiError:
     return ApiError(status_of(r.code), r)
 
 
-def create_app(gateway: Gateway) -> FastAPI:
+def create_app(gateway: Gateway, venue: Callable[[], str] = lambda: "simulated") -> FastAPI:
     """The REST app for `gateway`; its listener settings come from `gateway.config.rest`."""
     cfg = serve_config(gateway.config)
     auth = gateway.auth  # the one authenticator: each request's key is resolved once
@@ -192,7 +193,11 @@ def create_app(gateway: Gateway) -> FastAPI:
         """Unauthenticated liveness: the listener answers and the instance's gate state."""
         h = gateway.health()
         return HealthView(
-            status="ok", instance_id=h.instance_id, gate=h.gate, durable_seq=h.durable_seq
+            status="ok",
+            instance_id=h.instance_id,
+            gate=h.gate,
+            durable_seq=h.durable_seq,
+            venue=venue(),
         )
 
     return app

@@ -110,6 +110,7 @@ class HealthView(BaseModel):
     instance_id: str
     gate: str = Field(description="'routing', or the code orders are refused with")
     durable_seq: int
+    venue: str = Field(description="'simulated' (a demo exchange), 'fix up' or 'fix down'")
 
 
 class MassCancelIn(_In):

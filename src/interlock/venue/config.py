@@ -1,0 +1,71 @@
+"""Where orders go: the `[venue]` table of the config file.
+
+It lives beside the venues (not in api/) because the instance builder (instance.py) opens
+the venue from it, and the builder sits below the transports. `kind = "simulated"` is the
+seeded in-process exchange (demos and tests: serve says so loudly); `kind = "fix"` is a
+QuickFIX initiator session to a real venue, whose `[venue.fix]` table is required then.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
+
+_COMP_ID = r"^[A-Za-z0-9_.-]{1,32}$"
+
+
+def _ipv4(v: str) -> str:
+    try:
+        ipaddress.IPv4Address(v)
+    except ValueError:
+        raise ValueError(f"not an IPv4 address: {v!r}") from None
+    return v
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FixVenueConfig(_Model):
+    """One FIX initiator session to the venue (FIX 4.4)."""
+
+    host: Annotated[str, AfterValidator(_ipv4)] = Field(
+        "127.0.0.1", description="IPv4 address of the venue's FIX acceptor"
+    )
+    port: StrictInt = Field(ge=1, le=65535, description="TCP port of the venue's FIX acceptor")
+    sender_comp_id: str = Field(pattern=_COMP_ID, description="our SenderCompID (49)")
+    target_comp_id: str = Field(pattern=_COMP_ID, description="the venue's CompID (56)")
+    begin_string: Literal["FIX.4.4"] = Field("FIX.4.4", description="FIX version (8)")
+    heartbeat_s: StrictInt = Field(30, gt=0, le=3600, description="HeartBtInt (108), seconds")
+    reconnect_s: StrictInt = Field(
+        5, gt=0, le=3600, description="seconds between reconnect attempts while down"
+    )
+    store_dir: str | None = Field(
+        None,
+        min_length=1,
+        description="QuickFIX file store (sequence numbers survive restarts); none: "
+        "`fix-venue/` beside the journal",
+    )
+    logon_timeout_ms: StrictInt = Field(
+        10_000, gt=0, description="serve refuses to start without a Logon within this"
+    )
+    file_log: bool = Field(True, description="write QuickFIX message logs beside the store")
+
+
+class VenueConfig(_Model):
+    """The venue this instance routes to."""
+
+    kind: Literal["simulated", "fix"] = Field(
+        "simulated", description="`simulated`: the in-process demo exchange; `fix`: a venue"
+    )
+    fix: FixVenueConfig | None = Field(None, description="the session, when kind = `fix`")
+
+    @model_validator(mode="after")
+    def _session_iff_fix(self) -> VenueConfig:
+        if self.kind == "fix" and self.fix is None:
+            raise ValueError("kind = 'fix' needs a [venue.fix] table (port, comp ids)")
+        if self.kind == "simulated" and self.fix is not None:
+            raise ValueError("a [venue.fix] table with kind = 'simulated' would be ignored")
+        return self
