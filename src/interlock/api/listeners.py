@@ -34,16 +34,27 @@ class RestKeyConfig(_Model):
     def _not_trader(cls, v: Role) -> Role:
         if v is Role.TRADER:
             raise ValueError("trader keys are the top-level api_keys (they carry accounts)")
+        if v is Role.READER:
+            raise ValueError("reader is an admin token's role; REST's read-only role is risk")
         return v
 
 
 class AdminTokenConfig(_Model):
-    """An operator allowed on the admin listener: halt, resume, fleet and halts views."""
+    """A caller of the admin listener: an operator acts on the fleet (deploys, halts,
+    flags); a reader only sees it (fleet, readiness, halts, flags)."""
 
-    principal: str = Field(min_length=1, description="who halts, in the halt record")
+    principal: str = Field(min_length=1, description="who acts, in the halt and flag records")
     token_sha256: str = Field(
         pattern=r"^[0-9a-f]{64}$", description="sha256 hex of the admin bearer token"
     )
+    role: Role = Field(Role.OPERATOR, description="`operator` (every admin action) or `reader`")
+
+    @field_validator("role")
+    @classmethod
+    def _admin_role(cls, v: Role) -> Role:
+        if v not in (Role.OPERATOR, Role.READER):
+            raise ValueError("an admin token is an operator or a reader")
+        return v
 
 
 def _ip_address(v: str) -> str:
