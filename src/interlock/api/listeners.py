@@ -13,7 +13,16 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictInt,
+    field_validator,
+    model_serializer,
+)
 
 from interlock.gateway.auth import Role  # what a caller may do: one definition, the gateway's
 
@@ -55,6 +64,15 @@ class AdminTokenConfig(_Model):
         if v not in (Role.OPERATOR, Role.READER):
             raise ValueError("an admin token is an operator or a reader")
         return v
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """An operator token dumps as it did before the reader role existed, so the config
+        digest of every file without readers is unchanged (the attestation compares it)."""
+        data: dict[str, object] = handler(self)
+        if self.role is Role.OPERATOR:
+            data.pop("role", None)
+        return data
 
 
 def _ip_address(v: str) -> str:
