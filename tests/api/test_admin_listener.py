@@ -16,11 +16,16 @@ def test_trading_and_rest_keys_are_unknown_on_the_admin_port(stack: Stack) -> No
     assert stack.harness.plane.halts() == []
 
 
-def test_admin_port_serves_only_the_kill_switch_routes(stack: Stack) -> None:
+def test_admin_port_serves_only_the_fleet_routes(stack: Stack) -> None:
     r = stack.admin_client.post("/orders", json=stack.order(), headers=bearer(ADMIN_TOKEN))
     assert r.status_code in (404, 405)
     paths = set(stack.admin_client.get("/openapi.json").json()["paths"])
-    assert paths == {"/halt", "/resume", "/fleet", "/halts"}
+    assert paths == {
+        "/halt", "/resume", "/fleet", "/fleet/members", "/halts",
+        "/deploy/propose", "/deploy/readiness", "/deploy/commit", "/deploy/abort",
+        "/deploy/rollback",
+        "/flags", "/flags/{name}/retire", "/flags/{name}/enable", "/flags/{name}/disable",
+    }  # fmt: skip
 
 
 def test_halt_refuses_new_orders_with_HALTED_cancels_open_ones_and_resume_lifts_it(

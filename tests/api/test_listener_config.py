@@ -46,3 +46,20 @@ def test_bad_listener_setting_is_refused_naming_its_key(
 def test_fix_acceptor_defaults_to_loopback() -> None:
     config = parse_config(_with(fix={"port": 9878, "sessions": [SESSION]}))
     assert config.fix is not None and config.fix.host == "127.0.0.1"
+
+
+def _admin_token(role: str | None) -> dict[str, object]:
+    token: dict[str, object] = {"principal": "viewer", "token_sha256": "ab" * 32}
+    return token if role is None else {**token, "role": role}
+
+
+def test_an_admin_token_is_an_operator_by_default_or_a_reader_and_nothing_else() -> None:
+    default = parse_config(_with(admin={"tokens": [_admin_token(None)]}))
+    reader = parse_config(_with(admin={"tokens": [_admin_token("reader")]}))
+    assert [t.role.value for t in (*default.admin.tokens, *reader.admin.tokens)] == [
+        "operator", "reader"]  # fmt: skip
+    assert default.digest() != reader.digest()  # the role is part of what members attest
+    for role in ("trader", "risk"):
+        with pytest.raises(ConfigError) as refused:
+            parse_config(_with(admin={"tokens": [_admin_token(role)]}))
+        assert "admin.tokens.0.role" in str(refused.value)

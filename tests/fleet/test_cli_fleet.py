@@ -1,81 +1,163 @@
-"""`interlock fleet ...` on its in-process demo fleet: status, deploy, halt, the Knight drill."""
+"""`interlock fleet ...` against a running fleet, through a real admin listener: status,
+members, a deploy with a straggler, rollback, halts, credentials; and the Knight demo."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
-from typer.testing import CliRunner
+import pytest
+from admin_rig import OPERATOR, READER, Rig, runner, running_fleet
 
 from interlock.cli import app
-from interlock.flags import FlagManifest
-
-runner = CliRunner()
+from interlock.flags import FlagRegistry
 
 
-def run(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, ["fleet", *args], env={"COLUMNS": "160"})
-    return result.exit_code, result.output
+@pytest.fixture
+def rig() -> Iterator[Rig]:
+    yield from running_fleet()
 
 
-def test_help_says_the_fleet_is_in_process_and_etcd_comes_later() -> None:
-    code, out = run("--help")
-    assert code == 0
-    assert "in-process demo fleet" in out and "etcd" in out
-
-
-def test_status_shows_every_instance_routing_on_the_release() -> None:
-    code, out = run("status", "--instances", "3")
-    assert code == 0
-    assert "epoch 1; 3/3 routing" in out
-    assert all(f"gw-{i}" in out for i in (1, 2, 3)) and out.count("routing") == 4
-
-
-def test_deploy_commit_with_every_instance_restarted_releases_epoch_2() -> None:
-    code, out = run("deploy", "commit", "--instances", "3", "--build", "b2")
+def test_status_shows_the_release_and_every_live_member_attested(rig: Rig) -> None:
+    code, out = rig.cli("fleet", "status")
     assert code == 0, out
-    assert "committed: build b2 at epoch 2" in out and "3/3 routing" in out
+    assert "release: build b1, flags (none), epoch 1; 3/3 live members attested" in out
+    assert "gw-1 (this listener): routing" in out and "no deploy pending" in out
+    for i in ("gw-1", "gw-2", "gw-3"):
+        assert i in out
 
 
-def test_deploy_commit_with_a_stale_instance_is_refused_naming_it() -> None:
-    code, out = run("deploy", "commit", "--instances", "4", "--build", "b2", "--stale", "gw-2")
-    assert code == 1
-    assert "DEPLOY_REFUSED: commit refused, nothing changed: gw-2: attests build" in out
+def test_members_shows_attestation_lease_gate_and_flag_verdict(rig: Rig) -> None:
+    rig.restart(["gw-3"], "b0-old")
+    code, out = rig.cli("fleet", "members")
+    assert code == 0, out
+    (row,) = [line for line in out.splitlines() if line.strip().startswith("gw-3")]
+    assert "INSTANCE_NOT_ATTESTED" in row and "b0-old" in row and " ms" in row
+    assert "accepted" in row  # the flag registry's verdict on its (empty) manifest
 
 
-def test_deploy_propose_shows_who_attests_and_abort_keeps_the_release() -> None:
-    code, out = run("deploy", "propose", "--instances", "3", "--stale", "gw-3")
-    assert code == 0 and "2/3 expected members attest it" in out
-    assert "pending deploy: build next-build" in out
-    code, out = run("deploy", "abort", "--instances", "3")
-    assert code == 0 and "aborted: build next-build" in out and "epoch 1" in out
+def test_commit_with_a_stale_member_is_refused_naming_it_then_commits_when_it_attests(
+    rig: Rig,
+) -> None:
+    code, out = rig.cli("fleet", "propose", "--build", "b2")
+    assert code == 0, out
+    assert "0/3 expected members attest it" in out and "proposed by ops-alice" in out
+    rig.restart(["gw-1", "gw-2"], "b2")  # gw-3 stays on b1: the straggler
+    code, out = rig.cli("fleet", "readiness")
+    assert code == 0 and "2/3 expected members attest it" in out, out
+
+    code, out = rig.cli("fleet", "commit")
+    assert code == 1, out
+    assert "DEPLOY_REFUSED: commit refused, nothing changed: gw-3: attests build b1" in out
+    assert "gw-1" not in out.split("nothing changed:")[1]
+    assert rig.fleet.plane.release().epoch == 1
+
+    rig.restart(["gw-3"], "b2")
+    code, out = rig.cli("fleet", "commit")
+    assert code == 0, out
+    assert "committed: build b2, flags (none) at epoch 2 for gw-1, gw-2, gw-3" in out
+    assert rig.fleet.plane.release().build_digest == "b2"
 
 
-def test_deploy_with_an_unknown_stale_instance_is_a_usage_error() -> None:
-    code, out = run("deploy", "commit", "--stale", "gw-99")
-    assert code == 1 and "no such instance(s): gw-99" in out
+def _deploy(rig: Rig, build: str) -> None:
+    assert rig.cli("fleet", "propose", "--build", build)[0] == 0
+    rig.restart(rig.fleet.ids, build)
+    code, out = rig.cli("fleet", "commit")
+    assert code == 0, out
 
 
-def test_release_gate_refuses_the_proposal_when_the_linter_has_findings(tmp_path: Path) -> None:
-    source = tmp_path / "rlp.py"
-    source.write_text("def route(flags):\n    return flags.enabled('power_peg')\n")
-    registry = tmp_path / "flags.json"  # no registry: every read is of an unknown flag
-    code, out = run("deploy", "propose", "--instances", "2", "--lint", str(source),
-                    "--registry", str(registry))  # fmt: skip
-    assert code == 1 and "propose refused" in out and "release gate:" in out
+def test_rollback_proposes_the_release_committed_before_the_current_one(rig: Rig) -> None:
+    _deploy(rig, "b2")
+    code, out = rig.cli("fleet", "rollback")  # gw-1 saw no release committed before b2
+    assert code == 1 and "journal holds no release committed before epoch 2" in out, out
+    _deploy(rig, "b3")
+
+    code, out = rig.cli("fleet", "rollback")
+    assert code == 0, out
+    assert "rollback to build b2, flags (none) (released at epoch 2)" in out
+    assert "pending deploy: build b2" in out and "0/3 expected members attest it" in out
+    rig.restart(rig.fleet.ids, "b2")
+    code, out = rig.cli("fleet", "commit")
+    assert code == 0 and "committed: build b2, flags (none) at epoch 4" in out, out
 
 
-def test_halt_reports_every_instance_confirming() -> None:
-    code, out = run("halt", "--instances", "8", "--scope", "symbol", "--target", "AAPL")
-    assert code == 0 and "8/8 halted in " in out
+def test_abort_drops_the_deploy_and_keeps_the_release(rig: Rig) -> None:
+    assert rig.cli("fleet", "propose", "--build", "b2", "--member", "gw-2")[0] == 0
+    code, out = rig.cli("fleet", "abort", "--reason", "wrong build")
+    assert code == 0 and "aborted: build b2, flags (none) for 1 member(s) (gw-2)" in out, out
+    assert rig.fleet.plane.proposal() is None and rig.fleet.plane.release().epoch == 1
+    code, out = rig.cli("fleet", "commit")
+    assert code == 1 and "DEPLOY_REFUSED: commit refused, nothing changed: no deploy is " \
+        "pending" in out  # fmt: skip
 
 
-def test_resume_lifts_the_halt_and_the_fleet_routes() -> None:
-    code, out = run("resume", "--instances", "2")
-    assert code == 0 and "2/2 halted in " in out and "resumed" in out and "2/2 routing" in out
+def test_propose_behind_the_release_gate_refuses_a_read_of_a_retired_flag(
+    tmp_path: Path,
+) -> None:
+    registry = FlagRegistry()
+    registry.register("power_peg", 1, "Power Peg", "smars")
+    registry.retire("power_peg", "release-eng")
+    source = tmp_path / "router.py"
+    source.write_text('if flags.enabled("power_peg"):\n    send(child)\n')
+    for rig in running_fleet(flags=registry):
+        code, out = rig.cli("fleet", "propose", "--build", "b2", "--lint", str(source))
+        assert code == 1, out
+        assert "DEPLOY_REFUSED: propose refused, nothing changed: release gate:" in out
+        assert "FLAG_RETIRED_READ" in out and rig.fleet.plane.proposal() is None
 
 
-def test_knight_drill_refuses_the_commit_and_the_flag_and_the_stale_router_sends_nothing() -> None:
-    code, out = run("knight", "--orders", "50")
+def test_halt_reports_every_member_confirming_and_resume_lifts_it(rig: Rig) -> None:
+    code, out = rig.cli("fleet", "halt", "--reason", "drill")
+    assert code == 0 and "3/3 halted in " in out, out
+    code, out = rig.cli("fleet", "status")
+    assert "halt in force: global by ops-alice: drill" in out
+    code, out = rig.cli("fleet", "resume")
+    assert code == 0 and "resumed" in out
+    assert rig.fleet.plane.halts() == []
+    assert "nothing to resume" in rig.cli("fleet", "resume")[1]
+
+
+def test_a_reader_token_sees_the_fleet_but_cannot_propose_commit_or_halt(rig: Rig) -> None:
+    assert rig.cli("fleet", "status", token=READER)[0] == 0
+    for args in (["propose", "--build", "b2"], ["commit"], ["abort"], ["rollback"],
+                 ["halt"], ["resume"]):  # fmt: skip
+        code, out = rig.cli("fleet", *args, token=READER)
+        assert code == 1, (args, out)
+        assert "UNAUTHENTICATED: role reader may not operate" in out, args
+        assert READER not in out
+    assert rig.fleet.plane.proposal() is None and rig.fleet.plane.halts() == []
+
+
+def test_a_wrong_token_is_refused_and_never_echoed(rig: Rig) -> None:
+    for args in (["status"], ["halt"]):
+        code, out = rig.cli("fleet", *args, token="not-a-token")
+        assert code == 1 and "UNAUTHENTICATED: credential not recognised" in out, out
+        assert "not-a-token" not in out
+    assert rig.fleet.plane.halts() == []
+
+
+def test_no_listener_or_no_url_is_a_clean_exit_2(rig: Rig) -> None:
+    url = rig.url
+    rig.listener.stop()
+    result = runner.invoke(app, ["fleet", "status", "--admin", url, "--token", OPERATOR])
+    assert result.exit_code == 2 and f"no admin listener answered at {url}" in result.output
+    assert OPERATOR not in result.output and "Traceback" not in result.output
+    result = runner.invoke(app, ["fleet", "status", "--token", OPERATOR], env={
+        "INTERLOCK_ADMIN_URL": ""})  # fmt: skip
+    assert result.exit_code == 2 and "pass --admin URL or set INTERLOCK_ADMIN_URL" in result.output
+    result = runner.invoke(app, ["fleet", "status", "--admin", "ftp://x", "--token", "t"])
+    assert result.exit_code == 2 and "must be an http:// or https:// URL" in result.output
+
+
+def test_help_says_the_commands_act_on_the_running_fleet_and_knight_is_a_demo() -> None:
+    out = runner.invoke(app, ["fleet", "--help"], env={"COLUMNS": "200"}).output
+    assert "running fleet" in out and "admin listener" in out
+    assert "DEMO" in runner.invoke(app, ["fleet", "knight", "--help"]).output
+
+
+def test_knight_demo_refuses_the_commit_and_the_flag_and_the_stale_router_sends_nothing() -> None:
+    result = runner.invoke(app, ["fleet", "knight", "--orders", "50"], env={"COLUMNS": "160"})
+    code, out = result.exit_code, result.output
     assert code == 0, out
     assert "gw-8 came back on the stale binary: INSTANCE_NOT_ATTESTED: instance gw-8 is not " \
         "attested" in out and "reads retired flag 'power_peg'" in out  # fmt: skip
@@ -86,29 +168,3 @@ def test_knight_drill_refuses_the_commit_and_the_flag_and_the_stale_router_sends
         in out  # fmt: skip
     assert "7/8 routing" in out and "8/8 halted in " in out
 
-
-def test_release_gate_with_clean_source_proposes_its_manifest_and_commits(
-    tmp_path: Path,
-) -> None:
-    source = tmp_path / "router.py"
-    source.write_text("def route(flags):\n    return flags.enabled('rlp')\n")
-    registry = tmp_path / "flags.json"
-    runner.invoke(app, ["flags", "register", "rlp", "--id", "2", "--meaning", "RLP",
-                        "--owner", "smars", "--registry", str(registry)])  # fmt: skip
-    code, out = run("deploy", "commit", "--instances", "3", "--build", "b2", "--lint",
-                    str(source), "--registry", str(registry))  # fmt: skip
-    assert code == 0, out
-    digest = FlagManifest("b2", {"rlp": 2}).digest()
-    assert f"proposed: build b2, flags {digest[:12]}" in out
-    assert "committed: build b2 at epoch 2" in out and "3/3 routing" in out
-
-
-def test_release_gate_refuses_flags_that_are_not_the_source_s_manifest(tmp_path: Path) -> None:
-    source = tmp_path / "router.py"
-    source.write_text("def route(flags):\n    return flags.enabled('rlp')\n")
-    registry = tmp_path / "flags.json"
-    runner.invoke(app, ["flags", "register", "rlp", "--id", "2", "--meaning", "RLP",
-                        "--owner", "smars", "--registry", str(registry)])  # fmt: skip
-    code, out = run("deploy", "propose", "--instances", "2", "--flags", "typed-by-hand",
-                    "--lint", str(source), "--registry", str(registry))  # fmt: skip
-    assert code == 1 and "release gate: the proposal's flag digest typed-by-han" in out

@@ -13,7 +13,16 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictInt,
+    field_validator,
+    model_serializer,
+)
 
 from interlock.gateway.auth import Role  # what a caller may do: one definition, the gateway's
 
@@ -34,16 +43,36 @@ class RestKeyConfig(_Model):
     def _not_trader(cls, v: Role) -> Role:
         if v is Role.TRADER:
             raise ValueError("trader keys are the top-level api_keys (they carry accounts)")
+        if v is Role.READER:
+            raise ValueError("reader is an admin token's role; REST's read-only role is risk")
         return v
 
 
 class AdminTokenConfig(_Model):
-    """An operator allowed on the admin listener: halt, resume, fleet and halts views."""
+    """A caller of the admin listener: an operator acts on the fleet (deploys, halts,
+    flags); a reader only sees it (fleet, readiness, halts, flags)."""
 
-    principal: str = Field(min_length=1, description="who halts, in the halt record")
+    principal: str = Field(min_length=1, description="who acts, in the halt and flag records")
     token_sha256: str = Field(
         pattern=r"^[0-9a-f]{64}$", description="sha256 hex of the admin bearer token"
     )
+    role: Role = Field(Role.OPERATOR, description="`operator` (every admin action) or `reader`")
+
+    @field_validator("role")
+    @classmethod
+    def _admin_role(cls, v: Role) -> Role:
+        if v not in (Role.OPERATOR, Role.READER):
+            raise ValueError("an admin token is an operator or a reader")
+        return v
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """An operator token dumps as it did before the reader role existed, so the config
+        digest of every file without readers is unchanged (the attestation compares it)."""
+        data: dict[str, object] = handler(self)
+        if self.role is Role.OPERATOR:
+            data.pop("role", None)
+        return data
 
 
 def _ip_address(v: str) -> str:

@@ -36,4 +36,5 @@ def config_check(
     table.add_column("value")
     for name, value in config_rows(cfg):
         table.add_row(Text(printable(name)), Text(printable(value)))
+    table.add_row("fleet config digest", cfg.fleet_digest())  # what a release names
     out.print(table)

@@ -1,84 +1,91 @@
-"""`interlock flags ...`: the flag registry, the enable preflight and the linter, from a shell.
+"""`interlock flags ...`: the running fleet's flag registry, and the local release tools.
 
-A thin shell over `interlock.flags`: each command loads the registry file, makes one change
-(refused changes leave the file untouched), saves it atomically and prints the result.
-`interlock.flags` (its linter, manifests and store) is imported only when a command runs.
-Exit codes: 0 success, 1 a refusal or a lint finding (with the reason), 2 usage.
+`list`, `register`, `retire`, `enable` and `disable` act on the control plane's registry
+through a live member's admin listener (`--admin`, `--token`: cli/admin_client.py), as the
+token's principal. `enable` is judged by the plane against the manifest of every live
+member; nobody passes manifests. `lint` and `manifest` are local source tools: they read a
+registry file (`--registry`) and the build's source, and change nothing.
+Exit codes: 0 success, 1 a refusal or a lint finding (with the reason), 2 usage or no
+admin listener answered.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.text import Text
 
+from interlock.cli.admin_client import Admin, AdminToken, AdminUrl
 from interlock.cli.common import console as _console
 from interlock.cli.common import fail as _fail
 from interlock.errors import FlagError
 
 if TYPE_CHECKING:
-    from interlock.flags import Flag, FlagManifest, FlagRegistry
+    from interlock.flags import FlagRegistry
 
 flags_app = typer.Typer(
-    help="Feature flags: permanent identities, tombstones, enable preflight, release linter.",
+    help="Feature flags: the running fleet's registry (permanent identities, tombstones, "
+    "enable judged on every live member's manifest), and the local release linter.",
     no_args_is_help=True,
 )
 
 DEFAULT_REGISTRY = Path("interlock-flags.json")
 RegistryOption = Annotated[
-    Path, typer.Option("--registry", help="The flag registry file (created on first register).")
+    Path, typer.Option("--registry", help="A flag registry file, read by the local tools.")
 ]
-WhoOption = Annotated[str, typer.Option("--who", help="Who makes this change (recorded).")]
 NameArgument = Annotated[str, typer.Argument(help="The flag's name.")]
 
 
-def _state(flag: Flag) -> str:
-    if flag.retired:
-        return f"retired {_minute(flag.retired_at or 0)} by {flag.retired_by}"
-    return "on" if flag.enabled else "off"
-
-
 def _minute(ns: int) -> str:
-    """`2012-08-01 09:30`: a table needs the minute, the file keeps the nanosecond."""
-    from interlock.flags.registry import format_ts
+    """`2012-08-01 09:30`: a table needs the minute, the plane keeps the nanosecond."""
+    from datetime import UTC, datetime
 
-    return format_ts(ns)[:16].replace("T", " ")
+    return datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _state(flag: dict[str, Any]) -> str:
+    if flag["retired_at_ns"] is not None:
+        return f"retired {_minute(flag['retired_at_ns'])} by {flag['retired_by']}"
+    return "on" if flag["enabled"] else "off"
+
+
+def _describe(flag: dict[str, Any]) -> str:
+    retired = ", retired" if flag["retired_at_ns"] is not None else ""
+    return f"{flag['name']!r} (id {flag['flag_id']}: {flag['meaning']}{retired})"
 
 
 @flags_app.command("list")
-def list_flags(registry: RegistryOption = DEFAULT_REGISTRY) -> None:
-    """Show every flag, tombstones included: id, name, meaning, owner, created, state."""
+def list_flags(admin: AdminUrl = "", token: AdminToken = "") -> None:
+    """Show every flag of the plane's registry, tombstones included."""
     from rich.table import Table
 
-    from interlock.flags import load_registry
-
-    console = _console()
-    try:
-        flags = load_registry(registry).flags()
-    except FlagError as exc:
-        raise _fail(console, str(exc)) from None
-    table = Table(title=f"{registry}: {len(flags)} flag(s)", show_edge=False)
+    out = _console()
+    flags = Admin(out, admin, token).get("/flags")
+    table = Table(title=f"the fleet's registry: {len(flags)} flag(s)", show_edge=False)
     table.add_column("id", justify="right", no_wrap=True)
     table.add_column("name", no_wrap=True)
     table.add_column("meaning")
     table.add_column("owner", no_wrap=True)
     table.add_column("created (UTC)", no_wrap=True)
     table.add_column("state")
-    for flag in flags:
-        style = "dim" if flag.retired else "bold green" if flag.enabled else ""
-        table.add_row(
-            str(flag.flag_id),
-            Text(flag.name),
-            Text(flag.meaning),
-            Text(flag.owner),
-            _minute(flag.created),
-            Text(_state(flag)),
-            style=style,
-        )
-    console.print(table)
+    for f in flags:
+        retired = f["retired_at_ns"] is not None
+        style = "dim" if retired else "bold green" if f["enabled"] else ""
+        table.add_row(str(f["flag_id"]), Text(f["name"]), Text(f["meaning"]), Text(f["owner"]),
+                      _minute(f["created_ns"]), Text(_state(f)), style=style)  # fmt: skip
+    out.print(table)
+
+
+def _change(admin: str, token: str, path: str, done: str, body: dict[str, object]) -> None:
+    out = _console()
+    r = Admin(out, admin, token).post(path, body)
+    if not r["changed"]:
+        out.print(Text(f"{_describe(r['flag'])}: unchanged, already so", style="yellow"),
+                  soft_wrap=True)  # fmt: skip
+        return
+    out.print(Text(f"{done}: {_describe(r['flag'])}", style="green"), soft_wrap=True)
 
 
 @flags_app.command("register")
@@ -87,50 +94,44 @@ def register(
     flag_id: Annotated[int, typer.Option("--id", min=1, help="The flag's permanent id.")],
     meaning: Annotated[str, typer.Option(help="What the flag switches on, in one line.")],
     owner: Annotated[str, typer.Option(help="Who answers for the flag.")],
-    registry: RegistryOption = DEFAULT_REGISTRY,
+    admin: AdminUrl = "",
+    token: AdminToken = "",
 ) -> None:
     """Create a flag's permanent identity. A used or retired name or id is refused."""
-    _apply(registry, lambda r: r.register(name, flag_id, meaning, owner), "registered")
+    body = {"name": name, "flag_id": flag_id, "meaning": meaning, "owner": owner}
+    _change(admin, token, "/flags", "registered", body)
 
 
 @flags_app.command("retire")
-def retire(name: NameArgument, who: WhoOption, registry: RegistryOption = DEFAULT_REGISTRY) -> None:
+def retire(name: NameArgument, admin: AdminUrl = "", token: AdminToken = "") -> None:
     """Retire a (disabled) flag: it leaves a tombstone, and its name and id are never reused.
 
-    A local file knows no live members; on a fleet's plane a retire is refused while any live
-    member's build still reads the flag, naming them."""
-    _apply(registry, lambda r: r.retire(name, {}, who), "retired")
+    Refused while any live member's build still reads the flag, naming them."""
+    _change(admin, token, f"/flags/{_segment(name)}/retire", "retired", {})
 
 
 @flags_app.command("enable")
-def enable(
-    name: NameArgument,
-    who: WhoOption,
-    manifest: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--manifest",
-            help="A live member's manifest, as MEMBER=FILE or FILE (member: the file's stem). "
-            "Repeat for every live member.",
-        ),
-    ] = None,
-    registry: RegistryOption = DEFAULT_REGISTRY,
-) -> None:
-    """Switch a flag on, only if every live member's manifest declares its id."""
-    console = _console()
-    try:
-        live = _manifests(manifest or [])
-    except FlagError as exc:
-        raise _fail(console, str(exc)) from None
-    _apply(registry, lambda r: r.enable(name, live, who), f"enabled ({len(live)} member(s) agree)")
+def enable(name: NameArgument, admin: AdminUrl = "", token: AdminToken = "") -> None:
+    """Switch a flag on: the plane refuses unless every live member's manifest declares it."""
+    out = _console()
+    r = Admin(out, admin, token).post(f"/flags/{_segment(name)}/enable")
+    live = len(r["live_members"])
+    state = "enabled" if r["changed"] else "unchanged, already on"
+    out.print(Text(f"{state}: {_describe(r['flag'])} ({live} live member(s) declare it)",
+                   style="green"), soft_wrap=True)  # fmt: skip
 
 
 @flags_app.command("disable")
-def disable(
-    name: NameArgument, who: WhoOption, registry: RegistryOption = DEFAULT_REGISTRY
-) -> None:
+def disable(name: NameArgument, admin: AdminUrl = "", token: AdminToken = "") -> None:
     """Switch a flag off (always allowed)."""
-    _apply(registry, lambda r: r.disable(name, who), "disabled")
+    _change(admin, token, f"/flags/{_segment(name)}/disable", "disabled", {})
+
+
+def _segment(name: str) -> str:
+    """`name` as one URL path segment (a '/' or '?' in it stays part of the name)."""
+    from urllib.parse import quote
+
+    return quote(name, safe="")
 
 
 @flags_app.command("lint")
@@ -180,24 +181,6 @@ def manifest_command(
     console.print(Text(f"{out}: manifest of {build!r}, digest {made.digest()}", style="green"))
 
 
-def _apply(path: Path, change: Callable[[FlagRegistry], Flag], done: str) -> None:
-    """Load, change, save (only if something changed), and report; exit 1 on refusal."""
-    from interlock.flags import load_registry, save_registry
-
-    console = _console()
-    try:
-        registry = load_registry(path)
-        before = len(registry.history)
-        flag = change(registry)
-        if len(registry.history) == before:
-            console.print(Text(f"{flag.describe()}: unchanged, already so", style="yellow"))
-            return
-        save_registry(registry, path)
-    except FlagError as exc:
-        raise _fail(console, str(exc)) from None
-    console.print(Text(f"{done}: {flag.describe()}", style="green"), soft_wrap=True)
-
-
 def _existing(path: Path, action: str) -> FlagRegistry:
     """The registry at `path`; unlike a change, a check needs one that already exists."""
     from interlock.flags import load_registry
@@ -205,17 +188,3 @@ def _existing(path: Path, action: str) -> FlagRegistry:
     if not path.is_file():
         raise FlagError(f"cannot {action}: no flag registry at {path}")
     return load_registry(path)
-
-
-def _manifests(specs: list[str]) -> dict[str, FlagManifest]:
-    from interlock.flags import load_manifest
-
-    live: dict[str, FlagManifest] = {}
-    for spec in specs:
-        member, sep, file = spec.partition("=")
-        path = Path(file if sep else spec)
-        member = member if sep else path.stem
-        if member in live:
-            raise FlagError(f"member {member!r} is given two manifests")
-        live[member] = load_manifest(path)
-    return live

@@ -27,11 +27,13 @@ _NONE: frozenset[str] = frozenset()
 
 class Role(StrEnum):
     """What a caller may do. Traders are the gateway's `api_keys`; risk and operator
-    callers are the REST edge's read-only keys and the admin listener's tokens."""
+    callers are the REST edge's read-only keys and the admin listener's tokens; a reader
+    is an admin token that may only look (fleet, deploys, halts, flags), never change."""
 
     TRADER = "trader"
     RISK = "risk"
     OPERATOR = "operator"
+    READER = "reader"
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # eq=False: compared and hashed by identity

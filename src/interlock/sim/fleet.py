@@ -1,7 +1,7 @@
 """An in-process fleet: several gateway instances sharing one embedded control plane.
 
 The embedded backend is exact and in-process, so a whole fleet (eight routers, as Knight
-had) fits in one process: the fleet tests, the `interlock fleet` demo commands, the halt
+had) fits in one process: the fleet tests, the `interlock fleet knight` demo, the halt
 benchmark and the Knight replay use this. Across processes or machines the same fleet runs
 on the etcd backend (a later issue), against the same ControlPlane protocol.
 

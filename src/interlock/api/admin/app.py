@@ -1,10 +1,13 @@
-"""The admin listener: the kill switch on its own port, credentials and thread.
+"""The admin listener: the fleet's operator port, on its own port, credentials and thread.
 
-It serves only POST /halt, POST /resume, GET /fleet and GET /halts, and knows only admin
-tokens: a trading key is unknown here (401) and an admin token is unknown on the REST
-port. Halts go through `Gateway.halt`, which writes the record to the control plane and
-waits for every live member to confirm it, so the answer says the fleet has stopped, not
-merely that a request was filed.
+Any live member's admin port acts on the running control plane the member belongs to
+(whatever its backend), through the plane's own operations: the fleet view, deploys
+(deploys.py), halts and resumes, the flag registry (flags.py). It knows only admin tokens:
+a trading key is unknown here (401) and an admin token is unknown on the REST port. An
+operator token may do everything; a reader token only reads (access.py). Halts go through
+`Gateway.halt`, which writes the record to the control plane and waits for every live
+member to confirm it, so the answer says the fleet has stopped, not that a request was
+filed.
 """
 
 # No `from __future__ import annotations`: FastAPI must resolve the route-local
@@ -12,9 +15,11 @@ merely that a request was filed.
 from typing import Annotated
 
 from fastapi import Depends, FastAPI
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from interlock import __version__
+from interlock.api.admin.access import admin_authenticator, allow
+from interlock.api.admin.deploys import add_deploy_routes, proposal_view
+from interlock.api.admin.flags import add_flag_routes
 from interlock.api.admin.models import (
     FleetView,
     HaltIn,
@@ -24,44 +29,50 @@ from interlock.api.admin.models import (
     ResumeIn,
     ResumeView,
 )
-from interlock.api.bearer import bearer_principal, install_error_handler
+from interlock.api.bearer import install_error_handler
 from interlock.api.config import serve_config
 from interlock.api.rest.models import RejectBody
-from interlock.control.plane import HaltRecord
-from interlock.gateway.auth import Authenticator, Role
+from interlock.control.plane import HaltRecord, Member, Release
+from interlock.domain.reject import RejectCode
+from interlock.gateway.auth import Principal
 from interlock.gateway.gateway import Gateway
 
-_bearer = HTTPBearer(auto_error=False, description="admin token as a bearer token")
-_REFUSALS: dict[int | str, dict[str, object]] = {401: {"model": RejectBody}}
+_REFUSALS: dict[int | str, dict[str, object]] = {
+    401: {"model": RejectBody},
+    403: {"model": RejectBody},
+}
+_NOT_ATTESTED = RejectCode.INSTANCE_NOT_ATTESTED.value
 
 
 def _halt_view(h: HaltRecord) -> HaltView:
     return HaltView(scope=h.scope, target=h.target, reason=h.reason, who=h.who, ts_ns=h.ts)
 
 
+def _attested(m: Member, release: Release) -> bool:
+    """The plane's verdict on a member's attestation (an empty release digest approves any)."""
+    a = m.attestation
+    return not m.flag_refusal and all(
+        not want or want == got
+        for want, got in ((release.build_digest, a.build_digest),
+                          (release.flag_digest, a.flag_digest))
+    )  # fmt: skip
+
+
 def create_admin_app(gateway: Gateway) -> FastAPI:
-    admin_tokens = serve_config(gateway.config).admin.tokens  # admin tokens only: bearer.py
-    tokens = Authenticator.readers(
-        (t.token_sha256, t.principal, Role.OPERATOR) for t in admin_tokens
-    )
-
-    def admin(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> str:
-        return bearer_principal(tokens, credentials).name
-
-    Admin = Annotated[str, Depends(admin)]
+    tokens = admin_authenticator(serve_config(gateway.config).admin.tokens)
+    Reader = Annotated[Principal, Depends(allow(tokens, "read"))]
+    Operator = Annotated[Principal, Depends(allow(tokens, "operate"))]
     app = FastAPI(
         title="Interlock admin",
         version=__version__,
-        description="The kill switch: halt, resume, fleet, halts.",
+        description="The running fleet: status, deploys, halts, flags.",
     )
     install_error_handler(app)
 
     @app.post("/halt", responses=_REFUSALS)
-    def halt(body: HaltIn, who: Admin) -> HaltReportView:
+    def halt(body: HaltIn, who: Operator) -> HaltReportView:
         """Halt and wait until every live member confirmed (or `fleet.halt_confirm_ms`)."""
-        r = gateway.halt(body.scope, body.target, body.reason, who)
+        r = gateway.halt(body.scope, body.target, body.reason, who.name)
         return HaltReportView(
             halt=_halt_view(r.halt),
             summary=str(r),
@@ -75,18 +86,15 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
         )
 
     @app.post("/resume", responses=_REFUSALS)
-    def resume(body: ResumeIn, who: Admin) -> ResumeView:
-        return ResumeView(lifted=gateway.resume(body.scope, body.target, who))
+    def resume(body: ResumeIn, who: Operator) -> ResumeView:
+        return ResumeView(lifted=gateway.resume(body.scope, body.target, who.name))
 
     @app.get("/halts", responses=_REFUSALS)
-    def halts(who: Admin) -> list[HaltView]:
+    def halts(who: Reader) -> list[HaltView]:
         return [_halt_view(h) for h in gateway.halts_in_force()]
 
-    @app.get("/fleet", responses=_REFUSALS)
-    def fleet(who: Admin) -> FleetView:
-        fleet = gateway.fleet_snapshot()
-        now, release = fleet.now, fleet.release
-        members = [
+    def members(now: int, release: Release, live: list[Member], gate: str) -> list[MemberView]:
+        return [
             MemberView(
                 instance_id=m.instance_id,
                 build_digest=m.attestation.build_digest,
@@ -95,18 +103,37 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
                 host=m.attestation.host,
                 pid=m.attestation.pid,
                 lease_left_ms=(m.lease_expires_ns - now) // 1_000_000,
+                gate=gate if m.instance_id == gateway.instance_id
+                else "attested" if _attested(m, release) else _NOT_ATTESTED,
                 flag_refusal=m.flag_refusal,
             )
-            for m in fleet.members
-        ]
+            for m in sorted(live, key=lambda m: m.instance_id)
+        ]  # fmt: skip
+
+    @app.get("/fleet", responses=_REFUSALS)
+    def fleet(who: Reader) -> FleetView:
+        """The release, the pending deploy, the halts in force and every live member."""
+        f = gateway.fleet_snapshot()
+        pending = gateway.fleet.plane.proposal()
         return FleetView(
-            build_digest=release.build_digest,
-            flag_digest=release.flag_digest,
-            config_digest=release.config_digest,
-            epoch=release.epoch,
-            members=members,
+            build_digest=f.release.build_digest,
+            flag_digest=f.release.flag_digest,
+            config_digest=f.release.config_digest,
+            epoch=f.release.epoch,
+            release_members=list(f.release.members),
+            members=members(f.now, f.release, f.members, f.gate),
             this_instance=gateway.instance_id,
-            this_gate=fleet.gate,
+            this_gate=f.gate,
+            proposal=None if pending is None else proposal_view(pending),
+            halts=[_halt_view(h) for h in f.halts],
         )
 
+    @app.get("/fleet/members", responses=_REFUSALS)
+    def fleet_members(who: Reader) -> list[MemberView]:
+        """Every live member: attestation, lease, gate, the flag registry's verdict."""
+        f = gateway.fleet_snapshot()
+        return members(f.now, f.release, f.members, f.gate)
+
+    add_deploy_routes(app, gateway, allow(tokens, "read"), allow(tokens, "operate"))
+    add_flag_routes(app, gateway.fleet.plane, allow(tokens, "read"), allow(tokens, "operate"))
     return app

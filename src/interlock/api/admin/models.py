@@ -1,4 +1,5 @@
-"""Admin wire models: halt and resume requests, halt reports, fleet and halt views."""
+"""Admin wire models: halt and resume requests, halt reports, fleet and halt views (deploy
+and flag models are in `plane_models.py`)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,8 @@ class ResumeView(BaseModel):
 
 
 class MemberView(BaseModel):
+    """A live member: its attestation, lease, gate and the flag registry's verdict."""
+
     instance_id: str
     build_digest: str
     flag_digest: str
@@ -65,7 +68,21 @@ class MemberView(BaseModel):
     host: str
     pid: int
     lease_left_ms: int
-    flag_refusal: str
+    gate: str = Field(
+        description="this instance: 'routing' or the code it refuses orders with; another "
+        "member: 'attested', or INSTANCE_NOT_ATTESTED when its build, flags or manifest "
+        "disagree with the release (as the plane judges its attestation)"
+    )
+    flag_refusal: str = Field(description="why the flag registry refuses its manifest, or ''")
+
+
+class ProposalView(BaseModel):
+    build_digest: str
+    flag_digest: str
+    members: list[str]
+    base_epoch: int
+    who: str
+    ts_ns: int
 
 
 class FleetView(BaseModel):
@@ -73,6 +90,9 @@ class FleetView(BaseModel):
     flag_digest: str
     config_digest: str = Field(description="the released config; empty approves any")
     epoch: int
+    release_members: list[str] = Field(description="members the release was committed with")
     members: list[MemberView]
     this_instance: str
     this_gate: str = Field(description="'routing', or the code orders are refused with")
+    proposal: ProposalView | None = Field(None, description="the pending deploy, if any")
+    halts: list[HaltView] = Field(default_factory=list, description="halts in force")
