@@ -4,7 +4,7 @@ events its watch delivers; the ports that store and announce them are `control.p
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from interlock.domain.enums import HaltScope
@@ -92,6 +92,25 @@ class CommitResult:
     proposal: Proposal | None
     release: Release
     members: tuple[Member, ...]
+
+
+def commit_verdict(proposal: Proposal, release: Release, live: Iterable[Member]) -> Release | None:
+    """The release a commit makes, or None: the rule every backend applies atomically.
+
+    The release must still be at the proposal's base epoch, and every member it expects
+    must be live, attest its build and flags, and hold a manifest the registry accepts."""
+    if release.epoch != proposal.base_epoch:
+        return None
+    wanted = (proposal.build_digest, proposal.flag_digest)
+    attesting = {
+        m.instance_id
+        for m in live
+        if (m.attestation.build_digest, m.attestation.flag_digest) == wanted and not m.flag_refusal
+    }
+    if not attesting.issuperset(proposal.members):
+        return None
+    p = proposal
+    return Release(p.build_digest, p.flag_digest, p.base_epoch + 1, p.members)
 
 
 # -- watch events ---------------------------------------------------------------------

@@ -129,18 +129,27 @@ class FleetMembership:
         for key, h in in_force.items():
             if key not in known:
                 self._apply_halt(h)
-        deadline = self.plane.register(self.attestation, self.config.lease_ttl_ms * 1_000_000)
+        self._attest(self.plane.register(self.attestation, self._ttl_ns))
+
+    def _attest(self, deadline: int) -> None:
+        """Registered until `deadline`: take the release, members and flags as they are now
+        (the gate opens only if they admit this instance), then take back the budget
+        slices the exposure already uses."""
         registry = self.plane.flag_registry()  # then members: their verdicts are as new
         version = len(registry.history)
         self.gate.joined(deadline, self.plane.release(), self.plane.members(), version)
         with self._lock:
             self._set_flags(registry.enabled_ids(), version)
-        if self.budgets is not None:  # take back the slices the recovered exposure needs
+        if self.budgets is not None:
             with self._lock:
                 for spec in self.budgets.specs.values():
                     need = self._exposure(spec.account, spec.symbol, 0)
                     if need > 0:
                         self.budgets.admit(spec, need)
+
+    @property
+    def _ttl_ns(self) -> int:
+        return self.config.lease_ttl_ms * 1_000_000
 
     def leave(self) -> None:
         self._stop.set()
@@ -170,15 +179,35 @@ class FleetMembership:
 
     def heartbeat(self) -> bool:
         """Renew the lease and give back budget not in use. On failure the gate closes by
-        itself when the deadline passes."""
+        itself when the deadline passes.
+
+        Once the lease is gone (it expired: a pause, a partition, the plane lost its
+        quorum), renewing cannot bring it back: the instance joins again, as a restart
+        would, under a new lease. It is attested afresh against the release, epoch, members
+        and flag registry of that moment, so it routes again only if they admit it; the
+        plane's renewal of the new lease first proves this process's view has caught up
+        with every change made while it was away (halts included)."""
         try:
             deadline = self.plane.renew(self.instance_id)
         except ControlPlaneError:
+            if self.gate.lost or self._clock() >= self.gate.lease_deadline:
+                return self._rejoin()
             return False
         self.gate.renewed(deadline)
         if self.budgets is not None:
             with self._lock:
                 self.budgets.trim(lambda spec: self._exposure(spec.account, spec.symbol, 0))
+        return True
+
+    def _rejoin(self) -> bool:
+        if self._stop.is_set():
+            return False
+        try:
+            self.plane.register(self.attestation, self._ttl_ns)
+            deadline = self.plane.renew(self.instance_id)  # the view is current: attest
+            self._attest(deadline)
+        except ControlPlaneError:
+            return False
         return True
 
     # -- kill switch -----------------------------------------------------------------------
