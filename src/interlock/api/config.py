@@ -1,5 +1,5 @@
 """The whole config file: the gateway's settings plus its transports' (`[rest]`, `[admin]`,
-`[fix]`), one TOML file in one format.
+`[fix]`, `[control_plane]`), one TOML file in one format.
 
 `ServeConfig` is what every loader of a file returns (serve, the CLI, the demo, the
 replay, the simulation harness): a `GatewayConfig`, so any gateway takes it, with the
@@ -15,6 +15,7 @@ from pydantic import Field
 
 from interlock.api.config_checks import transport_checks
 from interlock.api.listeners import AdminConfig, FixAcceptorConfig, RestConfig
+from interlock.api.plane_config import ControlPlaneConfig
 from interlock.gateway.config import GatewayConfig, parse_as, read_toml
 from interlock.gateway.config_checks import Problem
 
@@ -26,6 +27,9 @@ class ServeConfig(GatewayConfig):
     admin: AdminConfig = AdminConfig()
     fix: FixAcceptorConfig | None = Field(
         None, description="the FIX acceptor `interlock serve` starts (needs the `fix` extra)"
+    )
+    control_plane: ControlPlaneConfig = Field(
+        ControlPlaneConfig(), description="the fleet this instance joins: embedded, or etcd"
     )
 
     def cross_checks(self) -> dict[str, list[Problem]]:
@@ -41,6 +45,13 @@ def serve_config(config: GatewayConfig) -> ServeConfig:
     if isinstance(config, ServeConfig):
         return config
     return ServeConfig.model_validate(dict(config))
+
+
+def with_control_plane(config: ServeConfig, url: str) -> ServeConfig:
+    """`config` joining the plane at `url` instead (validated as the file's would be)."""
+    data = config.model_dump(mode="json")
+    data["control_plane"] = {**data["control_plane"], "url": url}
+    return parse_config(data, "--control-plane")
 
 
 def parse_config(data: dict[str, object], source: str = "config") -> ServeConfig:
