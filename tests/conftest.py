@@ -1,0 +1,56 @@
+"""Fixtures every test package may use: real etcd clusters (see docs/testing.md).
+
+`etcd_cluster` is one 3-node cluster shared by the whole session, for tests that only read
+and write (conformance suites): each isolates itself under its own `etcd_prefix` and
+never faults the shared nodes. `etcd_cluster_factory` makes fresh clusters for fault
+tests (kill, pause, partition) and closes them after the test. A missing `etcd` fails
+the test with the fix; it is never skipped.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from interlock.sim.etcd_cluster import ETCD_HINT, EtcdCluster
+
+
+def _require_etcd() -> None:
+    if shutil.which("etcd") is None:
+        pytest.fail(
+            f"etcd is not on PATH, and tests that need it never skip: {ETCD_HINT}", pytrace=False
+        )
+
+
+@pytest.fixture(scope="session")
+def etcd_cluster() -> Iterator[EtcdCluster]:
+    """One shared, healthy 3-node cluster for the session: do not kill or pause it."""
+    _require_etcd()
+    with EtcdCluster(3) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def etcd_cluster_factory() -> Iterator[Callable[..., EtcdCluster]]:
+    """`make(nodes=3, **kwargs)`: a fresh, healthy cluster, closed when the test ends."""
+    _require_etcd()
+    made: list[EtcdCluster] = []
+
+    def make(nodes: int = 3, **kwargs: Any) -> EtcdCluster:
+        cluster = EtcdCluster(nodes, **kwargs)
+        made.append(cluster)
+        return cluster
+
+    yield make
+    for cluster in made:
+        cluster.close()
+
+
+@pytest.fixture
+def etcd_prefix() -> str:
+    """A key prefix no other test uses, so tests can share `etcd_cluster`."""
+    return f"/test/{uuid.uuid4().hex}/"
