@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import socket
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -266,6 +267,11 @@ class WatchStream:
 
     def __init__(self, response: requests.Response) -> None:
         self._response = response
+        # The socket under the stream: closing the response from another thread would wait
+        # for the reader's buffer lock (forever, on a frozen node); shutting the socket
+        # down wakes the reader at once instead.
+        connection = getattr(response.raw, "_connection", None)
+        self._sock: socket.socket | None = getattr(connection, "sock", None)
 
     def batches(self) -> Iterator[tuple[int, list[WatchEvent]]]:
         """(header revision, events) per message; ControlPlaneError on compaction/cancel."""
@@ -289,10 +295,16 @@ class WatchStream:
         except (requests.RequestException, ValueError, AttributeError) as exc:
             raise ControlPlaneError(f"etcd watch stream ended: {_first_line(exc)}") from exc
 
-    def close(self) -> None:
-        # Closing from another thread may race the reader: the stream ends either way.
+    def release(self) -> None:
+        """Free the connection (the reading thread, once its iteration ended)."""
         with contextlib.suppress(Exception):
             self._response.close()
+
+    def close(self) -> None:
+        """End the stream from any thread: the reader's iteration ends at once."""
+        with contextlib.suppress(OSError):
+            if self._sock is not None:
+                self._sock.shutdown(socket.SHUT_RDWR)
 
 
 def _event(raw: dict[str, Any]) -> WatchEvent:

@@ -465,9 +465,12 @@ class EtcdControlPlane:
                 if self._closed.is_set():
                     stream.close()
                     return
-                for revision, events in stream.batches():
-                    self._deliver(self._view.apply(events))
-                    self._saw(max([revision, *(e.revision for e in events)]))
+                try:
+                    for revision, events in stream.batches():
+                        self._deliver(self._view.apply(events))
+                        self._saw(max([revision, *(e.revision for e in events)]))
+                finally:
+                    stream.release()
             except ControlPlaneError as exc:
                 if self._closed.is_set():
                     return

@@ -7,14 +7,12 @@ on stdout; the harness reads them from there, never guesses. A process may run a
 build: `build_dir` is put first on PYTHONPATH, so that process imports (and attests the
 digest of) the `interlock` package under it, as an un-upgraded server would.
 
-Everything here is bounded: every wait has a deadline and every process is killed by
-`close()` (and by the parent's death: each child gets PR_SET_PDEATHSIG).
+Everything here is bounded: every wait has a deadline and every process is stopped by
+`close()` (and killed by the parent's death: `procs.die_with_parent`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import datetime as dt
 import os
 import re
@@ -32,16 +30,14 @@ from typing import Any
 
 import httpx
 
+from interlock.control.etcd_client import parse_endpoints
 from interlock.sim.harness import DESK_KEY
+from interlock.sim.partition import Partition
+from interlock.sim.procs import die_with_parent, stop_process
 
 ADMIN_TOKEN = "demo-admin-token"  # the packaged config's demo admin token
 _ANNOUNCED = re.compile(r"^(rest|admin) listening on (http://\S+)")
 _PACKAGED = Path(__file__).resolve().parent.parent / "data"
-
-
-def _die_with_parent() -> None:
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def packaged_config() -> dict[str, Any]:
@@ -111,7 +107,8 @@ def build_copy(dest: Path, change: str = "# another build\n") -> Path:
 class ServeProcess:
     instance_id: str
     workdir: Path
-    proc: subprocess.Popen[str]
+    proc: subprocess.Popen[bytes]
+    partition: Partition | None = None  # set when started cut-able from the control plane
     rest_url: str = ""
     admin_url: str = ""
     output: list[str] = field(default_factory=list)
@@ -119,8 +116,9 @@ class ServeProcess:
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.output.append(line.rstrip("\n"))
+        for raw in self.proc.stdout:
+            line = raw.decode(errors="replace").rstrip("\n")
+            self.output.append(line)
             m = _ANNOUNCED.match(line.strip())
             if m:
                 if m.group(1) == "rest":
@@ -184,11 +182,13 @@ class ServeProcess:
         view: dict[str, Any] = self.admin("GET", "/fleet")
         return view
 
-    def gate(self) -> str:
-        """'routing' or the code this process refuses orders with ('unreachable' if down)."""
+    def gate(self, timeout_s: float = 2.0) -> str:
+        """'routing', or the code this process refuses orders with, from its /health (which
+        asks nothing of the plane); 'unreachable' if it does not answer."""
         try:
-            return str(self.fleet()["this_gate"])
-        except (httpx.HTTPError, KeyError):
+            r = httpx.get(f"{self.rest_url}/health", timeout=timeout_s)
+            return str(r.json()["gate"])
+        except (httpx.HTTPError, ValueError, KeyError):
             return "unreachable"
 
     def halt(self, reason: str, scope: str = "global", target: str = "") -> dict[str, Any]:
@@ -200,18 +200,15 @@ class ServeProcess:
     # -- process control ------------------------------------------------------------------
 
     def signal(self, sig: signal.Signals) -> None:
+        """Send `sig` (SIGSTOP, SIGCONT, SIGKILL) to the process, if it still runs."""
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
 
     def stop(self, timeout_s: float = 15.0) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)  # a paused process cannot handle SIGTERM
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        if self.partition is not None:
+            self.partition.close(timeout_s)  # stops the process, then removes its rules
+        else:
+            stop_process(self.proc, timeout_s)
 
 
 class ServeFleet:
@@ -256,25 +253,29 @@ class ServeFleet:
         *,
         build_dir: Path | None = None,
         config: Mapping[str, Any] | None = None,
+        partitionable: bool = False,
     ) -> ServeProcess:
+        """Start one member; `partitionable` starts it inside a `Partition` whose
+        `isolate()` cuts it off from every etcd endpoint (and only it)."""
         d = self.workdir / instance_id
         d.mkdir(parents=True, exist_ok=True)
         cfg = d / "config.toml"
-        table = _merge(self.config(instance_id), dict(config or {}))
-        cfg.write_text(dump_toml(table))
+        cfg.write_text(dump_toml(_merge(self.config(instance_id), dict(config or {}))))
         env = dict(os.environ, PYTHONUNBUFFERED="1", COLUMNS="200")
         if build_dir is not None:
             env["PYTHONPATH"] = os.pathsep.join([str(build_dir), env.get("PYTHONPATH", "")])
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "interlock.cli", "serve", "--config", str(cfg)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            cwd=d,
-            env=env,
-            preexec_fn=_die_with_parent,
-        )
-        member = ServeProcess(instance_id, d, proc)
+        argv = [sys.executable, "-m", "interlock.cli", "serve", "--config", str(cfg)]
+        partition = None
+        if partitionable:
+            ports = [port for _, port in parse_endpoints(self.control_plane)]
+            partition = Partition(argv, ports=ports, env=env, cwd=d, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT)  # fmt: skip
+            proc = partition.process
+        else:
+            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, cwd=d, env=env,
+                                    preexec_fn=die_with_parent)  # fmt: skip
+        member = ServeProcess(instance_id, d, proc, partition=partition)
         threading.Thread(target=member._read, name=f"{instance_id}-out", daemon=True).start()
         self.members[instance_id] = member
         return member
