@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -26,6 +27,7 @@ from typing import TypeVar
 import pytest
 
 from interlock.control.embedded import EmbeddedControlPlane
+from interlock.control.etcd_plane import EtcdControlPlane
 from interlock.control.plane import Attestation, ControlEvent, HaltPut, HaltRecord, HaltRemoved
 from interlock.control.ports import ControlPlane
 from interlock.domain.enums import HaltScope
@@ -141,4 +143,16 @@ def _embedded(request: pytest.FixtureRequest) -> Backend:
     return Backend("embedded", plane, clock.advance_ms, clock, synchronous=True)
 
 
-BACKENDS: dict[str, Callable[[pytest.FixtureRequest], Backend]] = {"embedded": _embedded}
+def _etcd(request: pytest.FixtureRequest) -> Backend:
+    """A fresh fleet (its own key prefix) on the session's real 3-node cluster."""
+    cluster = request.getfixturevalue("etcd_cluster")
+    prefix = f"test/conformance/{uuid.uuid4().hex}"
+    plane = EtcdControlPlane(f"etcd://{cluster.endpoints}", prefix=prefix)
+    return Backend("etcd", plane, lambda ms: time.sleep(ms / 1_000), time.time_ns,
+                   examples=10, close=plane.close)  # fmt: skip
+
+
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest], Backend]] = {
+    "embedded": _embedded,
+    "etcd": _etcd,
+}

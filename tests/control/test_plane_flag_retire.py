@@ -31,9 +31,11 @@ def retire_refused(backend: Backend) -> str:
     """Attempt the retire; assert it changed nothing at all; return the refusal."""
     history = backend.plane.flag_registry().history
     verdicts = {m.instance_id: m.flag_refusal for m in backend.plane.members()}
+    backend.settle()
     announced = len(backend.of(FlagChanged))
     with pytest.raises(FlagError) as refused:
         backend.plane.retire_flag("power_peg", "release-eng")
+    backend.settle()  # anything the retire announced has been heard by now
     assert backend.plane.flag_registry().history == history
     assert len(backend.of(FlagChanged)) == announced
     assert {m.instance_id: m.flag_refusal for m in backend.plane.members()} == verdicts
@@ -63,8 +65,10 @@ def test_retire_is_allowed_once_the_readers_have_left_or_lost_their_lease(
     backend.advance_ms(backend.ttl_ms // 2)
     backend.plane.renew("gw-3")
     backend.advance_ms(backend.ttl_ms // 2 + 1)  # gw-2's lease has run out; gw-3's has not
+    backend.eventually(lambda: backend.ids() == ["gw-3"], what="gw-2's lease expired")
     flag = backend.plane.retire_flag("power_peg", "release-eng")
     assert flag.retired and flag.retired_by == "release-eng"
+    backend.eventually(lambda: isinstance(backend.of(FlagChanged)[-1].change, FlagRetired))
     [changed] = backend.of(FlagChanged)[-1:]
     assert isinstance(changed.change, FlagRetired) and changed.refused == ()
     assert [m.instance_id for m in backend.plane.members()] == ["gw-3"]

@@ -54,9 +54,7 @@ class Rig:
         result = runner.invoke(app, list(args), env=env)
         return result.exit_code, result.output
 
-    def restart(
-        self, ids: Iterable[str], build: str, manifest: FlagManifest | None = None
-    ) -> None:
+    def restart(self, ids: Iterable[str], build: str, manifest: FlagManifest | None = None) -> None:
         """Restart `ids` on `build` (and `manifest`), each renewing its lease again."""
         for instance_id in ids:
             if instance_id == self.behind:

@@ -167,4 +167,3 @@ def test_knight_demo_refuses_the_commit_and_the_flag_and_the_stale_router_sends_
     assert "gw-8: 100 orders sent, refused as ['INSTANCE_NOT_ATTESTED'], 0 reached the venue" \
         in out  # fmt: skip
     assert "7/8 routing" in out and "8/8 halted in " in out
-

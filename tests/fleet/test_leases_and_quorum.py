@@ -10,6 +10,7 @@ import pytest
 from fleet_kit import budget_config, fleet, submit, tick
 
 from interlock.control.embedded import EmbeddedControlPlane
+from interlock.control.plane import Release
 from interlock.domain.reject import RejectCode
 
 TTL_MS = 2_000  # the packaged default lease_ttl_ms
@@ -34,9 +35,25 @@ def test_an_instance_that_stops_renewing_stops_routing_within_its_ttl() -> None:
         "renews with the control plane"
     )
     assert all(submit(f, i, 5_000 + k).accepted for k, i in enumerate(others))  # 7 of 8: quorum
-    assert f["gw-3"].heartbeat() is False  # too late: the lease is gone
     tick(f, clock, 100, renew=others)
-    assert submit(f, "gw-3", 9_999).code is RejectCode.CONTROL_PLANE_LOST
+    assert submit(f, "gw-3", 9_998).code is RejectCode.CONTROL_PLANE_LOST
+    # Renewing cannot bring the lease back: the next heartbeat joins again under a new
+    # lease, attested afresh against the fleet as it is now, and only then does gw-3 route.
+    assert f["gw-3"].heartbeat() is True
+    assert submit(f, "gw-3", 9_999).accepted
+
+
+def test_a_lost_instance_rejoins_only_under_the_release_in_force_when_it_comes_back() -> None:
+    f, clock = fleet()
+    others = [i for i in f.ids if i != "gw-3"]
+    for _ in range(5):
+        tick(f, clock, 500, renew=others)  # gw-3 paused past its lease
+    r = f.plane.release()
+    f.plane.set_release(Release("b-next", r.flag_digest, r.epoch + 1, tuple(others)), "ops")
+    assert f["gw-3"].heartbeat() is True  # joined again under a new lease...
+    d = submit(f, "gw-3", 1)
+    assert d.code is RejectCode.INSTANCE_NOT_ATTESTED  # ...but its build is not the release
+    assert "is not the released b-next" in d.message
 
 
 def test_a_lost_instance_routes_again_only_after_a_restart_rejoins_it() -> None:

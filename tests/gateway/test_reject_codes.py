@@ -178,8 +178,9 @@ def test_submit_when_lease_not_renewed_rejects_with_CONTROL_PLANE_LOST() -> None
     d = h.submit(quantity=200)
     rejected(d, RejectCode.CONTROL_PLANE_LOST, "lease expired 250 ms ago")
     assert limits(d) == ("fresh lease", "expired 250 ms")
-    assert h.gateway.heartbeat() is False  # too late: the lease is gone, the gate stays shut
     assert h.submit(quantity=300).code is RejectCode.CONTROL_PLANE_LOST
+    assert h.gateway.heartbeat() is True  # the lease is gone: it joins again, attested anew
+    assert h.submit(quantity=300).accepted
 
 
 def test_submit_when_fleet_moved_to_a_newer_epoch_rejects_with_STALE_EPOCH() -> None:

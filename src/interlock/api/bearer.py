@@ -19,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from interlock.domain.reject import RejectCode, Rejection, reject, render
+from interlock.errors import ControlPlaneError
 from interlock.gateway.auth import Authenticator, Principal
 
 
@@ -92,7 +93,12 @@ def install_error_handler(app: FastAPI) -> None:
         text = "the request could not be handled; nothing was decided"
         return JSONResponse(_body(reject(RejectCode.INTERNAL_ERROR, text)), 500)
 
+    async def plane_down(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ControlPlaneError)
+        return JSONResponse(_body(reject(RejectCode.CONTROL_PLANE_ERROR, str(exc)[:500])), 503)
+
     app.add_exception_handler(ApiError, handle)
+    app.add_exception_handler(ControlPlaneError, plane_down)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(StarletteHTTPException, http)
     app.add_exception_handler(Exception, fault)

@@ -1,5 +1,6 @@
 """The whole config file: the gateway's settings plus its transports' (`[rest]`, `[admin]`,
-`[fix]`), its venue (`[venue]`) and reference source (`[reference]`), one TOML file.
+`[fix]`), its venue (`[venue]`), reference source (`[reference]`) and control plane
+(`[control_plane]`), one TOML file.
 
 `ServeConfig` is what every loader of a file returns (serve, the CLI, the demo, the
 replay, the simulation harness): a `GatewayConfig`, so any gateway takes it, with the
@@ -16,6 +17,7 @@ from pydantic import Field
 
 from interlock.api.config_checks import transport_checks
 from interlock.api.listeners import AdminConfig, FixAcceptorConfig, RestConfig
+from interlock.api.plane_config import ControlPlaneConfig
 from interlock.api.reference_config import ReferenceConfig
 from interlock.gateway.config import GatewayConfig, parse_as, read_toml
 from interlock.gateway.config_checks import Problem
@@ -33,13 +35,21 @@ class ServeConfig(GatewayConfig):
     )
     venue: VenueConfig = VenueConfig()
     reference: ReferenceConfig = ReferenceConfig()
+    control_plane: ControlPlaneConfig = Field(
+        ControlPlaneConfig(), description="the fleet this instance joins: embedded, or etcd"
+    )
 
     def digest(self) -> str:
-        """The file's digest; `[venue]` and `[reference]` count only when set, so a file
-        from before they existed (the simulated venue, its prices) keeps its digest."""
+        """The file's digest; `[venue]`, `[reference]` and `[control_plane]` count only when
+        set, so a file from before they existed (the simulated venue, its prices, the
+        embedded plane) keeps its digest."""
         unset = frozenset(
             name
-            for name, default in (("venue", VenueConfig()), ("reference", ReferenceConfig()))
+            for name, default in (
+                ("venue", VenueConfig()),
+                ("reference", ReferenceConfig()),
+                ("control_plane", ControlPlaneConfig()),
+            )
             if getattr(self, name) == default
         )
         return hashlib.sha256(canonical_json(self, unset).encode()).hexdigest()[:16]
@@ -57,6 +67,13 @@ def serve_config(config: GatewayConfig) -> ServeConfig:
     if isinstance(config, ServeConfig):
         return config
     return ServeConfig.model_validate(dict(config))
+
+
+def with_control_plane(config: ServeConfig, url: str) -> ServeConfig:
+    """`config` joining the plane at `url` instead (validated as the file's would be)."""
+    data = config.model_dump(mode="json")
+    data["control_plane"] = {**data["control_plane"], "url": url}
+    return parse_config(data, "--control-plane")
 
 
 def parse_config(data: dict[str, object], source: str = "config") -> ServeConfig:

@@ -31,9 +31,9 @@ from interlock.api.admin import create_admin_app
 from interlock.api.config import ServeConfig
 from interlock.api.listener import Listener
 from interlock.api.listeners import FixAcceptorConfig
+from interlock.api.plane_config import close_plane, open_plane
 from interlock.api.reference_feed import create_feed_app
 from interlock.api.rest import create_app
-from interlock.control.embedded import EmbeddedControlPlane
 from interlock.gateway.gateway import Gateway
 from interlock.instance import SIM_MID, build_instance, open_venue
 from interlock.journal.sqlite import SqliteJournal
@@ -100,7 +100,7 @@ class Service:
         self.journal = SqliteJournal(
             config.journal.path, max_wait_s=config.journal.max_wait_ms / 1_000
         )
-        self.plane = EmbeddedControlPlane(clock=time.time_ns)
+        self.plane = open_plane(config.control_plane, clock=time.time_ns)
         source = config.reference.source
         reference_from = None if source == "feed" else self.market or self.venue
         self.gateway = build_instance(config, journal=self.journal, venue=self.venue,
@@ -175,6 +175,7 @@ class Service:
             self._feed.join()
         self.opened.disconnect()
         self.gateway.close()
+        close_plane(self.plane)
 
 
 def serve_until_signalled(config: ServeConfig, announce: Callable[[str], None]) -> None:
@@ -206,6 +207,9 @@ def serve_until_signalled(config: ServeConfig, announce: Callable[[str], None]) 
         else:
             announce("fix acceptor not configured")
         announce(f"journal {config.journal.path}")
+        plane = config.control_plane
+        where = "embedded (a fleet of one)" if plane.embedded else f"{plane.url} ({plane.prefix})"
+        announce(f"control plane {where}; {service.gateway.gate.state(time.time_ns())}")
         while not stop.wait(0.2):
             pass
         announce("stopping: draining listeners, flushing the journal")

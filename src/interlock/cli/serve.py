@@ -19,15 +19,26 @@ def serve(
         Path | None,
         typer.Option("--config", help="A TOML config file (default: the packaged one)."),
     ] = None,
+    control_plane: Annotated[
+        str | None,
+        typer.Option(
+            "--control-plane",
+            help="`embedded`, or `etcd://h1:p1,h2:p2,h3:p3`: the fleet to join (overrides "
+            "[control_plane] url in the config).",
+        ),
+    ] = None,
 ) -> None:
     """Run the gateway with its REST and admin listeners until SIGTERM or SIGINT."""
-    from interlock.api.config import load_config
+    from interlock.api.config import load_config, with_control_plane
     from interlock.api.service import serve_until_signalled
     from interlock.errors import InterlockError
     from interlock.render_text import printable_lines
 
     out = console()
     try:
-        serve_until_signalled(load_config(config), lambda line: out.print(Text(line)))
+        cfg = load_config(config)
+        if control_plane is not None:
+            cfg = with_control_plane(cfg, control_plane)
+        serve_until_signalled(cfg, lambda line: out.print(Text(line)))
     except (InterlockError, OSError) as exc:
         raise fail(out, printable_lines(f"serve failed: {exc}")) from None

@@ -78,6 +78,19 @@ class SliceLedger:
         b = self._budgets.get(budget)
         return dict(b.slices) if b is not None else {}
 
+    def limit(self, budget: str) -> int | None:
+        """The limit `budget`'s holders use (None: nobody holds any of it)."""
+        b = self._budgets.get(budget)
+        return b.limit if b is not None else None
+
+    def load(self, budget: str, limit: int, slices: dict[str, int]) -> None:
+        """Take `budget` as a backend stored it (the etcd plane keeps one key per budget)."""
+        held = {i: n for i, n in slices.items() if n > 0}
+        if held:
+            self._budgets[budget] = _Budget(limit, held)
+        else:
+            self._budgets.pop(budget, None)
+
 
 @dataclass(frozen=True, slots=True)
 class BudgetSpec:

@@ -46,6 +46,7 @@ from interlock.control.plane import (
     Release,
     ReleaseChanged,
     Watcher,
+    commit_verdict,
 )
 from interlock.domain.clock import Clock
 from interlock.domain.enums import HaltScope
@@ -112,21 +113,10 @@ class EmbeddedControlPlane:
             events: list[ControlEvent] = [MemberLost(i) for i in self._sweep_locked()]
             p, release = self._proposal, self._release
             live = tuple(self._members.values())
-            committed = None
-            if p is not None and release.epoch == p.base_epoch:
-                attesting = {
-                    m.instance_id
-                    for m in live
-                    if (m.attestation.build_digest, m.attestation.flag_digest)
-                    == (p.build_digest, p.flag_digest)
-                    and p.config_digest in ("", m.attestation.config_digest)
-                    and not m.flag_refusal
-                }
-                if attesting.issuperset(p.members):
-                    committed = Release(p.build_digest, p.flag_digest, p.base_epoch + 1,
-                                        p.members, config_digest=p.config_digest)  # fmt: skip
-                    self._release, self._proposal = committed, None
-                    events.append(ReleaseChanged(committed, who))
+            committed = None if p is None else commit_verdict(p, release, live)
+            if committed is not None:
+                self._release, self._proposal = committed, None
+                events.append(ReleaseChanged(committed, who))
         self._emit(events)
         return CommitResult(committed, p, release, live)
 

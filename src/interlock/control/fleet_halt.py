@@ -34,10 +34,11 @@ class HaltReport:
     lost: tuple[str, ...]  # lease ran out unconfirmed: fenced by the lease instead
     elapsed_ms: float
     pending_cancel: int = 0  # covered orders the confirming members still await a cancel for
+    error: str = ""  # the plane failed: the halt holds only where this says
 
     @property
     def complete(self) -> bool:
-        return not self.missing
+        return not self.missing and not self.error
 
     def __str__(self) -> str:
         text = f"{len(self.confirmed)}/{len(self.expected)} halted in {self.elapsed_ms:,.2f} ms"
@@ -48,6 +49,8 @@ class HaltReport:
             text += f"; not confirmed: {', '.join(self.missing)}"
         if self.lost:
             text += f"; lease lost (cannot trade): {', '.join(self.lost)}"
+        if self.error:
+            text += f"; control plane unreachable, halted {self.error}"
         return text
 
 

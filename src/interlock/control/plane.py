@@ -4,7 +4,7 @@ events its watch delivers; the ports that store and announce them are `control.p
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from interlock.domain.enums import HaltScope
@@ -95,6 +95,29 @@ class CommitResult:
     proposal: Proposal | None
     release: Release
     members: tuple[Member, ...]
+
+
+def commit_verdict(proposal: Proposal, release: Release, live: Iterable[Member]) -> Release | None:
+    """The release a commit makes, or None: the rule every backend applies atomically.
+
+    The release must still be at the proposal's base epoch, and every member it expects
+    must be live, attest its build, flags and config, and hold a manifest the registry
+    accepts."""
+    p = proposal
+    if release.epoch != p.base_epoch:
+        return None
+    attesting = {
+        m.instance_id
+        for m in live
+        if (m.attestation.build_digest, m.attestation.flag_digest)
+        == (p.build_digest, p.flag_digest)
+        and p.config_digest in ("", m.attestation.config_digest)
+        and not m.flag_refusal
+    }
+    if not attesting.issuperset(p.members):
+        return None
+    return Release(p.build_digest, p.flag_digest, p.base_epoch + 1, p.members,
+                   config_digest=p.config_digest)  # fmt: skip
 
 
 # -- watch events ---------------------------------------------------------------------

@@ -530,12 +530,14 @@ class Gateway:
             return False
         return status is _WORKING
 
-    def _lift_halt(self, scope: HaltScope, target: str, who: str) -> None:
+    def _lift_halt(self, scope: HaltScope, target: str, who: str) -> bool:
         """A person lifted a halt (under the lock): the monitors may trip on it again, and
-        the lift is journaled if the halt was in force here."""
+        the lift is journaled if the halt was in force here (True then)."""
         self.monitor.rearm(scope, target)
-        if self.halts.get(scope, target) is not None:
-            self._record(HaltLifted(self._clock(), scope, target, who))
+        if self.halts.get(scope, target) is None:
+            return False
+        self._record(HaltLifted(self._clock(), scope, target, who))
+        return True
 
     # -- other commands --------------------------------------------------------------
 

@@ -17,7 +17,9 @@ plane, and that verdict goes to the gate (INSTANCE_NOT_ATTESTED): it routes noth
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -49,6 +51,8 @@ from interlock.flags.runtime import FlagSet
 from interlock.gateway.config import GatewayConfig
 from interlock.risk.book import Book
 
+_log = logging.getLogger(__name__)
+
 Exposure = Callable[[str, str, int], int]
 """(account, symbol, signed shares more on order) -> worst case of the line, in shares."""
 
@@ -75,7 +79,7 @@ class FleetMembership:
         book: Book,
         exposure: Exposure,
         apply_halt: Callable[[HaltRecord], None],
-        lift_halt: Callable[[HaltScope, str, str], None],
+        lift_halt: Callable[[HaltScope, str, str], bool],
         record: Callable[[Event], int],
         lock: threading.Lock,
         clock: Callable[[], int],
@@ -129,18 +133,27 @@ class FleetMembership:
         for key, h in in_force.items():
             if key not in known:
                 self._apply_halt(h)
-        deadline = self.plane.register(self.attestation, self.config.lease_ttl_ms * 1_000_000)
+        self._attest(self.plane.register(self.attestation, self._ttl_ns))
+
+    def _attest(self, deadline: int) -> None:
+        """Registered until `deadline`: take the release, members and flags as they are now
+        (the gate opens only if they admit this instance), then take back the budget
+        slices the exposure already uses."""
         registry = self.plane.flag_registry()  # then members: their verdicts are as new
         version = len(registry.history)
         self.gate.joined(deadline, self.plane.release(), self.plane.members(), version)
         with self._lock:
             self._set_flags(registry.enabled_ids(), version)
-        if self.budgets is not None:  # take back the slices the recovered exposure needs
+        if self.budgets is not None:
             with self._lock:
                 for spec in self.budgets.specs.values():
                     need = self._exposure(spec.account, spec.symbol, 0)
                     if need > 0:
                         self.budgets.admit(spec, need)
+
+    @property
+    def _ttl_ns(self) -> int:
+        return self.config.lease_ttl_ms * 1_000_000
 
     def leave(self) -> None:
         self._stop.set()
@@ -170,10 +183,19 @@ class FleetMembership:
 
     def heartbeat(self) -> bool:
         """Renew the lease and give back budget not in use. On failure the gate closes by
-        itself when the deadline passes."""
+        itself when the deadline passes.
+
+        Once the lease is gone (it expired: a pause, a partition, the plane lost its
+        quorum), renewing cannot bring it back: the instance joins again, as a restart
+        would, under a new lease. It is attested afresh against the release, epoch, members
+        and flag registry of that moment, so it routes again only if they admit it; the
+        plane's renewal of the new lease first proves this process's view has caught up
+        with every change made while it was away (halts included)."""
         try:
             deadline = self.plane.renew(self.instance_id)
         except ControlPlaneError:
+            if self.gate.lost or self._clock() >= self.gate.lease_deadline:
+                return self._rejoin()
             return False
         self.gate.renewed(deadline)
         if self.budgets is not None:
@@ -181,15 +203,44 @@ class FleetMembership:
                 self.budgets.trim(lambda spec: self._exposure(spec.account, spec.symbol, 0))
         return True
 
+    def _rejoin(self) -> bool:
+        if self._stop.is_set():
+            return False
+        try:
+            self.plane.register(self.attestation, self._ttl_ns)
+            deadline = self.plane.renew(self.instance_id)  # the view is current: attest
+            self._attest(deadline)
+        except ControlPlaneError:
+            return False
+        return True
+
     # -- kill switch -----------------------------------------------------------------------
 
     def halt(self, scope: HaltScope, target: str, reason: str, who: str) -> HaltReport:
-        """Write a halt and wait until every live member confirmed it (or the bound)."""
-        return halt_fleet(self.plane, self.halt_record(scope, target, reason, who),
-                          self.config.fleet.halt_confirm_ms)  # fmt: skip
+        """Write a halt and wait until every live member confirmed it (or the bound).
+
+        The kill switch never depends on the plane: if the plane cannot take the halt (etcd
+        lost its quorum, the network is cut), this instance applies it here anyway, and
+        the report says it holds on this instance only."""
+        record = self.halt_record(scope, target, reason, who)
+        start = time.perf_counter_ns()
+        try:
+            return halt_fleet(self.plane, record, self.config.fleet.halt_confirm_ms)
+        except ControlPlaneError as exc:
+            self._apply_halt(record)
+            me = (self.instance_id,)
+            elapsed_ms = (time.perf_counter_ns() - start) / 1e6
+            return HaltReport(record, me, me, (), (), elapsed_ms, 0, f"this instance only: {exc}")
 
     def resume(self, scope: HaltScope, target: str, who: str) -> bool:
-        return self.plane.remove_halt(scope, "" if scope is HaltScope.GLOBAL else target, who)
+        """Lift a halt in the plane; a halt this instance holds that the plane never had
+        (set while the plane was unreachable) is lifted here. ControlPlaneError when the
+        plane cannot be asked: the halt then stays (resuming is never the fail-safe)."""
+        target = "" if scope is HaltScope.GLOBAL else target
+        if self.plane.remove_halt(scope, target, who):
+            return True
+        with self._lock:
+            return self._lift_halt(scope, target, who)
 
     def halt_record(self, scope: HaltScope, target: str, reason: str, who: str) -> HaltRecord:
         target = "" if scope is HaltScope.GLOBAL else target
@@ -197,7 +248,10 @@ class FleetMembership:
 
     def confirm(self, halt: HaltRecord, pending_cancel: int) -> None:
         """Tell the fleet `halt` is applied here, with the cancels the venue still owes."""
-        self.plane.confirm_halt(self.instance_id, halt, pending_cancel)
+        try:
+            self.plane.confirm_halt(self.instance_id, halt, pending_cancel)
+        except ControlPlaneError as exc:  # applied here all the same; the report will say
+            _log.warning("%s: could not confirm halt %s: %s", self.instance_id, halt.key, exc)
 
     def snapshot(self) -> FleetSnapshot:
         now = self._clock()

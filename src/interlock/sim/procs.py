@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 from contextlib import ExitStack
+from typing import Any
 
 _PR_SET_PDEATHSIG = 1
 
@@ -34,7 +35,7 @@ def die_with_parent() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
 
 
-def stop_process(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+def stop_process(proc: subprocess.Popen[Any], timeout: float = 5.0) -> None:
     """SIGTERM (after SIGCONT, in case it was paused), then SIGKILL after `timeout`."""
     if proc.poll() is not None:
         return
