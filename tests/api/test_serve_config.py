@@ -105,7 +105,7 @@ def test_a_gateway_config_without_transports_serves_with_the_default_ones() -> N
     served = serve_config(plain)
     assert (served.rest, served.admin, served.fix) == (RestConfig(), AdminConfig(), None)
     assert served.venue.kind == "simulated" and served.reference.source == "simulated"
-    served_only = {"rest", "admin", "fix", "venue", "reference"}
+    served_only = {"rest", "admin", "fix", "venue", "reference", "control_plane"}
     assert served.model_dump(exclude=served_only) == plain.model_dump()
 
 

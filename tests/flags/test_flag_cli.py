@@ -24,7 +24,7 @@ def knight(tmp_path: Path) -> Path:
     """Power Peg (id 1) retired; RLP registered as id 8."""
     registry = FlagRegistry()
     registry.register("power_peg", 1, "Power Peg", "smars")
-    registry.retire("power_peg", "release-eng")
+    registry.retire("power_peg", {}, "release-eng")
     registry.register("rlp", 8, "Retail Liquidity Program", "smars")
     path = tmp_path / "flags.json"
     save_registry(registry, path)

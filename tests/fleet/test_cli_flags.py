@@ -17,7 +17,7 @@ RLP = ["--id", "2", "--meaning", "Retail Liquidity Program", "--owner", "smars"]
 def knight_registry() -> FlagRegistry:
     registry = FlagRegistry()
     registry.register("power_peg", 1, "Power Peg", "smars")
-    registry.retire("power_peg", "release-eng")
+    registry.retire("power_peg", {}, "release-eng")
     registry.register("rlp", 2, "Retail Liquidity Program", "smars")
     return registry
 

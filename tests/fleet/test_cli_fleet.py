@@ -96,7 +96,7 @@ def test_propose_behind_the_release_gate_refuses_a_read_of_a_retired_flag(
 ) -> None:
     registry = FlagRegistry()
     registry.register("power_peg", 1, "Power Peg", "smars")
-    registry.retire("power_peg", "release-eng")
+    registry.retire("power_peg", {}, "release-eng")
     source = tmp_path / "router.py"
     source.write_text('if flags.enabled("power_peg"):\n    send(child)\n')
     for rig in running_fleet(flags=registry):
