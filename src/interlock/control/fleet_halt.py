@@ -19,10 +19,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from interlock.control.plane import ControlEvent, HaltConfirmed, HaltRecord
+from interlock.control.plane import ControlEvent, HaltConfirmed, HaltRecord, MemberLost
 from interlock.control.ports import ControlPlane
 
-_POLL_S = 0.005  # while waiting, re-read the live members this often (leases may run out)
+_POLL_S = 0.05  # while waiting, re-read the live members this often (leases may run out
+# without a MemberLost yet: the embedded plane announces expiry on its next call)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,12 +67,17 @@ def halt_fleet(
     pending: dict[str, int] = {}  # from the confirmations seen: the watch carries the counts
     woken = threading.Event()
 
+    gone: set[str] = set()  # lost while we wait, as the watch announced it
+
     def on_event(event: ControlEvent) -> None:
         if isinstance(event, HaltConfirmed) and event.halt == halt:
             pending[event.instance_id] = event.pending_cancel
             confirmed.add(event.instance_id)
-            if expected <= confirmed:
+            if expected <= confirmed | gone:
                 woken.set()
+        elif isinstance(event, MemberLost) and event.instance_id in expected:
+            gone.add(event.instance_id)
+            woken.set()
 
     unwatch = plane.watch(on_event)
     start = timer()
@@ -80,14 +86,17 @@ def halt_fleet(
         plane.put_halt(halt)
         confirmed.update(plane.halt_confirmations(halt))  # any we were not watching for
         waiting = expected - confirmed
+        asked = timer()
         while waiting:
             left = deadline - timer()
             if left <= 0:
                 break
             woken.wait(min(left / 1e9, _POLL_S))
             woken.clear()
-            live = {m.instance_id for m in plane.members()}
-            waiting = (expected & live) - confirmed
+            if timer() - asked >= _POLL_S * 1e9:  # a lease may have run out unannounced
+                gone.update(expected - {m.instance_id for m in plane.members()})
+                asked = timer()
+            waiting = expected - confirmed - gone
         elapsed = timer() - start
     finally:
         unwatch()

@@ -127,6 +127,7 @@ class Health:
     instance_id: str
     gate: str  # 'routing', or the code the instance refuses orders with
     durable_seq: int
+    lease_expires_ns: int = 0  # when the gate closes unless renewed (0: never registered)
 
 
 class Gateway:
@@ -466,7 +467,9 @@ class Gateway:
 
     def health(self) -> Health:
         """What a liveness probe shows: the gate's state now and how far the journal is."""
-        return Health(self.instance_id, self.gate.state(self._clock()), self.journal.durable_seq)
+        gate = self.gate
+        return Health(self.instance_id, gate.state(self._clock()), self.journal.durable_seq,
+                      gate.lease_deadline)  # fmt: skip
 
     def fleet_snapshot(self) -> FleetSnapshot:
         """Release, members and halts as the control plane has them, and this gate."""

@@ -191,6 +191,14 @@ class ServeProcess:
         except (httpx.HTTPError, ValueError, KeyError):
             return "unreachable"
 
+    def health(self, timeout_s: float = 2.0) -> dict[str, Any]:
+        """The member's /health (gate, lease deadline); {} if it does not answer."""
+        try:
+            view: dict[str, Any] = httpx.get(f"{self.rest_url}/health", timeout=timeout_s).json()
+            return view
+        except (httpx.HTTPError, ValueError):
+            return {}
+
     def halt(self, reason: str, scope: str = "global", target: str = "") -> dict[str, Any]:
         report: dict[str, Any] = self.admin(
             "POST", "/halt", {"scope": scope, "target": target, "reason": reason}

@@ -197,6 +197,7 @@ def create_app(gateway: Gateway, venue: Callable[[], str] = lambda: "simulated")
             instance_id=h.instance_id,
             gate=h.gate,
             durable_seq=h.durable_seq,
+            lease_expires_ns=h.lease_expires_ns,
             venue=venue(),
         )
 

@@ -110,6 +110,10 @@ class HealthView(BaseModel):
     instance_id: str
     gate: str = Field(description="'routing', or the code orders are refused with")
     durable_seq: int
+    lease_expires_ns: int = Field(
+        description="epoch ns when the gate closes by itself unless the lease is renewed "
+        "(0: never registered)"
+    )
     venue: str = Field(description="'simulated' (a demo exchange), 'fix up' or 'fix down'")
 
 
