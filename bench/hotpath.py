@@ -11,18 +11,24 @@ decide, journal, fsync, release. Garbage collection: the benchmark freezes its i
 (`gc.freeze()`) as a long-running service does after start-up; per-order objects are
 untracked msgspec Structs, so a gen-2 collection never scans the order book.
 
-    python bench/hotpath.py [--orders N] [--json PATH]
+    python bench/hotpath.py [--orders N] [--control-plane embedded|etcd] [--json PATH]
+
+`--control-plane etcd` builds every gateway on a real 3-node etcd cluster (started here):
+the order path reads the same cached gate either way, so the figures must match.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
+import itertools
 import json
 import random
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,6 +37,8 @@ from rich.console import Console
 from rich.table import Table
 
 from interlock.api.config import parse_config
+from interlock.control.etcd_plane import EtcdControlPlane
+from interlock.control.ports import ControlPlane
 from interlock.domain.commands import OrderRequest
 from interlock.domain.decision import Decision
 from interlock.domain.enums import OrderType, Side, TradingSession
@@ -38,6 +46,7 @@ from interlock.gateway.config import GatewayConfig, hash_key
 from interlock.journal.memory import MemoryJournal
 from interlock.journal.sqlite import SqliteJournal
 from interlock.observe import MONITOR_NAMES
+from interlock.sim.etcd_cluster import EtcdCluster
 from interlock.sim.harness import around_the_clock, build, high_rate
 
 SYMBOLS = 500
@@ -161,7 +170,9 @@ def fresh_references(h: Any) -> None:
 
 
 def bench_decide(orders: list[tuple[OrderRequest, str]]) -> dict[str, float]:
-    h = build(bench_config(), journal=MemoryJournal(), clock=time.time_ns, depth=1_000_000)
+    h = build(
+        bench_config(), plane=_plane(), journal=MemoryJournal(), clock=time.time_ns, depth=1_000_000
+    )
     gw, jr = h.gateway, h.journal
     gw.start_heartbeat()
     lat: list[int] = []
@@ -180,7 +191,9 @@ def bench_decide(orders: list[tuple[OrderRequest, str]]) -> dict[str, float]:
         jr.flush()  # release to the venue (fills) outside the timed section
     gc.enable()
     # throughput: the same flow, no per-order timer
-    h2 = build(bench_config(), journal=MemoryJournal(), clock=time.time_ns, depth=1_000_000)
+    h2 = build(
+        bench_config(), plane=_plane(), journal=MemoryJournal(), clock=time.time_ns, depth=1_000_000
+    )
     h2.gateway.start_heartbeat()
     total = 0
     gc.disable()
@@ -208,8 +221,8 @@ def bench_decide(orders: list[tuple[OrderRequest, str]]) -> dict[str, float]:
 
 
 def _p50_decide(orders: list[tuple[OrderRequest, str]], disabled: tuple[str, ...]) -> float:
-    h = build(bench_config(), journal=MemoryJournal(), clock=time.time_ns, depth=1_000_000,
-              disabled_checks=disabled)  # fmt: skip
+    h = build(bench_config(), plane=_plane(), journal=MemoryJournal(), clock=time.time_ns,
+              depth=1_000_000, disabled_checks=disabled)  # fmt: skip
     gw, jr, pc = h.gateway, h.journal, time.perf_counter_ns
     lat: list[int] = []
     gc.disable()
@@ -265,7 +278,7 @@ def bench_durable(orders: list[tuple[OrderRequest, str]], paced_rate: int) -> di
     pc = time.perf_counter_ns
     with tempfile.TemporaryDirectory() as tmp:
         jr = SqliteJournal(Path(tmp) / "flood.db", background=True, max_wait_s=0.001)
-        h = build(bench_config(), journal=jr, clock=time.time_ns, depth=1_000_000)
+        h = build(bench_config(), plane=_plane(), journal=jr, clock=time.time_ns, depth=1_000_000)
         gw = h.gateway
         gw.venue = CountingVenue()
         gw.start_heartbeat()
@@ -307,7 +320,7 @@ def _acker(acks: list[int], i: int) -> Any:
 def paced_acks(orders: list[tuple[OrderRequest, str]], rate: int, tmp: Path) -> list[int]:
     """Submit in 1 ms bursts at `rate` orders/s for up to 2 s; submit-to-ack latencies."""
     pc = time.perf_counter_ns
-    h = build(bench_config(), journal=SqliteJournal(tmp / f"paced-{rate}.db"),
+    h = build(bench_config(), plane=_plane(), journal=SqliteJournal(tmp / f"paced-{rate}.db"),
               clock=time.time_ns, depth=1_000_000)  # fmt: skip
     h.gateway.venue = CountingVenue()
     h.gateway.start_heartbeat()
@@ -332,14 +345,35 @@ def paced_acks(orders: list[tuple[OrderRequest, str]], rate: int, tmp: Path) -> 
     return sorted(acks[i] - sent[i] for i in range(m) if acks[i])
 
 
+PLANES: list[Callable[[], ControlPlane | None]] = [lambda: None]  # None: the harness's own
+
+
+def _plane() -> ControlPlane | None:
+    """A fresh plane for the next gateway: `--control-plane` decides which (see main)."""
+    return PLANES[0]()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--orders", type=int, default=200_000)
+    ap.add_argument("--control-plane", choices=["embedded", "etcd"], default="embedded")
     ap.add_argument("--paced-rate", type=int, default=100_000)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
+    with contextlib.ExitStack() as stack:
+        if args.control_plane == "etcd":
+            cluster = stack.enter_context(EtcdCluster(3))
+            fleets = itertools.count()
+            PLANES[0] = lambda: EtcdControlPlane(
+                f"etcd://{cluster.endpoints}", prefix=f"hotpath/{next(fleets)}"
+            )
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     orders = make_orders(args.orders)
-    result: dict[str, Any] = {"orders": args.orders, "symbols": SYMBOLS, "accounts": ACCOUNTS}
+    result: dict[str, Any] = {"orders": args.orders, "symbols": SYMBOLS, "accounts": ACCOUNTS,
+                              "control_plane": args.control_plane}  # fmt: skip
     result["floor_ns"] = floor_ns(1_000_000)
     result.update(bench_decide(orders))
     result.update(bench_monitor_cost(orders))
@@ -352,7 +386,7 @@ def main() -> None:
         "ack_p99_ms": ("<=", 2.0),
         "monitor_cost_ratio": ("<=", 1.10),
     }
-    table = Table(title=f"Interlock hot path ({args.orders:,} orders)")
+    table = Table(title=f"Interlock hot path ({args.orders:,} orders, {args.control_plane} plane)")
     for col in ("metric", "value", "target", "met"):
         table.add_column(col)
     for k, v in result.items():
@@ -360,7 +394,7 @@ def main() -> None:
             continue
         t = targets.get(k)
         met = "" if t is None else ("yes" if (v <= t[1] if t[0] == "<=" else v >= t[1]) else "NO")
-        val = f"{v:,.3f}" if isinstance(v, float) else f"{v:,}"
+        val = f"{v:,.3f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v)
         table.add_row(k, val, "" if t is None else f"{t[0]} {t[1]:,}", met)
     console = Console()
     console.print(table)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from interlock.api.config import ServeConfig, load_config, parse_config
 from interlock.control.embedded import EmbeddedControlPlane
+from interlock.control.ports import ControlPlane
 from interlock.domain.clock import ManualClock
 from interlock.domain.commands import OrderRequest
 from interlock.domain.decision import Decision
@@ -53,7 +54,7 @@ class Harness:
     journal: Journal
     venue: SimulatedVenue
     market: MarketModel
-    plane: EmbeddedControlPlane
+    plane: ControlPlane
     clock: Callable[[], int]
     _n: list[int] = field(default_factory=lambda: [0])
 
@@ -99,8 +100,10 @@ def build(
     volatility_ticks: int = 0,
     disabled_checks: tuple[str, ...] = (),
     start: bool = True,
+    plane: ControlPlane | None = None,
 ) -> Harness:
-    """A started gateway on the default config, every symbol at `mid`, references fresh."""
+    """A started gateway on the default config, every symbol at `mid`, references fresh;
+    on `plane` if given (an etcd one, say), else an embedded plane on the same clock."""
     cfg = config or load_config()
     clk = clock or ManualClock(START_NS)
     instruments = cfg.instrument_map()
@@ -111,7 +114,7 @@ def build(
     market = MarketModel(books, seed=seed, volatility_ticks=volatility_ticks)
     venue = SimulatedVenue(market, seed=seed)
     jr = journal if journal is not None else MemoryJournal()
-    plane = EmbeddedControlPlane(clock=clk)
+    plane = plane if plane is not None else EmbeddedControlPlane(clock=clk)
     gw = build_instance(cfg, journal=jr, venue=venue, plane=plane, clock=clk,
                         disabled_checks=disabled_checks, start=False)  # fmt: skip
     market.subscribe(lambda symbol, m: gw.update_reference(symbol, m))
