@@ -20,7 +20,6 @@ preflight and the change.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -48,12 +47,11 @@ from interlock.control.plane import (
     Watcher,
     commit_verdict,
 )
+from interlock.control.watchers import Watchers
 from interlock.domain.clock import Clock
 from interlock.domain.enums import HaltScope
 from interlock.errors import ControlPlaneError, FlagError
 from interlock.flags.registry import Flag, FlagRegistry
-
-_log = logging.getLogger(__name__)
 
 
 class EmbeddedControlPlane:
@@ -74,7 +72,7 @@ class EmbeddedControlPlane:
         self._acks: dict[tuple[HaltScope, str], set[str]] = {}
         self._ledger = SliceLedger()
         self._flags = FleetFlags(flags, clock)
-        self._watchers: list[Watcher] = []
+        self._watchers = Watchers()
 
     # -- release and deploys ------------------------------------------------------------
 
@@ -280,24 +278,7 @@ class EmbeddedControlPlane:
     # -- watch ----------------------------------------------------------------------------
 
     def watch(self, watcher: Watcher) -> Callable[[], None]:
-        with self._lock:
-            self._watchers.append(watcher)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if watcher in self._watchers:
-                    self._watchers.remove(watcher)
-
-        return unsubscribe
+        return self._watchers.add(watcher)
 
     def _emit(self, events: list[ControlEvent]) -> None:
-        if not events:
-            return
-        with self._lock:
-            watchers = list(self._watchers)
-        for event in events:
-            for w in watchers:
-                try:
-                    w(event)
-                except Exception:  # one broken watcher must not keep a halt from the others
-                    _log.exception("control-plane watcher failed on %s", type(event).__name__)
+        self._watchers.emit(events)

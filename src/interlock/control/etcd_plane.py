@@ -82,6 +82,7 @@ from interlock.control.plane import (
     Watcher,
     commit_verdict,
 )
+from interlock.control.watchers import Watchers
 from interlock.domain.enums import HaltScope
 from interlock.domain.flag_events import FlagEvent
 from interlock.errors import ControlPlaneError
@@ -112,8 +113,8 @@ class EtcdControlPlane:
         self.endpoints = self._session.endpoints
         self._keys = Keys.for_fleet(prefix)
         self._clock = clock
-        self._lock = threading.Lock()  # watchers, leases
-        self._watchers: list[Watcher] = []
+        self._lock = threading.Lock()  # the leases of the members joined from here
+        self._watchers = Watchers()
         self._leases: dict[str, tuple[int, int]] = {}  # members joined from here: lease, ttl
         self._seen = threading.Condition()
         self._seen_revision = 0
@@ -445,15 +446,7 @@ class EtcdControlPlane:
     # -- watch ----------------------------------------------------------------------------
 
     def watch(self, watcher: Watcher) -> Callable[[], None]:
-        with self._lock:
-            self._watchers.append(watcher)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if watcher in self._watchers:
-                    self._watchers.remove(watcher)
-
-        return unsubscribe
+        return self._watchers.add(watcher)
 
     def _watch_loop(self) -> None:
         """Apply every change under the prefix to the view, in order, for as long as open;
@@ -499,16 +492,7 @@ class EtcdControlPlane:
             return self._seen.wait_for(lambda: self._seen_revision >= revision, timeout_s)
 
     def _deliver(self, events: list[ControlEvent]) -> None:
-        if not events:
-            return
-        with self._lock:
-            watchers = list(self._watchers)
-        for event in events:
-            for w in watchers:
-                try:
-                    w(event)
-                except Exception:  # one broken watcher must not keep a halt from the others
-                    _log.exception("control-plane watcher failed on %s", type(event).__name__)
+        self._watchers.emit(events)
 
     # -- reads ------------------------------------------------------------------------------
 
