@@ -38,6 +38,11 @@ class ControlPlaneError(InterlockError):
     code = RejectCode.CONTROL_PLANE_ERROR
 
 
+class InstanceIdInUse(ControlPlaneError):
+    """Another live member holds this instance id (a second process configured with the
+    same `instance_id`, or this one's previous life whose lease has not run out yet)."""
+
+
 class FlagError(InterlockError):
     code = RejectCode.FLAG_REFUSED
 

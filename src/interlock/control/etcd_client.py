@@ -343,6 +343,11 @@ def mod_is(key: str, revision: int) -> dict[str, Any]:
     return {"key": b64(key), "target": "MOD", "result": "EQUAL", "mod_revision": revision}
 
 
+def lease_is(key: str, lease: int) -> dict[str, Any]:
+    """Compare: `key` exists under `lease`."""
+    return {"key": b64(key), "target": "LEASE", "result": "EQUAL", "lease": lease}
+
+
 def value_is(key: str, value: str) -> dict[str, Any]:
     return {"key": b64(key), "target": "VALUE", "result": "EQUAL", "value": b64(value)}
 

@@ -44,6 +44,7 @@ from interlock.control.etcd_client import (
     exists,
     get_op,
     kvs_of,
+    lease_is,
     mod_is,
     put_op,
     value_is,
@@ -85,7 +86,7 @@ from interlock.control.plane import (
 from interlock.control.watchers import Watchers
 from interlock.domain.enums import HaltScope
 from interlock.domain.flag_events import FlagEvent
-from interlock.errors import ControlPlaneError
+from interlock.errors import ControlPlaneError, InstanceIdInUse
 from interlock.flags.registry import Flag, FlagRegistry
 
 _log = logging.getLogger(__name__)
@@ -242,27 +243,43 @@ class EtcdControlPlane:
     # -- members and leases -------------------------------------------------------------
 
     def register(self, attestation: Attestation, ttl_ns: int) -> int:
+        """Join under a new lease. Refused (InstanceIdInUse) while another live member holds
+        the id: only this plane's own previous lease of it may be replaced."""
         if ttl_ns <= 0:
             raise ControlPlaneError(f"lease TTL must be positive, got {ttl_ns} ns")
         k, instance_id = self._keys, attestation.instance_id
+        key = k.member(instance_id)
+        with self._lock:
+            old = self._leases.get(instance_id)
         lease = self._session.grant(max(1, math.ceil(ttl_ns / _NS)))
         now = self._clock()
         deadline = now + ttl_ns
-        member = StoredMember(attestation, ttl_ns, deadline)
-        self._session.txn(
-            [],
-            [
-                put_op(k.member(instance_id), encode(member), lease),
-                put_op(k.beat(instance_id), encode(Beat(now, ttl_ns)), lease),
-                put_op(k.members_rev, instance_id),
-            ],
-        )
+        puts = [
+            put_op(key, encode(StoredMember(attestation, ttl_ns, deadline)), lease),
+            put_op(k.beat(instance_id), encode(Beat(now, ttl_ns)), lease),
+            put_op(k.members_rev, instance_id),
+        ]
+        free = [mod_is(key, 0)] if old is None else [lease_is(key, old[0])]
+        ok, _, _ = self._session.txn(free, puts)
+        if not ok and old is not None:
+            ok, _, _ = self._session.txn([mod_is(key, 0)], puts)  # ours expired meanwhile
+        if not ok:
+            self._session.revoke(lease)
+            holder = self._holder(key)
+            raise InstanceIdInUse(f"instance id {instance_id} is held by another live member "
+                                  f"({holder}): two processes may not share an id")  # fmt: skip
         with self._lock:
-            old = self._leases.get(instance_id)
             self._leases[instance_id] = (lease, ttl_ns)
-        if old is not None and old[0] != lease:
+        if old is not None:
             self._session.revoke(old[0])  # its keys were rewritten under the new lease
         return deadline
+
+    def _holder(self, key: str) -> str:
+        _, kvs = self._session.range(key)
+        if not kvs:
+            return "gone since"
+        a = decode(kvs[0].key, kvs[0].value, StoredMember).attestation
+        return f"host {a.host}, pid {a.pid}"
 
     def renew(self, instance_id: str) -> int:
         with self._lock:
@@ -278,7 +295,7 @@ class EtcdControlPlane:
             raise ControlPlaneError(f"lease of instance {instance_id} has expired")
         k = self._keys
         ok, revision, _ = self._session.txn(
-            [exists(k.member(instance_id))],
+            [lease_is(k.member(instance_id), lease)],
             [put_op(k.beat(instance_id), encode(Beat(sent, ttl_ns)), lease)],
         )
         if not ok:
@@ -292,12 +309,15 @@ class EtcdControlPlane:
         return sent + ttl_ns
 
     def leave(self, instance_id: str) -> None:
+        """Give up this plane's lease of `instance_id` (another member's is never touched)."""
         with self._lock:
             held = self._leases.pop(instance_id, None)
+        if held is None:
+            return
         k = self._keys
-        self._session.txn([], [delete_op(k.member(instance_id)), delete_op(k.beat(instance_id))])
-        if held is not None:
-            self._session.revoke(held[0])
+        mine = [lease_is(k.member(instance_id), held[0])]
+        self._session.txn(mine, [delete_op(k.member(instance_id)), delete_op(k.beat(instance_id))])
+        self._session.revoke(held[0])
 
     def members(self) -> list[Member]:
         k = self._keys

@@ -46,7 +46,7 @@ from interlock.control.plane import (
 from interlock.control.ports import ControlPlane
 from interlock.domain.enums import HaltScope
 from interlock.domain.events import DeployAborted, DeployCommitted, DeployProposed, Event
-from interlock.errors import ControlPlaneError
+from interlock.errors import ControlPlaneError, InstanceIdInUse
 from interlock.flags.runtime import FlagSet
 from interlock.gateway.config import GatewayConfig
 from interlock.risk.book import Book
@@ -133,7 +133,19 @@ class FleetMembership:
         for key, h in in_force.items():
             if key not in known:
                 self._apply_halt(h)
-        self._attest(self.plane.register(self.attestation, self._ttl_ns))
+        self._attest(self._register())
+
+    def _register(self) -> int:
+        """Register, waiting out (at most one TTL and a second) a lease that still holds
+        this id: the previous life of this instance, killed before it could leave. A
+        second live process with the same id is refused for good when the wait ends."""
+        give_up = time.monotonic() + self._ttl_ns / 1e9 + 1.0
+        while True:
+            try:
+                return self.plane.register(self.attestation, self._ttl_ns)
+            except InstanceIdInUse:
+                if time.monotonic() >= give_up or self._stop.wait(0.1):
+                    raise
 
     def _attest(self, deadline: int) -> None:
         """Registered until `deadline`: take the release, members and flags as they are now
@@ -207,7 +219,7 @@ class FleetMembership:
         if self._stop.is_set():
             return False
         try:
-            self.plane.register(self.attestation, self._ttl_ns)
+            self.plane.register(self.attestation, self._ttl_ns)  # refused while another holds it
             deadline = self.plane.renew(self.instance_id)  # the view is current: attest
             self._attest(deadline)
         except ControlPlaneError:
