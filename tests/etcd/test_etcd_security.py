@@ -258,12 +258,22 @@ def test_the_watch_keeps_working_when_it_restarts_on_a_node_where_the_token_expi
         heard = Heard(plane)
         wait_tokens_expired(cluster, 1)  # the plane's token was never used on node 1
         cluster.kill(0)  # the watch and the calls move to node 1, the token refused there
-        writer = EtcdControlPlane(f"etcd://{cluster.endpoints.split(',', 1)[1]}",
-                                  prefix=prefix, auth=user(pki[0]))  # fmt: skip
-        try:
-            writer.put_halt(halt("TSLA"))
-        finally:
-            writer.close()
+        survivors = f"etcd://{cluster.endpoints.split(',', 1)[1]}"
+
+        def written() -> bool:  # once the two elect a leader (node 0 may have led)
+            try:
+                writer = EtcdControlPlane(survivors, prefix=prefix, auth=user(pki[0]))
+            except ControlPlaneError:
+                return False
+            try:
+                writer.put_halt(halt("TSLA"))
+                return True
+            except ControlPlaneError:
+                return False
+            finally:
+                writer.close()
+
+        wait_until(written, 15, "a halt written through the surviving nodes", poll_s=0.2)
         heard.halt_put("TSLA", timeout_s=15)
         assert [h.target for h in plane.halts()] == ["TSLA"]
     finally:

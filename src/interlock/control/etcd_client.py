@@ -158,7 +158,6 @@ class EtcdSession:
         self._current = 0
         self._auth_lock = threading.Lock()  # one authentication at a time
         self._token: str | None = None
-        self.authentications = 0  # tokens obtained so far (tests watch it renew)
 
     # -- requests --------------------------------------------------------------------------
 
@@ -217,7 +216,6 @@ class EtcdSession:
                         f"{self.auth.user!r}: {describe(exc)}"
                     ) from exc
                 self._token = str(answer["token"])
-                self.authentications += 1
             return self._token
 
     def drop_token(self, token: str) -> None:
