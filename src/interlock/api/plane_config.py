@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from interlock.control.embedded import EmbeddedControlPlane
 from interlock.control.etcd_client import SCHEME, EtcdAuth, parse_endpoints
@@ -55,18 +55,24 @@ class ControlPlaneConfig(BaseModel):
                 raise ValueError(str(exc)) from None
         return v
 
+    @model_validator(mode="after")
+    def _paired(self) -> ControlPlaneConfig:
+        """The settings that only work together, all reported at once when the file is
+        loaded (`interlock config check` too), not only when serve connects."""
+        problems = pairing_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     @property
     def embedded(self) -> bool:
         return self.url == EMBEDDED
 
     def auth(self) -> EtcdAuth:
         """TLS files and credentials, the password read from its variable now."""
-        if (self.user is None) != (self.password_env is None):
-            raise ConfigError("control_plane: user and password_env go together")
-        if (self.cert is None) != (self.key is None):
-            raise ConfigError("control_plane: cert and key go together")
-        if self.cert is not None and self.ca_cert is None:
-            raise ConfigError("control_plane: a client certificate needs ca_cert (TLS)")
+        problems = pairing_problems(self)
+        if problems:
+            raise ConfigError("control_plane: " + "; ".join(problems))
         for name in ("ca_cert", "cert", "key"):
             path = getattr(self, name)
             if path is not None and not Path(path).is_file():
@@ -76,8 +82,21 @@ class ControlPlaneConfig(BaseModel):
             password = os.environ.get(self.password_env)
             if password is None:
                 raise ConfigError(f"control_plane.password_env: ${self.password_env} is not set")
+            if not password:
+                raise ConfigError(f"control_plane.password_env: ${self.password_env} is empty")
         return EtcdAuth(self.user, password, _text(self.ca_cert), _text(self.cert),
                         _text(self.key))  # fmt: skip
+
+
+def pairing_problems(config: ControlPlaneConfig) -> list[str]:
+    problems = []
+    if (config.user is None) != (config.password_env is None):
+        problems.append("user and password_env go together")
+    if (config.cert is None) != (config.key is None):
+        problems.append("cert and key go together")
+    if config.cert is not None and config.ca_cert is None:
+        problems.append("a client certificate needs ca_cert (TLS)")
+    return problems
 
 
 def _text(path: Path | None) -> str | None:

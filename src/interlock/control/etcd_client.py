@@ -6,7 +6,14 @@ adds what it lacks: a list of endpoints tried in turn (a dead node is skipped, t
 answers), authentication (etcd's `/auth/authenticate` token, sent as a header and renewed
 when etcd says it expired), and a watch stream that reports its own end and its headers'
 revisions (etcd3gw's `Watcher` swallows both, and the plane needs them to know how fresh
-its view is). Every failure of the cluster surfaces as `ControlPlaneError`.
+its view is). Every failure of the cluster surfaces as `ControlPlaneError`, naming the
+endpoint and etcd's own words (etcd3gw keeps those in `detail_text`, not in `str()`).
+
+Tested against a real cluster (tests/etcd/test_etcd_security.py), which found what this
+module now guards against: `requests` lets `REQUESTS_CA_BUNDLE` override the configured CA
+(so the sessions ignore the environment), and an expired token cancels a watch with
+"invalid auth token" inside an HTTP 200 stream, so the stream drops the token it was made
+with and the next watch authenticates afresh.
 
 Calls are raw gateway requests (`kv/range`, `kv/txn`, `lease/grant`, ...) and return the
 gateway's JSON decoded, with keys and values as text and revisions as ints.
@@ -17,9 +24,10 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import re
 import socket
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +40,9 @@ from interlock.errors import ControlPlaneError
 
 SCHEME = "etcd://"
 _UNREACHABLE = (ConnectionFailedError, ConnectionTimeoutError)
+# etcd's words for a token it no longer takes (expired, or the auth store moved on since it
+# was issued): authenticate again, once, and resend.
+_STALE_TOKEN = ("invalid auth token", "revision of auth store is old")
 
 
 def b64(text: str) -> str:
@@ -137,9 +148,15 @@ class EtcdSession:
             )
             for host, port in pairs
         ]
+        for client in self._clients:
+            # Only the configured TLS files and token count: with `trust_env`, requests
+            # would let REQUESTS_CA_BUNDLE replace `ca_cert`, ~/.netrc replace the token
+            # and HTTP(S)_PROXY route the control plane through a proxy.
+            client.session.trust_env = False
         self.endpoints = [f"{host}:{port}" for host, port in pairs]
         self._lock = threading.Lock()
         self._current = 0
+        self._auth_lock = threading.Lock()  # one authentication at a time
         self._token: str | None = None
 
     # -- requests --------------------------------------------------------------------------
@@ -151,41 +168,71 @@ class EtcdSession:
         for _ in range(len(self._clients)):
             with self._lock:
                 index = self._current
-            client = self._clients[index]
             try:
-                return self._post(client, path, body)
+                return self._post(index, path, body)
             except _UNREACHABLE as exc:
-                errors.append(f"{self.endpoints[index]}: {_first_line(exc)}")
+                errors.append(f"{self.endpoints[index]}: {describe(exc)}")
                 with self._lock:
                     if self._current == index:
                         self._current = (index + 1) % len(self._clients)
             except Etcd3Exception as exc:
-                raise ControlPlaneError(f"etcd refused {path}: {_first_line(exc)}") from exc
+                raise ControlPlaneError(self._refusal(index, path, describe(exc))) from exc
         raise ControlPlaneError("no etcd endpoint answered: " + "; ".join(errors))
 
-    def _post(self, client: Etcd3Client, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        if self.auth.user is not None and self._token is None:
-            self._authenticate(client)
+    def _post(self, index: int, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        client = self._clients[index]
+        token = self._token_for(index)
         try:
             result: dict[str, Any] = client.post(
-                client.get_url(path), json=body, headers=self._headers()
+                client.get_url(path), json=body, headers=_headers(token)
             )
         except Etcd3Exception as exc:
-            if self.auth.user is None or "token" not in str(exc):
+            if token is None or not _stale(describe(exc)):
                 raise
-            self._authenticate(client)  # the token expired: once more with a new one
-            result = client.post(client.get_url(path), json=body, headers=self._headers())
+            self.drop_token(token)  # expired: once more with a new one
+            result = client.post(
+                client.get_url(path), json=body, headers=_headers(self._token_for(index))
+            )
         return result
 
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": self._token} if self._token else {}
+    def _token_for(self, index: int) -> str | None:
+        """The token to send (None without a user), authenticating through endpoint
+        `index` when there is none. ControlPlaneError when etcd refuses the user."""
+        if self.auth.user is None:
+            return None
+        with self._auth_lock:
+            if self._token is None:
+                client = self._clients[index]
+                try:
+                    answer = client.post(
+                        client.get_url("/auth/authenticate"),
+                        json={"name": self.auth.user, "password": self.auth.password},
+                    )
+                except _UNREACHABLE:
+                    raise
+                except Etcd3Exception as exc:
+                    raise ControlPlaneError(
+                        f"etcd at {self.endpoints[index]} refused to authenticate user "
+                        f"{self.auth.user!r}: {describe(exc)}"
+                    ) from exc
+                self._token = str(answer["token"])
+            return self._token
 
-    def _authenticate(self, client: Etcd3Client) -> None:
-        answer = client.post(
-            client.get_url("/auth/authenticate"),
-            json={"name": self.auth.user, "password": self.auth.password},
-        )
-        self._token = str(answer["token"])
+    def drop_token(self, token: str) -> None:
+        """Forget `token` (etcd no longer takes it): the next request authenticates again.
+        A token another thread has already replaced is left alone."""
+        with self._auth_lock:
+            if self._token == token:
+                self._token = None
+
+    def _refusal(self, index: int, path: str, why: str) -> str:
+        who = f" for user {self.auth.user!r}" if self.auth.user is not None else ""
+        hint = ""
+        if "permission denied" in why:
+            hint = " (the user's role must grant readwrite on the fleet prefix)"
+        elif "user name is empty" in why:
+            hint = " (etcd requires authentication: set control_plane user and password_env)"
+        return f"etcd at {self.endpoints[index]} refused {path}{who}: {why}{hint}"
 
     # -- key-value -------------------------------------------------------------------------
 
@@ -241,19 +288,21 @@ class EtcdSession:
                 }
             }
             try:
-                if self.auth.user is not None and self._token is None:
-                    self._authenticate(client)
+                token = self._token_for(index)
                 response = client.session.post(
                     client.get_url("/watch"),
                     json=body,
                     stream=True,
                     timeout=(self.timeout_s, None),
-                    headers=self._headers(),
+                    headers=_headers(token),
                 )
                 response.raise_for_status()
-                return WatchStream(response)
+                # etcd answers a watch it refuses with a 200 stream whose first message
+                # cancels it: the stream then drops the token, so the next watch gets a
+                # new one rather than being refused with the same for ever.
+                return WatchStream(response, None if token is None else token_dropper(self, token))
             except (requests.RequestException, *_UNREACHABLE) as exc:
-                errors.append(f"{self.endpoints[index]}: {_first_line(exc)}")
+                errors.append(f"{self.endpoints[index]}: {describe(exc)}")
                 with self._lock:
                     if self._current == index:
                         self._current = (index + 1) % len(self._clients)
@@ -265,8 +314,11 @@ class WatchStream:
     from any thread. The iteration ends (or raises ControlPlaneError) when the stream dies;
     the caller then watches again from the last revision it saw."""
 
-    def __init__(self, response: requests.Response) -> None:
+    def __init__(
+        self, response: requests.Response, on_token_refused: Callable[[], None] | None = None
+    ) -> None:
         self._response = response
+        self._on_token_refused = on_token_refused
         # The socket under the stream: closing the response from another thread would wait
         # for the reader's buffer lock (forever, on a frozen node); shutting the socket
         # down wakes the reader at once instead.
@@ -281,8 +333,12 @@ class WatchStream:
                     continue
                 result = json.loads(line).get("result", {})
                 if result.get("canceled") or result.get("compact_revision"):
+                    reason = _etcd_words(str(result.get("cancel_reason", "")))
+                    if _stale(reason) and self._on_token_refused is not None:
+                        self._on_token_refused()
                     raise ControlPlaneError(
                         "etcd cancelled the watch"
+                        + (f": {reason}" if reason else "")
                         + (
                             f" (compacted at {result['compact_revision']})"
                             if result.get("compact_revision")
@@ -293,7 +349,7 @@ class WatchStream:
                 events = [_event(e) for e in result.get("events", [])]
                 yield revision, events
         except (requests.RequestException, ValueError, AttributeError) as exc:
-            raise ControlPlaneError(f"etcd watch stream ended: {_first_line(exc)}") from exc
+            raise ControlPlaneError(f"etcd watch stream ended: {describe(exc)}") from exc
 
     def release(self) -> None:
         """Free the connection (the reading thread, once its iteration ended)."""
@@ -361,6 +417,59 @@ def kvs_of(response: dict[str, Any]) -> list[KeyValue]:
     return [_kv(kv) for kv in response.get("response_range", {}).get("kvs", [])]
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0][:300]
+def token_dropper(session: EtcdSession, token: str) -> Callable[[], None]:
+    return lambda: session.drop_token(token)
+
+
+def _headers(token: str | None) -> dict[str, str]:
+    return {"Authorization": token} if token else {}
+
+
+def _stale(why: str) -> bool:
+    return any(words in why for words in _STALE_TOKEN)
+
+
+_SSL = re.compile(r"\[SSL(?:: [A-Z0-9_]+)?\] ([^(']+?)\s*\(_ssl")
+# How a server that wants a client certificate and got none hangs up (TLS 1.2 / 1.3).
+_NO_CLIENT_CERT = ("EOF occurred", "alert bad certificate", "alert certificate required")
+_SSL_ERROR = re.compile(r"SSL\w*Error\(\d+, '([^'(]+?)\s*\(_ssl")
+_ERRNO = re.compile(r"\[Errno -?\d+\] [^'\")]+")
+
+
+def describe(exc: BaseException) -> str:
+    """One line on why a request failed: etcd's own message (from the JSON body etcd3gw
+    keeps in `detail_text`), the TLS verdict or the socket error, not a traceback's worth
+    of urllib3 wrappers."""
+    detail = getattr(exc, "detail_text", None)
+    text = str(detail) if detail else str(exc)
+    try:
+        body = json.loads(text)
+        if isinstance(body, dict) and (body.get("message") or body.get("error")):
+            text = str(body.get("message") or body.get("error"))
+    except ValueError:
+        pass
+    ssl_error = _SSL.search(text) or _SSL_ERROR.search(text)
+    if ssl_error:
+        why = ssl_error.group(1)
+        if any(words in why for words in _NO_CLIENT_CERT):
+            why += " (the server may require a client certificate: cert and key)"
+        return f"TLS handshake failed: {why}"
+    if "SSLError" in text or "SSL" in type(exc).__name__:
+        return "TLS handshake failed: " + _first_line(text)
+    errno = _ERRNO.search(text)
+    if errno and "Max retries" in text:
+        return errno.group(0).strip()
+    if isinstance(exc, ConnectionTimeoutError | requests.Timeout) or "timed out" in text:
+        return "timed out"
+    return _etcd_words(_first_line(text or type(exc).__name__))
+
+
+def _etcd_words(text: str) -> str:
+    """etcd's message without its transport wrappers: `rpc error: code = X desc =
+    etcdserver: permission denied` is `permission denied`."""
+    return text.rsplit("desc = ", 1)[-1].removeprefix("etcdserver: ").strip()
+
+
+def _first_line(text: str) -> str:
+    text = text.strip()
+    return text.splitlines()[0][:300] if text else ""

@@ -10,6 +10,10 @@ and resume any node. Every wait has a deadline and fails with the nodes' log tai
         cluster.endpoints                     # "127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3"
         cluster.kill(0); cluster.wait_writable(5.0)
 
+    EtcdCluster(tls=make_tls(tmp))            # clients over HTTPS (peers stay plain HTTP)
+    EtcdCluster(tls=..., client_cert_auth=True)   # clients must show a certificate too
+    cluster.etcdctl("user", "add", "root:pw") # etcdctl on these endpoints, TLS flags set
+
 Checks talk to etcd's HTTP/JSON gateway (`/health`, `/v3/kv/put`, ...) with the standard
 library, so this module needs nothing the control plane does. Logs go to `<dir>/nN.log`.
 By hand: `python -m interlock.sim.etcd_cluster [--nodes N]` runs one until Ctrl-C.
@@ -20,20 +24,24 @@ from __future__ import annotations
 import atexit
 import base64
 import json
+import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from interlock.sim.procs import die_with_parent, free_ports, stop_process
+from interlock.sim.tls import TlsFiles
 
 ETCD_HINT = "install it: apt-get install etcd-server etcd-client (scripts/test.sh does)"
 
@@ -52,10 +60,11 @@ class EtcdNode:
     peer_port: int
     data_dir: Path
     log: Path
+    scheme: str = "http"  # of the client URL: "https" when the cluster serves TLS
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.client_port}"
+        return f"{self.scheme}://127.0.0.1:{self.client_port}"
 
     @property
     def peer_url(self) -> str:
@@ -81,7 +90,13 @@ class EtcdCluster:
         start_timeout: float = 15.0,
         heartbeat_ms: int = 50,
         election_ms: int = 500,
+        tls: TlsFiles | None = None,
+        client_cert_auth: bool = False,
+        extra_args: Sequence[str] = (),
     ) -> None:
+        """`tls`: serve clients over HTTPS with its server certificate; `client_cert_auth`:
+        refuse clients without a certificate its CA signed; `extra_args` go to every node
+        (e.g. `--auth-token-ttl 1`)."""
         if nodes < 1:
             raise ValueError(f"an etcd cluster needs at least one node, not {nodes}")
         self._binary = etcd_binary()
@@ -91,7 +106,11 @@ class EtcdCluster:
             str(heartbeat_ms),
             "--election-timeout",
             str(election_ms),
+            *self._tls_args(tls, client_cert_auth),
+            *extra_args,
         )
+        self.tls = tls
+        self._ssl = self._ssl_context(tls)
         self._procs: dict[int, subprocess.Popen[bytes]] = {}
         self._nodes: tuple[EtcdNode, ...] = ()
         self._closed = False
@@ -114,7 +133,7 @@ class EtcdCluster:
 
     @property
     def urls(self) -> list[str]:
-        """Each node's client URL, `http://127.0.0.1:PORT`, in node order."""
+        """Each node's client URL, `http(s)://127.0.0.1:PORT`, in node order."""
         return [n.url for n in self._nodes]
 
     @property
@@ -217,6 +236,20 @@ class EtcdCluster:
         agreed = [ids[m] for m in leaders if m in ids]
         return agreed[0] if len(leaders) == 1 and agreed else None
 
+    def etcdctl(self, *args: str, timeout: float = 10.0) -> str:
+        """Run `etcdctl` (API v3) on this cluster's endpoints, with its TLS files; its
+        output. Raise `EtcdClusterError` with etcdctl's words when it fails."""
+        argv = [shutil.which("etcdctl") or "etcdctl", f"--endpoints={','.join(self.urls)}"]
+        if self.tls is not None:
+            t = self.tls
+            argv += [f"--cacert={t.ca_cert}", f"--cert={t.client_cert}", f"--key={t.client_key}"]
+        done = subprocess.run([*argv, *args], capture_output=True, text=True, timeout=timeout,
+                              env=dict(os.environ, ETCDCTL_API="3"),
+                              check=False)  # fmt: skip
+        if done.returncode != 0:
+            raise EtcdClusterError(f"etcdctl {' '.join(args)}: {done.stderr.strip()}")
+        return done.stdout
+
     def log_tail(self, i: int, lines: int = 15) -> str:
         try:
             text = self._nodes[i].log.read_text(errors="replace")
@@ -258,12 +291,13 @@ class EtcdCluster:
         for attempt in range(3):
             ports = free_ports(2 * count)
             base = self._dir / f"try{attempt}"
-            self._nodes = tuple(
-                EtcdNode(
-                    f"n{i}", ports[2 * i], ports[2 * i + 1], base / f"n{i}", base / f"n{i}.log"
-                )
-                for i in range(count)
-            )
+            scheme = "https" if self.tls else "http"
+            nodes = []
+            for i in range(count):
+                client, peer = ports[2 * i], ports[2 * i + 1]
+                dir_, log = base / f"n{i}", base / f"n{i}.log"
+                nodes.append(EtcdNode(f"n{i}", client, peer, dir_, log, scheme))
+            self._nodes = tuple(nodes)
             base.mkdir()
             for i in range(count):
                 self._spawn(i, "new")
@@ -275,6 +309,27 @@ class EtcdCluster:
                     raise
                 for i in list(self._procs):
                     self.kill(i)
+
+    @staticmethod
+    def _tls_args(tls: TlsFiles | None, client_cert_auth: bool) -> list[str]:
+        if tls is None:
+            if client_cert_auth:
+                raise ValueError("client_cert_auth needs tls (the CA that signs clients)")
+            return []
+        args = [f"--cert-file={tls.server_cert}", f"--key-file={tls.server_key}"]
+        if client_cert_auth:
+            args += ["--client-cert-auth", f"--trusted-ca-file={tls.ca_cert}"]
+        return args
+
+    @staticmethod
+    def _ssl_context(tls: TlsFiles | None) -> ssl.SSLContext | None:
+        """How this module's own checks reach an HTTPS cluster (a client cert always: it is
+        needed with `client_cert_auth` and harmless without)."""
+        if tls is None:
+            return None
+        context = ssl.create_default_context(cafile=str(tls.ca_cert))
+        context.load_cert_chain(str(tls.client_cert), str(tls.client_key))
+        return context
 
     def _port_clash(self) -> bool:
         return any(
@@ -336,7 +391,7 @@ class EtcdCluster:
     ) -> dict[str, Any]:
         data = None if payload is None else json.dumps(payload).encode()
         req = urllib.request.Request(self._nodes[i].url + path, data=data)
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with urllib.request.urlopen(req, timeout=timeout, context=self._ssl) as resp:
             body: dict[str, Any] = json.loads(resp.read())
         return body
 
