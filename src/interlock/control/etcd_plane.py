@@ -92,6 +92,8 @@ from interlock.flags.registry import Flag, FlagRegistry
 _log = logging.getLogger(__name__)
 _RACES = 16  # a compare-and-swap that keeps losing is retried this often, then refused
 _NS = 1_000_000_000
+_WATCH_RETRY_S = 0.05  # first pause before watching again; doubled while nothing answers
+_WATCH_RETRY_MAX_S = 0.5
 
 
 class EtcdControlPlane:
@@ -472,7 +474,9 @@ class EtcdControlPlane:
         """Apply every change under the prefix to the view, in order, for as long as open;
         re-watch from the last revision seen when the stream ends (another endpoint if
         this one died), and reload the view if etcd compacted past it."""
+        pause = _WATCH_RETRY_S
         while not self._closed.is_set():
+            heard = False
             try:
                 stream = self._session.watch(self._keys.root, self._seen_revision + 1)
                 self._stream = stream
@@ -483,6 +487,7 @@ class EtcdControlPlane:
                     for revision, events in stream.batches():
                         self._deliver(self._view.apply(events))
                         self._saw(max([revision, *(e.revision for e in events)]))
+                        heard = True
                 finally:
                     stream.release()
             except ControlPlaneError as exc:
@@ -490,11 +495,20 @@ class EtcdControlPlane:
                     return
                 _log.warning("etcd watch: %s; watching again", exc)
                 if "compacted" in str(exc):
-                    self._deliver(self._view.reload(self._session))
-                    self._saw(self._view.revision)
+                    self._reload()
             except Exception:  # the loop must outlive any one bad batch
                 _log.exception("etcd watch failed; watching again")
-            self._closed.wait(0.05)
+            # Back off while nothing answers (a cluster down, a password changed), up to
+            # half a second: the renewals fail meanwhile, so the gate is shut anyway.
+            pause = _WATCH_RETRY_S if heard else min(pause * 2, _WATCH_RETRY_MAX_S)
+            self._closed.wait(pause)
+
+    def _reload(self) -> None:
+        try:
+            self._deliver(self._view.reload(self._session))
+            self._saw(self._view.revision)
+        except ControlPlaneError as exc:  # etcd unreachable too: the next watch tries again
+            _log.warning("etcd watch: reloading the view failed: %s", exc)
 
     def _restart_watch(self) -> None:
         stream = self._stream
