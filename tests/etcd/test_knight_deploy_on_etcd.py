@@ -4,8 +4,9 @@ The technician's copy of the new build reaches seven servers; the eighth keeps r
 old code. Here the new build is a real copy of the package with one file changed (so its
 attested digest really differs), the operator works through a member's admin port, and:
 the commit is refused naming the straggler; the straggler routes nothing once the seven
-have restarted (its build has lost the quorum, then the epoch); the seven are released without it (epoch fencing keeps it out); and a
-halt from the admin port of any one member is confirmed by all eight.
+have restarted (its build has lost the quorum, then the epoch); the seven are released
+without it (epoch fencing keeps it out); and a halt from the admin port of any one member
+is confirmed by all eight.
 """
 
 from __future__ import annotations

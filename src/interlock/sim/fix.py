@@ -4,8 +4,9 @@
 every application message it receives, so a test can wait (always with a timeout) for
 the report it expects. `FakeExchange` is a QuickFIX acceptor playing a venue: it acks
 each NewOrderSingle and, when `fill` is on, fills it in two parts; with `fill` off it is
-the pass-through the FIX benchmark compares Interlock against. It also serves market
-data (V answered with W snapshots, X refreshes on `set_mid`) to one or many sessions.
+the pass-through the FIX benchmark compares Interlock against, and its orders rest in
+its book (`book`) until cancelled. It also serves market data (V answered with W
+snapshots, X refreshes on `set_mid`) to one or many sessions.
 """
 
 from __future__ import annotations
@@ -210,6 +211,8 @@ class FakeExchange(_App):
     data: a MarketDataRequest (V) is answered with one snapshot (W) per symbol at `mids`;
     `set_mid` publishes an incremental refresh (X) to every subscriber, and with
     `publish_every_s` a thread re-sends the snapshots that often, until `pause_market_data`.
+    Orders not filled rest in `book(client)`; `hold_cancels` keeps cancel requests
+    unanswered (the venue is slow to confirm) until `release_cancels`.
     """
 
     def __init__(
@@ -233,6 +236,9 @@ class FakeExchange(_App):
         self.mids: dict[str, Decimal] = dict(mids or {})
         self.half_spread = half_spread
         self._by_client: dict[str, dict[str, Fields]] = {}
+        self._book: dict[str, dict[str, Fields]] = {}  # client -> resting orders by ClOrdID
+        self._held: list[tuple[fix.SessionID, str, str]] | None = None  # held cancels
+        self._book_lock = threading.Lock()
         self._subscribers: dict[str, tuple[fix.SessionID, tuple[str, ...]]] = {}
         self._md_lock = threading.Lock()
         self._publishing = threading.Event()
@@ -273,6 +279,29 @@ class FakeExchange(_App):
     def orders_of(self, client: str) -> dict[str, Fields]:
         """The orders `client` (its CompID) sent, by ClOrdID."""
         return self._by_client.setdefault(client, {})
+
+    def book(self, client: str) -> dict[str, Fields]:
+        """`client`'s orders resting here: acked, neither filled nor cancelled."""
+        with self._book_lock:
+            return dict(self._book.get(client, {}))
+
+    def hold_cancels(self) -> None:
+        """Queue cancel requests unanswered (their orders keep resting) until released."""
+        with self._book_lock:
+            self._held = [] if self._held is None else self._held
+
+    def release_cancels(self) -> int:
+        """Answer every held cancel request, and answer the next ones at once; how many."""
+        with self._book_lock:
+            held, self._held = self._held or [], None
+        for session_id, client, request in held:
+            self._cancel(session_id, client, request)
+        return len(held)
+
+    def held_cancels(self, client: str) -> set[str]:
+        """The orders of `client` whose cancel is held (OrigClOrdIDs)."""
+        with self._book_lock:
+            return {r.split("|")[0] for _, c, r in self._held or () if c == client}
 
     def next_expected_seq(self, client: str) -> int:
         """The MsgSeqNum the exchange expects next from `client` (its session's store)."""
@@ -359,15 +388,29 @@ class FakeExchange(_App):
                 got[44] = str(self.mids.get(got[55], Decimal("100")))
             self._report(session_id, got, "0", "0", 0)
             qty = int(got[38])
-            if self.fill:
+            if not self.fill:
+                with self._book_lock:
+                    self._book.setdefault(client, {})[got[11]] = got
+            else:
                 first = qty // 2
                 if first:
                     self._report(session_id, got, "F", "1", first, last=first)
                 self._report(session_id, got, "F", "2", qty, last=qty - first)
         elif got[35] == "F":
-            order = self.orders_of(client).get(got[41])
-            if order is not None:
-                self._report(session_id, order, "4", "4", 0, cancel=got[11])
+            with self._book_lock:
+                if self._held is not None:
+                    self._held.append((session_id, client, f"{got[41]}|{got[11]}"))
+                    return
+            self._cancel(session_id, client, f"{got[41]}|{got[11]}")
+
+    def _cancel(self, session_id: fix.SessionID, client: str, request: str) -> None:
+        """Cancel `request` ("OrigClOrdID|ClOrdID"): off the book, a cancelled report."""
+        orig, cl_ord_id = request.split("|")
+        order = self.orders_of(client).get(orig)
+        with self._book_lock:
+            self._book.get(client, {}).pop(orig, None)
+        if order is not None:
+            self._report(session_id, order, "4", "4", 0, cancel=cl_ord_id)
 
     def _report(
         self,
