@@ -146,20 +146,24 @@ class ServeProcess:
         symbol: str = "AAPL",
         side: str = "buy",
         quantity: int = 100,
-        price: str = "100.00",
+        price: str | None = "100.00",
         account: str = "desk-7",
         strategy: str = "vwap",
         timeout_s: float = 5.0,
     ) -> httpx.Response:
-        body = {
+        """A limit order at `price`; with `price=None` a market order."""
+        body: dict[str, object] = {
             "client_order_id": client_order_id,
             "account": account,
             "strategy": strategy,
             "symbol": symbol,
             "side": side,
             "quantity": quantity,
-            "limit_price": price,
         }
+        if price is None:
+            body["order_type"] = "market"
+        else:
+            body["limit_price"] = price
         return httpx.post(
             f"{self.rest_url}/orders",
             json=body,
