@@ -5,7 +5,8 @@ FakeExchange, reference prices from the exchange's market data.
 Orders reach the exchange and fills come back to the member that sent them; a halt from one
 member's admin port is confirmed by all, and every order it covers that rests at the
 exchange is cancelled there (the exchange's own book says so), with the report's
-pending_cancel counting exactly the cancels the exchange had yet to confirm; a member that
+pending_cancel counting exactly the cancels the exchange had yet to confirm (and a cancel
+a member could not send while its session was down goes out when it is back); a member that
 loses its etcd quorum stops routing within its lease TTL while its FIX session stays up,
 and routes again once the cluster is back. Loopback only, every wait bounded, every
 process stopped at the end (also on failure).
@@ -21,7 +22,6 @@ import pytest
 
 pytest.importorskip("quickfix")
 
-from conftest import FleetFactory
 from interlock.sim.etcd_cluster import EtcdCluster
 from interlock.sim.fix import FakeExchange, free_port
 from interlock.sim.fix_venue import fake_exchange, fix_venue_table
@@ -130,8 +130,41 @@ def test_a_halt_from_one_member_cancels_every_resting_order_at_the_exchange(rig:
                10, "each member's fill after the resume")  # fmt: skip
 
 
+def test_a_halt_while_a_members_fix_session_is_down_cancels_its_orders_once_it_is_back(
+    rig: Rig,
+) -> None:
+    """The halt's cancel cannot leave while the session is down; QuickFIX would store it and
+    gap-fill it on the resend (an order message is never resent), so it must go out anew
+    on the next Logon, or the order rests at the exchange under a halt."""
+    ex, fleet = rig.exchange, rig.fleet
+    member, comp_id = fleet["gw-1"], MEMBERS["gw-1"]
+    ex.fill = False
+    try:
+        rest = buy(member, "MSFT", 11, "99.00")
+        assert rest.isdigit(), rest
+        wait_until(lambda: rest in ex.book(comp_id), 10, "the order rests at the exchange")
+        ex.drop(comp_id)
+        wait_until(lambda: member.health().get("venue") == "fix down", 10, "gw-1's session down")
+        report = fleet["gw-2"].halt("halt while gw-1's FIX session is down")
+        assert report["complete"], report["summary"]
+        assert report["pending_cancel"] == 1, report["summary"]  # gw-1's, sent when it can be
+        assert rest in ex.book(comp_id)
+        ex.readmit(comp_id)
+        wait_until(lambda: comp_id in ex.logged_on_clients(), 10, "gw-1 logs on again")
+        wait_until(lambda: rest not in ex.book(comp_id), 10, "cancelled at the exchange")
+        wait_until(lambda: member.order(rest)["status"] == "cancelled", 10, "and at gw-1")
+        assert member.positions().get("MSFT", (0, 0))[1] == 0  # no open buy left
+    finally:
+        ex.readmit(comp_id)
+        ex.fill = True
+    assert fleet["gw-1"].admin("POST", "/resume", {"scope": "global", "target": ""})["lifted"]
+    wait_until(lambda: all(fleet[i].gate() == "routing" for i in MEMBERS), 10, "routing")
+
+
 def test_a_member_without_etcd_quorum_stops_routing_but_keeps_its_fix_session(
-    rig: Rig, etcd_cluster_factory: Callable[..., EtcdCluster], serve_fleet: FleetFactory
+    rig: Rig,
+    etcd_cluster_factory: Callable[..., EtcdCluster],
+    serve_fleet: Callable[..., ServeFleet],
 ) -> None:
     ex = rig.exchange
     cluster = etcd_cluster_factory()

@@ -31,7 +31,8 @@ class FakeExchange(SessionApp):
     `set_mid` publishes an incremental refresh (X) to every subscriber, and with
     `publish_every_s` a thread re-sends the snapshots that often, until `pause_market_data`.
     Orders not filled rest in `book(client)`; `hold_cancels` keeps cancel requests
-    unanswered (the venue is slow to confirm) until `release_cancels`.
+    unanswered (the venue is slow to confirm) until `release_cancels`; `drop` takes one
+    client's session down (and keeps it down) until `readmit`.
     """
 
     def __init__(
@@ -128,6 +129,20 @@ class FakeExchange(SessionApp):
             if session_id.getTargetCompID().getValue() == client:
                 session = fix.Session.lookupSession(session_id)
                 return int(session.getExpectedTargetNum())
+        raise KeyError(client)
+
+    def drop(self, client: str) -> None:
+        """Log `client` out and refuse its Logons until `readmit`: its session is down.
+        (QuickFIX's `logout` disables the session; `logon` enables it again.)"""
+        self._session_of(client).logout("dropped by the exchange")
+
+    def readmit(self, client: str) -> None:
+        self._session_of(client).logon()
+
+    def _session_of(self, client: str) -> fix.Session:
+        for session_id in self._engine.socket.getSessions():
+            if session_id.getTargetCompID().getValue() == client:
+                return fix.Session.lookupSession(session_id)
         raise KeyError(client)
 
     def logged_on_clients(self) -> set[str]:
