@@ -76,8 +76,12 @@ def test_a_resend_of_an_order_is_never_sent_again(tmp_path: Path) -> None:
     # its own CompID: QuickFIX keeps one session registry per process
     venue = FixVenue(port=free_port(), work_dir=tmp_path, comp_id="ILKRESEND", file_log=False)
     session = fix.SessionID("FIX.4.4", "ILKRESEND", "VENUE")
-    resend = new_message("D")
-    resend.getHeader().setField(43, "Y")
-    with pytest.raises(fix.DoNotSend):
-        venue.toApp(resend, session)
+    for kind in ("D", "G"):  # a new order, a replace: a resend could repeat one
+        resend = new_message(kind)
+        resend.getHeader().setField(43, "Y")
+        with pytest.raises(fix.DoNotSend):
+            venue.toApp(resend, session)
     venue.toApp(new_message("D"), session)  # a first send goes out
+    cancel = new_message("F")  # a cancel only takes risk off: its resend goes out
+    cancel.getHeader().setField(43, "Y")
+    venue.toApp(cancel, session)

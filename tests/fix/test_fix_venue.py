@@ -33,7 +33,8 @@ class VenueRig:
 def vrig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VenueRig]:
     root = tmp_path_factory.mktemp("fixvenue")
     port = free_port()
-    exchange = FakeExchange(root / "exchange", port).start()
+    # no reset on Logon, as FixVenue: the session survives a reconnect with its numbers
+    exchange = FakeExchange(root / "exchange", port, reset_on_logon=False).start()
     venue = FixVenue(port=port, work_dir=root / "venue")
     clock = ManualClock(START_NS)
     gw = Gateway(load_config(), SqliteJournal(root / "journal.db"), venue,
@@ -79,6 +80,33 @@ def test_cancel_goes_to_the_exchange_and_releases_the_reservation(vrig: VenueRig
         assert order.leaves == 0
     finally:
         vrig.exchange.fill = True
+
+
+def test_a_cancel_asked_while_the_session_is_down_reaches_the_exchange_after_the_logon(
+    vrig: VenueRig,
+) -> None:
+    """QuickFIX would store it and gap-fill it on the resend (an order message is never
+    resent), leaving the order resting: it is kept and sent anew once logged on."""
+    ex, gw = vrig.exchange, vrig.gateway
+    ex.fill = False
+    try:
+        decision = gw.submit(_order("v3", 40, "99.40"), DESK_KEY)
+        assert decision.order_id is not None
+        resting = str(decision.order_id)
+        assert wait_until(lambda: resting in ex.book("INTERLOCK"))
+        ex.drop("INTERLOCK")
+        assert wait_until(lambda: not vrig.venue.logged_on)
+        assert gw.cancel(decision.order_id, DESK_KEY) is None
+        assert resting in ex.book("INTERLOCK")  # nobody could tell the exchange yet
+        ex.readmit("INTERLOCK")
+        assert wait_until(lambda: resting not in ex.book("INTERLOCK"), 10)
+        order = gw.order(decision.order_id)
+        assert order is not None
+        assert wait_until(lambda: order.status is OrderStatus.CANCELLED)
+    finally:
+        ex.readmit("INTERLOCK")
+        ex.fill = True
+        assert wait_until(lambda: vrig.venue.logged_on, 10)
 
 
 def test_send_without_a_session_raises_VenueError(tmp_path: Path) -> None:

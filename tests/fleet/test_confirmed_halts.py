@@ -4,10 +4,14 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable
+from typing import Any
 
 from fleet_kit import fleet, submit
 
-from interlock.control.plane import Attestation, ControlEvent, HaltPut
+from interlock.control.fleet_halt import halt_fleet
+from interlock.control.plane import Attestation, ControlEvent, HaltPut, HaltRecord
 from interlock.domain.enums import HaltScope, OrderStatus
 from interlock.domain.reject import RejectCode
 
@@ -76,3 +80,28 @@ def test_a_restarted_instance_applies_the_halt_in_force_and_refuses() -> None:
     assert submit(f, "gw-2", 1).code is RejectCode.HALTED
     assert f.plane.remove_halt(HaltScope.GLOBAL, "", "ops")
     assert submit(f, "gw-2", 2).accepted and submit(f, "gw-1", 3).accepted
+
+
+class _LateWatch:
+    """The plane as etcd's shape has it: a read sees a confirmation before the watch, a
+    stream, delivers it (here 50 ms later, on a timer thread)."""
+
+    def __init__(self, plane: Any) -> None:
+        self.plane = plane
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.plane, name)
+
+    def watch(self, watcher: Callable[[ControlEvent], None]) -> Callable[[], None]:
+        return self.plane.watch(lambda e: threading.Timer(0.05, watcher, (e,)).start())
+
+
+def test_pending_cancels_count_even_when_a_read_sees_the_confirmations_before_the_watch() -> None:
+    f, _ = fleet(3)
+    working = [submit(f, i, n).order_id for n, i in enumerate(f.ids)]
+    assert None not in working  # each at the (never confirming) venue: a cancel pending
+    halt = HaltRecord(HaltScope.GLOBAL, "", "runaway", "ops", 1)
+    report = halt_fleet(_LateWatch(f.plane), halt, 2_000)
+    assert report.complete and report.confirmed == tuple(sorted(f.ids))
+    assert report.pending_cancel == 3, str(report)
+    assert str(report).endswith("; 3 orders pending cancel")

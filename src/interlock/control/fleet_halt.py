@@ -9,7 +9,10 @@ confirmation: its gate has closed by itself, and the report lists it apart.
 A confirmation also says what is left at the venue: each member confirms only once every
 working order the halt covers is cancelled there or counted as pending cancel (its cancel
 sent, or to follow the hand-over under way, but not yet confirmed by the venue). The report
-adds those counts up: "8/8 halted in 0.4 ms; 3 orders pending cancel".
+adds those counts up: "8/8 halted in 0.4 ms; 3 orders pending cancel". The counts come
+with the confirmations the watch delivers; a read of the plane may see a confirmation first
+(etcd's watch is a stream that lags the read), so the wait goes on, within the bound, until
+the watch has brought each confirmer's count.
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ def halt_fleet(
         if isinstance(event, HaltConfirmed) and event.halt == halt:
             pending[event.instance_id] = event.pending_cancel
             confirmed.add(event.instance_id)
-            if expected <= confirmed | gone:
+            if expected <= pending.keys() | gone:
                 woken.set()
         elif isinstance(event, MemberLost) and event.instance_id in expected:
             gone.add(event.instance_id)
@@ -85,7 +88,7 @@ def halt_fleet(
     try:
         plane.put_halt(halt)
         confirmed.update(plane.halt_confirmations(halt))  # any we were not watching for
-        waiting = expected - confirmed
+        waiting = expected - pending.keys()  # until the watch brought each one's count
         asked = timer()
         while waiting:
             left = deadline - timer()
@@ -96,7 +99,7 @@ def halt_fleet(
             if timer() - asked >= _POLL_S * 1e9:  # a lease may have run out unannounced
                 gone.update(expected - {m.instance_id for m in plane.members()})
                 asked = timer()
-            waiting = expected - confirmed - gone
+            waiting = expected - pending.keys() - gone
         elapsed = timer() - start
     finally:
         unwatch()

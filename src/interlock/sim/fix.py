@@ -1,207 +1,27 @@
-"""FIX counterparties for tests and benchmarks: a desk's client and a fake exchange.
+"""A fake exchange for tests and benchmarks (the desk's client is in `sim.fix_client`).
 
-`FixClient` is a QuickFIX initiator that logs on with Username/Password and collects
-every application message it receives, so a test can wait (always with a timeout) for
-the report it expects. `FakeExchange` is a QuickFIX acceptor playing a venue: it acks
-each NewOrderSingle and, when `fill` is on, fills it in two parts; with `fill` off it is
-the pass-through the FIX benchmark compares Interlock against. It also serves market
-data (V answered with W snapshots, X refreshes on `set_mid`) to one or many sessions.
+`FakeExchange` is a QuickFIX acceptor playing a venue: it acks each NewOrderSingle and,
+when `fill` is on, fills it in two parts; with `fill` off it is the pass-through the FIX
+benchmark compares Interlock against, and its orders rest in its book (`book`) until
+cancelled. It also serves market data (V answered with W snapshots, X refreshes on
+`set_mid`) to one or many sessions.
 """
 
 from __future__ import annotations
 
-import queue
-import socket
 import threading
-import time
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import quickfix as fix
 
 from interlock.fixengine.bind import AcceptorBinding
-from interlock.fixengine.engine import (
-    SessionKey,
-    body_fields,
-    field,
-    msg_type,
-    new_message,
-    open_engine,
-    write_settings,
-)
+from interlock.fixengine.engine import SessionKey, field, new_message, open_engine, write_settings
 from interlock.fixengine.marketdata import pairs
-
-Fields = dict[int, str]
-_HEADER = frozenset((8, 9, 10, 34, 49, 52, 56))
+from interlock.sim.fix_client import Fields, FixClient, SessionApp, fields_of, free_port
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def fields_of(message: fix.Message) -> Fields:
-    """Every body field plus MsgType (35), as a dict."""
-    out = {k: v for k, v in body_fields(message).items() if k not in _HEADER}
-    out[35] = msg_type(message)
-    return out
-
-
-class _App(fix.Application):  # type: ignore[misc]
-    def __init__(self) -> None:
-        super().__init__()
-        self.session: fix.SessionID | None = None
-        self.logged_on = threading.Event()
-        self.logged_out = threading.Event()
-
-    def onCreate(self, session_id: fix.SessionID) -> None:
-        self.session = session_id
-
-    def onLogon(self, session_id: fix.SessionID) -> None:
-        self.logged_out.clear()
-        self.logged_on.set()
-
-    def onLogout(self, session_id: fix.SessionID) -> None:
-        self.logged_on.clear()
-        self.logged_out.set()
-
-    def toAdmin(self, message: fix.Message, session_id: fix.SessionID) -> None:
-        pass
-
-    def fromAdmin(self, message: fix.Message, session_id: fix.SessionID) -> None:
-        pass
-
-    def toApp(self, message: fix.Message, session_id: fix.SessionID) -> None:
-        pass
-
-    def fromApp(self, message: fix.Message, session_id: fix.SessionID) -> None:
-        pass
-
-    def send(self, message: fix.Message) -> None:
-        assert self.session is not None
-        fix.Session.sendToTarget(message, self.session)
-
-
-class FixClient(_App):
-    """A desk: logs on as `comp_id` to `target` and queues the messages it receives."""
-
-    def __init__(
-        self,
-        work_dir: Path,
-        port: int,
-        comp_id: str,
-        username: str,
-        password: str,
-        target: str = "INTERLOCK",
-        file_log: bool = True,
-        qualifier: str = "",
-    ) -> None:
-        """`qualifier`: QuickFIX keeps one registry of sessions per process; a second
-        client with the same CompIDs in one process needs its own qualifier."""
-        super().__init__()
-        self._credentials = (username, password)
-        self.inbox: queue.Queue[Fields] = queue.Queue()
-        self.on_message: Callable[[Fields], None] | None = None
-        self.refused = threading.Event()  # a Logout answered our Logon
-        work_dir.mkdir(parents=True, exist_ok=True)
-        path = write_settings(
-            work_dir / "client.cfg",
-            acceptor=False,
-            port=port,
-            sessions=[SessionKey(comp_id, target, qualifier)],
-            work_dir=work_dir,
-            file_log=file_log,
-        )
-        self._engine = open_engine(self, path, acceptor=False, file_log=file_log)
-
-    def start(self, timeout: float = 5.0) -> bool:
-        """Connect; True once logged on, False if refused or not within `timeout`."""
-        self._engine.start()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self.refused.is_set():
-            if self.logged_on.wait(0.01):
-                return True
-        return self.logged_on.is_set()
-
-    def stop(self, force: bool = False) -> None:
-        """Graceful by default: an acceptor stopped after a forced client stop has crashed
-        QuickFIX (segfault) in this process; forcing saves about 1 s."""
-        self._engine.stop(force)
-
-    def toAdmin(self, message: fix.Message, session_id: fix.SessionID) -> None:
-        if msg_type(message) == "A":
-            message.setField(553, self._credentials[0])
-            message.setField(554, self._credentials[1])
-
-    def fromAdmin(self, message: fix.Message, session_id: fix.SessionID) -> None:
-        if msg_type(message) == "5" and not self.logged_on.is_set():
-            self.refused.set()
-
-    def fromApp(self, message: fix.Message, session_id: fix.SessionID) -> None:
-        got = fields_of(message)
-        if self.on_message is not None:
-            self.on_message(got)
-        else:
-            self.inbox.put(got)
-
-    def new_order(
-        self,
-        cl_ord_id: str,
-        symbol: str | None = "AAPL",
-        side: str = "1",
-        qty: int = 100,
-        price: str | None = "100.00",
-        extra: dict[int, str] | None = None,
-    ) -> None:
-        msg = new_message("D")
-        for tag, value in ((11, cl_ord_id), (55, symbol), (54, side), (38, str(qty))):
-            if value is not None:  # None: leave the field out
-                msg.setField(tag, value)
-        msg.setField(40, "2" if price is not None else "1")
-        if price is not None:
-            msg.setField(44, price)
-        for tag, value in (extra or {}).items():
-            msg.setField(tag, value)
-        self.send(msg)
-
-    def cancel(self, cl_ord_id: str, orig: str) -> None:
-        msg = new_message("F")
-        msg.setField(11, cl_ord_id)
-        msg.setField(41, orig)
-        self.send(msg)
-
-    def replace(
-        self, cl_ord_id: str, orig: str, qty: int, price: str, symbol: str = "AAPL", side: str = "1"
-    ) -> None:
-        msg = new_message("G")
-        for tag, value in (
-            (11, cl_ord_id),
-            (41, orig),
-            (55, symbol),
-            (54, side),
-            (38, str(qty)),
-            (40, "2"),
-            (44, price),
-        ):
-            msg.setField(tag, value)
-        self.send(msg)
-
-    def expect(self, pred: Callable[[Fields], bool], timeout: float = 5.0) -> Fields:
-        """The next received message matching `pred`; AssertionError after `timeout`."""
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                got = self.inbox.get(timeout=left)
-            except queue.Empty:
-                break
-            if pred(got):
-                return got
-        raise AssertionError(f"no matching message within {timeout} s")
-
-
-class FakeExchange(_App):
+class FakeExchange(SessionApp):
     """A venue acceptor: acks every order; with `fill`, fills half, then the rest, at the
     limit price (a market order at the current mid of its symbol).
 
@@ -210,6 +30,9 @@ class FakeExchange(_App):
     data: a MarketDataRequest (V) is answered with one snapshot (W) per symbol at `mids`;
     `set_mid` publishes an incremental refresh (X) to every subscriber, and with
     `publish_every_s` a thread re-sends the snapshots that often, until `pause_market_data`.
+    Orders not filled rest in `book(client)`; `hold_cancels` keeps cancel requests
+    unanswered (the venue is slow to confirm) until `release_cancels`; `drop` takes one
+    client's session down (and keeps it down) until `readmit`.
     """
 
     def __init__(
@@ -233,6 +56,9 @@ class FakeExchange(_App):
         self.mids: dict[str, Decimal] = dict(mids or {})
         self.half_spread = half_spread
         self._by_client: dict[str, dict[str, Fields]] = {}
+        self._book: dict[str, dict[str, Fields]] = {}  # client -> resting orders by ClOrdID
+        self._held: list[tuple[fix.SessionID, str, str]] | None = None  # held cancels
+        self._book_lock = threading.Lock()
         self._subscribers: dict[str, tuple[fix.SessionID, tuple[str, ...]]] = {}
         self._md_lock = threading.Lock()
         self._publishing = threading.Event()
@@ -274,12 +100,49 @@ class FakeExchange(_App):
         """The orders `client` (its CompID) sent, by ClOrdID."""
         return self._by_client.setdefault(client, {})
 
+    def book(self, client: str) -> dict[str, Fields]:
+        """`client`'s orders resting here: acked, neither filled nor cancelled."""
+        with self._book_lock:
+            return dict(self._book.get(client, {}))
+
+    def hold_cancels(self) -> None:
+        """Queue cancel requests unanswered (their orders keep resting) until released."""
+        with self._book_lock:
+            self._held = [] if self._held is None else self._held
+
+    def release_cancels(self) -> int:
+        """Answer every held cancel request, and answer the next ones at once; how many."""
+        with self._book_lock:
+            held, self._held = self._held or [], None
+        for session_id, client, request in held:
+            self._cancel(session_id, client, request)
+        return len(held)
+
+    def held_cancels(self, client: str) -> set[str]:
+        """The orders of `client` whose cancel is held (OrigClOrdIDs)."""
+        with self._book_lock:
+            return {r.split("|")[0] for _, c, r in self._held or () if c == client}
+
     def next_expected_seq(self, client: str) -> int:
         """The MsgSeqNum the exchange expects next from `client` (its session's store)."""
         for session_id in self._engine.socket.getSessions():
             if session_id.getTargetCompID().getValue() == client:
                 session = fix.Session.lookupSession(session_id)
                 return int(session.getExpectedTargetNum())
+        raise KeyError(client)
+
+    def drop(self, client: str) -> None:
+        """Log `client` out and refuse its Logons until `readmit`: its session is down.
+        (QuickFIX's `logout` disables the session; `logon` enables it again.)"""
+        self._session_of(client).logout("dropped by the exchange")
+
+    def readmit(self, client: str) -> None:
+        self._session_of(client).logon()
+
+    def _session_of(self, client: str) -> fix.Session:
+        for session_id in self._engine.socket.getSessions():
+            if session_id.getTargetCompID().getValue() == client:
+                return fix.Session.lookupSession(session_id)
         raise KeyError(client)
 
     def logged_on_clients(self) -> set[str]:
@@ -359,15 +222,29 @@ class FakeExchange(_App):
                 got[44] = str(self.mids.get(got[55], Decimal("100")))
             self._report(session_id, got, "0", "0", 0)
             qty = int(got[38])
-            if self.fill:
+            if not self.fill:
+                with self._book_lock:
+                    self._book.setdefault(client, {})[got[11]] = got
+            else:
                 first = qty // 2
                 if first:
                     self._report(session_id, got, "F", "1", first, last=first)
                 self._report(session_id, got, "F", "2", qty, last=qty - first)
         elif got[35] == "F":
-            order = self.orders_of(client).get(got[41])
-            if order is not None:
-                self._report(session_id, order, "4", "4", 0, cancel=got[11])
+            with self._book_lock:
+                if self._held is not None:
+                    self._held.append((session_id, client, f"{got[41]}|{got[11]}"))
+                    return
+            self._cancel(session_id, client, f"{got[41]}|{got[11]}")
+
+    def _cancel(self, session_id: fix.SessionID, client: str, request: str) -> None:
+        """Cancel `request` ("OrigClOrdID|ClOrdID"): off the book, a cancelled report."""
+        orig, cl_ord_id = request.split("|")
+        order = self.orders_of(client).get(orig)
+        with self._book_lock:
+            self._book.get(client, {}).pop(orig, None)
+        if order is not None:
+            self._report(session_id, order, "4", "4", 0, cancel=cl_ord_id)
 
     def _report(
         self,
@@ -403,4 +280,4 @@ class FakeExchange(_App):
         fix.Session.sendToTarget(msg, session_id)
 
 
-__all__ = ["FakeExchange", "FixClient", "field", "fields_of", "free_port"]
+__all__ = ["FakeExchange", "Fields", "FixClient", "field", "fields_of", "free_port"]

@@ -146,26 +146,45 @@ class ServeProcess:
         symbol: str = "AAPL",
         side: str = "buy",
         quantity: int = 100,
-        price: str = "100.00",
+        price: str | None = "100.00",
         account: str = "desk-7",
         strategy: str = "vwap",
         timeout_s: float = 5.0,
     ) -> httpx.Response:
-        body = {
+        """A limit order at `price`; with `price=None` a market order."""
+        body: dict[str, object] = {
             "client_order_id": client_order_id,
             "account": account,
             "strategy": strategy,
             "symbol": symbol,
             "side": side,
             "quantity": quantity,
-            "limit_price": price,
         }
+        if price is None:
+            body["order_type"] = "market"
+        else:
+            body["limit_price"] = price
         return httpx.post(
             f"{self.rest_url}/orders",
             json=body,
             timeout=timeout_s,
             headers={"Authorization": f"Bearer {DESK_KEY}"},
         )
+
+    def positions(self, account: str = "desk-7") -> dict[str, tuple[int, int]]:
+        """`account`'s (position, open buy) by symbol, from the order port."""
+        rows = httpx.get(f"{self.rest_url}/positions", timeout=5.0,
+                         headers={"Authorization": f"Bearer {DESK_KEY}"}).json()  # fmt: skip
+        return {r["symbol"]: (r["position"], r["open_buy"]) for r in rows
+                if r["account"] == account}  # fmt: skip
+
+    def order(self, order_id: int | str) -> dict[str, Any]:
+        """The order as the order port shows it (status, filled, leaves)."""
+        view: dict[str, Any] = httpx.get(
+            f"{self.rest_url}/orders/{order_id}", timeout=5.0,
+            headers={"Authorization": f"Bearer {DESK_KEY}"},
+        ).json()  # fmt: skip
+        return view
 
     def admin(self, method: str, path: str, body: Any = None, timeout_s: float = 10.0) -> Any:
         r = httpx.request(

@@ -7,8 +7,10 @@ cancels and rejects come back into the gateway's `ExecutionSink` on QuickFIX's t
 venue-rejected and releases its reservation, instead of holding an order nobody has.
 
 Sequence numbers persist in a file store (no ResetOnLogon), so a restart resumes the
-session instead of resetting it. An order message the venue asks us to resend (PossDup)
-is never resent: QuickFIX sends a gap fill instead, so a reconnect cannot repeat an order.
+session instead of resetting it. A new order or replace the venue asks us to resend
+(PossDup) is never resent: QuickFIX sends a gap fill instead, so a reconnect cannot repeat
+an order. A cancel is resent: it can only take risk off, and a cancel asked while the
+session was down (a halt's) is stored by QuickFIX and reaches the venue on the reconnect.
 After `feed_marks`, each Logon subscribes to the instruments' market data (V) and every
 snapshot (W) or refresh (X) moves the mark it passes to `marks(symbol, ticks)`.
 """
@@ -41,7 +43,7 @@ from interlock.venue.base import ExecutionSink
 
 _log = logging.getLogger(__name__)
 MarkSink = Callable[[str, int], None]
-_ORDER_TYPES = frozenset({"D", "F", "G"})
+_NEVER_RESENT = frozenset({"D", "G"})  # new order, replace: a resend could repeat one
 
 
 class FixVenue(fix.Application):  # type: ignore[misc]
@@ -173,7 +175,7 @@ class FixVenue(fix.Application):  # type: ignore[misc]
         if (
             header.isSetField(43)
             and header.getField(43) == "Y"
-            and msg_type(message) in (_ORDER_TYPES)
+            and msg_type(message) in _NEVER_RESENT
         ):
             raise fix.DoNotSend()  # a resend of an order: gap-fill it, never repeat it
 
