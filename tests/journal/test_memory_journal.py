@@ -1,11 +1,9 @@
-"""MemoryJournal: the protocol's semantics, with durability under the test's control."""
+"""MemoryJournal beyond the shared protocol (tests/journal/test_journal_conformance.py):
+durability under the test's control, and `reopened()`."""
 
 from __future__ import annotations
 
-import pytest
-
 from interlock.domain.events import Filled
-from interlock.errors import JournalError
 from interlock.journal import Journal, MemoryJournal
 
 
@@ -31,39 +29,6 @@ def test_flush_makes_everything_durable_and_calls_back_once_with_the_new_seq() -
     journal.append(fill(3))
     journal.flush()
     assert seen == [2, 3]
-
-
-def test_read_returns_durable_events_after_the_given_seq_in_order() -> None:
-    journal = MemoryJournal()
-    for i in range(1, 5):
-        journal.append(fill(i))
-    journal.flush()
-    journal.append(fill(5))  # not durable: not read
-    assert list(journal.read(2)) == [(3, fill(3)), (4, fill(4))]
-    assert [seq for seq, _ in journal.read()] == [1, 2, 3, 4]
-
-
-def test_after_fail_append_and_flush_raise_and_nothing_more_becomes_durable() -> None:
-    journal = MemoryJournal()
-    journal.append(fill(1))
-    journal.fail(OSError("disk full"))
-    with pytest.raises(JournalError) as caught:
-        journal.flush()
-    assert isinstance(caught.value.__cause__, OSError)
-    with pytest.raises(JournalError):
-        journal.append(fill(2))
-    assert journal.durable_seq == 0
-    journal.close()  # does not raise
-
-
-def test_close_flushes_and_then_refuses_appends() -> None:
-    journal = MemoryJournal()
-    journal.append(fill(1))
-    journal.close()
-    journal.close()
-    assert journal.durable_seq == 1
-    with pytest.raises(JournalError, match="closed"):
-        journal.append(fill(2))
 
 
 def test_reopened_keeps_only_what_was_durable_and_continues_the_sequence() -> None:

@@ -1,0 +1,118 @@
+"""PostgresJournal beyond the shared protocol: one writer per instance, append-only rows,
+group commit under a producer thread, and a server that goes away or was never there."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+
+import psycopg
+import pytest
+
+from interlock.domain.events import Filled
+from interlock.errors import JournalError
+from interlock.journal.postgres import TABLE, PostgresJournal
+from interlock.sim.postgres_cluster import PostgresCluster
+from interlock.sim.procs import free_ports
+
+
+def fill(i: int) -> Filled:
+    return Filled(ts=i, order_id=i, qty=1, price=100, exec_id=f"x{i}")
+
+
+def instance() -> str:
+    return f"gw-{uuid.uuid4().hex[:12]}"
+
+
+def test_a_second_writer_for_the_same_instance_is_refused(postgres_dsn: str) -> None:
+    name = instance()
+    first = PostgresJournal(postgres_dsn, name)
+    try:
+        with pytest.raises(JournalError, match="in use by another writer"):
+            PostgresJournal(postgres_dsn, name)
+        PostgresJournal(postgres_dsn, instance()).close()  # another instance is welcome
+    finally:
+        first.close()
+    PostgresJournal(postgres_dsn, name).close()  # the lock went with the first writer
+
+
+def test_rows_carry_instance_seq_kind_payload_ts_and_refuse_update_delete_truncate(
+    postgres_dsn: str,
+) -> None:
+    name = instance()
+    journal = PostgresJournal(postgres_dsn, name)
+    journal.append(fill(7))
+    journal.flush(timeout=5)
+    journal.close()
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        row = conn.execute(
+            f"SELECT instance_id, seq, kind, ts FROM {TABLE} WHERE instance_id = %s", (name,)
+        ).fetchall()
+        assert row == [(name, 1, "fill", 7)]
+        for sql in (f"UPDATE {TABLE} SET kind = 'x'", f"DELETE FROM {TABLE}",
+                    f"TRUNCATE {TABLE}"):  # fmt: skip
+            with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                conn.execute(sql)
+    again = PostgresJournal(postgres_dsn, name)
+    assert [e for _, e in again.read()] == [fill(7)]
+    again.close()
+
+
+def test_producer_thread_20k_events_all_durable_in_order_with_batching(postgres_dsn: str) -> None:
+    journal = PostgresJournal(postgres_dsn, instance())
+    seen: list[int] = []
+    journal.on_durable(seen.append)
+    producer = threading.Thread(target=lambda: [journal.append(fill(i)) for i in range(20_000)])
+    producer.start()
+    producer.join()
+    assert journal.flush(timeout=20) == 20_000
+    events = list(journal.read())
+    journal.close()
+    assert [s for s, _ in events] == list(range(1, 20_001))
+    assert [e for _, e in events] == [fill(i) for i in range(20_000)]
+    assert seen == sorted(set(seen)) and seen[-1] == 20_000
+    assert len(seen) < 2_000  # group commit: many events per transaction
+
+
+def test_a_stopped_server_fails_the_journal_closed_and_a_restart_reads_what_committed(
+    postgres_cluster_factory: Callable[[], PostgresCluster],
+) -> None:
+    pg = postgres_cluster_factory()
+    journal = PostgresJournal(pg.dsn, "gw-1")
+    journal.append(fill(1))
+    journal.flush(timeout=5)
+    pg.stop()
+    journal.append(fill(2))
+    with pytest.raises(JournalError, match="failed") as caught:
+        journal.flush(timeout=5)
+    assert isinstance(caught.value.__cause__, psycopg.Error)
+    with pytest.raises(JournalError):
+        journal.append(fill(3))
+    assert journal.durable_seq == 1
+    journal.close()
+    with pytest.raises(JournalError, match="cannot open"):
+        PostgresJournal(pg.dsn, "gw-1", connect_timeout_s=1)
+    pg.start()
+    again = PostgresJournal(pg.dsn, "gw-1")
+    assert [e for _, e in again.read()] == [fill(1)] and again.append(fill(2)) == 2
+    again.close()
+
+
+def test_no_server_at_the_address_is_a_JournalError_naming_the_instance() -> None:
+    port = free_ports(1)[0]
+    dsn = f"host=127.0.0.1 port={port} dbname=postgres user=postgres"
+    with pytest.raises(JournalError, match="cannot open postgres journal of instance 'gw-9'"):
+        PostgresJournal(dsn, "gw-9", connect_timeout_s=1)
+
+
+def test_flush_times_out_with_JournalError_while_commit_is_stuck(postgres_dsn: str) -> None:
+    journal = PostgresJournal(postgres_dsn, instance())
+    release = threading.Event()
+    journal.on_durable(lambda seq: release.wait(5))  # the writer stalls after commit 1
+    journal.append(fill(1))
+    with pytest.raises(JournalError, match="timed out"):
+        journal.flush(timeout=0.05)
+    release.set()
+    assert journal.flush(timeout=5) == 1
+    journal.close()
