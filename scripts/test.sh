@@ -13,8 +13,10 @@ bash scripts/install.sh test
 # see docs/testing.md), so this only makes sure the binaries are here:
 #   etcd-server, etcd-client  etcd and etcdctl >= 3.4 (Debian 12 has 3.4.23)
 #   iptables                  partitions for fault tests (src/interlock/sim/partition.py)
+#   postgresql                initdb + pg_ctl for the PostgreSQL journal's throwaway server
+#                             (src/interlock/sim/postgres_cluster.py)
 # Skipped when they are already installed; otherwise `apt-get update` always runs first.
-# Later issues add their packages to `packages` (postgresql, chromium chromium-driver; see
+# Later issues add their packages to `packages` (chromium chromium-driver; see
 # ../shared/DEPENDENCIES.md for what each takes and its traps).
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 at_least_3_4() { # "MAJOR.MINOR[.PATCH]" >= 3.4
@@ -29,9 +31,12 @@ etcd_ok() {
     && at_least_3_4 "$(ETCDCTL_API=3 etcdctl version 2>/dev/null | sed -n 's/^etcdctl version: //p')"
 }
 iptables_ok() { command -v iptables >/dev/null || [ -x /usr/sbin/iptables ]; }
+postgres_ok() { compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null \
+  && compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; }
 packages=()
 etcd_ok || packages+=(etcd-server etcd-client)
 iptables_ok || packages+=(iptables)
+postgres_ok || packages+=(postgresql)
 if [ "${#packages[@]}" -ne 0 ]; then
   command -v apt-get >/dev/null || { say "error: need ${packages[*]} and there is no apt-get"; exit 1; }
   say "apt-get install ${packages[*]}"
@@ -39,14 +44,16 @@ if [ "${#packages[@]}" -ne 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     "${packages[@]}" >/dev/null
   etcd_ok || { say "error: etcd and etcdctl >= 3.4 still missing after apt-get"; exit 1; }
+  postgres_ok || { say "error: PostgreSQL initdb/pg_ctl still missing after apt-get"; exit 1; }
 else
-  say "etcd $(etcd --version | sed -n 's/^etcd Version: //p') and iptables already installed"
+  say "etcd $(etcd --version | sed -n 's/^etcd Version: //p'), iptables and postgresql already installed"
 fi
 
 # -- servers ----------------------------------------------------------------------------
 # None started here: each test starts what it needs and stops it (etcd: the fixtures
 # `etcd_cluster` and `etcd_cluster_factory` in tests/conftest.py). Later issues:
-#   PostgreSQL: initdb + pg_ctl as user postgres      -> INTERLOCK_PG_DSN
+#   PostgreSQL: the fixtures `postgres_dsn` and `postgres_cluster_factory` (initdb +
+#               pg_ctl as user postgres in a temp dir, stopped after)
 #   Chromium:   nothing to start; tests launch /usr/bin/chromium --no-sandbox
 cleanup() { :; }
 trap cleanup EXIT

@@ -175,6 +175,8 @@ class PostgresJournal:
         self._wake.set()
         self._thread.join()
         try:
+            if self._failure is None:  # before the server sees the socket go: a restart may
+                self._conn.execute("SELECT pg_advisory_unlock_all()")  # open right after
             self._conn.close()
         except psycopg.Error:
             _log.warning("%s: closing the connection failed", self._label)
