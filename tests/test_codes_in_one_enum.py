@@ -20,6 +20,8 @@ UPPER_SNAKE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 LEADING = re.compile(r"^([A-Z][A-Z0-9_]*): ")
 NOT_CODES = {
     "flags/lint.py": "FindingCode: a linter's findings about source, not an answer to a request",
+    "journal/verify.py": "FindingKind: an audit's findings about a journal, not an answer to a"
+    " request (as the linter's FindingCode)",
     "cli/admin_client.py": "INTERLOCK_ADMIN_URL/_TOKEN: environment variable names",
 }
 """Files whose UPPER_SNAKE strings are not codes, and why."""
