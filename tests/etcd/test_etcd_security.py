@@ -314,4 +314,3 @@ def test_serve_with_password_env_unset_exits_with_a_config_error(
                "the error on its output")  # fmt: skip
     assert "Traceback" not in member.log_tail(200)
     assert "control_plane.password_env" in member.log_tail()
-
