@@ -18,9 +18,6 @@ durable, and `append`/`flush` raise JournalError until the journal is reopened.
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,8 +25,8 @@ import psycopg
 
 from interlock.domain.events import Event
 from interlock.errors import JournalError, RecoveryError
-from interlock.journal.base import DurableCallback
 from interlock.journal.codec import decode, encode
+from interlock.journal.group_commit import Batch, GroupCommitJournal
 
 TABLE = "interlock_journal"
 _SCHEMA = f"""
@@ -49,16 +46,14 @@ CREATE OR REPLACE TRIGGER {TABLE}_no_truncate BEFORE TRUNCATE ON {TABLE}
     FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_append_only();
 """
 _LOCK_CLASS = 0x1A7E  # first key of every advisory lock this module takes
-_LINGER_SLICE_S = 0.0001
 _log = logging.getLogger(__name__)
 
 
-class PostgresJournal:
+class PostgresJournal(GroupCommitJournal):
     """`Journal` in one PostgreSQL table shared by a fleet, with one committing thread.
 
-    Linger policy as SqliteJournal's: only after waking from idle with more than one record
-    queued, wait in 100 µs slices while records keep arriving, up to `max_batch` rows and
-    `max_wait_s` in all. `connect_timeout_s` bounds every connection attempt.
+    Group commit and linger policy: `group_commit`'s, as SqliteJournal's.
+    `connect_timeout_s` bounds every connection attempt.
     """
 
     def __init__(
@@ -70,79 +65,22 @@ class PostgresJournal:
         max_batch: int = 8192,
         connect_timeout_s: float = 5.0,
     ) -> None:
-        if max_batch < 1 or max_wait_s < 0 or connect_timeout_s <= 0:
-            raise ValueError("max_batch must be >= 1, max_wait_s >= 0, connect_timeout_s > 0")
+        if connect_timeout_s <= 0:
+            raise ValueError("connect_timeout_s must be > 0")
         if not instance_id:
             raise ValueError("instance_id must not be empty")
+        super().__init__(max_wait_s=max_wait_s, max_batch=max_batch)
         self._dsn = dsn
         self._instance = instance_id
         self._label = f"postgres journal of instance {instance_id!r}"
         self._timeout = connect_timeout_s
-        self._max_wait_s = max_wait_s
-        self._max_batch = max_batch
-        self._queue: deque[tuple[int, Event]] = deque()
-        self._callbacks: tuple[DurableCallback, ...] = ()
-        self._refusal: str | None = None  # set once: why append must now refuse
-        self._failure: BaseException | None = None
-        self._closing = False
-        self._idle = False  # writer is (about to be) asleep: appenders must wake it
-        self._wake = threading.Event()
-        self._cond = threading.Condition()
         self._conn = self._open_writer()
-        self._last_seq = self._durable_seq = self._released_seq = self._max_seq()
-        self._thread = threading.Thread(target=self._run, name="pg-journal-writer", daemon=True)
-        self._thread.start()
+        self._start(self._max_seq())
+        self._start_writer("pg-journal-writer")
 
     @property
     def instance_id(self) -> str:
         return self._instance
-
-    @property
-    def last_seq(self) -> int:
-        return self._last_seq
-
-    @property
-    def durable_seq(self) -> int:
-        """Newest seq known committed (its `on_durable` callbacks may still be running)."""
-        return self._durable_seq
-
-    def append(self, event: Event) -> int:
-        if self._refusal is not None:
-            self._refuse()
-        seq = self._last_seq + 1
-        self._last_seq = seq
-        self._queue.append((seq, event))
-        if self._idle:
-            self._wake.set()
-        return seq
-
-    def on_durable(self, callback: DurableCallback) -> None:
-        """Run `callback(seq)` after each commit; it must not call `flush`. A callback that
-        raises is logged and does not stop the journal."""
-        self._callbacks = (*self._callbacks, callback)
-
-    def flush(self, timeout: float | None = None) -> int:
-        """Wait until all appended so far is committed and its callbacks ran."""
-        target = self._last_seq
-        if threading.current_thread() is self._thread:
-            raise JournalError("flush() from an on_durable callback would wait on itself")
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            while self._failure is None and self._released_seq < target:
-                if not self._thread.is_alive():
-                    raise JournalError(f"journal writer stopped before seq {target} was durable")
-                if self._idle:
-                    self._wake.set()
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise JournalError(
-                        f"journal flush timed out after {timeout}s: "
-                        f"durable seq {self._durable_seq} < {target}"
-                    )
-                self._cond.wait(remaining)
-        if self._failure is not None:
-            self._refuse()
-        return self._durable_seq
 
     def read(self, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
         """Stream this instance's committed events, in order, on a connection of its own."""
@@ -170,10 +108,7 @@ class PostgresJournal:
         an earlier failure: `flush` and `append` report that."""
         if self._closing:
             return
-        self._refusal = self._refusal or "journal is closed"
-        self._closing = True
-        self._wake.set()
-        self._thread.join()
+        self._stop_writer()
         try:
             if self._failure is None:  # before the server sees the socket go: a restart may
                 self._conn.execute("SELECT pg_advisory_unlock_all()")  # open right after
@@ -220,77 +155,12 @@ class PostgresJournal:
             raise JournalError(f"cannot open {self._label}: {exc}") from exc
         return int(row[0]) if row is not None else 0
 
-    def _refuse(self) -> None:
-        raise JournalError(self._refusal or "journal failed") from self._failure
-
-    def _run(self) -> None:
-        try:
-            while batch := self._next_batch():
-                if not self._commit(batch):
-                    return
-        except BaseException as exc:  # the writer must never die silently
-            self._fail(exc)
-            raise
-
-    def _next_batch(self) -> list[tuple[int, Event]]:
-        """Sleep until records are queued, then drain and linger; [] once closing."""
-        queue = self._queue
-        woke = False
-        while not queue:
-            if self._closing:
-                return []
-            self._idle = True
-            if not queue and not self._closing:  # re-check after publishing `_idle`
-                self._wake.wait()
-            self._idle = False
-            self._wake.clear()
-            woke = True
-        batch = self._drain(self._max_batch)
-        deadline = time.monotonic() + self._max_wait_s
-        slice_s = min(_LINGER_SLICE_S, self._max_wait_s)
-        arriving = woke and len(batch) > 1
-        while arriving and slice_s > 0 and len(batch) < self._max_batch:
-            if self._closing or time.monotonic() + slice_s > deadline:
-                break
-            before = len(batch)
-            time.sleep(slice_s)
-            batch += self._drain(self._max_batch - before)
-            arriving = len(batch) > before
-        return batch
-
-    def _drain(self, limit: int) -> list[tuple[int, Event]]:
-        popleft = self._queue.popleft
-        return [popleft() for _ in range(min(len(self._queue), limit))]
-
-    def _commit(self, batch: list[tuple[int, Event]]) -> bool:
-        """COPY `batch` in one transaction and commit it; then publish it as durable.
-        False, and the journal failed, if it could not be written."""
-        try:
-            instance = self._instance
-            with self._conn.transaction(), self._conn.cursor() as cursor:
-                copy_sql = f"COPY {TABLE} (instance_id, seq, kind, payload, ts) FROM STDIN"
-                with cursor.copy(copy_sql) as copy:
-                    for seq, event in batch:
-                        kind, body = encode(event)
-                        copy.write_row((instance, seq, kind, body, event.ts))
-        except Exception as exc:
-            self._fail(exc)
-            return False
-        seq = batch[-1][0]
-        self._durable_seq = max(self._durable_seq, seq)  # committed from here on
-        for callback in self._callbacks:
-            try:
-                callback(seq)
-            except Exception:
-                _log.exception("on_durable callback failed for seq %d", seq)
-        with self._cond:  # flush() returns once the callbacks (the release) have run
-            self._released_seq = max(self._released_seq, seq)
-            self._cond.notify_all()
-        return True
-
-    def _fail(self, exc: BaseException) -> None:
-        _log.error("%s failed, refusing further events: %r", self._label, exc)
-        self._failure = exc
-        self._refusal = f"journal failed, nothing more can be made durable: {exc!r}"
-        with self._cond:
-            self._cond.notify_all()
+    def _write(self, batch: Batch) -> None:
+        """COPY `batch` in one transaction; its COMMIT is the durability point."""
+        instance = self._instance
+        with self._conn.transaction(), self._conn.cursor() as cursor:
+            copy_sql = f"COPY {TABLE} (instance_id, seq, kind, payload, ts) FROM STDIN"
+            with cursor.copy(copy_sql) as copy:
+                for seq, event in batch:
+                    kind, body = encode(event)
+                    copy.write_row((instance, seq, kind, body, event.ts))

@@ -14,8 +14,8 @@ batch. Not `executemany`: sqlite3 drops the GIL on every statement step, and wit
 gateway thread each reacquire can wait a whole switch interval (5 ms); measured with a
 CPU-bound appender, per-row `executemany` took 1.7 s per 8192 rows.
 
-A failed write fails the journal closed: the error is kept, nothing after it is ever
-marked durable, and `append`/`flush` raise JournalError until the journal is reopened.
+A failed write fails the journal closed (`group_commit.py`, which this shares with the
+PostgreSQL journal).
 """
 
 from __future__ import annotations
@@ -26,16 +26,14 @@ import logging
 import os
 import sqlite3
 import threading
-import time
-from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
 from interlock.domain.events import Event
 from interlock.errors import JournalError, RecoveryError
-from interlock.journal.base import DurableCallback
 from interlock.journal.codec import decode, encode
+from interlock.journal.group_commit import Batch, GroupCommitJournal
 
 SCHEMA_VERSION = 1
 _SCHEMA = f"""
@@ -52,20 +50,15 @@ COMMIT;
 """
 _BUSY_TIMEOUT_MS = 100  # only a foreign writer can hold the lock, and that is a fault
 _MAX_ROWS = 8192  # rows per INSERT statement, further capped by the variable limit
-_LINGER_SLICE_S = 0.0001
 _log = logging.getLogger(__name__)
 
 
-class SqliteJournal:
+class SqliteJournal(GroupCommitJournal):
     """`Journal` in one SQLite file, with one committing thread (or the caller's).
 
-    Linger policy: only after waking from idle, the writer waits for more records while
-    they keep arriving (the first drain found more than one, then each 100 µs slice
-    brought some), while the batch is under `max_batch`, and never past `max_wait_s` in
-    total. A lone caller never lingers and pays one fsync; a busy one never lingers
-    either (what queued during the last fsync is already a batch); `max_wait_s=0` never
-    lingers. `max_batch` is rounded down to a power of two (and the SQLite variable
-    limit). `background=False` commits in the caller's thread inside `flush()`.
+    Linger policy: `group_commit`'s. `max_batch` is rounded down to a power of two (and
+    the SQLite variable limit). `background=False` commits in the caller's thread inside
+    `flush()`.
     """
 
     def __init__(
@@ -76,19 +69,9 @@ class SqliteJournal:
         max_wait_s: float = 0.001,
         max_batch: int = 8192,
     ) -> None:
-        if max_batch < 1 or max_wait_s < 0:
-            raise ValueError("max_batch must be >= 1 and max_wait_s >= 0")
+        super().__init__(max_wait_s=max_wait_s, max_batch=max_batch)
         self._path = os.path.abspath(path)
-        self._max_wait_s = max_wait_s
-        self._queue: deque[tuple[int, Event]] = deque()
-        self._callbacks: tuple[DurableCallback, ...] = ()
-        self._refusal: str | None = None  # set once: why append must now refuse
-        self._failure: BaseException | None = None
-        self._closing = False
-        self._idle = False  # writer is (about to be) asleep: appenders must wake it
-        self._wake = threading.Event()
-        self._cond = threading.Condition()
-        self._sync_lock = threading.RLock()  # background=False: one committer at a time
+        self._label = f"journal {self._path}"
         self._lock_file = _lock(self._path)
         try:
             self._conn = _open_writer(self._path)
@@ -99,8 +82,7 @@ class SqliteJournal:
             raise
         self._max_batch = _floor_pow2(min(_MAX_ROWS, limit, max_batch))
         self._sql: dict[int, str] = {}
-        self._last_seq = self._durable_seq = self._released_seq = int(row[0])
-        self._thread: threading.Thread | None = None
+        self._start(int(row[0]))
         self._checkpointer: threading.Thread | None = None
         self._stop_checkpoints = threading.Event()
         if background:
@@ -108,64 +90,11 @@ class SqliteJournal:
             # writer they stall every ack behind them, so here a thread of their own does
             # them (PASSIVE: never blocks the writer) and the writer never does.
             self._conn.execute("PRAGMA wal_autocheckpoint = 0")
-            self._thread = threading.Thread(target=self._run, name="journal-writer", daemon=True)
-            self._thread.start()
+            self._start_writer("journal-writer")
             self._checkpointer = threading.Thread(
                 target=self._checkpoint_loop, name="journal-checkpointer", daemon=True
             )
             self._checkpointer.start()
-
-    @property
-    def last_seq(self) -> int:
-        return self._last_seq
-
-    @property
-    def durable_seq(self) -> int:
-        """Newest seq known to be on disk (its `on_durable` callbacks may still be running)."""
-        return self._durable_seq
-
-    def append(self, event: Event) -> int:
-        if self._refusal is not None:
-            self._refuse()
-        seq = self._last_seq + 1
-        self._last_seq = seq
-        self._queue.append((seq, event))
-        if self._idle:
-            self._wake.set()
-        return seq
-
-    def on_durable(self, callback: DurableCallback) -> None:
-        """Run `callback(seq)` after each commit; it must not call `flush` (the writer would
-        wait on itself). A callback that raises is logged and does not stop the journal."""
-        self._callbacks = (*self._callbacks, callback)
-
-    def flush(self, timeout: float | None = None) -> int:
-        """Wait until all appended so far is durable and its callbacks ran.
-
-        With `background=False` the commit runs here and `timeout` does not apply.
-        """
-        target = self._last_seq
-        if self._thread is None:
-            self._commit_queued()
-        elif threading.current_thread() is self._thread:
-            raise JournalError("flush() from an on_durable callback would wait on itself")
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            while self._failure is None and self._released_seq < target:
-                if self._thread is None or not self._thread.is_alive():
-                    raise JournalError(f"journal writer stopped before seq {target} was durable")
-                if self._idle:
-                    self._wake.set()
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise JournalError(
-                        f"journal flush timed out after {timeout}s: "
-                        f"durable seq {self._durable_seq} < {target}"
-                    )
-                self._cond.wait(remaining)
-        if self._failure is not None:
-            self._refuse()
-        return self._durable_seq
 
     def read(self, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
         """Stream committed events from the file on a connection of this call's own."""
@@ -194,14 +123,7 @@ class SqliteJournal:
         earlier write failure: `flush` and `append` report that."""
         if self._closing:
             return
-        self._refusal = self._refusal or "journal is closed"
-        if self._thread is not None:
-            self._closing = True
-            self._wake.set()
-            self._thread.join()
-        else:
-            self._commit_queued()
-        self._closing = True
+        self._stop_writer()
         self._stop_checkpoints.set()
         if self._checkpointer is not None:
             self._checkpointer.join()
@@ -228,97 +150,22 @@ class SqliteJournal:
         finally:
             conn.close()
 
-    def _commit_queued(self) -> None:
-        """background=False: commit everything queued, in order, in this thread."""
-        with self._sync_lock:
-            while self._failure is None and self._queue:
-                n = _floor_pow2(min(len(self._queue), self._max_batch))
-                if not self._commit(self._drain(n)):
-                    return
+    def _trim(self, batch: Batch) -> int:
+        return _floor_pow2(len(batch))  # a power of two rows: one of ~14 cached statements
 
-    def _refuse(self) -> None:
-        raise JournalError(self._refusal or "journal failed") from self._failure
-
-    def _run(self) -> None:
-        try:
-            while batch := self._next_batch():
-                if not self._commit(batch):
-                    return
-        except BaseException as exc:  # the writer must never die silently
-            self._fail(exc)
-            raise
-
-    def _next_batch(self) -> list[tuple[int, Event]]:
-        """Sleep until records are queued, then drain and linger; [] once closing."""
-        queue = self._queue
-        woke = False
-        while not queue:
-            if self._closing:
-                return []
-            self._idle = True
-            if not queue and not self._closing:  # re-check after publishing `_idle`
-                self._wake.wait()
-            self._idle = False
-            self._wake.clear()
-            woke = True
-        batch = self._drain(self._max_batch)
-        deadline = time.monotonic() + self._max_wait_s
-        slice_s = min(_LINGER_SLICE_S, self._max_wait_s)
-        arriving = woke and len(batch) > 1  # others came in while the writer woke up
-        while arriving and slice_s > 0 and len(batch) < self._max_batch:
-            if self._closing or time.monotonic() + slice_s > deadline:
-                break
-            before = len(batch)
-            time.sleep(slice_s)
-            batch += self._drain(self._max_batch - before)
-            arriving = len(batch) > before
-        keep = _floor_pow2(len(batch))
-        if keep < len(batch):  # the rest leads the next batch
-            self._queue.extendleft(reversed(batch[keep:]))
-            del batch[keep:]
-        return batch
-
-    def _drain(self, limit: int) -> list[tuple[int, Event]]:
-        """Pop up to `limit` queued records, oldest first."""
-        popleft = self._queue.popleft
-        return [popleft() for _ in range(min(len(self._queue), limit))]
-
-    def _commit(self, batch: list[tuple[int, Event]]) -> bool:
-        """Write `batch` (2**k rows) in one statement, so one transaction; then publish it
-        as durable. False, and the journal failed, if it could not be written."""
-        try:
-            params: list[object] = []
-            for seq, event in batch:
-                kind, body = encode(event)
-                params += (seq, event.ts, kind, body)
-            self._conn.execute(self._insert_sql(len(batch)), params)
-        except Exception as exc:
-            self._fail(exc)
-            return False
-        seq = batch[-1][0]
-        self._durable_seq = max(self._durable_seq, seq)  # on disk from here on
-        for callback in self._callbacks:
-            try:
-                callback(seq)
-            except Exception:
-                _log.exception("on_durable callback failed for seq %d", seq)
-        with self._cond:  # flush() returns once the callbacks (the release) have run
-            self._released_seq = max(self._released_seq, seq)
-            self._cond.notify_all()
-        return True
+    def _write(self, batch: Batch) -> None:
+        """`batch` (2**k rows) in one statement, so one transaction: its commit is the fsync."""
+        params: list[object] = []
+        for seq, event in batch:
+            kind, body = encode(event)
+            params += (seq, event.ts, kind, body)
+        self._conn.execute(self._insert_sql(len(batch)), params)
 
     def _insert_sql(self, rows: int) -> str:
         sql = self._sql.get(rows)
         if sql is None:
             sql = self._sql[rows] = "INSERT INTO events VALUES " + ",".join(["(?,?,?,?)"] * rows)
         return sql
-
-    def _fail(self, exc: BaseException) -> None:
-        _log.error("journal %s failed, refusing further events: %r", self._path, exc)
-        self._failure = exc
-        self._refusal = f"journal failed, nothing more can be made durable: {exc!r}"
-        with self._cond:
-            self._cond.notify_all()
 
 
 def _floor_pow2(n: int) -> int:
