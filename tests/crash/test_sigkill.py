@@ -1,130 +1,85 @@
-"""Kill -9 a trading gateway again and again; nothing it acknowledged may be lost.
+"""Kill -9 a trading gateway again and again, on both journals; ask the venue what it got.
 
-A child process runs a gateway over a SQLite journal (background group commit, the real
-clock) and submits orders in a loop while its simulated venue fills some of them. Each ack
-(called only once the decision is durable) is printed on stdout. The test reads a seeded
-random number of acks, SIGKILLs the child, and then, in this process, reopens the same
-file, rebuilds a gateway and checks:
+Two kinds of real process and real TCP between them: the venue is the logged exchange
+(`sim/logged_exchange.py`: QuickFIX acceptor in a process of its own, which fsyncs a line
+for every order and cancel it receives before it answers), and the child killed is
+`load_child.py`, a gateway over the journal under test routing to it through the FIX
+adapter, under a seeded random load (bursts, limits and markets, cancels), printing each
+ack (acks come only once durable and released). The test reads a seeded random number of
+acks, SIGKILLs the child, waits for the venue to log that child's session down (so the
+venue's log holds everything the child had sent), and then, in this process, reopens the
+journal, rebuilds a gateway and checks:
 
 - every acknowledged decision is in the journal at its sequence number, and every
-  acknowledged accepted order is in the rebuilt book;
+  acknowledged accepted order is in the rebuilt book; no client order id and no order id
+  is decided twice; the sequence has no gaps (and the SQLite file is intact, its lock
+  died with the child);
 - positions (and open reservations) equal the journal's fills, folded here by hand;
-- the file is intact, its sequence has no gaps, and the lock died with the child;
+- **every order in the venue's log has a durable accepted OrderDecided** with its order
+  id, symbol, side and quantity, and no order id reached the venue twice;
+- every cancel in the venue's log has a durable CancelRequested for its order (or a halt
+  record): today cancels go to the venue before their record is durable, so that half is
+  its own test, marked xfail(strict=True) until cancels are made durable first;
 - a new order is accepted and journaled after everything before it.
 
-Every run continues on the same file, so each child (and each rebuild here) also recovers
-every earlier crash.
+SQLite: one file across all its kills. PostgreSQL: the session's server (`postgres_dsn`),
+one instance id across all its kills. Every run continues the same journal, so each child
+(and each rebuild here) also recovers every earlier crash. The kills run once per backend
+(a module fixture); the tests below judge what each campaign found.
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
-import os
 import random
-import signal
 import sqlite3
-import subprocess
-import sys
-import threading
 import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from crash_rig import WAIT_S, Exchange, Zygote
 
 from interlock.domain.enums import Side
-from interlock.domain.events import Cancelled, Filled, OrderDecided, VenueRejected
+from interlock.domain.events import (
+    Cancelled,
+    CancelRequested,
+    Filled,
+    HaltApplied,
+    OrderDecided,
+    VenueRejected,
+)
 from interlock.errors import JournalError
+from interlock.journal.base import Journal
+from interlock.journal.postgres import PostgresJournal
 from interlock.journal.sqlite import SqliteJournal
 from interlock.sim.harness import DESK_KEY, around_the_clock, build, high_rate
 
-KILLS = 30
+KILLS = {"sqlite": 30, "postgres": 20}  # 50 in all
 SEED = 20120801  # Knight's day
-CHILD_CODE = r"""
-import json, random, sys, time
-from interlock.domain.commands import OrderRequest
-from interlock.domain.enums import OrderType, Side, TimeInForce
-from interlock.journal.sqlite import SqliteJournal
-from interlock.sim.harness import DESK_KEY, MM_KEY, around_the_clock, build, high_rate
-
-db, seed = sys.argv[1], int(sys.argv[2])
-rng = random.Random(seed)
-h = build(high_rate(around_the_clock()), journal=SqliteJournal(db), clock=time.time_ns, seed=seed,
-          volatility_ticks=1)  # the wall clock, at any hour: the 24/7 calendar
-gw = h.gateway
-print("READY", json.dumps([list(p) for p in gw.positions()]), flush=True)
-
-def acker(cid):
-    def on_ack(d):
-        print("ACK", d.order_id if d.accepted else "REJ", cid, d.seq, flush=True)
-    return on_ack
-
-n = 0
-while True:
-    for _ in range(rng.choice([1, 1, 1, 5, 40])):  # now and then a burst
-        n += 1
-        account, key, strategy = rng.choice(
-            [("desk-7", DESK_KEY, "vwap"), ("mm-1", MM_KEY, "mm")])
-        symbol = rng.choice(["AAPL", "MSFT", "TSLA"])
-        market = rng.random() < 0.1
-        price = None if market else h.gateway.instruments[symbol].to_price(
-            h.market.mid(symbol) + rng.randint(-3, 3))
-        cid = f"s{seed}-{n}"
-        request = OrderRequest(
-            cid, account, strategy, symbol, rng.choice([Side.BUY, Side.SELL]),
-            rng.randint(1, 300), OrderType.MARKET if market else OrderType.LIMIT, price,
-            rng.choice([TimeInForce.DAY, TimeInForce.IOC]))
-        gw.submit(request, key, acker(cid))
-    if n % 8 == 0:
-        h.market.step()  # resting orders fill as the touch moves through them
-        h.refresh_references()
-        gw.heartbeat()
-    time.sleep(rng.choice([0, 0.0002, 0.001]))
-"""
+FIX_SIDES = {"1": Side.BUY, "2": Side.SELL}
 
 
-def lock_is_free(db: str) -> bool:
-    with open(db + ".lock", "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return False
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return True
+@dataclass
+class Campaign:
+    """What the kills of one backend found: failures by the property they break."""
 
+    backend: str
+    kills: int = 0
+    acks: int = 0
+    venue_orders: int = 0
+    venue_cancels: int = 0
+    seconds: float = 0.0
+    broken: dict[str, list[str]] = field(default_factory=dict)
 
-def run_child_until_killed(
-    db: str, seed: int, acks_wanted: int, log: Path
-) -> tuple[Any, list[list[str]]]:
-    """Start a child, read its READY line and `acks_wanted` acks, then SIGKILL it."""
-    with open(log, "ab") as err:
-        child = subprocess.Popen(
-            [sys.executable, "-c", CHILD_CODE, db, str(seed)],
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-        )
-    watchdog = threading.Timer(30, child.kill)  # a hung child must not hang the suite
-    watchdog.start()
-    try:
-        ready = child.stdout.readline().split(maxsplit=1)  # type: ignore[union-attr]
-        assert ready and ready[0] == "READY", f"child did not start: {log.read_text()[-2000:]}"
-        with pytest.raises(JournalError, match="in use"):  # the child holds the journal
-            SqliteJournal(db, background=False)
-        acks: list[list[str]] = []
-        while len(acks) < acks_wanted:
-            line = child.stdout.readline()  # type: ignore[union-attr]
-            assert line, f"child died on its own: {log.read_text()[-2000:]}"
-            if line.startswith("ACK "):
-                acks.append(line.split()[1:])
-    finally:
-        watchdog.cancel()
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=10)
-        child.stdout.close()  # type: ignore[union-attr]
-    assert child.returncode == -signal.SIGKILL
-    return json.loads(ready[1]), acks
+    def fail(self, prop: str, message: str) -> None:
+        self.broken.setdefault(prop, []).append(message)
+
+    def failures(self, prop: str) -> list[str]:
+        return self.broken.get(prop, [])
 
 
 def fold_positions(events: list[tuple[int, Any]]) -> dict[tuple[str, str], list[int]]:
@@ -147,60 +102,225 @@ def fold_positions(events: list[tuple[int, Any]]) -> dict[tuple[str, str], list[
     return {k: v for k, v in lines.items() if any(v)}
 
 
-def check_file(db: str) -> int:
-    """The file after a crash: intact, and its sequence has no gaps. Returns the last seq."""
+def lock_is_free(db: str) -> bool:
+    with open(db + ".lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return True
+
+
+def check_sqlite_file(db: str, c: Campaign, run: int) -> None:
+    """The file after a crash: intact, its lock free, its sequence without gaps."""
+    if not lock_is_free(db):
+        c.fail("journal", f"run {run}: a SIGKILLed writer left the journal locked")
     conn = sqlite3.connect(db)
     try:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            c.fail("journal", f"run {run}: integrity_check failed")
         count, first, last = conn.execute(
             "SELECT COUNT(*), MIN(seq), MAX(seq) FROM events"
         ).fetchone()
     finally:
         conn.close()
-    assert (first, last) == (1, count)
-    return int(last)
+    if (first, last) != (1, count):
+        c.fail("journal", f"run {run}: seq {first}..{last} in {count} rows")
+
+
+def reopen(backend: str, target: str) -> Journal:
+    """The journal as the next process finds it. PostgreSQL: once the server has seen the
+    killed child's connection go, its writer lock is free (bounded wait)."""
+    if backend == "sqlite":
+        return SqliteJournal(target, background=False)
+    dsn, _, instance_id = target.rpartition("/")
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        try:
+            return PostgresJournal(dsn, instance_id=instance_id)
+        except JournalError as exc:
+            if "in use" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def check_venue(
+    entries: list[dict[str, Any]],
+    client: str,
+    events: list[tuple[int, Any]],
+    c: Campaign,
+    run: int,
+    venue_ids: set[str],
+) -> None:
+    """What reached the venue from this child has durable records in the journal."""
+    accepted = {
+        ev.order_id: ev
+        for _, ev in events
+        if isinstance(ev, OrderDecided) and ev.order_id is not None
+    }
+    cancels = {ev.order_id for _, ev in events if isinstance(ev, CancelRequested)}
+    halted = any(isinstance(ev, HaltApplied) for _, ev in events)
+    for e in entries:
+        if e["client"] != client:
+            continue
+        if e["ev"] == "order":
+            c.venue_orders += 1
+            if e["id"] in venue_ids:
+                c.fail("venue_orders", f"run {run}: order id {e['id']} reached the venue twice")
+            venue_ids.add(e["id"])
+            ev = accepted.get(int(e["id"]))
+            if ev is None:
+                c.fail(
+                    "venue_orders",
+                    f"run {run}: venue got order {e['id']} ({e['symbol']} "
+                    f"{e['qty']}), the journal has no accepted decision for it",
+                )
+                continue
+            req = ev.request
+            want = (req.symbol, Side(req.side), req.quantity)
+            got = (e["symbol"], FIX_SIDES.get(e["side"]), int(e["qty"]))
+            if want != got:
+                c.fail(
+                    "venue_orders",
+                    f"run {run}: order {e['id']} at the venue is {got}, journaled as {want}",
+                )
+        elif e["ev"] == "cancel":
+            c.venue_cancels += 1
+            order_id = int(str(e["orig"]).split("-")[0])
+            if order_id not in cancels and not halted:
+                c.fail(
+                    "venue_cancels",
+                    f"run {run}: venue got a cancel of order {order_id}, "
+                    "the journal has no CancelRequested (or halt) for it",
+                )
+
+
+def check_run(
+    backend: str,
+    target: str,
+    client: str,
+    entries: list[dict[str, Any]],
+    acks: list[list[str]],
+    c: Campaign,
+    run: int,
+    venue_ids: set[str],
+) -> Any:
+    """Every check after one kill; returns the positions the next child must recover."""
+    if backend == "sqlite":
+        check_sqlite_file(target, c, run)
+    journal = reopen(backend, target)
+    events = list(journal.read())
+    last_seq = events[-1][0] if events else 0
+    if [seq for seq, _ in events] != list(range(1, last_seq + 1)):
+        c.fail("journal", f"run {run}: the sequence has gaps (last {last_seq})")
+    decided = {seq: ev for seq, ev in events if isinstance(ev, OrderDecided)}
+    cids = [ev.request.client_order_id for ev in decided.values() if ev.request is not None]
+    ids = [ev.order_id for ev in decided.values() if ev.order_id is not None]
+    if len(set(cids)) != len(cids) or len(set(ids)) != len(ids):
+        c.fail("journal", f"run {run}: a client order id or order id is decided twice")
+    h = build(high_rate(around_the_clock()), journal=journal, clock=time.time_ns)
+    for order_id, cid, seq in acks:
+        ev = decided.get(int(seq))
+        if ev is None or ev.request is None or ev.request.client_order_id != cid:
+            c.fail("acked", f"run {run}: acked decision seq {seq} ({cid}) not journaled there")
+        elif order_id == "REJ" and ev.order_id is not None:
+            c.fail("acked", f"run {run}: {cid} acked rejected, journaled accepted")
+        elif order_id != "REJ" and (
+            ev.order_id != int(order_id) or int(order_id) not in h.gateway.book.orders
+        ):
+            c.fail("acked", f"run {run}: lost acked order {cid} ({order_id})")
+    book = {(a, s): [p, b, o] for a, s, p, b, o in h.gateway.positions()}
+    if book != fold_positions(events):
+        c.fail("book", f"run {run}: the rebuilt book differs from the journal's fills")
+    check_venue(entries, client, events, c, run, venue_ids)
+
+    # the journal takes new decisions after everything before it
+    price = h.gateway.instruments["SPY"].to_price(h.market.mid("SPY") - run - 1)
+    after = h.submit(
+        DESK_KEY, client_order_id=f"parent-{run}", symbol="SPY", quantity=1, limit_price=price
+    )
+    if not after.accepted or after.seq <= last_seq:
+        c.fail("journal", f"run {run}: no new order after recovery: {after.message}")
+    elif not isinstance(dict(journal.read(after.seq - 1)).get(after.seq), OrderDecided):
+        c.fail("journal", f"run {run}: the new order is not journaled at {after.seq}")
+    positions = [list(p) for p in h.gateway.positions()]
+    h.gateway.close()
+    return positions
+
+
+def run_campaign(backend: str, target: str, root: Path) -> Campaign:
+    c = Campaign(backend)
+    started = time.monotonic()
+    clients = [f"{backend[:2].upper()}{run}" for run in range(KILLS[backend])]
+    exchange = Exchange(root, clients)
+    zygote = Zygote(root)
+    rng = random.Random(SEED + len(backend))
+    expected: list[list[Any]] = []  # what the next child must recover
+    venue_ids: set[str] = set()
+    seen: list[dict[str, Any]] = []
+    try:
+        for run, client in enumerate(clients):
+            args = [backend, target, client, exchange.port, SEED + run, str(root / client)]
+            recovered, acks = zygote.run_until_killed(args, rng.randint(5, 200))
+            c.kills += 1
+            c.acks += len(acks)
+            if recovered != expected:
+                c.fail("book", f"run {run}: the child recovered another book")
+            seen = exchange.session_down(client, seen + exchange.log.new_entries())
+            expected = check_run(backend, target, client, seen, acks, c, run, venue_ids)
+            seen = [e for e in seen if e["client"] != client]
+    finally:
+        zygote.close()
+        exchange.close()
+    c.seconds = time.monotonic() - started
+    return c
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def campaign(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Campaign]:
+    backend: str = request.param
+    root = tmp_path_factory.mktemp(f"crash-{backend}")
+    if backend == "sqlite":
+        target = str(root / "journal.db")
+    else:
+        dsn: str = request.getfixturevalue("postgres_dsn")
+        target = f"{dsn}/crash-{uuid.uuid4().hex[:8]}"
+    c = run_campaign(backend, target, root)
+    print(
+        f"\n{backend}: {c.kills} kills, {c.acks} acks, {c.venue_orders} orders and "
+        f"{c.venue_cancels} cancels at the venue, {c.seconds:.1f} s"
+    )
+    yield c
+
+
+def _say(failures: list[str]) -> str:
+    return f"{len(failures)} failures, first: " + "; ".join(failures[:5])
 
 
 @pytest.mark.slow
-def test_sigkill_loses_no_acknowledged_order(tmp_path: Path) -> None:
-    db = str(tmp_path / "journal.db")
-    log = tmp_path / "children.log"
-    rng = random.Random(SEED)
-    expected_positions: list[list[Any]] = []  # what the next child must recover
-    total_acks = 0
-    for run in range(KILLS):
-        recovered, acks = run_child_until_killed(db, SEED + run, rng.randint(5, 200), log)
-        assert recovered == expected_positions, f"run {run}: the child recovered another book"
-        total_acks += len(acks)
+def test_sigkill_loses_no_acknowledged_order(campaign: Campaign) -> None:
+    assert campaign.kills == KILLS[campaign.backend]
+    assert campaign.acks >= 5 * campaign.kills
+    for prop in ("acked", "journal", "book"):
+        assert not campaign.failures(prop), _say(campaign.failures(prop))
 
-        assert lock_is_free(db), "a SIGKILLed writer must not leave the journal locked"
-        last_seq = check_file(db)
-        journal = SqliteJournal(db, background=False)
-        events = list(journal.read())
-        assert [seq for seq, _ in events] == list(range(1, last_seq + 1))
-        decided = {seq: ev for seq, ev in events if isinstance(ev, OrderDecided)}
-        h = build(high_rate(around_the_clock()), journal=journal, clock=time.time_ns)
-        for order_id, cid, seq in acks:
-            ev = decided.get(int(seq))
-            assert ev is not None, f"run {run}: acked decision seq {seq} ({cid}) not journaled"
-            assert ev.request is not None and ev.request.client_order_id == cid
-            if order_id == "REJ":
-                assert ev.order_id is None
-            else:
-                assert ev.order_id == int(order_id)
-                assert int(order_id) in h.gateway.book.orders, f"run {run}: lost order {cid}"
 
-        book = {(a, s): [p, b, o] for a, s, p, b, o in h.gateway.positions()}
-        assert book == fold_positions(events), f"run {run}: book differs from the journal"
+@pytest.mark.slow
+def test_sigkill_no_order_reached_the_venue_without_a_durable_decision(campaign: Campaign) -> None:
+    assert campaign.venue_orders >= campaign.kills  # the venue checks looked at something
+    assert campaign.venue_cancels >= campaign.kills
+    assert not campaign.failures("venue_orders"), _say(campaign.failures("venue_orders"))
 
-        # the file takes new decisions after everything before it
-        price = h.gateway.instruments["SPY"].to_price(h.market.mid("SPY") - run - 1)
-        after = h.submit(DESK_KEY, client_order_id=f"parent-{run}", symbol="SPY",
-                         quantity=1, limit_price=price)  # fmt: skip
-        assert after.accepted, after.message
-        assert after.seq > last_seq
-        assert isinstance(dict(journal.read(after.seq - 1))[after.seq], OrderDecided)
-        expected_positions = [list(p) for p in h.gateway.positions()]
-        h.gateway.close()
 
-    assert total_acks >= 5 * KILLS
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 12: Gateway.cancel sends the cancel to the venue right after appending its "
+    "CancelRequested, before that record is durable; a kill in between leaves a cancel at "
+    "the venue the journal never heard of (being made durable-first on another branch)",
+)
+def test_sigkill_no_cancel_reached_the_venue_without_a_durable_record(campaign: Campaign) -> None:
+    assert not campaign.failures("venue_cancels"), _say(campaign.failures("venue_cancels"))
