@@ -15,6 +15,8 @@ bash scripts/install.sh test
 #   iptables                  partitions for fault tests (src/interlock/sim/partition.py)
 #   postgresql                initdb + pg_ctl for the PostgreSQL journal's throwaway server
 #                             (src/interlock/sim/postgres_cluster.py)
+#   strace                    watches the SQLite journal fsync before it acks
+#                             (tests/journal/test_sqlite_fsync_before_ack.py)
 # Skipped when they are already installed; otherwise `apt-get update` always runs first.
 # Later issues add their packages to `packages` (chromium chromium-driver; see
 # ../shared/DEPENDENCIES.md for what each takes and its traps).
@@ -37,6 +39,7 @@ packages=()
 etcd_ok || packages+=(etcd-server etcd-client)
 iptables_ok || packages+=(iptables)
 postgres_ok || packages+=(postgresql)
+command -v strace >/dev/null || packages+=(strace)
 if [ "${#packages[@]}" -ne 0 ]; then
   command -v apt-get >/dev/null || { say "error: need ${packages[*]} and there is no apt-get"; exit 1; }
   say "apt-get install ${packages[*]}"
@@ -45,8 +48,9 @@ if [ "${#packages[@]}" -ne 0 ]; then
     "${packages[@]}" >/dev/null
   etcd_ok || { say "error: etcd and etcdctl >= 3.4 still missing after apt-get"; exit 1; }
   postgres_ok || { say "error: PostgreSQL initdb/pg_ctl still missing after apt-get"; exit 1; }
+  command -v strace >/dev/null || { say "error: strace still missing after apt-get"; exit 1; }
 else
-  say "etcd $(etcd --version | sed -n 's/^etcd Version: //p'), iptables and postgresql already installed"
+  say "etcd $(etcd --version | sed -n 's/^etcd Version: //p'), iptables, postgresql and strace already installed"
 fi
 
 # -- servers ----------------------------------------------------------------------------
