@@ -291,7 +291,8 @@ def campaign(
     c = run_campaign(backend, target, root)
     print(
         f"\n{backend}: {c.kills} kills, {c.acks} acks, {c.venue_orders} orders and "
-        f"{c.venue_cancels} cancels at the venue, {c.seconds:.1f} s"
+        f"{c.venue_cancels} cancels at the venue, {c.seconds:.1f} s; failures: "
+        + (", ".join(f"{k} {len(v)}" for k, v in sorted(c.broken.items())) or "none")
     )
     yield c
 
