@@ -29,6 +29,7 @@ import sys
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -126,7 +127,7 @@ def run(
     say("READY", json.dumps([list(p) for p in gw.positions()]))
     working: deque[tuple[int, str]] = deque(maxlen=500)  # (order id, key): cancel candidates
 
-    def acker(cid: str, key: str):  # type: ignore[no-untyped-def]
+    def acker(cid: str, key: str) -> Callable[[Decision], None]:
         def on_ack(d: Decision) -> None:  # on the journal's writer thread
             if d.accepted and d.order_id is not None:
                 working.append((d.order_id, key))

@@ -235,6 +235,9 @@ while True:
 
 
 def test_every_flushed_event_survives_SIGKILL(tmp_path: Path) -> None:
+    """Kill the process: what was flushed is there, in sequence, and the file reopens.
+    Not a proof of the fsync: SIGKILL keeps the page cache, so this passes with
+    `synchronous = OFF` too; test_sqlite_fsync_before_ack.py watches the fsyncs."""
     path = tmp_path / "j.db"
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, text=True
