@@ -106,7 +106,10 @@ class LimitsView(BaseModel):
 
 
 class HealthView(BaseModel):
-    status: str = Field(description="ok")
+    status: str = Field(description="ok, or JOURNAL_UNAVAILABLE while the journal is down")
+    journal: str = Field("available", description="'available' or JOURNAL_UNAVAILABLE")
+    journal_since_ns: int = Field(0, description="epoch ns the journal became unavailable")
+    journal_failure: str = Field("", description="why the journal is unavailable")
     instance_id: str
     gate: str = Field(description="'routing', or the code orders are refused with")
     durable_seq: int
