@@ -16,8 +16,9 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from interlock.api.config import load_config, parse_config
+from interlock.domain.commands import ParentOrder
 from interlock.domain.decision import Decision
-from interlock.domain.enums import HaltScope, OrderStatus, OrderType
+from interlock.domain.enums import HaltScope, OrderStatus, OrderType, Side
 from interlock.domain.reject import RejectCode
 from interlock.gateway.gateway import Gateway
 from interlock.gateway.journal_status import JOURNAL_MONITOR
@@ -89,17 +90,21 @@ def test_a_halt_while_the_journal_is_down_cancels_at_the_venue_and_confirms(h: H
     assert person.complete and "1/1" in str(person), person
 
 
-def test_a_cancel_while_the_journal_is_down_goes_to_the_venue_at_once(h: Harness) -> None:
+def test_a_cancel_while_the_journal_is_down_goes_to_the_venue_at_once(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
     oid = working(h)
+    watch = h.gateway.journal_watch
+    monkeypatch.setattr(watch, "_halt", lambda failure: watch.halted.set())  # the cancel alone
     j = faulty(h)
     j.break_store()
+    h.gateway.declare_parent(ParentOrder("p-1", "desk-7", "AAPL", Side.BUY, 500), DESK_KEY)
+    wait_for(lambda: not j.available, what="the journal to fail")  # down before the cancel
     assert h.gateway.cancel(oid, DESK_KEY) is None  # applied in memory, not an exception
     assert h.venue.leaves(oid) == 0 and h.gateway.order(oid).status is OrderStatus.CANCELLED  # type: ignore[union-attr]
-    wait_for(lambda: not j.available, what="the journal to fail")
-    assert h.gateway.journal_watch.halted.wait(5)
     heal_journal(h)
     kinds = [type(e).__name__ for _, e in j.stored]
-    assert kinds[-3:] == ["CancelRequested", "Cancelled", "HaltApplied"]  # durable, in order
+    assert kinds[-3:] == ["ParentDeclared", "CancelRequested", "Cancelled"]  # durable, in order
 
 
 def test_a_fill_while_the_journal_is_down_is_applied_and_made_durable_later(h: Harness) -> None:
