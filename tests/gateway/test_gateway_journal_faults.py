@@ -183,7 +183,9 @@ def test_past_the_backlog_bound_the_instance_stops_for_good_and_cancels_everythi
         heal_journal(h)
         refusal = h.gateway.resume_refusal()
         assert refusal is not None and "stopped trading for good" in refusal.reason
-        assert h.gateway.health().journal == "JOURNAL_UNAVAILABLE"  # it says so, for good
+        health = h.gateway.health()  # the store is back, the instance says it stopped
+        assert (health.journal, health.gate) == ("available", "JOURNAL_UNAVAILABLE")
+        assert "stopped trading for good" in health.journal_failure
         assert h.gateway.submit(h.order(), DESK_KEY).code is RejectCode.JOURNAL_UNAVAILABLE
         assert h.gateway.resume(HaltScope.INSTANCE, "gw-1", "ops") is False
     finally:

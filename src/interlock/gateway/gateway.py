@@ -133,9 +133,10 @@ class Health:
     gate: str  # 'routing', or the code the instance refuses orders with
     durable_seq: int
     lease_expires_ns: int = 0  # when the gate closes unless renewed (0: never registered)
-    journal: str = "available"  # or JOURNAL_UNAVAILABLE (down, or stopped for good after it)
-    journal_since_ns: int = 0  # when the journal became unavailable (0: it is available)
-    journal_failure: str = ""  # why, while it is
+    journal: str = "available"  # or JOURNAL_UNAVAILABLE: the journal's store right now
+    journal_since_ns: int = 0  # when the journal became unavailable (0: never, or back)
+    journal_failure: str = ""  # why orders are refused for the journal ("": they are not);
+    # it stays after the journal is back if the backlog overflowed (stopped for good)
 
 
 class Gateway:
@@ -508,8 +509,9 @@ class Gateway:
             return Health(self.instance_id, gate.state(self._clock()), self.journal.durable_seq,
                           gate.lease_deadline)  # fmt: skip
         code = refusal.code.value  # what the order path refuses with now, before the gate
+        store = "available" if self.journal.available else code  # back, if stopped for good
         return Health(self.instance_id, code, self.journal.durable_seq, gate.lease_deadline,
-                      code, watch.since_ns, refusal.reason)  # fmt: skip
+                      store, watch.since_ns, refusal.reason)  # fmt: skip
 
     def fleet_snapshot(self) -> FleetSnapshot:
         """Release, members and halts as the control plane has them, and this gate (or

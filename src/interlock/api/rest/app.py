@@ -195,7 +195,7 @@ def create_app(gateway: Gateway, venue: Callable[[], str] = lambda: "simulated")
         restarted the process would throw away the records it holds for the journal."""
         h = gateway.health()
         return HealthView(
-            status="ok" if h.journal == "available" else h.journal,
+            status="ok" if not h.journal_failure else h.gate,
             journal=h.journal,
             journal_since_ns=h.journal_since_ns,
             journal_failure=h.journal_failure,
