@@ -3,7 +3,8 @@
     InterlockError                 every fault Interlock raises, with a stable `code`
     ├── ConfigError                a config or limits file is invalid (names every bad key)
     ├── JournalError               the journal cannot be written or read
-    │   └── RecoveryError          the journal cannot be folded back into state
+    │   ├── RecoveryError          the journal cannot be folded back into state
+    │   └── UnencodableEvent       an event the codec cannot write: no retry can help
     ├── ControlPlaneError          the control plane refused or is unreachable
     │   └── DeployError            a deploy step was refused; nothing changed
     ├── FlagError                  a flag change, manifest or registry file was refused
@@ -32,6 +33,10 @@ class JournalError(InterlockError):
 
 class RecoveryError(JournalError):
     code = RejectCode.JOURNAL_RECOVERY_FAILED
+
+
+class UnencodableEvent(JournalError):
+    """The journal's writer fails closed on it for good (a store fault is retried)."""
 
 
 class ControlPlaneError(InterlockError):

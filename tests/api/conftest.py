@@ -17,7 +17,9 @@ from interlock.api.admin import create_admin_app
 from interlock.api.listener import Listener
 from interlock.api.rest import create_app
 from interlock.gateway.config import GatewayConfig
+from interlock.journal.base import Journal
 from interlock.journal.sqlite import SqliteJournal
+from interlock.sim.faulty_journal import FaultyJournal
 from interlock.sim.harness import DESK_KEY, MM_KEY, Harness, around_the_clock, build, high_rate
 
 RISK_KEY = "demo-risk-key"
@@ -32,7 +34,7 @@ def bearer(key: str) -> dict[str, str]:
 @dataclass
 class Stack:
     harness: Harness
-    journal: SqliteJournal
+    journal: Journal
     rest: Listener
     admin: Listener
     rest_client: httpx.Client
@@ -70,8 +72,16 @@ def flood_stack(tmp_path: Path) -> Iterator[Stack]:
     yield from _stack(tmp_path, high_rate(around_the_clock()))
 
 
-def _stack(tmp_path: Path, config: GatewayConfig) -> Iterator[Stack]:
-    journal = SqliteJournal(tmp_path / "journal.db")
+@pytest.fixture
+def faulty_stack(tmp_path: Path) -> Iterator[Stack]:
+    """A stack whose journal's store breaks on demand (`stack.journal.break_store()`)."""
+    yield from _stack(tmp_path, around_the_clock(), FaultyJournal())
+
+
+def _stack(
+    tmp_path: Path, config: GatewayConfig, journal: Journal | None = None
+) -> Iterator[Stack]:
+    journal = journal or SqliteJournal(tmp_path / "journal.db")
     # the wall clock, at whatever hour the tests run: the 24/7 calendar
     harness = build(config, journal=journal, clock=time.time_ns)
     gw = harness.gateway
@@ -87,6 +97,8 @@ def _stack(tmp_path: Path, config: GatewayConfig) -> Iterator[Stack]:
         admin_client.close()
         rest.stop()
         admin.stop()
+        if isinstance(journal, FaultyJournal):
+            journal.heal_store()
         gw.close()
 
 

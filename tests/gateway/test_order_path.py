@@ -91,8 +91,9 @@ def test_a_journal_that_cannot_commit_releases_nothing() -> None:
     h.journal.fail(OSError("disk full"))
     with pytest.raises(JournalError):
         h.journal.flush()
+    assert h.gateway.journal_watch.halted.wait(5)  # the instance halted itself for it,
     assert h.venue.open_order_ids() == () and h.gateway.order(d.order_id).filled == 0
-    assert h.gateway.order(d.order_id).status is OrderStatus.PENDING
+    assert h.gateway.order(d.order_id).status is OrderStatus.CANCELLED  # in place: never sent
 
 
 def test_on_ack_is_called_only_once_the_decision_is_durable() -> None:

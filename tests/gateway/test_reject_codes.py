@@ -24,6 +24,7 @@ from interlock.domain.decision import Decision
 from interlock.domain.enums import HaltScope, OrderStatus, OrderType, Side, TradingSession
 from interlock.domain.reject import ORDER_CODES, RejectCode, render
 from interlock.gateway.config import GatewayConfig
+from interlock.sim.faulty_journal import FaultyJournal
 from interlock.sim.harness import (
     AUCTION_NS,
     DESK_KEY,
@@ -530,6 +531,22 @@ def test_submit_when_marked_loss_over_limit_rejects_with_LOSS_LIMIT() -> None:
     rejected(d, RejectCode.LOSS_LIMIT, "day loss 280,040 USD", "loss limit 250,000 USD")
     assert limits(d) == ("250,000 USD", "280,040 USD")
     assert h.submit(MM_KEY, account="mm-1", strategy="mm", symbol="MSFT").accepted
+
+
+def test_submit_when_journal_unavailable_rejects_with_JOURNAL_UNAVAILABLE() -> None:
+    journal = FaultyJournal()
+    h = build(journal=journal)
+    try:
+        assert h.submit().accepted
+        journal.break_store()
+        h.gateway.submit(h.order(quantity=5), DESK_KEY)  # its write fails: the journal is down
+        assert h.gateway.journal_watch.halted.wait(5)
+        d = h.gateway.submit(h.order(quantity=7), DESK_KEY)
+        rejected(d, RejectCode.JOURNAL_UNAVAILABLE, "No space left on device", "gw-1")
+        assert d.seq == 0 and limits(d) == ("an available journal", "a new order")
+    finally:
+        journal.heal_store()
+        h.gateway.close()
 
 
 # -- the contract: every code has a test -----------------------------------------------------

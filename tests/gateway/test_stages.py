@@ -18,6 +18,7 @@ from interlock.gateway.gateway import STAGES, Gateway
 from interlock.sim.harness import DESK_KEY, START_NS, ManualClock, build, config_with
 
 DESIGN_STEP = {
+    "journal": 0,  # before all: nothing can be decided durably without it (DESIGN.md 8)
     "decode": 1,
     "authenticate": 2,
     "instance_gate": 3,
@@ -31,7 +32,7 @@ ARCHITECTURE = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
 
 def test_stages_run_in_design_order_with_the_replay_moved_up_front() -> None:
     steps = [DESIGN_STEP[name] for name in STAGES]
-    assert steps == [1, 2, 5, 3, 4, 6, 6]
+    assert steps == [0, 1, 2, 5, 3, 4, 6, 6]
     without_replay = [s for name, s in zip(STAGES, steps, strict=True) if name != "replay"]
     assert without_replay == sorted(without_replay)
 

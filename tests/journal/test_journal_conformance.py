@@ -9,7 +9,7 @@ backend's own tests.
 
 from __future__ import annotations
 
-import contextlib
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -180,24 +180,36 @@ def test_close_commits_what_is_queued_and_then_refuses_appends(backend: Backend)
     assert [s for s, _ in backend.reopen(journal).read()] == [1]
 
 
-def test_a_dead_store_fails_the_journal_closed_with_JournalError(backend: Backend) -> None:
+def test_a_dead_store_makes_the_journal_unavailable_then_writes_everything_once(
+    backend: Backend,
+) -> None:
     journal = backend.open()
     seen: list[int] = []
+    statuses: list[bool] = []
     journal.on_durable(seen.append)
+    journal.on_status(lambda status: statuses.append(status.available))
     journal.append(fill(1))
     journal.flush(timeout=5)
     backend.kill(journal)
-    with contextlib.suppress(JournalError):  # memory refuses here; the others on commit
-        journal.append(fill(2))
-    with pytest.raises(JournalError):
-        journal.flush(timeout=5)
-    with pytest.raises(JournalError):
-        journal.append(fill(3))
-    with pytest.raises(JournalError):
-        journal.flush(timeout=5)
-    assert journal.durable_seq == 1 and seen == [1]
-    journal.close()  # never raises for the earlier failure
-    assert [s for s, _ in backend.reopen(journal).read()] == [1]
+    assert journal.append(fill(2)) == 2  # kept in memory while the store is gone
+    if isinstance(journal, MemoryJournal):  # it stays down until healed; the others
+        with pytest.raises(JournalError, match="failed"):  # reconnect by themselves
+            journal.flush(timeout=5)
+        journal.heal()
+    deadline = time.monotonic() + 10
+    while True:  # flush raises while unavailable: wait for the writer's retry
+        try:
+            journal.flush(timeout=5)
+            break
+        except JournalError:
+            assert time.monotonic() < deadline, "the journal never came back"
+            time.sleep(0.01)
+    journal.append(fill(3))
+    assert journal.flush(timeout=5) == 3 == journal.durable_seq and journal.available
+    assert statuses == [False, True] and seen[-1] == 3
+    assert list(journal.read()) == [(i, fill(i)) for i in (1, 2, 3)]  # each once, in order
+    journal.close()
+    assert [s for s, _ in backend.reopen(journal).read()] == [1, 2, 3]
 
 
 # -- recovery: a gateway rebuilt from each backend ----------------------------------------

@@ -1,13 +1,16 @@
 """SqliteJournal beyond the shared protocol (tests/journal/test_journal_conformance.py):
-durability, batching, append-only triggers, fail-closed faults and crash recovery."""
+durability, batching, append-only triggers, faults retried on a fresh connection, crash
+recovery."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -91,25 +94,30 @@ def test_batches_are_capped_and_split_without_reordering(tmp_path: Path, backgro
     journal.close()
 
 
-def test_a_failed_commit_fails_the_journal_closed(journal: SqliteJournal, tmp_path: Path) -> None:
+def test_a_failed_commit_makes_the_journal_unavailable_and_a_retry_writes_it(
+    journal: SqliteJournal, tmp_path: Path
+) -> None:
     seen: list[int] = []
+    statuses: list[bool] = []
     journal.on_durable(seen.append)
+    journal.on_status(lambda status: statuses.append(status.available))
     journal.append(fill(1))
     journal.flush()
-    # Disk full: forbid the file from growing by one more page.
+    # Disk full: forbid the file from growing by one more page (on this connection: the
+    # retry's fresh connection has room again, as a disk that was cleared has).
     pages = journal._conn.execute("PRAGMA page_count").fetchone()[0]
     journal._conn.execute(f"PRAGMA max_page_count = {pages}")
     journal.append(LimitsLoaded(2, "big", "x" * 200_000))
-    with pytest.raises(JournalError, match="failed") as caught:
-        journal.flush(timeout=5)
-    assert isinstance(caught.value.__cause__, sqlite3.Error)
-    with pytest.raises(JournalError):
-        journal.append(fill(3))
-    with pytest.raises(JournalError):
-        journal.flush()
-    assert journal.durable_seq == 1 and seen == [1]
+    deadline = time.monotonic() + 10
+    while journal.durable_seq < 2:  # flush raises while unavailable (and retries, if sync)
+        assert time.monotonic() < deadline, "the retry never wrote the record"
+        with contextlib.suppress(JournalError):
+            journal.flush(timeout=5)
+        time.sleep(0.005)
+    assert journal.append(fill(3)) == 3 and journal.flush(timeout=5) == 3
+    assert statuses == [False, True] and seen[-1] == 3
     journal.close()
-    assert rows(tmp_path / "j.db") == 1
+    assert rows(tmp_path / "j.db") == 3
 
 
 def test_a_batch_failing_midway_leaves_no_part_of_it_on_disk(tmp_path: Path) -> None:
@@ -121,10 +129,13 @@ def test_a_batch_failing_midway_leaves_no_part_of_it_on_disk(tmp_path: Path) -> 
     journal._conn.execute(f"PRAGMA max_page_count = {pages + 30}")
     for i in range(1, 4097):
         journal.append(fill(i))
-    with pytest.raises(JournalError):
+    with pytest.raises(JournalError, match="unavailable") as caught:
         journal.flush()
-    journal.close()
-    assert rows(tmp_path / "j.db") == 1
+    assert isinstance(caught.value.__cause__, sqlite3.Error)
+    assert rows(tmp_path / "j.db") == 1  # none of the batch
+    assert not journal.available
+    journal.close()  # the retry (a fresh connection: room again) writes the whole batch
+    assert rows(tmp_path / "j.db") == 4097
 
 
 def test_an_unencodable_event_fails_the_journal_closed(journal: SqliteJournal) -> None:
@@ -136,17 +147,19 @@ def test_an_unencodable_event_fails_the_journal_closed(journal: SqliteJournal) -
     assert journal.durable_seq == 1
 
 
-def test_a_connection_lost_underneath_fails_flush_and_append(tmp_path: Path) -> None:
+def test_a_connection_lost_underneath_fails_flush_then_a_fresh_one_writes(
+    tmp_path: Path,
+) -> None:
     journal = SqliteJournal(tmp_path / "j.db", background=False)
     journal._conn.close()
     journal.append(fill(1))
-    with pytest.raises(JournalError) as caught:
+    with pytest.raises(JournalError, match="unavailable") as caught:
         journal.flush()
     assert isinstance(caught.value.__cause__, sqlite3.ProgrammingError)
-    with pytest.raises(JournalError):
-        journal.append(fill(2))
-    assert journal.durable_seq == 0
+    assert journal.append(fill(2)) == 2 and journal.durable_seq == 0
+    assert journal.flush() == 2 and journal.available  # the next flush reconnects first
     journal.close()
+    assert rows(tmp_path / "j.db") == 2
 
 
 def test_flush_times_out_with_JournalError_while_commit_is_stuck(tmp_path: Path) -> None:

@@ -53,6 +53,7 @@ class RejectCode(StrEnum):
     GROSS_EXPOSURE_LIMIT = "GROSS_EXPOSURE_LIMIT"
     CREDIT_LIMIT = "CREDIT_LIMIT"
     LOSS_LIMIT = "LOSS_LIMIT"
+    JOURNAL_UNAVAILABLE = "JOURNAL_UNAVAILABLE"
     # -- cancel, mass cancel, declare parent (COMMAND_CODES) -------------------------
     ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
     ORDER_NOT_OPEN = "ORDER_NOT_OPEN"
@@ -63,7 +64,6 @@ class RejectCode(StrEnum):
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     HTTP_ERROR = "HTTP_ERROR"
     NOT_SUPPORTED = "NOT_SUPPORTED"
-    JOURNAL_UNAVAILABLE = "JOURNAL_UNAVAILABLE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
     # -- faults, errors.py (FAULT_CODES) ---------------------------------------------
     INTERLOCK_ERROR = "INTERLOCK_ERROR"
@@ -81,7 +81,7 @@ def _span(first: RejectCode, last: RejectCode) -> tuple[RejectCode, ...]:
     return tuple(members[members.index(first) : members.index(last) + 1])
 
 
-ORDER_CODES = _span(RejectCode.SCHEMA_INVALID, RejectCode.LOSS_LIMIT)
+ORDER_CODES = _span(RejectCode.SCHEMA_INVALID, RejectCode.JOURNAL_UNAVAILABLE)
 """What `Gateway.submit` can decide: journaled with the order, each with an HTTP status."""
 COMMAND_CODES = _span(RejectCode.ORDER_NOT_FOUND, RejectCode.PARENT_CONFLICT)
 """Refusals of cancel, mass cancel and declare parent, beside the order path's

@@ -69,6 +69,12 @@ class JournalConfig(_Model):
     max_wait_ms: float = Field(
         1.0, ge=0, le=100, description="longest a group commit may wait to gather records"
     )
+    max_backlog: int = Field(
+        100_000,
+        ge=1,
+        description="records kept in memory while the journal is unavailable; "
+        "past it the instance stops trading for good and cancels every working order",
+    )
 
 
 class BudgetConfig(_Model):

@@ -2,6 +2,7 @@
 
 `submit` runs the order path as data, `STAGES`, each `ctx -> Rejection | None`:
 
+    0 journal available (journal_status.py: refused while nothing can be made durable)
     1 decode + schema   2 authenticate   5 a known idempotency key (before 3 and 4: why below)
     3 instance gate     4 kill switch    6 pre-trade checks, then the fleet budget
     and if none refused: 7 reserve + 8 journal (the decision, appended and applied)
@@ -65,6 +66,7 @@ from interlock.flags.runtime import FlagSet
 from interlock.gateway.auth import Authenticator, Principal
 from interlock.gateway.config import GatewayConfig
 from interlock.gateway.decode import decode
+from interlock.gateway.journal_status import JournalWatch
 from interlock.gateway.membership import FleetMembership, FleetSnapshot
 from interlock.gateway.self_halt import SelfHalts
 from interlock.gateway.state import InstanceState
@@ -82,6 +84,7 @@ _CANCEL_ON_RELEASE = OrderStatus.CANCEL_ON_RELEASE
 _WORKING = OrderStatus.WORKING
 _SCHEMA_INVALID = RejectCode.SCHEMA_INVALID
 _IDEMPOTENCY_CONFLICT = RejectCode.IDEMPOTENCY_CONFLICT
+_JOURNAL_UNAVAILABLE = RejectCode.JOURNAL_UNAVAILABLE
 _SESSION_TEXT: dict[TradingSession | None, str] = {s: s.value for s in TradingSession}
 _SESSION_TEXT[None] = ""  # closed: only ever refused
 _CODE_TEXT = {c: c.value for c in RejectCode}  # a dict read: an enum's .value is 2 calls
@@ -92,6 +95,7 @@ GATE_CHECK = "instance_gate"
 """Pass in `disabled_checks` to switch the instance gate off (defence-in-depth runs only)."""
 
 STAGES = (
+    "journal",
     "decode",
     "authenticate",
     "replay",
@@ -102,7 +106,8 @@ STAGES = (
 )
 """The order path's stages, in the order `submit` runs them (`Gateway.stages` maps each to
 its function: a `_stage_<name>` method, or the risk engine's `check`). DESIGN.md's steps
-1, 2, 5, 3, 4, 6 and 6; docs/architecture.md draws them."""
+1, 2, 5, 3, 4, 6 and 6, after the journal's availability (a refusal there is answered, not
+journaled: nothing can be made durable); docs/architecture.md draws them."""
 
 
 class OrderContext:
@@ -128,6 +133,10 @@ class Health:
     gate: str  # 'routing', or the code the instance refuses orders with
     durable_seq: int
     lease_expires_ns: int = 0  # when the gate closes unless renewed (0: never registered)
+    journal: str = "available"  # or JOURNAL_UNAVAILABLE: the journal's store right now
+    journal_since_ns: int = 0  # when the journal became unavailable (0: never, or back)
+    journal_failure: str = ""  # why orders are refused for the journal ("": they are not);
+    # it stays after the journal is back if the backlog overflowed (stopped for good)
 
 
 class Gateway:
@@ -176,12 +185,17 @@ class Gateway:
             lock=self._lock, reducing_on_loss=config.limits.loss_halt_allows_reducing,
         )  # fmt: skip
         self.monitor = self.self_halts.monitor
+        self.journal_watch = JournalWatch(
+            self.instance_id, journal, config.journal.max_backlog, fleet=self.fleet,
+            cancel_all=self._cancel_everything,
+        )  # fmt: skip
         self._limits_digest = config.limits.digest()
         self._released_seq = 0  # every decision up to here is durable and released
         self._pending: deque[tuple[int, Order | None, Decision, Ack | None]] = deque()
         self._ctx = OrderContext()
         off = {GATE_CHECK} & disabled | (set() if self.budgets is not None else {"fleet_budget"})
         by_name: dict[str, Stage] = {
+            "journal": self._stage_journal,
             "decode": self._stage_decode,
             "authenticate": self._stage_authenticate,
             "replay": self._stage_replay,
@@ -207,7 +221,10 @@ class Gateway:
                                           self.config.limits.canonical_json()))  # fmt: skip
             journaled = self.halts.records()
         self.journal.on_durable(self._on_durable)
+        self.journal.on_status(self.journal_watch.changed)
         self.fleet.join(journaled)
+        if not self.journal.available:  # down before the callback was there
+            self.journal_watch.changed(self.journal.status)
         return self
 
     def close(self) -> None:
@@ -219,6 +236,8 @@ class Gateway:
         it: the one way state changes. Under the lock."""
         seq = self.journal.append(event)
         self.state.apply(seq, event, order)
+        if self.journal_watch.refusal is not None:  # unavailable: is the backlog over its bound?
+            self.journal_watch.check_backlog()
         return seq
 
     # -- the order path --------------------------------------------------------------
@@ -253,8 +272,11 @@ class Gateway:
             else:
                 decision = self._decide(c, outcome, on_ack)  # type: ignore[arg-type]
                 ack_now = False
-                if on_accept is not None and outcome is None:
-                    self._hand_over(c.order, on_accept)
+                if outcome is None:
+                    if on_accept is not None:
+                        self._hand_over(c.order, on_accept)
+                elif decision.seq == 0:  # refused unjournaled (journal down): answer now
+                    ack_now = on_ack is not None
         if ack_now:
             on_ack(decision)  # type: ignore[misc]
         if self.monitor.pending:
@@ -280,6 +302,9 @@ class Gateway:
             _log.exception("accept callback failed for order %d", order.order_id)
 
     # the stages, in STAGES' order: each refuses (a Rejection) or lets the order on (None)
+
+    def _stage_journal(self, c: OrderContext) -> Rejection | None:  # 0: one attribute read
+        return self.journal_watch.refusal
 
     def _stage_decode(self, c: OrderContext) -> Rejection | None:  # 1
         order = decode(c.request, self.instruments, self.book, "", c.now)
@@ -344,6 +369,8 @@ class Gateway:
             self._pending.append((seq, order, decision, on_ack))
             self.monitor.on_decision(self.instance_id, request, decision, c.now)
             return decision
+        if rejection.code is _JOURNAL_UNAVAILABLE:  # nothing can be made durable: answered,
+            return Decision(None, rejection, 0)  # not journaled (seq 0), not fed to monitors
         schema = rejection.code is _SCHEMA_INVALID  # garbage is kept only as its repr
         event = OrderDecided(
             ts=c.now, principal=name, request=None if schema else request, order_id=None,
@@ -414,8 +441,7 @@ class Gateway:
                         if order.status is _CANCEL_ON_RELEASE:
                             self._record(Cancelled(now, order.order_id, order.leaves,
                                                    "cancelled before release"))  # fmt: skip
-        for order_id in to_cancel:
-            self.venue.cancel(order_id)
+        self._cancel_now_or_after_durable(to_cancel)
         for _, decision, on_ack in released:
             if on_ack is not None:
                 try:
@@ -457,7 +483,17 @@ class Gateway:
         return self.fleet.halt(scope, target, reason, who)
 
     def resume(self, scope: HaltScope, target: str, who: str) -> bool:
+        """Lift a halt; False, and nothing lifted, while `resume_refusal()` says why not."""
+        refusal = self.resume_refusal()
+        if refusal is not None:
+            _log.error("resume of %s:%s by %s refused: %s", scope.value, target, who, refusal)
+            return False
         return self.fleet.resume(scope, target, who)
+
+    def resume_refusal(self) -> Rejection | None:
+        """JOURNAL_UNAVAILABLE while the journal is down (or the instance stopped for good
+        after it): nothing may resume then. None: a resume may go ahead."""
+        return self.journal_watch.refusal
 
     def heartbeat(self) -> bool:
         return self.fleet.heartbeat()
@@ -467,13 +503,25 @@ class Gateway:
 
     def health(self) -> Health:
         """What a liveness probe shows: the gate's state now and how far the journal is."""
-        gate = self.gate
-        return Health(self.instance_id, gate.state(self._clock()), self.journal.durable_seq,
-                      gate.lease_deadline)  # fmt: skip
+        gate, watch = self.gate, self.journal_watch
+        refusal = watch.refusal
+        if refusal is None:
+            return Health(self.instance_id, gate.state(self._clock()), self.journal.durable_seq,
+                          gate.lease_deadline)  # fmt: skip
+        code = refusal.code.value  # what the order path refuses with now, before the gate
+        store = "available" if self.journal.available else code  # back, if stopped for good
+        return Health(self.instance_id, code, self.journal.durable_seq, gate.lease_deadline,
+                      store, watch.since_ns, refusal.reason)  # fmt: skip
 
     def fleet_snapshot(self) -> FleetSnapshot:
-        """Release, members and halts as the control plane has them, and this gate."""
-        return self.fleet.snapshot()
+        """Release, members and halts as the control plane has them, and this gate (or
+        JOURNAL_UNAVAILABLE: what the order path refuses with first)."""
+        snap = self.fleet.snapshot()
+        refusal = self.journal_watch.refusal
+        if refusal is None:
+            return snap
+        return FleetSnapshot(snap.now, snap.release, snap.members, snap.halts,
+                             refusal.code.value)  # fmt: skip
 
     def halts_in_force(self) -> list[HaltRecord]:
         """Every halt the control plane holds (this instance's view may lag it briefly)."""
@@ -513,11 +561,36 @@ class Gateway:
             for order in covered:
                 if self._cancel_locked(order, now, why):
                     to_cancel.append(order.order_id)
-        for order_id in to_cancel:
-            self.venue.cancel(order_id)
+        self._cancel_now_or_after_durable(to_cancel)
         with self._lock:
             pending = sum(1 for order in covered if order.status <= _WORKING)
         self.fleet.confirm(h, pending)
+
+    def _cancel_now_or_after_durable(self, order_ids: list[int]) -> None:
+        """The one place that decides when venue cancels go out (outside the lock).
+
+        While the journal is unavailable: now, always. A cancel only reduces risk, and
+        waiting for a journal that may not come back would leave the orders working; the
+        cancel's record is queued and becomes durable in order once the journal is back
+        (and a restart before that reconciles with the venue). Otherwise: now as well
+        today; this is where cancels that wait until their record is durable belong."""
+        for order_id in order_ids:
+            try:
+                self.venue.cancel(order_id)
+            except Exception:
+                _log.exception("venue cancel failed for order %d", order_id)
+
+    def _cancel_everything(self, why: str) -> int:
+        """Cancel every open order of this instance (the journal backlog overflowed): in
+        place before release, at the venue once working. How many went to the venue."""
+        to_cancel: list[int] = []
+        with self._lock:
+            now = self._clock()
+            for order in list(self.book.open_orders.values()):
+                if self._cancel_locked(order, now, why):
+                    to_cancel.append(order.order_id)
+        self._cancel_now_or_after_durable(to_cancel)
+        return len(to_cancel)
 
     def _cancel_locked(self, order: Order, now: int, reason: str) -> bool:
         """Cancel an open order (under the lock); True if it is working and the venue must
@@ -535,7 +608,11 @@ class Gateway:
 
     def _lift_halt(self, scope: HaltScope, target: str, who: str) -> bool:
         """A person lifted a halt (under the lock): the monitors may trip on it again, and
-        the lift is journaled if the halt was in force here (True then)."""
+        the lift is journaled if the halt was in force here (True then). This instance's
+        own halt stays while its journal is unavailable (lifted in the plane elsewhere, it
+        is kept here: a person resumes it here once the journal is back)."""
+        if self.journal_watch.holds(scope, target):
+            return False
         self.monitor.rearm(scope, target)
         if self.halts.get(scope, target) is None:
             return False
@@ -578,7 +655,7 @@ class Gateway:
             self._record(CancelRequested(now, order_id, principal.name, reason))
             to_venue = self._cancel_locked(order, now, reason)
         if to_venue:
-            self.venue.cancel(order_id)
+            self._cancel_now_or_after_durable([order_id])
         return None
 
     @staticmethod

@@ -31,7 +31,7 @@ from interlock.domain.events import (
     VenueRejected,
 )
 from interlock.domain.flag_events import FlagDisabled, FlagEnabled, FlagRegistered, FlagRetired
-from interlock.errors import JournalError, RecoveryError
+from interlock.errors import RecoveryError, UnencodableEvent
 
 KINDS: Final[dict[type[Event], str]] = {
     OrderDecided: "decided",
@@ -74,15 +74,17 @@ _DECODERS: Final[dict[str, msgspec.msgpack.Decoder[Any]]] = {
 
 
 def encode(event: Event) -> tuple[str, bytes]:
-    """Return `(kind, body)` for `event`; JournalError for a type the journal can't store."""
+    """Return `(kind, body)` for `event`; UnencodableEvent (a JournalError) if it cannot."""
     try:
         kind = KINDS[type(event)]
     except KeyError:
-        raise JournalError(f"cannot journal {type(event).__name__}: not an event type") from None
+        raise UnencodableEvent(
+            f"cannot journal {type(event).__name__}: not an event type"
+        ) from None
     try:
         return kind, _ENCODER.encode(event)
     except (msgspec.EncodeError, TypeError, ValueError, OverflowError) as exc:
-        raise JournalError(f"cannot encode {kind} event: {exc}") from exc
+        raise UnencodableEvent(f"cannot encode {kind} event: {exc}") from exc
 
 
 def decode(kind: str, body: bytes) -> Event:

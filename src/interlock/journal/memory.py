@@ -2,16 +2,18 @@
 
 Appended events become durable only on `flush()`, which then runs the `on_durable`
 callbacks, so a test decides exactly when "the disk" catches up and can assert that
-nothing is released before. `fail()` stands in for a disk fault.
+nothing is released before. `fail()` stands in for a disk fault: the journal is then
+unavailable (appends still queue, `flush` raises) until `heal()`.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 from interlock.domain.events import Event
 from interlock.errors import JournalError
-from interlock.journal.base import DurableCallback
+from interlock.journal.base import DurableCallback, JournalStatus, StatusCallback
 
 
 class MemoryJournal:
@@ -21,8 +23,21 @@ class MemoryJournal:
         self._events: list[Event] = []  # event with sequence n sits at index n - 1
         self._durable = 0
         self._callbacks: list[DurableCallback] = []
+        self._status_callbacks: list[StatusCallback] = []
+        self._status = JournalStatus(True)
         self._failure: BaseException | None = None
         self._closed = False
+
+    @property
+    def available(self) -> bool:
+        return self._status.available
+
+    @property
+    def status(self) -> JournalStatus:
+        return self._status
+
+    def on_status(self, callback: StatusCallback) -> None:
+        self._status_callbacks.append(callback)
 
     @property
     def last_seq(self) -> int:
@@ -33,7 +48,6 @@ class MemoryJournal:
         return self._durable
 
     def append(self, event: Event) -> int:
-        self._check_usable()
         if self._closed:
             raise JournalError("journal is closed")
         self._events.append(event)
@@ -70,8 +84,20 @@ class MemoryJournal:
         self._closed = True
 
     def fail(self, error: BaseException) -> None:
-        """Simulate a disk fault: nothing more becomes durable, append and flush raise."""
+        """Simulate a disk fault: nothing more becomes durable and `flush` raises until
+        `heal()`; appends are still kept, in order, as the durable journals keep them."""
         self._failure = error
+        self._set(JournalStatus(False, f"memory journal: {error!r}", time.time_ns()))
+
+    def heal(self) -> None:
+        """The disk is back: the next `flush` makes the backlog durable."""
+        self._failure = None
+        self._set(JournalStatus(True, "", time.time_ns()))
+
+    def _set(self, status: JournalStatus) -> None:
+        self._status = status
+        for callback in list(self._status_callbacks):
+            callback(status)
 
     def _check_usable(self) -> None:
         if self._failure is not None:

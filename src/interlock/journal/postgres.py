@@ -10,13 +10,17 @@ durability point: only then does `durable_seq` move and the `on_durable` callbac
 
 One writer per instance: the writer connection holds a session advisory lock on the
 instance id, so a second process journaling as the same instance is refused (it would fork
-the sequence). A database error (server gone, connection killed, disk full) fails the
-journal closed exactly as SQLite's do: the error is kept, nothing after it is marked
-durable, and `append`/`flush` raise JournalError until the journal is reopened.
+the sequence). A database error (server gone, connection killed, disk full) makes the
+journal unavailable as SQLite's do (`group_commit.py`): records stay queued in memory and
+the writer retries; each retry reconnects (`_recover`: a new writer connection, the advisory
+lock taken again) and reads this instance's highest seq, because a batch whose COMMIT
+acknowledgement was lost with the connection may have committed: what is there is not
+written again, so nothing is duplicated.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -154,6 +158,13 @@ class PostgresJournal(GroupCommitJournal):
             self._conn.close()
             raise JournalError(f"cannot open {self._label}: {exc}") from exc
         return int(row[0]) if row is not None else 0
+
+    def _recover(self) -> int:
+        """A new writer connection (and advisory lock); this instance's highest seq."""
+        with contextlib.suppress(psycopg.Error):
+            self._conn.close()
+        self._conn = self._open_writer()
+        return self._max_seq()
 
     def _write(self, batch: Batch) -> None:
         """COPY `batch` in one transaction; its COMMIT is the durability point."""

@@ -14,8 +14,10 @@ batch. Not `executemany`: sqlite3 drops the GIL on every statement step, and wit
 gateway thread each reacquire can wait a whole switch interval (5 ms); measured with a
 CPU-bound appender, per-row `executemany` took 1.7 s per 8192 rows.
 
-A failed write fails the journal closed (`group_commit.py`, which this shares with the
-PostgreSQL journal).
+A failed write (disk full, I/O error) makes the journal unavailable and the writer retries
+(`group_commit.py`, which this shares with the PostgreSQL journal): each retry opens the
+file afresh (`_recover`) and reads its highest seq, so a commit that reached the WAL before
+its error was reported is not written twice.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class SqliteJournal(GroupCommitJournal):
             self._lock_file.close()
             raise
         self._max_batch = _floor_pow2(min(_MAX_ROWS, limit, max_batch))
+        self._background = background
         self._sql: dict[int, str] = {}
         self._start(int(row[0]))
         self._checkpointer: threading.Thread | None = None
@@ -149,6 +152,19 @@ class SqliteJournal(GroupCommitJournal):
                     _log.warning("journal %s: checkpoint failed; will retry", self._path)
         finally:
             conn.close()
+
+    def _recover(self) -> int:
+        """Open the file afresh (the old connection may be broken) and read its last seq."""
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.close()
+        self._conn = _open_writer(self._path)
+        try:
+            if self._background:
+                self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+            row = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
+        except sqlite3.Error as exc:
+            raise JournalError(f"cannot read back journal {self._path}: {exc}") from exc
+        return int(row[0])
 
     def _trim(self, batch: Batch) -> int:
         return _floor_pow2(len(batch))  # a power of two rows: one of ~14 cached statements

@@ -212,11 +212,14 @@ class FixVenue(fix.Application):  # type: ignore[misc]
             if ticks is None:  # off our grid: book it at the nearest tick, and say so
                 _log.error("fill price %s for order %d is off the tick grid", px, order_id)
                 ticks = int((px / inst.tick_size).to_integral_value())
+            # the gateway first: only a fill it took moves our leaves (a resend it dropped
+            # must not, and one it could not take must leave the order known for the resend)
+            if not sink.on_fill(order_id, qty, ticks, field(message, 17) or ""):
+                return
             with self._lock:
                 self._orders[order_id] = (inst, leaves - qty)
                 if leaves - qty <= 0:
                     del self._orders[order_id]
-            sink.on_fill(order_id, qty, ticks, field(message, 17) or "")
         elif exec_type == "4":
             with self._lock:
                 self._orders.pop(order_id, None)

@@ -29,7 +29,7 @@ from interlock.api.admin.models import (
     ResumeIn,
     ResumeView,
 )
-from interlock.api.bearer import install_error_handler
+from interlock.api.bearer import ApiError, install_error_handler
 from interlock.api.config import serve_config
 from interlock.api.rest.models import RejectBody
 from interlock.control.plane import HaltRecord, Member, Release
@@ -87,6 +87,10 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
 
     @app.post("/resume", responses=_REFUSALS)
     def resume(body: ResumeIn, who: Operator) -> ResumeView:
+        """Lift a halt; 503 JOURNAL_UNAVAILABLE while the journal cannot make it durable."""
+        refusal = gateway.resume_refusal()
+        if refusal is not None:
+            raise ApiError(503, refusal)
         return ResumeView(lifted=gateway.resume(body.scope, body.target, who.name))
 
     @app.get("/halts", responses=_REFUSALS)

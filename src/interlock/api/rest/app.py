@@ -190,10 +190,15 @@ def create_app(gateway: Gateway, venue: Callable[[], str] = lambda: "simulated")
 
     @app.get("/health")
     def health() -> HealthView:
-        """Unauthenticated liveness: the listener answers and the instance's gate state."""
+        """Unauthenticated liveness: the listener answers and the instance's gate state.
+        Still 200 while the journal is down (the body says so): a liveness probe that
+        restarted the process would throw away the records it holds for the journal."""
         h = gateway.health()
         return HealthView(
-            status="ok",
+            status="ok" if not h.journal_failure else h.gate,
+            journal=h.journal,
+            journal_since_ns=h.journal_since_ns,
+            journal_failure=h.journal_failure,
             instance_id=h.instance_id,
             gate=h.gate,
             durable_seq=h.durable_seq,

@@ -106,7 +106,18 @@ class LimitsView(BaseModel):
 
 
 class HealthView(BaseModel):
-    status: str = Field(description="ok")
+    status: str = Field(
+        description="ok, or JOURNAL_UNAVAILABLE while orders are refused for the journal"
+    )
+    journal: str = Field(
+        "available", description="the journal's store now: 'available' or JOURNAL_UNAVAILABLE"
+    )
+    journal_since_ns: int = Field(0, description="epoch ns the journal became unavailable")
+    journal_failure: str = Field(
+        "",
+        description="why orders are refused for the journal "
+        "(kept after it is back if the instance stopped for good)",
+    )
     instance_id: str
     gate: str = Field(description="'routing', or the code orders are refused with")
     durable_seq: int

@@ -40,6 +40,7 @@ _GROUPS: dict[int, tuple[C, ...]] = {
         C.CONTROL_PLANE_LOST,
         C.MARKET_CLOSED,
     ),
+    503: (C.JOURNAL_UNAVAILABLE,),  # nothing can be made durable now: retry later, same key
 }
 
 STATUS_BY_CODE: MappingProxyType[C, int] = MappingProxyType(
