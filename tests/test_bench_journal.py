@@ -27,4 +27,5 @@ def test_journal_bench_writes_the_four_keys_for_both_backends(tmp_path: Path) ->
         assert result[f"{backend}_acked"] == 400
         assert result[f"{backend}_records"] >= 2000
         assert result[f"{backend}_raw_rows_per_s"] > 0
+        assert result[f"{backend}_journal_only_records_per_s"] > 0
     assert "postgres_durable_per_s" in done.stdout  # the printed table
