@@ -11,14 +11,27 @@ Each problem is reported at its own key (`journal.dsn`, `journal.dsn_env`).
 from __future__ import annotations
 
 import os
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+)
 
 from interlock.errors import ConfigError
 from interlock.journal.base import Journal
 
 JournalKind = Literal["sqlite", "postgres"]
+_ADDED_FOR_POSTGRES: dict[str, object] = {
+    "kind": "sqlite", "dsn": None, "dsn_env": None, "connect_timeout_ms": 5_000,
+}  # fmt: skip
+"""Keys added with the PostgreSQL journal, and their defaults (see `_dump`)."""
 
 
 class JournalConfig(BaseModel):
@@ -48,6 +61,17 @@ class JournalConfig(BaseModel):
     max_wait_ms: float = Field(
         1.0, ge=0, le=100, description="longest a group commit may wait to gather records"
     )
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The keys added for PostgreSQL are left out of a dump while at their defaults, so
+        a SQLite config keeps the digest it had before they existed (as `[venue]` and the
+        other later sections do in `ServeConfig.digest`): attested digests do not move."""
+        data: dict[str, Any] = handler(self)
+        for key, default in _ADDED_FOR_POSTGRES.items():
+            if key in data and data[key] == default:
+                del data[key]
+        return data
 
     @field_validator("dsn")
     @classmethod
