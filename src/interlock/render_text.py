@@ -171,7 +171,11 @@ def config_rows(cfg: GatewayConfig) -> list[tuple[str, str]]:
         ("instance", f"{cfg.instance_id} (lease TTL {cfg.lease_ttl_ms:,} ms)"),
         ("instruments", f"{len(cfg.instruments)}: {', '.join(cfg.instruments)}"),
         ("API keys", ", ".join(f"{k.principal} -> {sorted(k.accounts)}" for k in cfg.api_keys)),
-        ("journal", f"{cfg.journal.path} (group commit wait <= {cfg.journal.max_wait_ms} ms)"),
+        (
+            "journal",
+            f"{cfg.journal.describe(cfg.instance_id)} "
+            f"(group commit wait <= {cfg.journal.max_wait_ms} ms)",
+        ),
         (
             "firm",
             f"gross {lim.firm.max_gross_notional:,}; "

@@ -23,11 +23,10 @@ from interlock.replay.runs import replay_config
 from interlock.sim.harness import DESK_KEY, around_the_clock, build, config_with, high_rate
 from interlock.sim.runaway import desk_config
 
-DEFAULT_DIGEST = "4155760e55df4eaf"
-"""`load_config().digest()` on main at e95e50e, before the transports' config moved (the
-split must not change it; the attestation carries `fleet_digest()`, the shared settings),
-then with `journal.max_backlog` added (a new key with a default: the file's digest moves,
-the fleet digest does not, as the journal is the instance's own)."""
+DEFAULT_DIGEST = "27277e17da68dd40"
+"""`load_config().digest()` on main at e95e50e, before the transports' config moved: the
+split must not change it (the attestation carries `fleet_digest()`, the shared settings),
+nor may the `[journal]` keys added later while at their defaults."""
 RISK_KEY = "demo-risk-key"  # a [[rest.keys]] entry of the packaged file
 ADMIN_TOKEN = "demo-admin-token"  # its [[admin.tokens]] entry
 SESSION = {"comp_id": "DESK1", "username": "desk-7-algo", "account": "desk-7", "strategy": "vwap"}

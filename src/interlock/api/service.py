@@ -1,10 +1,11 @@
 """`interlock serve`: one gateway with its REST, admin and (when present) FIX listeners.
 
-Start order: the gateway recovers from its SQLite journal and joins the embedded control
-plane, the lease heartbeat starts, the venue is connected (a FIX venue must log on within
-its `logon_timeout_ms`, or serve fails) and the reference source starts (the simulated
-mids, the venue's market data, or the mark feed's listener), then the admin listener (the
-kill switch is up before any order port), then REST and FIX. The venue and the reference
+Start order: the gateway recovers from its journal (`[journal]`: a SQLite file, or the
+fleet's PostgreSQL as its `instance_id`) and joins the control plane, the lease heartbeat
+starts, the venue is connected (a FIX venue must log on within its `logon_timeout_ms`, or
+serve fails) and the reference source starts (the simulated mids, the venue's market data,
+or the mark feed's listener), then the admin listener (the kill switch is up before any
+order port), then REST and FIX. The venue and the reference
 source come from `[venue]` and `[reference]` through `instance.open_venue`; a simulated
 venue is announced loudly and shown on /health, so a demo is never taken for trading.
 Stop order is the reverse: order ports stop accepting and drain their requests in flight,
@@ -35,8 +36,8 @@ from interlock.api.plane_config import close_plane, open_plane
 from interlock.api.reference_feed import create_feed_app
 from interlock.api.rest import create_app
 from interlock.gateway.gateway import Gateway
+from interlock.gateway.journal_config import open_journal
 from interlock.instance import SIM_MID, build_instance, open_venue
-from interlock.journal.sqlite import SqliteJournal
 from interlock.venue.base import ExecutionSink
 
 _log = logging.getLogger(__name__)
@@ -97,9 +98,7 @@ class Service:
         self.venue = opened.venue
         self.market = opened.market  # the simulated venue's market; None for a real venue
         self.simulated = opened.kind == "simulated"
-        self.journal = SqliteJournal(
-            config.journal.path, max_wait_s=config.journal.max_wait_ms / 1_000
-        )
+        self.journal = open_journal(config.journal, config.instance_id)
         self.plane = open_plane(config.control_plane, clock=time.time_ns)
         source = config.reference.source
         reference_from = None if source == "feed" else self.market or self.venue
@@ -206,7 +205,7 @@ def serve_until_signalled(config: ServeConfig, announce: Callable[[str], None]) 
             announce(f"fix acceptor listening on {host}:{port}")
         else:
             announce("fix acceptor not configured")
-        announce(f"journal {config.journal.path}")
+        announce(f"journal {config.journal.describe(config.instance_id)}")
         plane = config.control_plane
         where = "embedded (a fleet of one)" if plane.embedded else f"{plane.url} ({plane.prefix})"
         announce(f"control plane {where}; {service.gateway.gate.state(time.time_ns())}")

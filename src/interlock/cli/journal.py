@@ -1,14 +1,15 @@
-"""`interlock journal show|verify|export`: read a SQLite journal, never write it.
+"""`interlock journal show|verify|export`: read a journal, never write it.
 
-`show` prints one summary line per record; `verify` audits the records (journal/verify.py:
-exit 0 clean, 1 with findings, 2 for a file it cannot read); `export` writes one row per
-record as CSV or JSON lines for an auditor. Whatever reaches a terminal has its control
+A journal is a SQLite file (the argument) or one instance's rows of the fleet's PostgreSQL
+table (`--dsn ... --instance ...`), read through one interface (journal_read.py). `show`
+prints one summary line per record; `verify` audits the records (journal/verify.py: exit 0
+clean, 1 with findings, 2 for a journal it cannot read); `export` writes one row per record
+as CSV, JSON lines or Parquet for an auditor. Whatever reaches a terminal has its control
 characters escaped; a file gets the records as journaled.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -21,56 +22,72 @@ from rich.text import Text
 from interlock.cli.common import console, fail
 
 if TYPE_CHECKING:
+    from interlock.cli.journal_read import RecordSource
     from interlock.domain.events import Event
 
-journal_app = typer.Typer(help="Inspect, verify and export SQLite journals.", no_args_is_help=True)
+journal_app = typer.Typer(
+    help="Inspect, verify and export journals (SQLite files, or PostgreSQL with --dsn).",
+    no_args_is_help=True,
+)
+
+JournalPath = Annotated[
+    Path | None, typer.Argument(help="A SQLite journal file (or give --dsn and --instance).")
+]
+Dsn = Annotated[
+    str | None,
+    typer.Option(
+        help="The fleet's PostgreSQL journal: a libpq DSN (a password is better in PGPASSWORD "
+        "or ~/.pgpass than here); needs --instance."
+    ),
+]
+
+
+def _source(out: Console, path: Path | None, dsn: str | None, instance: str) -> RecordSource:
+    from interlock.cli.journal_read import open_source
+    from interlock.errors import JournalError
+
+    try:
+        return open_source(path, dsn, instance)
+    except JournalError as exc:
+        raise _unreadable(out, f"{exc}") from None
 
 
 @journal_app.command("show")
 def journal_show(
-    path: Annotated[Path, typer.Argument(help="A SQLite journal file.")],
+    path: JournalPath = None,
     limit: Annotated[int, typer.Option(min=0, help="Show at most N records (0: all).")] = 200,
     after: Annotated[int, typer.Option(min=0, help="Start after this sequence number.")] = 0,
+    dsn: Dsn = None,
+    instance: Annotated[str, typer.Option(help="With --dsn: the instance to read.")] = "",
 ) -> None:
     """Print a journal's records: sequence, kind and a one-line summary."""
     from rich.table import Table
-    from rich.text import Text
 
     from interlock.api.config import load_config
     from interlock.errors import InterlockError
-    from interlock.journal.codec import decode
+    from interlock.journal.codec import KINDS
     from interlock.render_text import EventSummarizer, printable, printable_lines
 
     out = console()
-    if not path.is_file():
+    if path is not None and not path.is_file():
         raise fail(out, printable_lines(f"{path}: no such journal file"))
+    source = _source(out, path, dsn, instance)
     summarize = EventSummarizer(load_config())
     table = Table(show_edge=False, pad_edge=False)
     table.add_column("seq", justify="right", no_wrap=True)
     table.add_column("kind", no_wrap=True)
     table.add_column("summary")
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise fail(out, printable_lines(f"{path}: cannot open: {exc}")) from None
     shown = total = 0
     try:
-        total = conn.execute("SELECT COUNT(*) FROM events WHERE seq > ?", (after,)).fetchone()[0]
-        rows = conn.execute(
-            "SELECT seq, kind, body FROM events WHERE seq > ? ORDER BY seq", (after,)
-        )
-        for seq, kind, body in rows:
-            line = summarize(decode(kind, body))  # summarize every record: it learns prices
+        for seq, event in source.read(after):
+            line = summarize(event)  # summarize every record: it learns prices
+            total += 1
             if not limit or shown < limit:
+                kind = KINDS[type(event)]
                 table.add_row(str(seq), Text(printable(kind)), Text(line))  # line: escaped
                 shown += 1
-    except sqlite3.Error as exc:
-        why = f"{path}: not a readable Interlock journal: {exc}"
-        raise fail(out, printable_lines(why)) from None
     except InterlockError as exc:
-        raise fail(out, printable_lines(f"{path}: {exc}")) from None
-    finally:
-        conn.close()
+        raise fail(out, printable_lines(f"{exc}")) from None
     out.print(table)
     out.print(f"{shown} of {total} record(s) shown")
 
@@ -84,24 +101,26 @@ def _unreadable(out: Console, why: str) -> typer.Exit:
 
 @journal_app.command("verify")
 def journal_verify(
-    path: Annotated[Path, typer.Argument(help="A SQLite journal file.")],
+    path: JournalPath = None,
+    dsn: Dsn = None,
+    instance: Annotated[str, typer.Option(help="With --dsn: the instance to audit.")] = "",
 ) -> None:
     """Audit a journal: sequence gaps and repeats, accepts without a request or limits,
     fills, cancels and venue rejects of orders never accepted, overfills, repeated exec ids.
 
-    Exit 0 clean, 1 with the findings listed, 2 when the file cannot be read.
+    Exit 0 clean, 1 with the findings listed, 2 when the journal cannot be read.
     """
-    from interlock.cli.journal_read import read_records
     from interlock.errors import JournalError
     from interlock.journal.verify import verify
     from interlock.render_text import printable
 
     out = console()
+    source = _source(out, path, dsn, instance)
     count = 0
 
     def counted() -> Iterator[tuple[int, Event]]:
         nonlocal count
-        for record in read_records(path):
+        for record in source.read():
             count += 1
             yield record
 
@@ -120,6 +139,7 @@ def journal_verify(
 class ExportFormat(StrEnum):
     csv = "csv"
     jsonl = "jsonl"
+    parquet = "parquet"
 
 
 def _since(value: str) -> tuple[int, int]:
@@ -140,31 +160,39 @@ def _since(value: str) -> tuple[int, int]:
 
 @journal_app.command("export")
 def journal_export(
-    path: Annotated[Path, typer.Argument(help="A SQLite journal file.")],
+    path: JournalPath = None,
     since: Annotated[
         str, typer.Option(help="First record: a sequence number or an ISO time (UTC if no zone).")
     ] = "0",
-    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or jsonl.")] = ExportFormat.csv,
+    fmt: Annotated[
+        ExportFormat, typer.Option("--format", help="csv, jsonl, or parquet (needs --out).")
+    ] = ExportFormat.csv,
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Write to this new file (refused if it exists).")
     ] = None,
     instance: Annotated[
-        str, typer.Option(help="The instance column (a SQLite journal is one instance's).")
+        str,
+        typer.Option(
+            help="With --dsn: the instance to export; for a SQLite file (one instance's "
+            "journal): the instance column."
+        ),
     ] = "",
+    dsn: Dsn = None,
 ) -> None:
-    """One row per record: seq, ts (ISO UTC), kind, instance, fields (JSON)."""
+    """One row per record: seq, ts (ISO UTC; in Parquet a UTC ns timestamp), kind, instance,
+    fields (JSON)."""
     import os
 
-    from interlock.cli.journal_export import rows, write_rows
-    from interlock.cli.journal_read import read_records
+    from interlock.cli.journal_export import rows, write_parquet, write_rows
     from interlock.errors import JournalError
     from interlock.render_text import printable, printable_lines
 
     out = console()
     first_seq, first_ts = _since(since)
-    records = (
-        (seq, ev) for seq, ev in read_records(path, max(first_seq - 1, 0)) if ev.ts >= first_ts
-    )
+    source = _source(out, path, dsn, instance)
+    records = ((seq, ev) for seq, ev in source.read(max(first_seq - 1, 0)) if ev.ts >= first_ts)
+    if out_file is None and fmt is ExportFormat.parquet:
+        raise fail(out, "--format parquet writes a file: give --out PATH")
     if out_file is None:
         try:
             write_rows(out.file, fmt.value, rows(records, instance),
@@ -176,8 +204,13 @@ def journal_export(
         raise fail(out, printable_lines(f"{out_file}: exists; export writes a new file"))
     partial = out_file.with_name(out_file.name + ".partial")
     try:
-        with partial.open("x", encoding="utf-8", newline="") as f:
-            count = write_rows(f, fmt.value, rows(records, instance), None)
+        if fmt is ExportFormat.parquet:
+            if partial.exists():
+                raise OSError(f"{partial}: exists (another export running?)")
+            count = write_parquet(str(partial), records, instance)
+        else:
+            with partial.open("x", encoding="utf-8", newline="") as f:
+                count = write_rows(f, fmt.value, rows(records, instance), None)
         os.replace(partial, out_file)
     except (JournalError, OSError) as exc:
         partial.unlink(missing_ok=True)

@@ -1,41 +1,147 @@
-"""Read a SQLite journal file strictly read-only, for the audit commands.
+"""Read a journal strictly read-only, for the audit commands: a SQLite file or one instance's
+rows of the fleet's PostgreSQL table, behind one interface.
 
-Not `SqliteJournal.read`: opening a `SqliteJournal` takes the writer's lock and creates a
-missing file, and an auditor must be able to read a running gateway's journal (or a copy)
-without touching it. It yields what `Journal.read()` yields, so the checks stay
-backend-agnostic; every failure is a `JournalError` that names the file (and the record).
+Not `SqliteJournal.read` nor `PostgresJournal.read`: opening either takes the writer's lock
+(and SQLite's creates a missing file), and an auditor must be able to read a running
+gateway's journal (or a copy) without touching it. A source yields what `Journal.read()`
+yields, so the checks stay backend-agnostic; every failure is a `JournalError` that names
+the file or the database and instance (and the record).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
+
+import psycopg
 
 from interlock.domain.events import Event
 from interlock.errors import JournalError, RecoveryError
 from interlock.journal.codec import decode
+from interlock.journal.postgres import TABLE
+
+_FETCH = 1024
+
+
+class RecordSource(Protocol):
+    @property
+    def instance(self) -> str:
+        """The instance whose records these are ("" when the source does not say)."""
+        ...
+
+    def read(self, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
+        """Every record with sequence > `after_seq`, in sequence order, as `(seq, event)`."""
+        ...
+
+
+def _decoded(where: str, seq: Any, kind: Any, body: Any) -> tuple[int, Event]:
+    try:
+        return int(seq), decode(str(kind), bytes(body))
+    except (RecoveryError, TypeError, ValueError) as exc:
+        raise RecoveryError(f"{where}: journal record {seq}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class SqliteFile:
+    """A SQLite journal file, opened `mode=ro`; `instance` is what the caller says it is."""
+
+    path: Path
+    instance: str = ""
+
+    def read(self, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
+        path = self.path
+        if not path.is_file():
+            raise JournalError(f"{path}: no such journal file")
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise JournalError(f"{path}: cannot open: {exc}") from None
+        try:
+            rows = conn.execute(
+                "SELECT seq, kind, body FROM events WHERE seq > ? ORDER BY seq", (after_seq,)
+            )
+            while batch := rows.fetchmany(_FETCH):
+                for seq, kind, body in batch:
+                    yield _decoded(str(path), seq, kind, body)
+        except sqlite3.Error as exc:
+            raise JournalError(f"{path}: not a readable Interlock journal: {exc}") from None
+        finally:
+            conn.close()
+
+
+@dataclass(frozen=True)
+class PostgresRows:
+    """One instance's rows of the fleet's table, in a read-only transaction, streamed
+    through a server-side cursor (a long journal never sits in memory).
+
+    An instance with no rows at all is an error, not an empty journal: a mistyped
+    `--instance` must never verify clean. The message lists instances that do have rows.
+    """
+
+    dsn: str
+    instance: str
+    connect_timeout_s: int = 5
+
+    def read(self, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
+        where = f"postgres journal of instance {self.instance!r}"
+        try:
+            conn = psycopg.connect(self.dsn, connect_timeout=self.connect_timeout_s)
+        except psycopg.Error as exc:
+            raise JournalError(f"cannot open {where}: {' '.join(str(exc).split())}") from None
+        try:
+            conn.read_only = True
+            if not self._has_rows(conn):
+                raise JournalError(f"{where}: no records ({self._others(conn)})")
+            with conn.cursor(name="interlock_audit_read") as cursor:
+                cursor.itersize = _FETCH
+                cursor.execute(
+                    f"SELECT seq, kind, payload FROM {TABLE} "
+                    "WHERE instance_id = %s AND seq > %s ORDER BY seq",
+                    (self.instance, after_seq),
+                )
+                while rows := cursor.fetchmany(_FETCH):
+                    for seq, kind, payload in rows:
+                        yield _decoded(where, seq, kind, payload)
+        except psycopg.Error as exc:
+            why = " ".join(str(exc).split())
+            raise JournalError(f"{where}: not a readable Interlock journal: {why}") from None
+        finally:
+            conn.close()
+
+    def _has_rows(self, conn: psycopg.Connection[Any]) -> bool:
+        found = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (TABLE,)).fetchone()
+        if not found or not found[0]:
+            why = f"no table {TABLE}: not an Interlock fleet journal"
+            raise JournalError(f"postgres journal of instance {self.instance!r}: {why}")
+        row = conn.execute(
+            f"SELECT 1 FROM {TABLE} WHERE instance_id = %s LIMIT 1", (self.instance,)
+        ).fetchone()
+        return row is not None
+
+    def _others(self, conn: psycopg.Connection[Any]) -> str:
+        rows = conn.execute(f"SELECT DISTINCT instance_id FROM {TABLE} LIMIT 21").fetchall()
+        names = sorted(str(r[0]) for r in rows)
+        if not names:
+            return "the table is empty"
+        more = ", ..." if len(names) > 20 else ""
+        return "instances with records: " + ", ".join(repr(n) for n in names[:20]) + more
+
+
+def open_source(path: Path | None, dsn: str | None, instance: str) -> RecordSource:
+    """The source the command line names: a file, or `--dsn` with `--instance`."""
+    if (path is None) == (dsn is None):
+        raise JournalError("name a SQLite journal file, or --dsn with --instance: one of them")
+    if dsn is not None:
+        if not instance:
+            raise JournalError("--dsn needs --instance: the fleet's table holds many instances")
+        return PostgresRows(dsn, instance)
+    assert path is not None
+    return SqliteFile(path, instance)
 
 
 def read_records(path: Path, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
-    """Every record with sequence > `after_seq`, in sequence order, as `(seq, event)`."""
-    if not path.is_file():
-        raise JournalError(f"{path}: no such journal file")
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise JournalError(f"{path}: cannot open: {exc}") from None
-    try:
-        rows = conn.execute(
-            "SELECT seq, kind, body FROM events WHERE seq > ? ORDER BY seq", (after_seq,)
-        )
-        while batch := rows.fetchmany(1024):
-            for seq, kind, body in batch:
-                try:
-                    yield int(seq), decode(str(kind), bytes(body))
-                except (RecoveryError, TypeError, ValueError) as exc:
-                    raise RecoveryError(f"{path}: journal record {seq}: {exc}") from None
-    except sqlite3.Error as exc:
-        raise JournalError(f"{path}: not a readable Interlock journal: {exc}") from None
-    finally:
-        conn.close()
+    """A SQLite journal file's records (`SqliteFile(path).read`)."""
+    return SqliteFile(path).read(after_seq)

@@ -41,4 +41,5 @@ def serve(
             cfg = with_control_plane(cfg, control_plane)
         serve_until_signalled(cfg, lambda line: out.print(Text(line)))
     except (InterlockError, OSError) as exc:
-        raise fail(out, printable_lines(f"serve failed: {exc}")) from None
+        code = f"{exc.code}: " if isinstance(exc, InterlockError) else ""
+        raise fail(out, printable_lines(f"serve failed: {code}{exc}")) from None

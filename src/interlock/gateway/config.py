@@ -32,6 +32,7 @@ from interlock.domain.instrument import Instrument
 from interlock.errors import ConfigError
 from interlock.gateway.calendar_config import CalendarConfig
 from interlock.gateway.config_checks import Problem, cross_check
+from interlock.gateway.journal_config import JournalConfig
 from interlock.observe.config import MonitorConfig
 from interlock.risk.limits import LimitsConfig, canonical_json
 
@@ -61,19 +62,6 @@ class ApiKeyConfig(_Model):
     accounts: frozenset[str] = Field(min_length=1, description="accounts it may trade")
     strategies: frozenset[str] = Field(
         frozenset({"*"}), description="strategies it may trade as; '*' for any"
-    )
-
-
-class JournalConfig(_Model):
-    path: str = Field("interlock-journal.db", description="SQLite journal file")
-    max_wait_ms: float = Field(
-        1.0, ge=0, le=100, description="longest a group commit may wait to gather records"
-    )
-    max_backlog: int = Field(
-        100_000,
-        ge=1,
-        description="records kept in memory while the journal is unavailable; "
-        "past it the instance stops trading for good and cancels every working order",
     )
 
 

@@ -128,7 +128,9 @@ class PostgresJournal(GroupCommitJournal):
                 self._dsn, autocommit=autocommit, connect_timeout=max(1, round(self._timeout))
             )
         except psycopg.Error as exc:
-            raise JournalError(f"cannot open {self._label} for {purpose}: {exc}") from exc
+            raise JournalError(
+                f"cannot open {self._label} for {purpose}: {_one_line(exc)}"
+            ) from exc
 
     def _open_writer(self) -> psycopg.Connection[Any]:
         conn = self._connect("writing", autocommit=True)
@@ -144,7 +146,7 @@ class PostgresJournal(GroupCommitJournal):
         except BaseException as exc:
             conn.close()
             if isinstance(exc, psycopg.Error):
-                raise JournalError(f"cannot open {self._label}: {exc}") from exc
+                raise JournalError(f"cannot open {self._label}: {_one_line(exc)}") from exc
             raise
         return conn
 
@@ -175,3 +177,9 @@ class PostgresJournal(GroupCommitJournal):
                 for seq, event in batch:
                     kind, body = encode(event)
                     copy.write_row((instance, seq, kind, body, event.ts))
+
+
+def _one_line(exc: BaseException) -> str:
+    """libpq's message on one line (it spreads a refused connection over several, with tabs):
+    an operator reads it as the one line `serve failed: ...`."""
+    return " ".join(str(exc).split())
