@@ -72,9 +72,10 @@ class JournalConfig(BaseModel):
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """The keys added for PostgreSQL and outages are left out of a dump while at their defaults, so
-        a SQLite config keeps the digest it had before they existed (as `[venue]` and the
-        other later sections do in `ServeConfig.digest`): attested digests do not move."""
+        """The keys added for PostgreSQL and for outages are left out of a dump while at
+        their defaults, so a SQLite config keeps the digest it had before they existed (as
+        `[venue]` and the other later sections do in `ServeConfig.digest`): attested
+        digests do not move."""
         data: dict[str, Any] = handler(self)
         for key, default in _ADDED_LATER.items():
             if key in data and data[key] == default:
