@@ -86,29 +86,39 @@ def _unreadable(out: Console, why: str) -> typer.Exit:
 def journal_verify(
     path: Annotated[Path, typer.Argument(help="A SQLite journal file.")],
 ) -> None:
-    """Audit a journal: sequence gaps and repeats, accepts without a request or limits,
-    fills, cancels and venue rejects of orders never accepted, overfills, repeated exec ids.
+    """Audit a journal: WAL damage, checksum breaks, sequence gaps and repeats, accepts
+    without a request or limits, fills, cancels and venue rejects of orders never accepted,
+    overfills, repeated exec ids.
 
     Exit 0 clean, 1 with the findings listed, 2 when the file cannot be read.
     """
-    from interlock.cli.journal_read import read_records
+    from interlock.cli.journal_read import read_rows
     from interlock.errors import JournalError
-    from interlock.journal.verify import verify
+    from interlock.journal.verify import Finding, FindingKind, checked, verify
+    from interlock.journal.wal import scan_wal
     from interlock.render_text import printable
 
     out = console()
     count = 0
+    findings: list[Finding] = []
 
     def counted() -> Iterator[tuple[int, Event]]:
         nonlocal count
-        for record in read_records(path):
+        for record in checked(read_rows(path), findings):
             count += 1
             yield record
 
     try:
-        findings = verify(counted())
+        damage = None if not path.is_file() else scan_wal(f"{path}-wal").damage
+        if damage is not None:  # before SQLite opens the file: what it would drop unseen
+            findings.append(Finding(FindingKind.WAL_DAMAGE, 0, "wal", str(damage)))
+        audit = verify(counted())
+    except OSError as exc:
+        raise _unreadable(out, f"{path}: {exc}") from None
     except JournalError as exc:
-        raise _unreadable(out, f"{exc}") from None
+        why = f"{exc}" if str(path) in f"{exc}" else f"{path}: {exc}"
+        raise _unreadable(out, why) from None
+    findings = sorted(findings + audit, key=lambda f: f.seq)  # stable: journal order kept
     for finding in findings:
         out.print(Text(printable(str(finding))), soft_wrap=True)
     if findings:

@@ -4,6 +4,10 @@ Not `SqliteJournal.read`: opening a `SqliteJournal` takes the writer's lock and 
 missing file, and an auditor must be able to read a running gateway's journal (or a copy)
 without touching it. It yields what `Journal.read()` yields, so the checks stay
 backend-agnostic; every failure is a `JournalError` that names the file (and the record).
+`read_records` holds the file to what recovery holds it to (the WAL scanned first, then the
+sequence and checksum chain: journal/wal.py, journal/chain.py), so an export is never of
+silently damaged records; `read_rows` gives the stored columns unchecked, for the audit to
+report each break as a finding.
 """
 
 from __future__ import annotations
@@ -13,12 +17,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from interlock.domain.events import Event
-from interlock.errors import JournalError, RecoveryError
-from interlock.journal.codec import decode
+from interlock.errors import JournalError
+from interlock.journal.chain import Row, verified
+from interlock.journal.wal import check_wal
 
 
 def read_records(path: Path, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
-    """Every record with sequence > `after_seq`, in sequence order, as `(seq, event)`."""
+    """Every record with sequence > `after_seq`, in sequence order, as `(seq, event)`;
+    RecoveryError naming the file and the seq (or the WAL's byte offset) if damaged."""
+    if not path.is_file():
+        raise JournalError(f"{path}: no such journal file")
+    check_wal(f"{path}-wal")
+    yield from verified(read_rows(path, after_seq), str(path), after_seq)
+
+
+def read_rows(path: Path, after_seq: int = 0) -> Iterator[Row]:
+    """The stored `(seq, ts, kind, body, crc)` of every record from `after_seq` on (from
+    the first when 0), in sequence order, unchecked."""
     if not path.is_file():
         raise JournalError(f"{path}: no such journal file")
     try:
@@ -27,14 +42,11 @@ def read_records(path: Path, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
         raise JournalError(f"{path}: cannot open: {exc}") from None
     try:
         rows = conn.execute(
-            "SELECT seq, kind, body FROM events WHERE seq > ? ORDER BY seq", (after_seq,)
+            "SELECT seq, ts, kind, body, crc FROM events WHERE seq >= ? ORDER BY seq",
+            (after_seq,),
         )
         while batch := rows.fetchmany(1024):
-            for seq, kind, body in batch:
-                try:
-                    yield int(seq), decode(str(kind), bytes(body))
-                except (RecoveryError, TypeError, ValueError) as exc:
-                    raise RecoveryError(f"{path}: journal record {seq}: {exc}") from None
+            yield from batch
     except sqlite3.Error as exc:
         raise JournalError(f"{path}: not a readable Interlock journal: {exc}") from None
     finally:
