@@ -254,3 +254,41 @@ def test_any_one_changed_byte_of_the_stored_events_is_refused_or_changes_nothing
     except JournalError:  # refused, with a clear error (RecoveryError is one): fine
         return
     assert records == list(enumerate(EVENTS, start=1))
+
+
+# -- `interlock journal verify` and `export` on the same damage ------------------------------
+
+INTERLOCK = [sys.executable, "-m", "interlock.cli", "journal"]
+
+
+def test_verify_lists_a_checksum_break_with_its_seq_and_export_refuses(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    events: list[Event] = [fill(i) for i in range(1, 11)]
+    write(path, events)
+    flip(path, qty_offset(path, events[3]))  # seq 4
+
+    verify = subprocess.run([*INTERLOCK, "verify", str(path)], capture_output=True, text=True,
+                            timeout=60)  # fmt: skip
+    export = subprocess.run([*INTERLOCK, "export", str(path)], capture_output=True, text=True,
+                            timeout=60)  # fmt: skip
+
+    assert verify.returncode == 1, verify.stdout + verify.stderr
+    assert "seq 4 (fill): CHECKSUM_MISMATCH" in verify.stdout
+    assert export.returncode != 0 and "record seq 4 fails its checksum" in export.stdout
+    assert "Traceback" not in verify.stderr + export.stderr
+
+
+def test_verify_lists_WAL_damage_with_its_byte_offset(tmp_path: Path) -> None:
+    path = tmp_path / "j.db"
+    wal = Path(f"{path}-wal")
+    commits = crashed_writer(path)
+    at = commits[4][1] + 24 + 100
+    first_bad = 32 + (at - 32) // frame_size(wal) * frame_size(wal)
+    flip(wal, at)
+
+    done = subprocess.run([*INTERLOCK, "verify", str(path)], capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"WAL_DAMAGE: {wal}: WAL frame" in done.stdout
+    assert f"at byte offset {first_bad}, yet" in done.stdout
