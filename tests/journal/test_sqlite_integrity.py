@@ -204,6 +204,21 @@ def test_a_damaged_frame_in_the_last_commit_is_a_torn_tail(tmp_path: Path) -> No
     assert [seq for seq, _ in read_all(path)] == list(range(1, commits[-2][0] + 1))
 
 
+def test_a_leaf_page_that_lost_its_newest_cell_is_refused(tmp_path: Path) -> None:
+    """One lower cell count drops the newest record with no gap for the chain to see:
+    SQLite's quick_check, run when the journal opens, sees the page's bytes unaccounted."""
+    path = tmp_path / "j.db"
+    write(path, [fill(i) for i in range(1, 31)])
+    data = path.read_bytes()
+    page_size = int.from_bytes(data[16:18], "big")
+    leaf = data.find(encode(fill(30))[1]) // page_size * page_size
+    assert data[leaf] == 0x0D and int.from_bytes(data[leaf + 3 : leaf + 5], "big") == 30
+    flip(path, leaf + 4, 30 ^ 29)  # 30 cells -> 29
+
+    with pytest.raises(RecoveryError, match=rf"journal {path} is damaged: SQLite's quick_check"):
+        SqliteJournal(path)
+
+
 # -- the property: one changed byte is refused or changes nothing --------------------------
 
 EVENTS: list[Event] = [fill(i, qty=i % 7 + 1) for i in range(1, 31)]
@@ -219,8 +234,8 @@ class Pristine:
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Pristine:
-    """The main file of a closed journal of EVENTS, and the byte range of its events
-    table's rows: the cell content area of the one leaf page that holds them."""
+    """The main file of a closed journal of EVENTS, and the byte range of the one b-tree
+    leaf page that holds all its rows: page header, cell pointers, free space, cells."""
     path = tmp_path_factory.mktemp("pristine") / "j.db"
     write(path, EVENTS)
     data = path.read_bytes()
@@ -230,8 +245,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Pristine:
     assert page // page_size == data.find(encode(EVENTS[-1])[1]) // page_size  # one leaf
     header = page + (100 if page == 0 else 0)
     assert data[header] == 0x0D  # a table b-tree leaf page
-    content = int.from_bytes(data[header + 5 : header + 7], "big")
-    return Pristine(data, page + content, page + page_size)
+    return Pristine(data, header, page + page_size)
 
 
 @settings(

@@ -80,7 +80,7 @@ def test_the_crafted_base_journal_verifies_clean() -> None:
     assert verify(clean()) == []
 
 
-FILE_LEVEL = {FindingKind.CHECKSUM_MISMATCH, FindingKind.WAL_DAMAGE}
+FILE_LEVEL = {FindingKind.CHECKSUM_MISMATCH, FindingKind.WAL_DAMAGE, FindingKind.PAGE_DAMAGE}
 """Found in the stored rows and the WAL, not in decoded records: tests/journal/
 test_sqlite_integrity.py and tests/test_cli_journal_audit.py damage real files for them."""
 

@@ -86,13 +86,13 @@ def _unreadable(out: Console, why: str) -> typer.Exit:
 def journal_verify(
     path: Annotated[Path, typer.Argument(help="A SQLite journal file.")],
 ) -> None:
-    """Audit a journal: WAL damage, checksum breaks, sequence gaps and repeats, accepts
+    """Audit a journal: WAL and page damage, checksum breaks, sequence gaps and repeats, accepts
     without a request or limits, fills, cancels and venue rejects of orders never accepted,
     overfills, repeated exec ids.
 
     Exit 0 clean, 1 with the findings listed, 2 when the file cannot be read.
     """
-    from interlock.cli.journal_read import read_rows
+    from interlock.cli.journal_read import pages_damaged, read_rows
     from interlock.errors import JournalError
     from interlock.journal.verify import Finding, FindingKind, checked, verify
     from interlock.journal.wal import scan_wal
@@ -112,6 +112,9 @@ def journal_verify(
         damage = None if not path.is_file() else scan_wal(f"{path}-wal").damage
         if damage is not None:  # before SQLite opens the file: what it would drop unseen
             findings.append(Finding(FindingKind.WAL_DAMAGE, 0, "wal", str(damage)))
+        pages = pages_damaged(path) if path.is_file() else None
+        if pages is not None:  # e.g. a leaf page's cell count: records gone without a gap
+            findings.append(Finding(FindingKind.PAGE_DAMAGE, 0, "file", f"{path}: {pages}"))
         audit = verify(counted())
     except OSError as exc:
         raise _unreadable(out, f"{path}: {exc}") from None

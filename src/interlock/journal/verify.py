@@ -46,6 +46,7 @@ class FindingKind(StrEnum):
     VENUE_REJECT_WITHOUT_ORDER = "VENUE_REJECT_WITHOUT_ORDER"
     CHECKSUM_MISMATCH = "CHECKSUM_MISMATCH"
     WAL_DAMAGE = "WAL_DAMAGE"
+    PAGE_DAMAGE = "PAGE_DAMAGE"
 
 
 @dataclass(frozen=True, slots=True)
