@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -306,3 +307,29 @@ def test_verify_lists_WAL_damage_with_its_byte_offset(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"WAL_DAMAGE: {wal}: WAL frame" in done.stdout
     assert f"at byte offset {first_bad}, yet" in done.stdout
+
+
+def test_the_checksum_is_computed_on_the_writer_thread_never_in_append(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from interlock.journal import sqlite as sqlite_module
+
+    threads: list[str] = []
+    real = sqlite_module.link
+
+    def spy(*args: Any) -> int:
+        threads.append(threading.current_thread().name)
+        return real(*args)
+
+    monkeypatch.setattr(sqlite_module, "link", spy)
+    journal = SqliteJournal(tmp_path / "j.db")
+    try:
+        for i in range(1, 101):
+            journal.append(fill(i))
+            assert threading.current_thread().name not in threads
+        journal.flush()
+    finally:
+        journal.close()
+    assert len(threads) == 100 and set(threads) == {"journal-writer"}
