@@ -96,6 +96,15 @@ def verified(rows: Iterable[Row], where: str, after_seq: int = 0) -> Iterator[tu
     damaged journal raises RecoveryError naming `where` and the seq, never yields a wrong
     or misplaced record."""
     it = iter(rows)
+    try:
+        yield from _verified(it, where, after_seq)
+    finally:  # a refusal mid-way must not leave the reader's cursor (and file) open
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()
+
+
+def _verified(it: Iterator[Row], where: str, after_seq: int) -> Iterator[tuple[int, Event]]:
     check = ChainCheck(where)
     if after_seq > 0:
         first = next(it, None)

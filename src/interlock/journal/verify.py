@@ -73,6 +73,16 @@ def checked(rows: Iterable[Row], findings: list[Finding]) -> Iterator[tuple[int,
     CHECKSUM_MISMATCH to `findings` for each whose checksum does not chain. A broken record
     that still decodes is passed on (the audit may say more about it); one that does not is
     left out; an undamaged one that does not decode raises RecoveryError."""
+    it = iter(rows)
+    try:
+        yield from _checked(it, findings)
+    finally:  # a raise mid-way must not leave the reader's cursor (and file) open
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()
+
+
+def _checked(rows: Iterator[Row], findings: list[Finding]) -> Iterator[tuple[int, Event]]:
     prev = GENESIS
     for seq, ts, kind, body, crc in rows:
         event: Event | None = None
