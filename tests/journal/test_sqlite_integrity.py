@@ -333,3 +333,11 @@ def test_the_checksum_is_computed_on_the_writer_thread_never_in_append(
     finally:
         journal.close()
     assert len(threads) == 100 and set(threads) == {"journal-writer"}
+
+
+def test_a_damaged_kind_of_any_length_is_a_checksum_break_not_a_crash() -> None:
+    from interlock.journal.chain import ChainCheck, link
+
+    good = link(0, 1, 1, "fill", b"\x90")
+    with pytest.raises(RecoveryError, match="seq 1 fails its checksum"):
+        ChainCheck("j").check(1, 1, "f" * 70_000, b"\x90", good)

@@ -35,7 +35,7 @@ _HEAD: Final = struct.Struct("<qqI")  # seq, ts, previous checksum
 def _kind_crc(kind: str) -> int:
     """CRC-32 of the kind, length first: where every record's checksum starts."""
     raw = kind.encode("utf-8", "surrogatepass")
-    return zlib.crc32(len(raw).to_bytes(2, "little") + raw)
+    return zlib.crc32(len(raw).to_bytes(4, "little") + raw)
 
 
 _KIND_CRC: Final = {kind: _kind_crc(kind) for kind in KINDS.values()}
@@ -56,8 +56,8 @@ class ChainCheck:
     the chain. `where` names the journal in every message (its file, or its instance).
 
     Reading from the start, the first record must be seq 1 with GENESIS before it; a read
-    that resumes after seq N starts with record N itself (`expect`), whose stored checksum
-    seeds the chain and which is not passed on.
+    that resumes after seq N starts with record N itself (`first_seq` N + 1, `prev` its
+    stored checksum), which is not passed on.
     """
 
     __slots__ = ("_next", "_prev", "_where")
