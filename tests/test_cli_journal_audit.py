@@ -44,6 +44,7 @@ from interlock.domain.events import (
     VenueRejected,
 )
 from interlock.domain.flag_events import FlagDisabled, FlagEnabled, FlagRegistered, FlagRetired
+from interlock.journal.chain import link
 from interlock.journal.codec import KINDS, encode
 from interlock.journal.sqlite import SqliteJournal
 
@@ -116,6 +117,13 @@ def rebuild(kind: str, fields: dict[str, Any]) -> Event:
     return msgspec.convert(fields, event_type)  # type: ignore[no-any-return]
 
 
+def insert_chained(conn: sqlite3.Connection, seq: int, ts: int, kind: str, body: bytes) -> None:
+    """Append a row whose checksum chains from the last one stored, as a writer would."""
+    (prev,) = conn.execute("SELECT crc FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    crc = link(prev, seq, ts, kind, body)
+    conn.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?)", (seq, ts, kind, body, crc))
+
+
 def test_verify_passes_a_journal_a_real_gateway_wrote(tmp_path: Path) -> None:
     path = tmp_path / "demo.db"
     with (tmp_path / "demo.txt").open("w") as shown:
@@ -135,10 +143,7 @@ def test_verify_exits_1_naming_the_seq_after_a_gap_and_a_fill_never_ordered(
     path = tmp_path / "gap.db"
     write_journal(path, every_kind())
     with sqlite3.connect(path) as conn:  # a record written past a hole, as a bad copy leaves
-        conn.execute(
-            "INSERT INTO events VALUES (?, ?, ?, ?)",
-            (30, TS, *encode(Filled(TS, 99, 1, 1, f"x{EVIL}"))),
-        )
+        insert_chained(conn, 30, TS, *encode(Filled(TS, 99, 1, 1, f"x{EVIL}")))
 
     done = subprocess.run(
         [INTERLOCK, "journal", "verify", str(path)], capture_output=True, text=True, timeout=60
@@ -171,7 +176,7 @@ def test_verify_exits_2_naming_a_record_that_cannot_be_decoded(tmp_path: Path) -
     path = tmp_path / "j.db"
     write_journal(path, every_kind()[:2])
     with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO events VALUES (3, 0, 'fill', x'c1c1c1')")
+        insert_chained(conn, 3, 0, "fill", b"\xc1\xc1\xc1")  # checksum right, body not
 
     result = runner.invoke(app, ["journal", "verify", str(path)])
 

@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 from interlock.cli import app
 from interlock.cli import journal as journal_cli
 from interlock.domain.events import Event, Filled
+from interlock.journal.chain import link
 from interlock.journal.codec import encode
 from interlock.journal.postgres import TABLE, PostgresJournal
 from interlock.sim.procs import free_ports
@@ -63,9 +64,14 @@ def test_verify_on_postgres_exits_1_naming_the_row_past_a_hole(postgres_dsn: str
     name = _journaled(postgres_dsn, every_kind())
     kind, body = encode(Filled(TS, 99, 1, 1, f"x{EVIL}"))
     with psycopg.connect(postgres_dsn, autocommit=True) as conn:  # a row past a hole
+        row = conn.execute(  # chained from the last row, as a writer would
+            f"SELECT crc FROM {TABLE} WHERE instance_id = %s ORDER BY seq DESC LIMIT 1", (name,)
+        ).fetchone()
+        assert row is not None
         conn.execute(
-            f"INSERT INTO {TABLE} VALUES (%s, 30, %s, %s, %s)",
-            (name, kind, body, TS),
+            f"INSERT INTO {TABLE} (instance_id, seq, kind, payload, ts, crc) "
+            "VALUES (%s, 30, %s, %s, %s, %s)",
+            (name, kind, body, TS, link(int(row[0]), 30, TS, kind, body)),
         )
 
     done = _verify(postgres_dsn, name)

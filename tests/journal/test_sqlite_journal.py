@@ -19,6 +19,7 @@ import pytest
 from interlock.domain.events import Filled, LimitsLoaded
 from interlock.errors import JournalError
 from interlock.journal import SqliteJournal
+from interlock.journal.sqlite import SCHEMA_VERSION
 
 
 def fill(i: int) -> Filled:
@@ -216,11 +217,12 @@ def test_a_second_writer_on_the_same_file_is_refused(
         SqliteJournal(tmp_path / "j.db")
 
 
-def test_a_newer_schema_version_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", [SCHEMA_VERSION - 1, SCHEMA_VERSION + 1])
+def test_another_schema_version_is_refused(tmp_path: Path, version: int) -> None:
     SqliteJournal(tmp_path / "j.db").close()
     with sqlite3.connect(tmp_path / "j.db") as conn:
-        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
-    with pytest.raises(JournalError, match="schema version '2'"):
+        conn.execute(f"UPDATE meta SET value = '{version}' WHERE key = 'schema_version'")
+    with pytest.raises(JournalError, match=f"schema version '{version}'.*version {SCHEMA_VERSION}"):
         SqliteJournal(tmp_path / "j.db")
 
 

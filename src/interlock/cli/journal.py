@@ -105,29 +105,36 @@ def journal_verify(
     dsn: Dsn = None,
     instance: Annotated[str, typer.Option(help="With --dsn: the instance to audit.")] = "",
 ) -> None:
-    """Audit a journal: sequence gaps and repeats, accepts without a request or limits,
-    fills, cancels and venue rejects of orders never accepted, overfills, repeated exec ids.
+    """Audit a journal: WAL and page damage, checksum breaks, sequence gaps and repeats, accepts
+    without a request or limits, fills, cancels and venue rejects of orders never accepted,
+    overfills, repeated exec ids.
 
     Exit 0 clean, 1 with the findings listed, 2 when the journal cannot be read.
     """
     from interlock.errors import JournalError
-    from interlock.journal.verify import verify
+    from interlock.journal.verify import Finding, checked, verify
     from interlock.render_text import printable
 
     out = console()
     source = _source(out, path, dsn, instance)
     count = 0
+    findings: list[Finding] = []
 
     def counted() -> Iterator[tuple[int, Event]]:
         nonlocal count
-        for record in source.read():
+        for record in checked(source.rows(), findings):
             count += 1
             yield record
 
     try:
-        findings = verify(counted())
+        findings.extend(source.damage())  # beneath the records: a SQLite file's WAL, pages
+        audit = verify(counted())
+    except OSError as exc:
+        raise _unreadable(out, f"{path}: {exc}") from None
     except JournalError as exc:
-        raise _unreadable(out, f"{exc}") from None
+        why = f"{exc}" if path is None or str(path) in f"{exc}" else f"{path}: {exc}"
+        raise _unreadable(out, why) from None
+    findings = sorted(findings + audit, key=lambda f: f.seq)  # stable: journal order kept
     for finding in findings:
         out.print(Text(printable(str(finding))), soft_wrap=True)
     if findings:

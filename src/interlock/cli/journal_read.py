@@ -3,9 +3,13 @@ rows of the fleet's PostgreSQL table, behind one interface.
 
 Not `SqliteJournal.read` nor `PostgresJournal.read`: opening either takes the writer's lock
 (and SQLite's creates a missing file), and an auditor must be able to read a running
-gateway's journal (or a copy) without touching it. A source yields what `Journal.read()`
-yields, so the checks stay backend-agnostic; every failure is a `JournalError` that names
-the file or the database and instance (and the record).
+gateway's journal (or a copy) without touching it. A source's `read` yields what
+`Journal.read()` yields and holds the records to what recovery holds them to (for SQLite
+the WAL scanned first and SQLite's quick_check of the pages, then, for both, the sequence
+and checksum chain: journal/wal.py, journal/chain.py), so an export is never of silently
+damaged records; `rows` gives the stored columns unchecked and `damage` what is wrong
+beneath the records, for the audit to report each break as a finding. Every failure is a
+`JournalError` that names the file or the database and instance (and the record).
 """
 
 from __future__ import annotations
@@ -20,8 +24,11 @@ import psycopg
 
 from interlock.domain.events import Event
 from interlock.errors import JournalError, RecoveryError
-from interlock.journal.codec import decode
+from interlock.journal.chain import Row, verified
 from interlock.journal.postgres import TABLE
+from interlock.journal.sqlite import page_damage
+from interlock.journal.verify import Finding, FindingKind
+from interlock.journal.wal import check_wal, scan_wal
 
 _FETCH = 1024
 
@@ -32,16 +39,19 @@ class RecordSource(Protocol):
         """The instance whose records these are ("" when the source does not say)."""
         ...
 
-    def read(self, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
-        """Every record with sequence > `after_seq`, in sequence order, as `(seq, event)`."""
+    def rows(self, after_seq: int = 0) -> Iterator[Row]:
+        """The stored `(seq, ts, kind, body, crc)` of every record from `after_seq` on (from
+        the first when 0), in sequence order, unchecked."""
         ...
 
+    def damage(self) -> list[Finding]:
+        """What is wrong beneath the records (a SQLite file's WAL and pages); [] if nothing."""
+        ...
 
-def _decoded(where: str, seq: Any, kind: Any, body: Any) -> tuple[int, Event]:
-    try:
-        return int(seq), decode(str(kind), bytes(body))
-    except (RecoveryError, TypeError, ValueError) as exc:
-        raise RecoveryError(f"{where}: journal record {seq}: {exc}") from None
+    def read(self, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
+        """Every record with sequence > `after_seq`, in sequence order, as `(seq, event)`,
+        checked as recovery checks them (RecoveryError at the first break)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -55,21 +65,56 @@ class SqliteFile:
         path = self.path
         if not path.is_file():
             raise JournalError(f"{path}: no such journal file")
+        check_wal(f"{path}-wal")
+        damage = self._pages_damaged()
+        if damage is not None:
+            raise RecoveryError(f"journal {path} is damaged: {damage}")
+        yield from verified(self.rows(after_seq), str(path), after_seq)
+
+    def damage(self) -> list[Finding]:
+        path = self.path
+        if not path.is_file():
+            return []
+        found: list[Finding] = []
+        wal = scan_wal(f"{path}-wal").damage
+        if wal is not None:  # before SQLite opens the file: what it would drop unseen
+            found.append(Finding(FindingKind.WAL_DAMAGE, 0, "wal", str(wal)))
+        pages = self._pages_damaged()
+        if pages is not None:  # e.g. a leaf page's cell count: records gone without a gap
+            found.append(Finding(FindingKind.PAGE_DAMAGE, 0, "file", f"{path}: {pages}"))
+        return found
+
+    def _pages_damaged(self) -> str | None:
+        """SQLite's first complaint about the file's pages (journal/sqlite.py `page_damage`)."""
+        conn = self._connect()
         try:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            return page_damage(conn)
         except sqlite3.Error as exc:
-            raise JournalError(f"{path}: cannot open: {exc}") from None
-        try:
-            rows = conn.execute(
-                "SELECT seq, kind, body FROM events WHERE seq > ? ORDER BY seq", (after_seq,)
-            )
-            while batch := rows.fetchmany(_FETCH):
-                for seq, kind, body in batch:
-                    yield _decoded(str(path), seq, kind, body)
-        except sqlite3.Error as exc:
-            raise JournalError(f"{path}: not a readable Interlock journal: {exc}") from None
+            raise JournalError(f"{self.path}: not a readable Interlock journal: {exc}") from None
         finally:
             conn.close()
+
+    def rows(self, after_seq: int = 0) -> Iterator[Row]:
+        if not self.path.is_file():
+            raise JournalError(f"{self.path}: no such journal file")
+        conn = self._connect()
+        try:
+            rows = conn.execute(
+                "SELECT seq, ts, kind, body, crc FROM events WHERE seq >= ? ORDER BY seq",
+                (after_seq,),
+            )
+            while batch := rows.fetchmany(_FETCH):
+                yield from batch
+        except sqlite3.Error as exc:
+            raise JournalError(f"{self.path}: not a readable Interlock journal: {exc}") from None
+        finally:
+            conn.close()
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise JournalError(f"{self.path}: cannot open: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -85,8 +130,18 @@ class PostgresRows:
     instance: str
     connect_timeout_s: int = 5
 
+    @property
+    def where(self) -> str:
+        return f"postgres journal of instance {self.instance!r}"
+
     def read(self, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
-        where = f"postgres journal of instance {self.instance!r}"
+        yield from verified(self.rows(after_seq), self.where, after_seq)
+
+    def damage(self) -> list[Finding]:
+        return []  # the server keeps its own pages; the chain covers the rows
+
+    def rows(self, after_seq: int = 0) -> Iterator[Row]:
+        where = self.where
         try:
             conn = psycopg.connect(self.dsn, connect_timeout=self.connect_timeout_s)
         except psycopg.Error as exc:
@@ -98,13 +153,13 @@ class PostgresRows:
             with conn.cursor(name="interlock_audit_read") as cursor:
                 cursor.itersize = _FETCH
                 cursor.execute(
-                    f"SELECT seq, kind, payload FROM {TABLE} "
-                    "WHERE instance_id = %s AND seq > %s ORDER BY seq",
+                    f"SELECT seq, ts, kind, payload, crc FROM {TABLE} "
+                    "WHERE instance_id = %s AND seq >= %s ORDER BY seq",
                     (self.instance, after_seq),
                 )
                 while rows := cursor.fetchmany(_FETCH):
-                    for seq, kind, payload in rows:
-                        yield _decoded(where, seq, kind, payload)
+                    for seq, ts, kind, payload, crc in rows:
+                        yield seq, ts, kind, bytes(payload), crc
         except psycopg.Error as exc:
             why = " ".join(str(exc).split())
             raise JournalError(f"{where}: not a readable Interlock journal: {why}") from None
@@ -143,5 +198,5 @@ def open_source(path: Path | None, dsn: str | None, instance: str) -> RecordSour
 
 
 def read_records(path: Path, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
-    """A SQLite journal file's records (`SqliteFile(path).read`)."""
+    """A SQLite journal file's records, checked (`SqliteFile(path).read`)."""
     return SqliteFile(path).read(after_seq)

@@ -28,11 +28,13 @@ from typing import Any
 import psycopg
 
 from interlock.domain.events import Event
-from interlock.errors import JournalError, RecoveryError
-from interlock.journal.codec import decode, encode
+from interlock.errors import JournalError
+from interlock.journal.chain import GENESIS, link, verified
+from interlock.journal.codec import encode
 from interlock.journal.group_commit import Batch, GroupCommitJournal
 
 TABLE = "interlock_journal"
+SCHEMA_VERSION = 2  # 2: every row carries its chained checksum (journal/chain.py)
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
     instance_id text   NOT NULL,
@@ -40,8 +42,17 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     kind        text   NOT NULL,
     payload     bytea  NOT NULL,
     ts          bigint NOT NULL,
+    crc         bigint NOT NULL,
     PRIMARY KEY (instance_id, seq)
 );
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema =
+            current_schema() AND table_name = '{TABLE}' AND column_name = 'crc') THEN
+        RAISE EXCEPTION 'table {TABLE} has no crc column: it was made by a pre-release '
+            'build whose records carry no checksum; this build reads schema {SCHEMA_VERSION} '
+            'only (rename the table to keep it, and start on a new one)';
+    END IF;
+END $$;
 CREATE OR REPLACE FUNCTION {TABLE}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN RAISE EXCEPTION 'journal is append-only'; END $$;
 CREATE OR REPLACE TRIGGER {TABLE}_no_change BEFORE UPDATE OR DELETE ON {TABLE}
@@ -56,9 +67,13 @@ _log = logging.getLogger(__name__)
 class PostgresJournal(GroupCommitJournal):
     """`Journal` in one PostgreSQL table shared by a fleet, with one committing thread.
 
+    Every row carries the checksum chain of journal/chain.py, and `read` verifies it.
+
     Group commit and linger policy: `group_commit`'s, as SqliteJournal's.
     `connect_timeout_s` bounds every connection attempt.
     """
+
+    _crc: int | None = None  # the chain's head: the newest committed row's checksum
 
     def __init__(
         self,
@@ -87,21 +102,23 @@ class PostgresJournal(GroupCommitJournal):
         return self._instance
 
     def read(self, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
-        """Stream this instance's committed events, in order, on a connection of its own."""
+        """Stream this instance's committed events, in order, on a connection of its own,
+        each checked against the sequence and the checksum chain (RecoveryError naming the
+        instance and the seq at the first that breaks)."""
         conn = self._connect("reading")
         try:
             with conn.cursor(name="interlock_journal_read") as cursor:
                 cursor.execute(
-                    f"SELECT seq, kind, payload FROM {TABLE} "
-                    "WHERE instance_id = %s AND seq > %s ORDER BY seq",
+                    f"SELECT seq, ts, kind, payload, crc FROM {TABLE} "
+                    "WHERE instance_id = %s AND seq >= %s ORDER BY seq",
                     (self._instance, after_seq),
                 )
-                while rows := cursor.fetchmany(1024):
-                    for seq, kind, payload in rows:
-                        try:
-                            yield seq, decode(kind, bytes(payload))
-                        except RecoveryError as exc:
-                            raise RecoveryError(f"journal record {seq}: {exc}") from exc
+                rows = (
+                    (seq, ts, kind, bytes(payload), crc)
+                    for batch in iter(lambda: cursor.fetchmany(1024), [])
+                    for seq, ts, kind, payload, crc in batch
+                )
+                yield from verified(rows, self._label, after_seq)
         except psycopg.Error as exc:
             raise JournalError(f"cannot read {self._label}: {exc}") from exc
         finally:
@@ -166,17 +183,30 @@ class PostgresJournal(GroupCommitJournal):
         with contextlib.suppress(psycopg.Error):
             self._conn.close()
         self._conn = self._open_writer()
+        self._crc = None  # the chain's head is read again: a lost COMMIT ack may have landed
         return self._max_seq()
 
     def _write(self, batch: Batch) -> None:
-        """COPY `batch` in one transaction; its COMMIT is the durability point."""
+        """COPY `batch` in one transaction; its COMMIT is the durability point. Each row's
+        chained checksum is computed here, on the writer thread; the chain's head is read
+        once, by the first write (a writer that reconnects sets `_crc` to None again)."""
         instance = self._instance
         with self._conn.transaction(), self._conn.cursor() as cursor:
-            copy_sql = f"COPY {TABLE} (instance_id, seq, kind, payload, ts) FROM STDIN"
+            crc = self._crc
+            if crc is None:
+                cursor.execute(
+                    f"SELECT crc FROM {TABLE} WHERE instance_id = %s ORDER BY seq DESC LIMIT 1",
+                    (instance,),
+                )
+                head = cursor.fetchone()
+                crc = GENESIS if head is None else int(head[0])
+            copy_sql = f"COPY {TABLE} (instance_id, seq, kind, payload, ts, crc) FROM STDIN"
             with cursor.copy(copy_sql) as copy:
                 for seq, event in batch:
                     kind, body = encode(event)
-                    copy.write_row((instance, seq, kind, body, event.ts))
+                    crc = link(crc, seq, event.ts, kind, body)
+                    copy.write_row((instance, seq, kind, body, event.ts, crc))
+        self._crc = crc  # only once committed: a failed batch leaves the chain's head
 
 
 def _one_line(exc: BaseException) -> str:

@@ -2,15 +2,17 @@
 
 Pure: it folds an iterable of `(seq, event)` (what any `Journal.read()` yields, so it works
 on every backend) and returns findings, each with a stable `kind`, the record's sequence
-and its kind string. What the journal records today: a request and its decision are one
-`OrderDecided` record (a request is never journaled alone), so "a decision without its
-request" is an accept whose request is missing; there is no "routed" record yet, so routed
-without accept cannot be checked until one exists.
+and its kind string. `checked` puts the stored rows through the checksum chain first
+(journal/chain.py) and reports each break as a finding rather than stopping there, so an
+auditor sees every damaged record, not only the first. What the journal records today: a
+request and its decision are one `OrderDecided` record (a request is never journaled
+alone), so "a decision without its request" is an accept whose request is missing; there is
+no "routed" record yet, so routed without accept cannot be checked until one exists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -23,7 +25,9 @@ from interlock.domain.events import (
     OrderDecided,
     VenueRejected,
 )
-from interlock.journal.codec import KINDS
+from interlock.errors import RecoveryError
+from interlock.journal.chain import GENESIS, Row, is_crc, link
+from interlock.journal.codec import KINDS, decode
 
 
 class FindingKind(StrEnum):
@@ -40,6 +44,9 @@ class FindingKind(StrEnum):
     EXEC_ID_REPEATED = "EXEC_ID_REPEATED"
     CANCEL_WITHOUT_ORDER = "CANCEL_WITHOUT_ORDER"
     VENUE_REJECT_WITHOUT_ORDER = "VENUE_REJECT_WITHOUT_ORDER"
+    CHECKSUM_MISMATCH = "CHECKSUM_MISMATCH"
+    WAL_DAMAGE = "WAL_DAMAGE"
+    PAGE_DAMAGE = "PAGE_DAMAGE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +66,41 @@ def verify(records: Iterable[tuple[int, Event]]) -> list[Finding]:
     for seq, event in records:
         audit.check(seq, event)
     return audit.findings
+
+
+def checked(rows: Iterable[Row], findings: list[Finding]) -> Iterator[tuple[int, Event]]:
+    """Decode stored `(seq, ts, kind, body, crc)` rows (read from the first), adding a
+    CHECKSUM_MISMATCH to `findings` for each whose checksum does not chain. A broken record
+    that still decodes is passed on (the audit may say more about it); one that does not is
+    left out; an undamaged one that does not decode raises RecoveryError."""
+    it = iter(rows)
+    try:
+        yield from _checked(it, findings)
+    finally:  # a raise mid-way must not leave the reader's cursor (and file) open
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()
+
+
+def _checked(rows: Iterator[Row], findings: list[Finding]) -> Iterator[tuple[int, Event]]:
+    prev = GENESIS
+    for seq, ts, kind, body, crc in rows:
+        event: Event | None = None
+        ok = False
+        if isinstance(ts, int) and isinstance(kind, str) and isinstance(body, bytes):
+            ok = link(prev, seq, ts, kind, body) == crc
+            try:
+                event = decode(kind, body)
+            except RecoveryError as exc:
+                if ok:
+                    raise RecoveryError(f"journal record {seq}: {exc}") from exc
+        if not ok:
+            why = f"stored checksum {crc!r} does not chain: the record, or the one before, changed"
+            findings.append(Finding(FindingKind.CHECKSUM_MISMATCH, seq, str(kind), why))
+        if is_crc(crc):
+            prev = crc  # the next record chains from what is stored
+        if event is not None:
+            yield seq, event
 
 
 class _Audit:
