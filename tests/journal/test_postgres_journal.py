@@ -3,6 +3,7 @@ group commit under a producer thread, and a server that goes away or was never t
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -121,3 +122,46 @@ def test_flush_times_out_with_JournalError_while_commit_is_stuck(postgres_dsn: s
     release.set()
     assert journal.flush(timeout=5) == 1
     journal.close()
+
+
+def test_a_commit_whose_ack_was_lost_leaves_the_checksum_chain_whole(
+    postgres_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A COMMIT that landed but whose acknowledgement died (the connection went): the
+    writer's head of the checksum chain is the one before that batch. The retry reconnects
+    and must chain the next records from what the table holds, or every record after them
+    fails its checksum at the next recovery."""
+    name = instance()
+    journal = PostgresJournal(postgres_dsn, name)
+    real_write = PostgresJournal._write
+    lost = threading.Event()
+
+    def write_then_lose_the_ack(self: PostgresJournal, batch: list) -> None:  # type: ignore[type-arg]
+        before = self._crc
+        real_write(self, batch)
+        if not lost.is_set():
+            lost.set()
+            self._crc = before  # as if the COMMIT's answer never came
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    try:
+        journal.append(fill(1))
+        journal.flush(timeout=5)
+        monkeypatch.setattr(PostgresJournal, "_write", write_then_lose_the_ack)
+        for i in range(2, 6):
+            journal.append(fill(i))
+        deadline = time.monotonic() + 20
+        while journal.durable_seq < 5:  # the retry publishes what landed, then goes on
+            assert time.monotonic() < deadline, "journal never came back"
+            with contextlib.suppress(JournalError):
+                journal.flush(timeout=1)
+        journal.append(fill(6))
+        journal.flush(timeout=5)
+        assert lost.is_set()
+    finally:
+        journal.close()
+    reopened = PostgresJournal(postgres_dsn, name)
+    try:
+        assert [seq for seq, _ in reopened.read()] == [1, 2, 3, 4, 5, 6]
+    finally:
+        reopened.close()
