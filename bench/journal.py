@@ -182,12 +182,17 @@ def raw_sqlite(path: Path, rows: list[tuple[str, bytes, int]], batch: int) -> fl
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("CREATE TABLE events (seq INTEGER PRIMARY KEY, ts INTEGER, kind TEXT, body BLOB)")
+    conn.execute(
+        "CREATE TABLE events"
+        " (seq INTEGER PRIMARY KEY, ts INTEGER, kind TEXT, body BLOB, crc INTEGER)"
+    )
     t0 = time.perf_counter()
-    for part in _batches(len(rows), batch):
+    for part in _batches(len(rows), batch):  # the journal's row shape; no checksum computed
         conn.execute("BEGIN")
-        conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?)",
-                         ((i + 1, rows[i][2], rows[i][0], rows[i][1]) for i in part))  # fmt: skip
+        conn.executemany(
+            "INSERT INTO events VALUES (?, ?, ?, ?, ?)",
+            ((i + 1, rows[i][2], rows[i][0], rows[i][1], i) for i in part),
+        )
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - t0
     conn.close()
@@ -203,11 +208,11 @@ def raw_postgres(dsn: str, rows: list[tuple[str, bytes, int]], batch: int) -> fl
         t0 = time.perf_counter()
         for part in _batches(len(rows), batch):
             with conn.transaction(), conn.cursor() as cur:
-                sql = f"COPY {TABLE} (instance_id, seq, kind, payload, ts) FROM STDIN"
-                with cur.copy(sql) as copy:
+                sql = f"COPY {TABLE} (instance_id, seq, kind, payload, ts, crc) FROM STDIN"
+                with cur.copy(sql) as copy:  # the journal's row shape; no checksum computed
                     for i in part:
                         kind, body, ts = rows[i]
-                        copy.write_row((instance, i + 1, kind, body, ts))
+                        copy.write_row((instance, i + 1, kind, body, ts, i))
         elapsed = time.perf_counter() - t0
     return len(rows) / elapsed
 

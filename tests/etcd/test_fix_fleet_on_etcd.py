@@ -172,6 +172,11 @@ def test_a_member_without_etcd_quorum_stops_routing_but_keeps_its_fix_session(
     start_members(fleet, rig.port, CUT)
     for instance_id in CUT:
         assert buy(fleet[instance_id], "AAPL", 4, "100.00").isdigit()
+    wait_until(
+        lambda: all(len(ex.orders_of(c)) == 1 for c in CUT.values()),
+        10,
+        "the exchange has each member's first order",
+    )  # the ack may beat its arrival
     seen = {c: len(ex.orders_of(c)) for c in CUT.values()}
     cluster.kill(1)
     cluster.kill(2)
