@@ -4,8 +4,9 @@ QuickFIX refuses a repeated tag in a message it has no dictionary for ("Tag appe
 than once"), so market data (V, W, X: repeating groups) needs one that names the groups.
 `quickfix-py` ships no FIX44.xml, and the venue session needs a few dozen fields, so we
 write the subset ourselves: the admin messages, the order messages the venue adapter and
-the fake exchange send, the status requests of reconciliation (H, AF), and market data. No field is required here and no value list is
-checked: decoding stays ours (codec.py, marketdata.py); the dictionary only frames groups.
+the fake exchange send, reconciliation's status requests (H, AF), and market data. No
+field is required here and no value list is checked: decoding stays ours (codec.py,
+marketdata.py); the dictionary only frames groups.
 """
 
 from __future__ import annotations

@@ -129,6 +129,7 @@ class FixVenue(fix.Application):  # type: ignore[misc]
         tests do) is the one `sendToTarget` finds, not this stopped one."""
         self.stop()
         self._engine = None
+
     @property
     def logged_on(self) -> bool:
         """The session is up: orders can be routed."""
