@@ -29,7 +29,8 @@ from interlock.sim.fix import FakeExchange, free_port
 from interlock.sim.harness import DESK_KEY, START_NS
 from interlock.venue.fix import FixVenue
 
-CLIENT = "INTERLOCK"
+CLIENT = "RECON"  # CompIDs of its own: QuickFIX keeps stopped sessions registered
+VENUE = "RECONVENUE"
 GHOST = 90  # an order id the journal holds but the exchange never got
 
 
@@ -38,7 +39,8 @@ def gateway_on(
 ) -> tuple[Gateway, FixVenue]:
     """A gateway on the journal in `root`, reconciling in the background until its FIX
     session (the same store: the sequence numbers carry on) has logged on and answered."""
-    venue = FixVenue(port=port, work_dir=root / "venue", file_log=True)
+    venue = FixVenue(port=port, work_dir=root / "venue", comp_id=CLIENT, venue_comp_id=VENUE,
+                     file_log=True)  # fmt: skip
     venues.append(venue)
     gw = Gateway(load_config(), SqliteJournal(root / "journal.db"), venue,
                  EmbeddedControlPlane(clock=clock), clock=clock)  # fmt: skip
@@ -58,7 +60,7 @@ def test_a_restart_reconciles_fills_ghosts_and_orders_traded_around_the_interloc
     tmp_path: Path,
 ) -> None:
     port = free_port()
-    exchange = FakeExchange(tmp_path / "exchange", port, fill=False, file_log=True,
+    exchange = FakeExchange(tmp_path / "exchange", port, VENUE, CLIENT, fill=False, file_log=True,
                             reset_on_logon=False).start()  # fmt: skip
     clock = ManualClock(START_NS)
     venues: list[FixVenue] = []
@@ -113,7 +115,7 @@ def test_a_restart_reconciles_fills_ghosts_and_orders_traded_around_the_interloc
         assert wait_until(lambda: str(after.order_id) in exchange.book(CLIENT), 10)
     finally:
         for v in venues:
-            v.stop()
+            v.close()  # frees the session: later tests' adapters use the same CompIDs
         exchange.stop()
         for g in gateways:
             g.close()
@@ -122,7 +124,8 @@ def test_a_restart_reconciles_fills_ghosts_and_orders_traded_around_the_interloc
 def test_a_venue_that_never_logs_on_leaves_the_gateway_closed(tmp_path: Path) -> None:
     config = load_config().model_copy(update={"venue_reconcile_timeout_ms": 300})
     clock = ManualClock(START_NS)
-    venue = FixVenue(port=free_port(), work_dir=tmp_path / "venue", file_log=False)
+    venue = FixVenue(port=free_port(), work_dir=tmp_path / "venue", comp_id="RECON2",
+                     file_log=False)  # fmt: skip
     gw = Gateway(config, SqliteJournal(tmp_path / "journal.db"), venue,
                  EmbeddedControlPlane(clock=clock), clock=clock)  # fmt: skip
     venue.attach(gw)
@@ -135,3 +138,4 @@ def test_a_venue_that_never_logs_on_leaves_the_gateway_closed(tmp_path: Path) ->
         assert gw.submit(order("x", 10, "99.00"), DESK_KEY).code.value == "VENUE_RECONCILING"  # type: ignore[union-attr]
     finally:
         gw.close()
+        venue.close()
