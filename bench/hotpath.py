@@ -288,11 +288,16 @@ def bench_durable(orders: list[tuple[OrderRequest, str]], paced_rate: int) -> di
         sent: list[int] = [0] * n
         callbacks = [_acker(acks, i) for i in range(n)]
         gc.freeze()  # as a service does after start-up: inputs and state never scanned again
+        last: Decision | None = None
         t0 = pc()
         for i, (req, key) in enumerate(orders):
             sent[i] = pc()
-            gw.submit(req, key, callbacks[i])
+            decision = gw.submit(req, key, callbacks[i])
+            if decision.order_id is not None:
+                last = decision
         jr.flush(60)
+        if last is not None:
+            gw.wait(last, 60)  # durable and released (the release runs off the writer)
         elapsed = pc() - t0
         gw.close()
         flood = sorted(acks[i] - sent[i] for i in range(n))

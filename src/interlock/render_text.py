@@ -23,6 +23,7 @@ from interlock.domain.events import (
     LimitsLoaded,
     OrderDecided,
     ParentDeclared,
+    Routed,
     VenueRejected,
 )
 from interlock.domain.flag_events import FlagDisabled, FlagEnabled, FlagEvent, FlagRegistered
@@ -104,6 +105,8 @@ class EventSummarizer:
             return f"order {event.order_id}: cancelled, {event.qty:,} released ({event.reason})"
         if isinstance(event, VenueRejected):
             return f"order {event.order_id}: rejected by the venue ({event.reason})"
+        if isinstance(event, Routed):
+            return f"order {event.order_id}: routed to the venue"
         if isinstance(event, CancelRequested):
             return f"order {event.order_id}: cancel requested by {event.principal} ({event.reason})"
         if isinstance(event, HaltApplied):

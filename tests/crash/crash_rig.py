@@ -139,6 +139,7 @@ class Zygote:
         pid = int(pid_line[1])
         acks: list[list[str]] = []
         ready: list[str] = []
+        unreconciled = ""  # the child's reconciliation with the venue failed: it says why
         exit_code: int | None = None
         try:
             deadline = time.monotonic() + WAIT_S
@@ -152,6 +153,9 @@ class Zygote:
                     if args[0] == "sqlite":  # the child holds the journal
                         with pytest.raises(JournalError, match="in use"):
                             SqliteJournal(args[1], background=False)
+                elif line.startswith("UNRECONCILED"):
+                    ready = []
+                    unreconciled = line.strip()
                 elif line.startswith("EXIT "):
                     exit_code = int(line.split()[1])
         finally:
@@ -164,7 +168,7 @@ class Zygote:
                 acks.append(line.split()[1:])
             elif line.startswith("EXIT "):
                 exit_code = int(line.split()[1])
-        assert exit_code == -signal.SIGKILL, f"child died on its own: {self._tail()}"
+        assert exit_code == -signal.SIGKILL, f"child died on its own: {unreconciled} {self._tail()}"
         assert ready, f"child did not start: {self._tail()}"
         return json.loads(ready[1]), acks
 

@@ -114,8 +114,14 @@ def run(
         venue=venue,
         plane=EmbeddedControlPlane(clock=time.time_ns),
         clock=time.time_ns,
+        start=False,
     )
+    gw.start(reconcile_in_background=True)  # as serve: it waits for the venue's Logon
     venue.start(timeout=15)
+    report = gw.wait_reconciled(20)
+    if report is None or report.error:
+        say("UNRECONCILED", report.error if report is not None else "timed out")
+        return
     mid = {s: instruments[s].to_ticks(MID) or 10_000 for s in SYMBOLS}
 
     def refresh() -> None:
@@ -124,7 +130,13 @@ def run(
         gw.heartbeat()
 
     refresh()
-    say("READY", json.dumps([list(p) for p in gw.positions()]))
+    while True:  # the book and the seq of the last record it holds, consistently
+        seq = gw.journal.last_seq
+        positions = [list(p) for p in gw.positions()]
+        if gw.journal.last_seq == seq:
+            break
+    gw.journal.flush(15)  # what recovery and reconciliation journaled is durable
+    say("READY", json.dumps({"seq": seq, "positions": positions}))
     working: deque[tuple[int, str]] = deque(maxlen=500)  # (order id, key): cancel candidates
 
     def acker(cid: str, key: str) -> Callable[[Decision], None]:

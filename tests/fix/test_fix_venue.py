@@ -40,9 +40,10 @@ def vrig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VenueRig]:
     gw = Gateway(load_config(), SqliteJournal(root / "journal.db"), venue,
                  EmbeddedControlPlane(clock=clock), clock=clock)  # fmt: skip
     venue.attach(gw)
-    gw.start()
+    gw.start(reconcile_in_background=True)  # it reconciles once the venue has logged on
     gw.update_reference("AAPL", 10_000)
     venue.start()
+    assert gw.wait_reconciled(10) is not None
     yield VenueRig(gw, venue, exchange)
     venue.stop()
     exchange.stop()

@@ -384,7 +384,8 @@ def test_a_new_gateway_on_the_same_journal_rebuilds_the_same_book() -> None:
     before = book_state(gw)
     assert before["open"] and before["parents"]["P1"][0] > 0  # something to rebuild
 
-    h2 = build(journal=h.journal, depth=100)  # a restart: new plane, venue and process state
+    h2 = build(journal=h.journal, depth=100, restart_of=h)  # a restart: new plane and process
+    # state, the same venue (it holds the open orders: reconciliation finds them working)
     assert book_state(h2.gateway) == before
     assert [(x.scope, x.target) for x in h2.plane.halts()] == [(HaltScope.SYMBOL, "TSLA")]
     assert h2.submit(symbol="TSLA").code is RejectCode.HALTED
@@ -402,7 +403,7 @@ def test_recovery_rebuilds_orders_whose_enums_arrived_as_strings() -> None:
     assert h.submit(side="sell", time_in_force="gtc", session="continuous", quantity=50).accepted
     h.journal.flush()  # the fill is journaled after the order's record: make it durable
     before = book_state(h.gateway)
-    h2 = build(journal=h.journal)
+    h2 = build(journal=h.journal, restart_of=h)
     assert book_state(h2.gateway) == before
 
 

@@ -12,6 +12,7 @@ test_order_path.py.
 from __future__ import annotations
 
 import sys
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -182,6 +183,26 @@ def test_submit_when_lease_not_renewed_rejects_with_CONTROL_PLANE_LOST() -> None
     assert h.submit(quantity=300).code is RejectCode.CONTROL_PLANE_LOST
     assert h.gateway.heartbeat() is True  # the lease is gone: it joins again, attested anew
     assert h.submit(quantity=300).accepted
+
+
+def test_submit_when_not_yet_reconciled_with_the_venue_rejects_with_VENUE_RECONCILING() -> None:
+    h = build(start=False)
+    gate = threading.Event()
+    real = h.venue.reconcile
+
+    def held(orders: Any, timeout_s: float = 0.0) -> Any:
+        assert gate.wait(5), "the test never let the venue answer"
+        return real(orders, timeout_s)
+
+    h.venue.reconcile = held  # type: ignore[method-assign]
+    h.gateway.start(reconcile_in_background=True)
+    h.refresh_references()
+    d = h.submit(quantity=100)
+    rejected(d, RejectCode.VENUE_RECONCILING, "reconciling its open orders with the venue")
+    assert limits(d) == ("reconciliation complete", "reconciling")
+    gate.set()
+    assert h.gateway.wait_reconciled(5) is not None
+    assert h.submit(quantity=100).accepted
 
 
 def test_submit_when_fleet_moved_to_a_newer_epoch_rejects_with_STALE_EPOCH() -> None:

@@ -24,6 +24,7 @@ from interlock.domain.events import (
     LimitsLoaded,
     OrderDecided,
     ParentDeclared,
+    Routed,
     VenueRejected,
 )
 from interlock.domain.flag_events import FlagDisabled, FlagEnabled, FlagRegistered, FlagRetired
@@ -65,6 +66,7 @@ SAMPLES: list[Event] = [
     Cancelled(4, 1, 60, "user"),
     VenueRejected(5, 2, "venue closed"),
     CancelRequested(6, 1, "p", "flatten"),
+    Routed(6, 1),
     HaltApplied(7, HaltScope.SYMBOL, "AAPL", "runaway", "ops"),
     HaltLifted(8, HaltScope.GLOBAL, "", "ops"),
     ParentDeclared(9, ParentOrder("par-1", "a", "MSFT", Side.SELL, 1000)),
@@ -85,6 +87,7 @@ STABLE_KINDS = {
     Cancelled: "cancelled",
     VenueRejected: "venue_rejected",
     CancelRequested: "cancel_requested",
+    Routed: "routed",
     HaltApplied: "halt",
     HaltLifted: "resume",
     ParentDeclared: "parent",

@@ -256,7 +256,7 @@ def test_a_gateway_rebuilt_from_the_journal_has_the_state_it_had(backend: Backen
     before = _state(gw)
     assert 0 < gw.order(partial.order_id).filled < 300 and before["open"]  # something to rebuild
 
-    h2 = build(journal=backend.reopen(h.journal), depth=100)  # a restart
+    h2 = build(journal=backend.reopen(h.journal), depth=100, restart_of=h)  # same venue
     assert _state(h2.gateway) == before
     assert h2.submit(symbol="TSLA").code.name == "HALTED"
 

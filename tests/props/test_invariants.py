@@ -384,7 +384,7 @@ def test_restart_rebuilds_gross_exposure_of_positions_opened_before_the_first_fi
     h.market.set_mid("AAPL", 10_001)  # the reference now equals the first fill price
     journal.flush()
     before = {a: acct.gross for a, acct in h.gateway.book.accounts.items()}
-    h2 = build(journal=journal, clock=clock, mid=Decimal("100.01"))
+    h2 = build(journal=journal, clock=clock, restart_of=h)  # the same venue, mid 100.01
     after = {a: acct.gross for a, acct in h2.gateway.book.accounts.items()}
     assert after == before
     assert h2.gateway.book.firm.gross == h.gateway.book.firm.gross

@@ -14,7 +14,8 @@ resumes, parents, market moves, time, restarts) and checks two things:
 
 Left out of "state", by design: prices and what depends on them (marks, P&L, gross: a
 restart waits for the feed), the runaway monitors, and how far an open order has got on
-its way to the venue (a rebuilt open order is taken as working).
+its way to the venue beyond its `Routed` record (a rebuilt open order is taken as working;
+`unrouted`, the open orders with no `Routed` yet, is state and is compared).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def live_state(gw: Gateway) -> State:
         k: (req, d.order_id, d.rejection, d.seq) for k, (req, d) in s.keys._decisions.items()
     }
     state["next_order_id"] = s.next_order_id
+    state["unrouted"] = sorted(s.unrouted)  # open, decided, no Routed record yet
     state["limits_digest"] = s.limits_digest
     state["order_seqs"] = {oid: o.seq for oid, o in gw.book.orders.items()}
     return state

@@ -52,7 +52,8 @@ class ServeConfig(GatewayConfig):
             )
             if getattr(self, name) == default
         )
-        return hashlib.sha256(canonical_json(self, unset).encode()).hexdigest()[:16]
+        text = canonical_json(self, unset | self.unset_later())
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def cross_checks(self) -> dict[str, list[Problem]]:
         found = super().cross_checks()

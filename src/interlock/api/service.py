@@ -3,7 +3,9 @@
 Start order: the gateway recovers from its journal (`[journal]`: a SQLite file, or the
 fleet's PostgreSQL as its `instance_id`) and joins the control plane, the lease heartbeat
 starts, the venue is connected (a FIX venue must log on within its `logon_timeout_ms`, or
-serve fails) and the reference source starts (the simulated mids, the venue's market data,
+serve fails), the gateway's reconciliation with the venue (started with the gateway,
+waiting for the Logon) completes or fails closed (VENUE_RECONCILING on /health and on
+every order) and the reference source starts (the simulated mids, the venue's market data,
 or the mark feed's listener), then the admin listener (the kill switch is up before any
 order port), then REST and FIX. The venue and the reference
 source come from `[venue]` and `[reference]` through `instance.open_venue`; a simulated
@@ -114,7 +116,7 @@ class Service:
 
     def start(self) -> Service:
         gw = self.gateway
-        gw.start()
+        gw.start(reconcile_in_background=True)  # it waits for the venue's Logon below
         gw.start_heartbeat()
         cfg = self.config
         if self.simulated:
@@ -123,6 +125,7 @@ class Service:
             fix = cfg.venue.fix
             assert fix is not None
             self.opened.connect(fix.logon_timeout_ms / 1_000)
+        gw.wait_reconciled(cfg.venue_reconcile_timeout_ms / 1_000 + 1.0)
         if self.market is not None and cfg.reference.source != "feed":
             self._feed = threading.Thread(
                 target=self._reference_feed, name="reference-feed", daemon=True

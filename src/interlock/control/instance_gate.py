@@ -41,6 +41,7 @@ class InstanceGate:
         "epoch",
         "flags_version",
         "fleet_epoch",
+        "held",
         "instance_id",
         "lease_deadline",
         "lost",
@@ -68,6 +69,7 @@ class InstanceGate:
         self.flags_version = -1  # the flag registry version `refused` was last set from
         self.registered = False
         self.refusal: Rejection | None = None
+        self.held: Rejection | None = None  # the instance's own hold (reconciling: `hold`)
         self.open = False  # registered, attested, current epoch, quorum, not lost
         self._recompute()
 
@@ -131,6 +133,18 @@ class InstanceGate:
                 self.epoch = release.epoch
             self._recompute()
 
+    def hold(self, refusal: Rejection) -> None:
+        """Close the gate with `refusal` until `unhold`, whatever the control plane says:
+        the instance's own reason not to trade (it is reconciling with its venue)."""
+        with self._lock:
+            self.held = refusal
+            self._recompute()
+
+    def unhold(self) -> None:
+        with self._lock:
+            self.held = None
+            self._recompute()
+
     # -- readers --------------------------------------------------------------------------
 
     def quorum_state(self) -> tuple[int, int, int]:
@@ -167,7 +181,7 @@ class InstanceGate:
                 limit="fresh lease",
                 attempted=attempted,
             )
-        return refusal
+        return refusal if refusal is not None else self.held
 
     def state(self, now: int) -> str:
         """'routing', or the code it refuses orders with: for status tables."""
@@ -179,7 +193,7 @@ class InstanceGate:
     def _recompute(self) -> None:
         refusal = self._refusal()
         self.refusal = refusal
-        self.open = refusal is None and not self.lost
+        self.open = refusal is None and not self.lost and self.held is None
 
     def _refusal(self) -> Rejection | None:
         if not self.registered:

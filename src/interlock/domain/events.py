@@ -84,6 +84,15 @@ class CancelRequested(msgspec.Struct, frozen=True, gc=False, array_like=True):
     reason: str
 
 
+class Routed(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """The venue adapter has the order: `venue.send` returned for it. After a crash, an open
+    order with no `Routed` may or may not have left (the crash can fall between the send
+    and this record): the start's reconciliation with the venue decides."""
+
+    ts: int
+    order_id: int
+
+
 class HaltApplied(msgspec.Struct, frozen=True, gc=False, array_like=True):
     """`halt_ts` is when the halt was written (the control plane's record); `ts` when this
     instance applied it. 0 in journals from before it was kept: `ts` stands in."""
@@ -165,6 +174,7 @@ Event = (
     | FlagRetired
     | FlagEnabled
     | FlagDisabled
+    | Routed
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -184,4 +194,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     FlagRetired,
     FlagEnabled,
     FlagDisabled,
+    Routed,
 )

@@ -43,6 +43,7 @@ ORD_REJ_REASON: dict[RejectCode, int] = {
     RejectCode.STALE_EPOCH: _CLOSED,
     RejectCode.FLEET_NO_QUORUM: _CLOSED,
     RejectCode.CONTROL_PLANE_LOST: _CLOSED,
+    RejectCode.VENUE_RECONCILING: _CLOSED,
     RejectCode.DUPLICATE_ORDER: 6,
     RejectCode.IDEMPOTENCY_CONFLICT: 6,
     RejectCode.UNAUTHENTICATED: 15,

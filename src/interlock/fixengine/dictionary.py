@@ -4,8 +4,9 @@ QuickFIX refuses a repeated tag in a message it has no dictionary for ("Tag appe
 than once"), so market data (V, W, X: repeating groups) needs one that names the groups.
 `quickfix-py` ships no FIX44.xml, and the venue session needs a few dozen fields, so we
 write the subset ourselves: the admin messages, the order messages the venue adapter and
-the fake exchange send, and market data. No field is required here and no value list is
-checked: decoding stays ours (codec.py, marketdata.py); the dictionary only frames groups.
+the fake exchange send, reconciliation's status requests (H, AF), and market data. No
+field is required here and no value list is checked: decoding stays ours (codec.py,
+marketdata.py); the dictionary only frames groups.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ _MESSAGES: dict[str, tuple[str, tuple[int, ...], dict[int, tuple[int, ...]]]] = 
     "D": ("app", _ORDER, {}),
     "F": ("app", _ORDER, {}),
     "G": ("app", _ORDER, {}),
-    "8": ("app", (*_ORDER, 17, 150, 39, 14, 6, 151, 32, 31, 103), {}),
+    "8": ("app", (*_ORDER, 17, 150, 39, 14, 6, 151, 32, 31, 103, 790, 584, 911, 912), {}),
+    "H": ("app", (11, 37, 790, 1, 55, 54), {}),  # OrderStatusRequest: reconciliation
+    "AF": ("app", (584, 585, 1, 55), {}),  # OrderMassStatusRequest: reconciliation
     "9": ("app", (11, 41, 37, 39, 434, 102, 58), {}),
     "j": ("app", (45, 372, 371, 380, 58), {}),
     "V": ("app", (262, 263, 264, 265), {267: (269,), 146: (55,)}),

@@ -103,6 +103,12 @@ class GatewayConfig(_Model):
     lease_ttl_ms: StrictInt = Field(
         2_000, gt=0, description="lose the lease, lose the right to trade"
     )
+    venue_reconcile_timeout_ms: StrictInt = Field(
+        5_000,
+        gt=0,
+        description="how long the start waits for the venue's answer to reconciliation; "
+        "past it the instance stays closed (VENUE_RECONCILING) rather than trade on a guess",
+    )
     instruments: dict[str, InstrumentConfig] = Field(min_length=1)
     api_keys: list[ApiKeyConfig] = Field(default_factory=list)
     limits: LimitsConfig = LimitsConfig()
@@ -154,17 +160,25 @@ class GatewayConfig(_Model):
 
     def digest(self) -> str:
         """The whole file's settings, this instance's name and any transports included."""
-        return hashlib.sha256(canonical_json(self).encode()).hexdigest()[:16]
+        return hashlib.sha256(canonical_json(self, self.unset_later()).encode()).hexdigest()[:16]
+
+    def unset_later(self) -> frozenset[str]:
+        """Fields added after files were attested, left out of the digests while at their
+        default, so a file from before them keeps its digest."""
+        fields = GatewayConfig.model_fields
+        return frozenset(f for f in _LATER if getattr(self, f) == fields[f].default)
 
     def fleet_digest(self) -> str:
         """The settings every member of a fleet must share, attested and released: all of
         the gateway's but its own name and journal (any transports are not the gateway's)."""
         shared = {f: getattr(self, f) for f in GatewayConfig.model_fields if f not in _OWN}
         fleet = GatewayConfig.model_construct(**shared)  # the defaults stand in for _OWN
-        return hashlib.sha256(canonical_json(fleet).encode()).hexdigest()[:16]
+        text = canonical_json(fleet, self.unset_later())
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 _OWN = frozenset({"instance_id", "journal"})
+_LATER = ("venue_reconcile_timeout_ms",)
 """GatewayConfig fields that are each instance's own: not in `fleet_digest`."""
 
 

@@ -6,12 +6,16 @@
     1 decode + schema   2 authenticate   5 a known idempotency key (before 3 and 4: why below)
     3 instance gate     4 kill switch    6 pre-trade checks, then the fleet budget
     and if none refused: 7 reserve + 8 journal (the decision, appended and applied)
-    9 release to the venue and ack, once the record is durable (`_on_durable`)
+    9 release to the venue and ack, once the record is durable (`_on_durable` hands it
+      to the release loop, `_release`, off the journal writer: release_loop.py)
 
 Decide, append, apply: every change of state is a journaled event applied through
 `InstanceState.apply` (state.py), and a restart folds the journal through the same
 `apply`. Decide synchronously, release after durable: `submit` returns the decision at
-once; the journal's commit callback hands accepted orders to the venue and acks callers.
+once; the journal's commit callback acks the durable refusals and hands the accepted
+orders to the release loop, which sends them to the venue in journal order, journals a
+`Routed` for each one the venue adapter took, and acks their callers. Cancels (a caller's,
+a halt's) are sent the same way, once their record is durable (`_send_cancel`).
 A known idempotency key is answered right after authentication, before gates and halts: a
 replay reports a decision already made (and an order perhaps already working), it makes
 none, and answering HALTED to the retry of an accepted order would tell its caller a lie.
@@ -57,10 +61,12 @@ from interlock.domain.events import (
     LimitsLoaded,
     OrderDecided,
     ParentDeclared,
+    Routed,
     VenueRejected,
 )
 from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode, Rejection, reject, render
+from interlock.errors import JournalError
 from interlock.flags.manifest import FlagManifest
 from interlock.flags.runtime import FlagSet
 from interlock.gateway.auth import Authenticator, Principal
@@ -68,6 +74,8 @@ from interlock.gateway.config import GatewayConfig
 from interlock.gateway.decode import decode
 from interlock.gateway.journal_status import JournalWatch
 from interlock.gateway.membership import FleetMembership, FleetSnapshot
+from interlock.gateway.reconcile import Reconciler, ReconcileReport
+from interlock.gateway.release_loop import ReleaseLoop
 from interlock.gateway.self_halt import SelfHalts
 from interlock.gateway.state import InstanceState
 from interlock.journal.base import Journal
@@ -89,6 +97,7 @@ _SESSION_TEXT: dict[TradingSession | None, str] = {s: s.value for s in TradingSe
 _SESSION_TEXT[None] = ""  # closed: only ever refused
 _CODE_TEXT = {c: c.value for c in RejectCode}  # a dict read: an enum's .value is 2 calls
 Ack = Callable[[Decision], None]
+Entry = tuple[int, "Order | None", Decision, "Ack | None"]  # (seq, order, decision, on_ack)
 Accept = Callable[[Order], None]
 Caller = Principal | str  # a Principal from an edge that authenticated, or an API key
 GATE_CHECK = "instance_gate"
@@ -189,9 +198,21 @@ class Gateway:
             self.instance_id, journal, config.journal.max_backlog, fleet=self.fleet,
             cancel_all=self._cancel_everything,
         )  # fmt: skip
+        self.reconciler = Reconciler(
+            instance_id=self.instance_id, venue=venue, state=self.state, gate=self.gate,
+            lock=self._lock, record=self._record, fill=self.on_fill, cancel=self._venue_cancel,
+            halt=self.halt, flush=journal.flush, clock=clock,
+            timeout_s=config.venue_reconcile_timeout_ms / 1_000,
+        )  # fmt: skip
         self._limits_digest = config.limits.digest()
-        self._released_seq = 0  # every decision up to here is durable and released
-        self._pending: deque[tuple[int, Order | None, Decision, Ack | None]] = deque()
+        self._pending: deque[Entry] = deque()  # decided, not yet durable
+        self._to_release: deque[Entry] = deque()  # durable, for the release loop
+        self._cancels: deque[tuple[int, int]] = deque()  # (seq of its record, order id)
+        self._cancels_due: list[int] = []  # durable cancels, for the release loop
+        self._handed_seq = 0  # the newest durable seq `_on_durable` took
+        threaded = bool(getattr(journal, "has_writer", False))  # else: commits in `flush`
+        self.releaser = ReleaseLoop(self._release, threaded=threaded,
+                                    name=f"release-{self.instance_id}")  # fmt: skip
         self._ctx = OrderContext()
         off = {GATE_CHECK} & disabled | (set() if self.budgets is not None else {"fleet_budget"})
         by_name: dict[str, Stage] = {
@@ -211,11 +232,17 @@ class Gateway:
 
     # -- life cycle ------------------------------------------------------------------
 
-    def start(self) -> Gateway:
-        """Rebuild state from the journal, then join the control plane under a lease."""
+    def start(self, *, reconcile_in_background: bool = False) -> Gateway:
+        """Rebuild state from the journal, join the control plane under a lease, then
+        reconcile with the venue (reconcile.py) before the gate opens: orders are refused
+        VENUE_RECONCILING until it is done, and for good if the venue cannot answer.
+        `reconcile_in_background`: return at once and reconcile on a thread of its own
+        (`wait_reconciled`), for a venue that connects after the start (serve's FIX)."""
+        self.reconciler.hold()
         with self._lock:
             self.state.fold(self.journal)
-            self._released_seq = self.journal.durable_seq  # recovered orders count as released
+            self._handed_seq = self.journal.durable_seq
+            self.releaser.start(self.journal.durable_seq)  # recovered: reconciled below
             if self.state.limits_digest != self._limits_digest:
                 self._record(LimitsLoaded(self._clock(), self._limits_digest,
                                           self.config.limits.canonical_json()))  # fmt: skip
@@ -225,11 +252,30 @@ class Gateway:
         self.fleet.join(journaled)
         if not self.journal.available:  # down before the callback was there
             self.journal_watch.changed(self.journal.status)
+        if reconcile_in_background:
+            threading.Thread(target=self.reconciler.run, name=f"reconcile-{self.instance_id}",
+                             daemon=True).start()  # fmt: skip
+        else:
+            self.reconciler.run()
         return self
 
+    def wait_reconciled(self, timeout: float | None = None) -> ReconcileReport | None:
+        """The start's reconciliation report once it is done (None: not within `timeout`);
+        its `error` is set if it failed and the instance stays closed."""
+        self.reconciler.done.wait(timeout)
+        return self.reconciler.report
+
     def close(self) -> None:
+        """Leave the plane; release what is durable (its `Routed` records are then
+        committed by the journal's close), close the journal, stop the release loop."""
         self.fleet.leave()
+        try:
+            self.journal.flush(5.0)
+            self.releaser.wait(self.journal.durable_seq, 5.0)
+        except JournalError as exc:
+            _log.error("closing with records not released: %s", exc)
         self.journal.close()
+        self.releaser.close()
 
     def _record(self, event: Event, order: Order | None = None) -> int:
         """Append `event` to the journal (no I/O: the writer thread commits it), then apply
@@ -392,26 +438,52 @@ class Gateway:
         return decision
 
     def _on_durable(self, durable_seq: int) -> None:
-        """Journal commit callback: release durable orders to the venue, ack their callers.
+        """Journal commit callback, on the committing thread: ack the durable refusals, and
+        hand the accepted orders (and replays of them, and cancels whose record is now
+        durable) to the release loop. No venue call here: a slow venue must not hold up
+        the commits and acks of records that need none."""
+        acks: list[tuple[Decision, Ack]] = []
+        with self._lock:
+            pending = self._pending
+            out = self._to_release
+            inline = not self.releaser.threaded  # nothing to stall: every ack in journal order
+            while pending and pending[0][0] <= durable_seq:
+                entry = pending.popleft()
+                if inline or entry[2].order_id is not None:
+                    out.append(entry)  # accepted: acked once released
+                elif entry[3] is not None:
+                    acks.append((entry[2], entry[3]))
+            cancels = self._cancels
+            while cancels and cancels[0][0] <= durable_seq:
+                self._cancels_due.append(cancels.popleft()[1])
+            self._handed_seq = max(self._handed_seq, durable_seq)
+        for decision, on_ack in acks:
+            self._ack(decision, on_ack)
+        self.releaser.handed(durable_seq)
+
+    def _release(self, durable_seq: int) -> None:
+        """The release loop's turn (one thread, journal order): send what was handed over.
 
         The lock is taken twice per batch, never per order. First the batch's pending orders
         become RELEASING; then each is sent, outside the lock, unless a halt or cancel
         marked it CANCEL_ON_RELEASE before its turn (a read of its status). Then, under
-        the lock again, those sent become WORKING, and those marked while (or before) being
-        sent are cancelled at the venue (sent) or in place (never sent). A cancel is never
-        sent before the venue has the order, and nothing here waits on a halt.
+        the lock again, those sent become WORKING and get their `Routed` record, and those
+        marked while (or before) being sent are cancelled at the venue (sent) or in place
+        (never sent). A cancel is never sent before the venue has the order, and nothing
+        here waits on a halt.
         """
         released: list[tuple[Order | None, Decision, Ack | None]] = []
         with self._lock:
-            pending = self._pending
-            while pending and pending[0][0] <= durable_seq:
-                _, order, decision, on_ack = pending.popleft()
+            queue = self._to_release
+            while queue:
+                _, order, decision, on_ack = queue.popleft()
                 if order is not None:
                     if order.status is not _PENDING:
                         order = None  # cancelled by a halt before it could leave
                     else:
                         order.status = _RELEASING
                 released.append((order, decision, on_ack))
+            to_cancel, self._cancels_due = self._cancels_due, []
         sent: list[Order] = []
         held: list[Order] = []
         for order, _, _ in released:  # every order out first: one caller's ack can't hold it
@@ -426,34 +498,84 @@ class Gateway:
                     self.on_rejected(order.order_id, f"venue send failed: {exc!r}")
                     continue
                 sent.append(order)
-        to_cancel: list[int] = []
         if sent or held:
             with self._lock:
-                for order in sent:
-                    if order.status is _RELEASING:
-                        order.status = _WORKING
-                    elif order.status is _CANCEL_ON_RELEASE:  # marked while being sent
-                        order.status = _WORKING  # at the venue now: its cancel goes next
-                        to_cancel.append(order.order_id)
-                if held:
-                    now = self._clock()
+                now = self._clock()
+                try:
+                    for order in sent:
+                        self._record(Routed(now, order.order_id))
+                        if order.status is _RELEASING:
+                            order.status = _WORKING
+                        elif order.status is _CANCEL_ON_RELEASE:  # marked while being sent
+                            order.status = _WORKING  # at the venue now: its cancel goes next
+                            to_cancel += self._send_cancel(order.order_id)
                     for order in held:
                         if order.status is _CANCEL_ON_RELEASE:
                             self._record(Cancelled(now, order.order_id, order.leaves,
                                                    "cancelled before release"))  # fmt: skip
-        self._cancel_now_or_after_durable(to_cancel)
+                except JournalError:  # the orders stand as they are in memory
+                    _log.exception("could not journal the release of a batch")
+        self._cancels_out(to_cancel)
         for _, decision, on_ack in released:
             if on_ack is not None:
-                try:
-                    on_ack(decision)
-                except Exception:
-                    _log.exception("ack callback failed for decision seq %d", decision.seq)
-        self._released_seq = max(self._released_seq, durable_seq)
+                self._ack(decision, on_ack)
+
+    @staticmethod
+    def _ack(decision: Decision, on_ack: Ack) -> None:
+        try:
+            on_ack(decision)
+        except Exception:
+            _log.exception("ack callback failed for decision seq %d", decision.seq)
+
+    def _send_cancel(self, order_id: int) -> list[int]:
+        """The one rule for when a venue cancel goes (under the lock, after its record, a
+        CancelRequested or HaltApplied, was appended): the order ids to cancel now, outside
+        the lock (none: queued for the release loop).
+
+        Durable first: the cancel waits for the journal to commit everything appended so
+        far (its record with it), then goes through the release loop in journal order, so
+        after a crash the journal knows every cancel that was sent. Unless the journal is
+        unavailable (`available` False, or failed): then nothing becomes durable, and a
+        cancel only reduces risk, so it goes at once, and those queued go with it; the
+        start's reconciliation with the venue covers what the journal missed."""
+        if self.journal.available:
+            seq = self.journal.last_seq
+            if seq > self._handed_seq:
+                self._cancels.append((seq, order_id))
+                return []
+            return [order_id]  # already durable (marked while its order was being sent)
+        now = [oid for _, oid in self._cancels]  # queued for a commit that is not coming
+        self._cancels.clear()
+        now.append(order_id)
+        return now
+
+    def _cancels_out(self, now: list[int]) -> None:
+        """Outside the lock: send the cancels due now. A journal without a writer thread
+        commits only in its caller's `flush`: commit the queued ones here (their release
+        then sends them), so a cancel never waits on a commit nobody will make."""
+        for order_id in now:
+            self._venue_cancel(order_id)
+        if self._cancels and not self.releaser.threaded:
+            try:
+                self.journal.flush()
+            except JournalError:
+                _log.exception("could not commit the records of %d cancels", len(self._cancels))
+
+    def _venue_cancel(self, order_id: int) -> None:
+        try:
+            self.venue.cancel(order_id)
+        except Exception:
+            _log.exception("venue cancel failed for order %d", order_id)
 
     def wait(self, decision: Decision, timeout: float | None = 5.0) -> Decision:
-        """Block until `decision` is durable and, if accepted, released; return it."""
-        if self._released_seq < decision.seq:
-            self.journal.flush(timeout)
+        """Block until `decision` is durable and, if accepted, released; return it.
+        JournalError if that does not happen within `timeout`."""
+        if self.releaser.done < decision.seq:
+            if self.journal.durable_seq < decision.seq:
+                self.journal.flush(timeout)
+            if decision.order_id is not None and not self.releaser.wait(decision.seq, timeout):
+                raise JournalError(f"decision seq {decision.seq} durable, not released within "
+                                   f"{timeout}s (venue slow?)")  # fmt: skip
         return decision
 
     def _refuse_fill(self, order: Order, qty: int, price: int, exec_id: str) -> None:
@@ -543,10 +665,12 @@ class Gateway:
 
         Pending orders are cancelled in place (they never leave); orders being handed over
         are marked CANCEL_ON_RELEASE, and the release loop cancels them once the venue has
-        them; working orders get a venue cancel. Nothing here waits for the release loop,
-        so a halt set off from inside a venue callback on the releasing thread cannot
-        deadlock. The confirmation carries how many covered orders are still open once the
-        cancels were sent: those the venue has yet to confirm cancelled.
+        them; working orders get a venue cancel once the HaltApplied is durable
+        (`_send_cancel`: at once if the journal is unavailable). Nothing here waits for the
+        release loop, so a halt set off from inside a venue callback on the releasing
+        thread cannot deadlock. The confirmation carries how many covered orders are still
+        open once the cancels were sent or queued: those the venue has yet to confirm
+        cancelled.
         """
         to_cancel: list[int] = []
         with self._lock:
@@ -560,25 +684,11 @@ class Gateway:
             why = f"halt {h.scope.value}:{h.target}"
             for order in covered:
                 if self._cancel_locked(order, now, why):
-                    to_cancel.append(order.order_id)
-        self._cancel_now_or_after_durable(to_cancel)
+                    to_cancel += self._send_cancel(order.order_id)
+        self._cancels_out(to_cancel)
         with self._lock:
             pending = sum(1 for order in covered if order.status <= _WORKING)
         self.fleet.confirm(h, pending)
-
-    def _cancel_now_or_after_durable(self, order_ids: list[int]) -> None:
-        """The one place that decides when venue cancels go out (outside the lock).
-
-        While the journal is unavailable: now, always. A cancel only reduces risk, and
-        waiting for a journal that may not come back would leave the orders working; the
-        cancel's record is queued and becomes durable in order once the journal is back
-        (and a restart before that reconciles with the venue). Otherwise: now as well
-        today; this is where cancels that wait until their record is durable belong."""
-        for order_id in order_ids:
-            try:
-                self.venue.cancel(order_id)
-            except Exception:
-                _log.exception("venue cancel failed for order %d", order_id)
 
     def _cancel_everything(self, why: str) -> int:
         """Cancel every open order of this instance (the journal backlog overflowed): in
@@ -586,11 +696,12 @@ class Gateway:
         to_cancel: list[int] = []
         with self._lock:
             now = self._clock()
-            for order in list(self.book.open_orders.values()):
-                if self._cancel_locked(order, now, why):
-                    to_cancel.append(order.order_id)
-        self._cancel_now_or_after_durable(to_cancel)
-        return len(to_cancel)
+            working = [o.order_id for o in list(self.book.open_orders.values())
+                       if self._cancel_locked(o, now, why)]  # fmt: skip
+            for order_id in working:
+                to_cancel += self._send_cancel(order_id)
+        self._cancels_out(to_cancel)
+        return len(working)
 
     def _cancel_locked(self, order: Order, now: int, reason: str) -> bool:
         """Cancel an open order (under the lock); True if it is working and the venue must
@@ -653,9 +764,9 @@ class Gateway:
                 )
             now = self._clock()
             self._record(CancelRequested(now, order_id, principal.name, reason))
-            to_venue = self._cancel_locked(order, now, reason)
-        if to_venue:
-            self._cancel_now_or_after_durable([order_id])
+            working = self._cancel_locked(order, now, reason)
+            to_venue = self._send_cancel(order_id) if working else []
+        self._cancels_out(to_venue)
         return None
 
     @staticmethod

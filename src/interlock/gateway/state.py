@@ -6,9 +6,12 @@ folds the journal through the very same `apply` (`fold`), so the state after a r
 the state before it, by construction (tests/props/test_rebuild.py checks every prefix).
 Decisions are never re-made on the way: an accepted order is re-reserved exactly as it
 was recorded. What is not here is not journaled and not rebuilt: reference prices and
-marks (a restart waits for the feed), the runaway monitors' windows, and how far an order
-has got on its way to the venue (after a restart every open order is taken as working:
-it may have reached the venue, so it keeps its reservation until the venue says).
+marks (a restart waits for the feed) and the runaway monitors' windows. How far an order
+has got on its way to the venue is journaled only as `Routed` (the adapter has it):
+`unrouted` holds the open orders decided but not yet routed. After a restart every open
+order is taken as working (it may have reached the venue, so it keeps its reservation and
+a cancel goes to the venue), and the gateway's reconciliation with the venue settles the
+unrouted ones before any trading (gateway/reconcile.py, docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from interlock.domain.events import (
     LimitsLoaded,
     OrderDecided,
     ParentDeclared,
+    Routed,
     VenueRejected,
 )
 from interlock.domain.instrument import Instrument
@@ -58,6 +62,7 @@ class InstanceState:
         "keys",
         "limits_digest",
         "next_order_id",
+        "unrouted",
     )
 
     def __init__(self, book: Book, halts: HaltView, instruments: dict[str, Instrument]) -> None:
@@ -67,6 +72,7 @@ class InstanceState:
         self.keys = IdempotencyStore()
         self.exec_ids: set[tuple[int, str]] = set()  # (order, venue exec id): counted once
         self.next_order_id = 1
+        self.unrouted: set[int] = set()  # open orders decided, durable or not, never routed
         self.limits_digest = ""
         self._by_type: dict[type, Callable[[int, Event], None]] = {
             Filled: self._filled,  # type: ignore[dict-item]
@@ -76,6 +82,7 @@ class InstanceState:
             HaltApplied: self._halt_applied,  # type: ignore[dict-item]
             HaltLifted: self._halt_lifted,  # type: ignore[dict-item]
             LimitsLoaded: self._limits,  # type: ignore[dict-item]
+            Routed: self._routed,  # type: ignore[dict-item]
         }
 
     def apply(self, seq: int, event: Event, order: Order | None = None) -> None:
@@ -95,6 +102,7 @@ class InstanceState:
                 order = rebuild_order(seq, ev, self.instruments)
             order.seq = seq
             self.book.apply_accept(order)
+            self.unrouted.add(ev.order_id)
             if ev.order_id >= self.next_order_id:
                 self.next_order_id = ev.order_id + 1
             if ev.principal and request is not None and request.idempotency_key is not None:
@@ -105,7 +113,8 @@ class InstanceState:
 
     def fold(self, journal: Journal) -> int:
         """Rebuild from `journal` (into a fresh state); open orders are then taken as
-        working. The number of events read."""
+        working (those in `unrouted` wait for the venue's word: `Gateway.start`). The
+        number of events read."""
         events = 0
         for seq, event in journal.read():
             self.apply(seq, event)
@@ -123,16 +132,23 @@ class InstanceState:
         order = self.book.orders.get(ev.order_id)
         if order is not None:
             self.book.apply_fill(order, ev.qty, ev.price)
+            if not order.status.is_open:
+                self.unrouted.discard(ev.order_id)
 
     def _cancelled(self, seq: int, ev: Cancelled) -> None:
         order = self.book.orders.get(ev.order_id)
         if order is not None:
             self.book.apply_done(order, _CANCELLED)
+        self.unrouted.discard(ev.order_id)
 
     def _venue_rejected(self, seq: int, ev: VenueRejected) -> None:
         order = self.book.orders.get(ev.order_id)
         if order is not None:
             self.book.apply_done(order, _VENUE_REJECTED)
+        self.unrouted.discard(ev.order_id)
+
+    def _routed(self, seq: int, ev: Routed) -> None:
+        self.unrouted.discard(ev.order_id)
 
     def _parent(self, seq: int, ev: ParentDeclared) -> None:
         self.book.apply_parent(ev.parent)

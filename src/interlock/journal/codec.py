@@ -28,6 +28,7 @@ from interlock.domain.events import (
     LimitsLoaded,
     OrderDecided,
     ParentDeclared,
+    Routed,
     VenueRejected,
 )
 from interlock.domain.flag_events import FlagDisabled, FlagEnabled, FlagRegistered, FlagRetired
@@ -50,6 +51,7 @@ KINDS: Final[dict[type[Event], str]] = {
     FlagRetired: "flag_retired",
     FlagEnabled: "flag_enabled",
     FlagDisabled: "flag_disabled",
+    Routed: "routed",
 }
 """Event type → kind string stored beside each record."""
 

@@ -124,6 +124,11 @@ class GroupCommitJournal:
         return self._last_seq
 
     @property
+    def has_writer(self) -> bool:
+        """Commits (and the `on_durable` callbacks) run on a writer thread of their own."""
+        return self._thread is not None
+
+    @property
     def durable_seq(self) -> int:
         """Newest seq known durable (its `on_durable` callbacks may still be running)."""
         return self._durable_seq

@@ -38,6 +38,7 @@ STOPPED = frozenset({
     RejectCode.STALE_EPOCH,
     RejectCode.FLEET_NO_QUORUM,
     RejectCode.CONTROL_PLANE_LOST,
+    RejectCode.VENUE_RECONCILING,
 })  # fmt: skip
 """Refusals that mean the instance is already stopped: not part of a reject storm."""
 _ACCOUNT = HaltScope.ACCOUNT

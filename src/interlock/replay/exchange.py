@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +22,7 @@ from interlock.domain.order import Order
 from interlock.replay.market import KnightMarket
 from interlock.replay.scenario import NS, Scenario
 from interlock.replay.smars import Child
-from interlock.venue.base import ExecutionSink
+from interlock.venue.base import ExecutionSink, VenueOrder, VenueStatus
 
 RefListener = Callable[[str, int], None]  # (symbol, mid in cents)
 
@@ -133,6 +133,11 @@ class VenuePort:
         child = self.children.pop(order.order_id, None)
         if child is not None:
             self.on_done(self.server, child, order, qty)
+
+    def reconcile(self, orders: Sequence[Order], timeout_s: float = 0.0) -> VenueStatus:
+        """Children are immediate-or-cancel and each one's fate is told as it is sent:
+        nothing rests here, so no order a journal holds open is known."""
+        return VenueStatus({o.order_id: VenueOrder(o.order_id, known=False) for o in orders})
 
     def cancel(self, order_id: int) -> None:
         """Children are immediate-or-cancel: nothing ever rests here to cancel."""

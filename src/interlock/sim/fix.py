@@ -5,6 +5,16 @@ when `fill` is on, fills it in two parts; with `fill` off it is the pass-through
 benchmark compares Interlock against, and its orders rest in its book (`book`) until
 cancelled. It also serves market data (V answered with W snapshots, X refreshes on
 `set_mid`) to one or many sessions.
+
+It keeps every execution it sent (exec id, quantity, price) and answers the status
+requests of a restarted gateway from its own book: an OrderStatusRequest (H) resends the
+order's executions (PossResend, with the request's OrdStatusReqID) and ends with an
+ExecutionReport of ExecType I (order status: OrdStatus, CumQty, AvgPx, LeavesQty), or
+OrdStatus 8 with OrdRejReason 5 for an order it never had; an OrderMassStatusRequest (AF,
+MassStatusReqType 7) is answered with one ExecType I report per order that is open or
+traded (TotNumReports, LastRptRequested on the last). `fill_resting` trades a resting
+order (its report is stored for a session that is down), `place` puts an order in the
+book that the gateway never sent: trading around the interlock.
 """
 
 from __future__ import annotations
@@ -64,6 +74,7 @@ class FakeExchange(SessionApp):
         self._publishing = threading.Event()
         self._stopping = threading.Event()
         self._ids = iter(range(1, 1 << 62))
+        self._execs: dict[str, list[tuple[str, int, str]]] = {}  # ClOrdID -> (id, qty, px)
         work_dir.mkdir(parents=True, exist_ok=True)
         binding = AcceptorBinding("127.0.0.1", port)
         path = write_settings(
@@ -230,12 +241,108 @@ class FakeExchange(SessionApp):
                 if first:
                     self._report(session_id, got, "F", "1", first, last=first)
                 self._report(session_id, got, "F", "2", qty, last=qty - first)
+        elif got[35] == "H":
+            self._order_status(session_id, client, got)
+        elif got[35] == "AF":
+            self._mass_status(session_id, client, got)
         elif got[35] == "F":
             with self._book_lock:
                 if self._held is not None:
                     self._held.append((session_id, client, f"{got[41]}|{got[11]}"))
                     return
             self._cancel(session_id, client, f"{got[41]}|{got[11]}")
+
+    def fill_resting(self, client: str, cl_ord_id: str, qty: int) -> None:
+        """Trade `qty` of a resting order of `client` at its limit; the report goes out on
+        its session (stored and resent by QuickFIX if the session is down)."""
+        with self._book_lock:
+            order = self._book.get(client, {}).get(cl_ord_id)
+            if order is None:
+                raise KeyError(f"{cl_ord_id} is not resting for {client}")
+            cum = sum(q for _, q, _ in self._execs.get(cl_ord_id, ())) + qty
+            if cum >= int(order[38]):
+                del self._book[client][cl_ord_id]
+        self._report(self._session_id(client), order, "F", "2" if cum >= int(order[38]) else "1",
+                     cum, last=qty)  # fmt: skip
+
+    def place(self, client: str, cl_ord_id: str, account: str, symbol: str, qty: int,
+              price: str, side: str = "1") -> None:  # fmt: skip
+        """An order resting here for `client`'s session that its gateway never sent."""
+        got: Fields = {35: "D", 11: cl_ord_id, 1: account, 55: symbol, 54: side,
+                       38: str(qty), 40: "2", 44: price}  # fmt: skip
+        self.orders[cl_ord_id] = got
+        self.orders_of(client)[cl_ord_id] = got
+        with self._book_lock:
+            self._book.setdefault(client, {})[cl_ord_id] = got
+
+    def _session_id(self, client: str) -> fix.SessionID:
+        for session_id in self._engine.socket.getSessions():
+            if session_id.getTargetCompID().getValue() == client:
+                return session_id
+        raise KeyError(client)
+
+    def _order_status(self, session_id: fix.SessionID, client: str, got: Fields) -> None:
+        """H: resend the order's executions, then one ExecType I report (OrdStatus 8,
+        OrdRejReason 5 for an order this exchange never had)."""
+        cl = got.get(11, "")
+        order = self.orders_of(client).get(cl)
+        req = got.get(790, "")
+        if order is None:
+            msg = new_message("8")
+            for tag, value in ((37, "NONE"), (17, f"S{next(self._ids)}"), (11, cl), (150, "I"),
+                               (39, "8"), (103, "5"), (14, "0"), (6, "0"), (151, "0"),
+                               (790, req), (58, "unknown order")):  # fmt: skip
+                msg.setField(tag, value)
+            fix.Session.sendToTarget(msg, session_id)
+            return
+        for exec_id, qty, px in list(self._execs.get(cl, ())):
+            msg = self._er(order, "F", "1", 0, exec_id)
+            msg.getHeader().setField(97, "Y")  # PossResend: sent before, maybe not received
+            msg.setField(32, str(qty))
+            msg.setField(31, px)
+            msg.setField(790, req)
+            fix.Session.sendToTarget(msg, session_id)
+        status = self._status_of(client, order)
+        status.setField(790, req)
+        fix.Session.sendToTarget(status, session_id)
+
+    def _mass_status(self, session_id: fix.SessionID, client: str, got: Fields) -> None:
+        """AF (type 7, every order): one ExecType I report per order open or traded."""
+        with self._book_lock:
+            resting = set(self._book.get(client, {}))
+        mine = self.orders_of(client).items()
+        orders = [o for cl, o in mine if cl in resting or cl in self._execs]
+        reports = [self._status_of(client, o) for o in orders]
+        if not reports:  # nothing to report: one report saying so
+            empty = new_message("8")
+            for tag, value in ((37, "NONE"), (17, f"S{next(self._ids)}"), (11, "NONE"),
+                               (150, "I"), (39, "8"), (14, "0"), (6, "0"), (151, "0")):  # fmt: skip
+                empty.setField(tag, value)
+            reports = [empty]
+        for i, msg in enumerate(reports, 1):
+            msg.setField(584, got.get(584, ""))
+            msg.setField(911, str(len(orders)))
+            if i == len(reports):
+                msg.setField(912, "Y")
+            fix.Session.sendToTarget(msg, session_id)
+
+    def _status_of(self, client: str, order: Fields) -> fix.Message:
+        """One order's ExecType I report, from this exchange's book and executions."""
+        cl = order[11]
+        execs = self._execs.get(cl, ())
+        cum = sum(q for _, q, _ in execs)
+        value = sum(q * Decimal(px) for _, q, px in execs)
+        with self._book_lock:
+            resting = cl in self._book.get(client, {})
+        qty = int(order[38])
+        done = "2" if cum >= qty else "4"  # not resting: filled, or cancelled
+        status = ("1" if cum else "0") if resting else done
+        msg = self._er(order, "I", status, cum, f"S{next(self._ids)}")
+        msg.setField(6, str(value / cum if cum else Decimal(0)))
+        msg.setField(151, str(qty - cum) if resting else "0")
+        if 1 in order:
+            msg.setField(1, order[1])
+        return msg
 
     def _cancel(self, session_id: fix.SessionID, client: str, request: str) -> None:
         """Cancel `request` ("OrigClOrdID|ClOrdID"): off the book, a cancelled report."""
@@ -256,10 +363,23 @@ class FakeExchange(SessionApp):
         last: int = 0,
         cancel: str | None = None,
     ) -> None:
+        exec_id = f"E{next(self._ids)}"
+        msg = self._er(order, exec_type, status, cum, exec_id, cancel)
+        msg.setField(151, "0" if status in ("2", "4") else str(int(order[38]) - cum))
+        if last:
+            px = order.get(44, "100")
+            msg.setField(32, str(last))
+            msg.setField(31, px)
+            self._execs.setdefault(order[11], []).append((exec_id, last, px))
+        fix.Session.sendToTarget(msg, session_id)
+
+    def _er(self, order: Fields, exec_type: str, status: str, cum: int, exec_id: str,
+            cancel: str | None = None) -> fix.Message:  # fmt: skip
+        """An ExecutionReport of `order` without its fill fields."""
         qty = int(order[38])
         msg = new_message("8")
         msg.setField(37, f"X{order[11]}")
-        msg.setField(17, f"E{next(self._ids)}")
+        msg.setField(17, exec_id)
         msg.setField(11, cancel or order[11])
         if cancel is not None:
             msg.setField(41, order[11])
@@ -273,11 +393,7 @@ class FakeExchange(SessionApp):
             (6, order.get(44, "0")),
         ):
             msg.setField(tag, value)
-        msg.setField(151, "0" if status in ("2", "4") else str(qty - cum))
-        if last:
-            msg.setField(32, str(last))
-            msg.setField(31, order.get(44, "100"))
-        fix.Session.sendToTarget(msg, session_id)
+        return msg
 
 
 __all__ = ["FakeExchange", "Fields", "FixClient", "field", "fields_of", "free_port"]

@@ -12,7 +12,7 @@ started on another build, recovering from the journal the old one wrote.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -30,6 +30,7 @@ from interlock.gateway.config import GatewayConfig
 from interlock.gateway.gateway import Gateway
 from interlock.instance import build_instance
 from interlock.journal.memory import MemoryJournal
+from interlock.venue.base import VenueOrder, VenueStatus
 
 REFERENCE = Decimal("100.00")  # every symbol's reference price in the demo fleet
 
@@ -47,6 +48,20 @@ class RecordingVenue:
 
     def cancel(self, order_id: int) -> None:
         self.cancels.append(order_id)
+
+    def reconcile(self, orders: Sequence[Order], timeout_s: float = 0.0) -> VenueStatus:
+        """What was sent here and not cancelled rests (it never fills)."""
+        sent = {o.order_id: o for o in self.sent}
+        gone = set(self.cancels)
+        asked = {o.order_id for o in orders}
+        answer = {oid: VenueOrder(oid, oid in sent, oid in sent and oid not in gone)
+                  for oid in asked}  # fmt: skip
+        others = tuple(
+            VenueOrder(oid, True, True, account=o.account)
+            for oid, o in sent.items()
+            if oid not in asked and oid not in gone
+        )
+        return VenueStatus(answer, others)
 
 
 @dataclass

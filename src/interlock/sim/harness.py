@@ -101,9 +101,12 @@ def build(
     disabled_checks: tuple[str, ...] = (),
     start: bool = True,
     plane: ControlPlane | None = None,
+    restart_of: Harness | None = None,
 ) -> Harness:
     """A started gateway on the default config, every symbol at `mid`, references fresh;
-    on `plane` if given (an etcd one, say), else an embedded plane on the same clock."""
+    on `plane` if given (an etcd one, say), else an embedded plane on the same clock.
+    `restart_of`: a gateway restarted against that harness's venue and market (which keep
+    what it was sent), as a restarted process reconnects to the same exchange."""
     cfg = config or load_config()
     clk = clock or ManualClock(START_NS)
     instruments = cfg.instrument_map()
@@ -113,6 +116,8 @@ def build(
         books[sym] = (ticks if ticks is not None else 100, half_spread_ticks, depth)
     market = MarketModel(books, seed=seed, volatility_ticks=volatility_ticks)
     venue = SimulatedVenue(market, seed=seed)
+    if restart_of is not None:
+        market, venue = restart_of.market, restart_of.venue
     jr = journal if journal is not None else MemoryJournal()
     plane = plane if plane is not None else EmbeddedControlPlane(clock=clk)
     gw = build_instance(cfg, journal=jr, venue=venue, plane=plane, clock=clk,

@@ -13,6 +13,11 @@ an order. A cancel is resent: it can only take risk off, and a cancel asked whil
 session was down (a halt's) is stored by QuickFIX and reaches the venue on the reconnect.
 After `feed_marks`, each Logon subscribes to the instruments' market data (V) and every
 snapshot (W) or refresh (X) moves the mark it passes to `marks(symbol, ticks)`.
+
+`reconcile` asks the venue with real status messages (fix_status.py: one AF, one H per
+order) and, from its answer, adopts the orders still working there, so their later fills
+reach the gateway after a restart; reports for orders it does not hold are logged, never
+guessed at (reconciliation is what tells of them).
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -31,6 +37,7 @@ from interlock.domain.order import Order
 from interlock.errors import VenueError
 from interlock.fixengine.codec import SIDE_CODES, TIF_CODES
 from interlock.fixengine.engine import (
+    Engine,
     SessionKey,
     field,
     msg_type,
@@ -39,7 +46,8 @@ from interlock.fixengine.engine import (
     write_settings,
 )
 from interlock.fixengine.marketdata import MarkBook, entries, market_data_request
-from interlock.venue.base import ExecutionSink
+from interlock.venue.base import ExecutionSink, VenueStatus
+from interlock.venue.fix_status import StatusRound, adopted
 
 _log = logging.getLogger(__name__)
 MarkSink = Callable[[str, int], None]
@@ -71,6 +79,8 @@ class FixVenue(fix.Application):  # type: ignore[misc]
         self._lock = threading.Lock()
         self._orders: dict[int, tuple[Instrument, int]] = {}  # order id -> (inst, leaves)
         self._cancel_ids = itertools.count(1)
+        self._rounds = itertools.count(1)
+        self._round: StatusRound | None = None
         self._session: fix.SessionID | None = None
         self._logged_on = threading.Event()
         work_dir.mkdir(parents=True, exist_ok=True)
@@ -88,7 +98,7 @@ class FixVenue(fix.Application):  # type: ignore[misc]
             market_data=True,
             store_dir=store_dir,
         )
-        self._engine = open_engine(self, path, acceptor=False, file_log=file_log)
+        self._engine: Engine | None = open_engine(self, path, acceptor=False, file_log=file_log)
 
     def attach(self, sink: ExecutionSink) -> None:
         """Report to `sink` (the gateway, built after its venue)."""
@@ -101,6 +111,8 @@ class FixVenue(fix.Application):  # type: ignore[misc]
 
     def start(self, timeout: float = 5.0) -> FixVenue:
         """Connect and wait for the venue's Logon; VenueError when it does not come."""
+        if self._engine is None:
+            raise VenueError("FIX venue adapter is closed")
         self._engine.start()
         if not self._logged_on.wait(timeout):
             self._engine.stop()
@@ -108,7 +120,15 @@ class FixVenue(fix.Application):  # type: ignore[misc]
         return self
 
     def stop(self) -> None:
-        self._engine.stop()
+        if self._engine is not None:
+            self._engine.stop()
+
+    def close(self) -> None:
+        """Stop, then free the QuickFIX engine: its sessions leave QuickFIX's process-wide
+        registry, so a new adapter on the same session (a restart inside one process, as
+        tests do) is the one `sendToTarget` finds, not this stopped one."""
+        self.stop()
+        self._engine = None
 
     @property
     def logged_on(self) -> bool:
@@ -146,6 +166,30 @@ class FixVenue(fix.Application):  # type: ignore[misc]
         msg.setField(11, f"{order_id}-c{next(self._cancel_ids)}")
         msg.setField(41, str(order_id))
         fix.Session.sendToTarget(msg, session)
+
+    def reconcile(self, orders: Sequence[Order], timeout_s: float = 5.0) -> VenueStatus:
+        """Ask the venue about `orders` and its own open ones (waiting for the Logon
+        first); VenueError if the answers are not all in within `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        if not self._logged_on.wait(timeout_s):
+            raise VenueError(f"FIX venue session did not log on within {timeout_s} s")
+        session = self._session
+        assert session is not None  # logged on
+        status_round = StatusRound(f"recon-{next(self._rounds)}-{time.time_ns()}", orders)
+        self._round = status_round
+        try:
+            for msg in status_round.requests():
+                if not fix.Session.sendToTarget(msg, session):
+                    raise VenueError("FIX venue refused a status request")
+            status = status_round.wait(max(0.0, deadline - time.monotonic()))
+        finally:
+            self._round = None
+        if status is None:
+            raise VenueError(f"FIX venue did not answer within {timeout_s} s: "
+                             f"{status_round.missing()}")  # fmt: skip
+        with self._lock:
+            self._orders.update(adopted(status, {o.order_id: o for o in orders}))
+        return status
 
     # -- QuickFIX callbacks ------------------------------------------------------------
 
@@ -192,6 +236,11 @@ class FixVenue(fix.Application):  # type: ignore[misc]
                 _log.exception("undecodable ExecutionReport from the venue")
 
     def _report(self, message: fix.Message) -> None:
+        status_round = self._round
+        if status_round is not None and status_round.takes(message):
+            return  # an answer to reconciliation: the gateway applies it from there
+        if field(message, 150) == "I" or field(message, 584) or field(message, 790):
+            return  # a late answer to a round that is over
         exec_type = field(message, 150)
         ref = field(message, 41) if exec_type == "4" else None
         order_id = int((ref or field(message, 11) or "").split("-")[0])

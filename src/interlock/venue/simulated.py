@@ -8,6 +8,10 @@ Events are queued under the venue's lock and delivered after it is released, by 
 thread at a time and in the order the state changed. A sink that calls back into the venue
 (say `cancel` from inside `on_fill`) therefore never re-enters itself: the new events are
 delivered by the outer call as soon as the current callback returns.
+
+It remembers every order it was sent (account, executions), so `reconcile` can answer a
+restarted gateway as a real venue would; `detach` plays the gateway being down: what
+happens meanwhile is not delivered, only `reconcile` tells of it.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from __future__ import annotations
 import random
 import threading
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from interlock.domain.enums import TimeInForce
 from interlock.domain.order import Order
-from interlock.venue.base import ExecutionSink
+from interlock.venue.base import Execution, ExecutionSink, VenueOrder, VenueStatus
 from interlock.venue.market import MarketModel
 
 _RESTING_TIFS = frozenset({TimeInForce.DAY, TimeInForce.GTC, TimeInForce.AT_THE_OPEN})
@@ -56,6 +61,14 @@ class _Rejected:
 
 
 _Event = _Fill | _Cancelled | _Rejected
+
+
+@dataclass(slots=True)
+class _Seen:
+    """An order this venue was sent: for `reconcile`."""
+
+    account: str
+    executions: list[Execution] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -108,6 +121,8 @@ class SimulatedVenue:
         self._draining = False
         self._exec_seq = 0
         self._cancel_rejects = 0
+        self._seen: dict[int, _Seen] = {}
+        self._dropping = False  # detached: events are lost, as to a gateway that is down
         market.subscribe(self._on_mid)
 
     # -- the Venue port ----------------------------------------------------------------
@@ -116,7 +131,37 @@ class SimulatedVenue:
         """Connect the sink; events queued while none was attached are delivered now."""
         with self._lock:
             self._sink = sink
+            self._dropping = False
         self._drain()
+
+    def detach(self) -> None:
+        """The gateway went away: what happens from now on (fills of resting orders, say)
+        is lost to it, until a sink is attached again and asks through `reconcile`."""
+        with self._lock:
+            self._sink = None
+            self._dropping = True
+            self._events.clear()
+
+    def reconcile(self, orders: Sequence[Order], timeout_s: float = 0.0) -> VenueStatus:
+        """Every asked order as this venue has it (an order it never saw: `known` False),
+        and its other orders that are open or were filled."""
+        with self._lock:
+            asked = {o.order_id for o in orders}
+            answer = {oid: self._status(oid) for oid in asked}
+            others = tuple(
+                self._status(oid)
+                for oid, seen in self._seen.items()
+                if oid not in asked and (oid in self._resting or seen.executions)
+            )
+        return VenueStatus(answer, others)
+
+    def _status(self, order_id: int) -> VenueOrder:
+        seen = self._seen.get(order_id)
+        if seen is None:
+            return VenueOrder(order_id, known=False)
+        execs = tuple(seen.executions)
+        return VenueOrder(order_id, True, order_id in self._resting,
+                          sum(e.qty for e in execs), execs, seen.account)  # fmt: skip
 
     def send(self, order: Order) -> None:
         with self._lock:
@@ -171,6 +216,7 @@ class SimulatedVenue:
         if oid in self._resting:
             self._events.append(_Rejected(oid, "duplicate order id at venue"))
             return
+        self._seen[oid] = _Seen(order.account)
         bid, ask, depth = self._market.quote(order.symbol)
         touch = ask if order.sign > 0 else bid
         if order.is_market:
@@ -220,7 +266,11 @@ class SimulatedVenue:
 
     def _fill(self, order_id: int, qty: int, price: int) -> None:
         self._exec_seq += 1
-        self._events.append(_Fill(order_id, qty, price, f"X{self._exec_seq}"))
+        exec_id = f"X{self._exec_seq}"
+        seen = self._seen.get(order_id)
+        if seen is not None:
+            seen.executions.append(Execution(exec_id, qty, price))
+        self._events.append(_Fill(order_id, qty, price, exec_id))
 
     def _on_mid(self, symbol: str, mid: int) -> None:
         """Market listener: fill resting orders the new touch has moved through."""
@@ -251,6 +301,8 @@ class SimulatedVenue:
     def _drain(self) -> None:
         """Deliver queued events in order, without the lock, from one thread at a time."""
         with self._lock:
+            if self._dropping:
+                self._events.clear()
             if self._draining or self._sink is None:
                 return
             self._draining = True

@@ -38,6 +38,7 @@ _GROUPS: dict[int, tuple[C, ...]] = {
         C.STALE_EPOCH,
         C.FLEET_NO_QUORUM,
         C.CONTROL_PLANE_LOST,
+        C.VENUE_RECONCILING,
         C.MARKET_CLOSED,
     ),
     503: (C.JOURNAL_UNAVAILABLE,),  # nothing can be made durable now: retry later, same key
