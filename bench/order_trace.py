@@ -8,8 +8,10 @@ thread runs Interlock code, then traces exactly one NewOrderSingle:
 
 - on the acceptor's thread, from the moment QuickFIX hands it to `fromApp` until that
   call returns;
-- on the thread that sends its ExecutionReport New (seen in `toApp`; today the journal
-  writer, which also releases the order to the venue), from the same moment until that
+- on the journal writer, which commits the decision and hands it to the release loop,
+  everything it ran in the window (the order is the only one in flight);
+- on the thread that sends its ExecutionReport New (seen in `toApp`; since issue 12 the
+  gateway's release loop, before it the journal writer), from the same moment until that
   thread's unit of work is over: the first return, after the report, to the shallowest
   frame it reached (its loop).
 
@@ -19,7 +21,7 @@ that was called or resumed-and-returned in the window (comprehensions and genera
 expressions are part of their function, not calls), distinct files, the call sequence length
 (Interlock calls in order, threads one after the other) and file switches (consecutive
 calls of the sequence in different files). Threads that ran Interlock code in the window
-but are neither of the two are listed apart, never counted (`--all-threads` counts them).
+but are none of the three are listed apart, never counted (`--all-threads` counts them).
 
 Imports are tolerant of the restructuring (`interlock.sim.harness` / `interlock.testing`,
 `interlock.sim.fix` / `interlock.api.fix.testkit`), so the same script measures both.
@@ -182,7 +184,8 @@ class Recorder:
         self._close()
 
     def summary(self, all_threads: bool = False) -> dict[str, Any]:
-        counted = [i for i in (self.in_thread, self.out_thread) if i is not None]
+        writers = [i for i, log in self.logs.items() if log.name == _WRITER and log.touched]
+        counted = [i for i in (self.in_thread, *writers, self.out_thread) if i is not None]
         counted = list(dict.fromkeys(counted))
         others = [i for i, log in self.logs.items() if i not in counted and log.touched]
         if all_threads:
@@ -207,6 +210,9 @@ class Recorder:
             "function_list": sorted(f"{f}:{q}" for f, q in touched),
             "sequence": [f"{f}:{q}" for f, q in seq],
         }
+
+
+_WRITER = "journal-writer"  # SqliteJournal's writer thread: the commit between the two
 
 
 # -- the instance ---------------------------------------------------------------------------

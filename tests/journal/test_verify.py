@@ -21,6 +21,7 @@ from interlock.domain.events import (
     Filled,
     LimitsLoaded,
     OrderDecided,
+    Routed,
     VenueRejected,
 )
 from interlock.journal.sqlite import SqliteJournal
@@ -73,6 +74,7 @@ DAMAGE: dict[FindingKind, tuple[Callable[[Records], Records], int]] = {
     FindingKind.EXEC_ID_REPEATED: (lambda r: _append(r, Filled(9, 2, 1, 1, "e1")), 9),
     FindingKind.CANCEL_WITHOUT_ORDER: (lambda r: _append(r, Cancelled(9, 77, 1, "x")), 9),
     FindingKind.VENUE_REJECT_WITHOUT_ORDER: (lambda r: _append(r, VenueRejected(9, 77, "x")), 9),
+    FindingKind.ROUTED_WITHOUT_ACCEPT: (lambda r: _append(r, Routed(9, 77)), 9),
 }
 
 

@@ -143,7 +143,8 @@ class Reconciler:
             self._flush(self.timeout_s)  # what it found is durable before anything trades
         except Exception as exc:
             return self._failed(exc)
-        _log.warning("reconciled with the venue: %s", report)
+        changed = report.closed or report.routed or report.fills or report.halted
+        (_log.warning if changed else _log.info)("reconciled with the venue: %s", report)
         self.report = report
         self._gate.unhold()
         self.done.set()

@@ -6,8 +6,8 @@ and its kind string. `checked` puts the stored rows through the checksum chain f
 (journal/chain.py) and reports each break as a finding rather than stopping there, so an
 auditor sees every damaged record, not only the first. What the journal records today: a
 request and its decision are one `OrderDecided` record (a request is never journaled
-alone), so "a decision without its request" is an accept whose request is missing; there is
-no "routed" record yet, so routed without accept cannot be checked until one exists.
+alone), so "a decision without its request" is an accept whose request is missing; a
+`routed` record (the venue adapter has the order) must follow an accept of its order id.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from interlock.domain.events import (
     Filled,
     LimitsLoaded,
     OrderDecided,
+    Routed,
     VenueRejected,
 )
 from interlock.errors import RecoveryError
@@ -44,6 +45,7 @@ class FindingKind(StrEnum):
     EXEC_ID_REPEATED = "EXEC_ID_REPEATED"
     CANCEL_WITHOUT_ORDER = "CANCEL_WITHOUT_ORDER"
     VENUE_REJECT_WITHOUT_ORDER = "VENUE_REJECT_WITHOUT_ORDER"
+    ROUTED_WITHOUT_ACCEPT = "ROUTED_WITHOUT_ACCEPT"
     CHECKSUM_MISMATCH = "CHECKSUM_MISMATCH"
     WAL_DAMAGE = "WAL_DAMAGE"
     PAGE_DAMAGE = "PAGE_DAMAGE"
@@ -137,6 +139,9 @@ class _Audit:
         elif isinstance(event, VenueRejected) and event.order_id not in self._qty:
             why = f"venue reject of order {event.order_id}, never accepted before it"
             self._add(FindingKind.VENUE_REJECT_WITHOUT_ORDER, seq, event, why)
+        elif isinstance(event, Routed) and event.order_id not in self._qty:
+            why = f"order {event.order_id} routed to the venue, never accepted before it"
+            self._add(FindingKind.ROUTED_WITHOUT_ACCEPT, seq, event, why)
 
     def _decided(self, seq: int, ev: OrderDecided) -> None:
         if ev.limits_digest not in self._limits:
