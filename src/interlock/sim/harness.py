@@ -81,6 +81,8 @@ class Harness:
         """Submit, make it durable (releasing it to the venue), return the decision."""
         decision = self.gateway.submit(self.order(**overrides), key)
         self.journal.flush()
+        if decision.order_id is not None:  # the release runs on its own thread after commit
+            self.gateway.wait(decision)
         return decision
 
     def refresh_references(self) -> None:
