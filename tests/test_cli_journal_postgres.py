@@ -86,9 +86,14 @@ def test_verify_on_postgres_exits_1_naming_the_row_past_a_hole(postgres_dsn: str
 def test_verify_on_postgres_exits_2_for_an_instance_without_rows_naming_those_with(
     postgres_dsn: str,
 ) -> None:
-    name = _journaled(postgres_dsn, every_kind()[:1])
+    own = f"audit_{uuid.uuid4().hex[:8]}"  # a database of its own: the listing stays short
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {own}")
+    dsn = postgres_dsn.replace("dbname=postgres", f"dbname={own}")
+    assert dsn != postgres_dsn
+    name = _journaled(dsn, every_kind()[:1])
 
-    done = _verify(postgres_dsn, "gw-typo")
+    done = _verify(dsn, "gw-typo")
 
     assert done.returncode == 2, done.stdout + done.stderr
     assert "instance 'gw-typo': no records" in done.stdout and repr(name) in done.stdout

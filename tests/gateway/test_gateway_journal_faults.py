@@ -162,6 +162,7 @@ def test_the_halt_stays_after_the_journal_is_back_until_a_person_resumes(h: Harn
     assert h.gateway.resume(HaltScope.INSTANCE, "gw-1", "ops") is True  # a person resumes
     assert h.submit(quantity=7).accepted
     j = faulty(h)
+    j.flush(timeout=5)  # its Routed record, appended once the release loop sent it
     seqs = [s for s, _ in j.stored]
     assert seqs == list(range(1, len(seqs) + 1)) and seqs[-1] == j.last_seq  # none lost, none twice
 
