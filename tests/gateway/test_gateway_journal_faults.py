@@ -25,16 +25,13 @@ from interlock.gateway.journal_status import JOURNAL_MONITOR
 from interlock.journal.group_commit import RETRY_MAX_S
 from interlock.sim.faulty_journal import FaultyJournal
 from interlock.sim.harness import DESK_KEY, Harness, build
+from interlock.sim.serve_fleet import wait_until
 
 MARKET = OrderType.MARKET
 
 
 def wait_for(cond: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.002)
+    wait_until(cond, timeout, what, poll_s=0.002)  # the shared poll, polled finely
 
 
 @pytest.fixture

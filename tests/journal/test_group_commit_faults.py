@@ -4,7 +4,6 @@ over a list that breaks on demand)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -14,6 +13,7 @@ from interlock.errors import JournalError
 from interlock.journal.base import JournalStatus
 from interlock.journal.group_commit import RETRY_MAX_S
 from interlock.sim.faulty_journal import FaultyJournal
+from interlock.sim.serve_fleet import wait_until
 
 
 def fill(i: int) -> Filled:
@@ -21,11 +21,7 @@ def fill(i: int) -> Filled:
 
 
 def wait_for(cond: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.002)
+    wait_until(cond, timeout, what, poll_s=0.002)  # the shared poll, polled finely
 
 
 @pytest.fixture
