@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
+import quickfix as fix
 from fix_rig import FixRig, wait_until
 
+from interlock.api.fix import reports
 from interlock.domain.enums import OrderStatus
+from interlock.fixengine.engine import field, msg_type, new_message
 from interlock.sim.fix import FixClient
 from interlock.sim.harness import DESK_KEY, MM_KEY
 
@@ -42,3 +48,45 @@ def test_dropped_session_cancels_its_working_orders(rig: FixRig) -> None:
     desk.stop()
     rig.retired.append(rig.clients.pop("DESK3"))
     assert wait_until(lambda: order.status is OrderStatus.CANCELLED)
+
+
+def test_a_session_dropping_while_its_cancel_reports_go_out_leaves_the_gateway_trading(
+    rig: FixRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QuickFIX calls onLogout holding the session's mutex, and sending to that session
+    takes the same mutex. A cancel's report sent from the release thread under the
+    acceptor's lock, while the desk logs out (cancel-on-disconnect takes that lock),
+    deadlocked every session of the gateway. Cancel reports are slowed here so the logout
+    lands while they go out."""
+    real_send = reports.send
+
+    def slow_cancel_reports(msg: fix.Message, session_id: fix.SessionID) -> None:
+        if msg_type(msg) == "8" and field(msg, 150) == "4":
+            time.sleep(0.05)
+        real_send(msg, session_id)
+
+    monkeypatch.setattr(reports, "send", slow_cancel_reports)
+    name = "drop-mid-cancels"
+    desk = FixClient(rig.root / name, rig.port, "DESK3", "desk-7-algo", DESK_KEY, qualifier=name)
+    rig.retired.append(desk)  # kept alive: QuickFIX still holds the session
+    assert desk.start()
+    gw = rig.harness.gateway
+    orders = []
+    for n in range(8):
+        desk.new_order(f"dmc-{n}", price=f"98.{10 + n}")
+        ack = desk.expect(
+            lambda m, n=n: m[35] == "8" and m.get(11) == f"dmc-{n}" and m.get(150) == "0"
+        )
+        orders.append(gw.order(int(ack[37])))
+    mass = new_message("q")
+    mass.setField(11, "dmc-mass")
+    mass.setField(530, "7")
+    desk.send(mass)
+    desk.expect(lambda m: m[35] == "r" and m.get(11) == "dmc-mass")
+    desk.stop()  # while the cancels' reports are still going out
+    assert wait_until(lambda: all(o is not None and o.status is OrderStatus.CANCELLED
+                                  for o in orders), timeout=10)  # fmt: skip
+    other = rig.clients["DESK1"]
+    other.new_order("dmc-after", price="98.50")
+    other.expect(lambda m: m[35] == "8" and m.get(11) == "dmc-after" and m.get(150) == "0",
+                 timeout=10)  # fmt: skip

@@ -12,8 +12,12 @@ first of the two sends the order's New (see reports.py), and its fills follow it
 
 Locks. The gateway calls `on_accept` holding its own lock, which then takes the acceptor's;
 so the acceptor never calls the gateway while holding its lock (reading the gateway's
-`Order` attributes takes no lock): one lock order, no cycle. QuickFIX's `sendToTarget`
-only queues on the session, so sending under the lock is fine.
+`Order` attributes takes no lock): one lock order, no cycle. Nor does it send while holding
+it: QuickFIX's `sendToTarget` takes the session's mutex, and QuickFIX calls `onLogout`
+holding that same mutex, so a report sent under the lock (a cancel's, from the release
+thread) while its session drops (cancel-on-disconnect, which takes the lock) deadlocked
+the whole gateway. Reports are queued under the lock instead (`_post`, in the order they
+are decided) and sent after it is let go (`_flush`, see reports.py).
 
 Replace (G) is cancel + new: the new order is submitted first, as a new order, while the
 original still holds its reservation, because at the venue the original may fill before
@@ -50,7 +54,7 @@ from interlock.api.fix.queries import (
     mass_cancel_report,
     unknown_status,
 )
-from interlock.api.fix.reports import VenueReports, send
+from interlock.api.fix.reports import VenueReports
 from interlock.api.listeners import FixAcceptorConfig, FixLogin
 from interlock.domain.decision import Decision
 from interlock.domain.enums import OrderStatus
@@ -122,8 +126,11 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
             working = [  # not yet acked: the ack cancels it, seeing the session gone
                 o for o in self._orders.values() if o.counterparty == cp and o.acked and o.is_open
             ]
-        for order in working:
-            self._cancel(order, principal, "cancel on disconnect")
+        try:
+            for order in working:
+                self._cancel(order, principal, "cancel on disconnect")
+        finally:
+            self._flush()
 
     def toAdmin(self, message: fix.Message, session_id: fix.SessionID) -> None:
         pass
@@ -159,13 +166,15 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         try:
             if handler is None:
                 text = _text(RejectCode.NOT_SUPPORTED, f"message type {kind} is not accepted here")
-                send(business_reject(message, kind, 35, text), session_id)
+                self._post(business_reject(message, kind, 35, text), session_id)
             else:
                 handler(message, session_id, cp)
         except Exception:  # a fault answers the desk and fails closed: nothing was sent
             _log.exception("FIX %s from %s failed", kind, cp)
             text = _text(RejectCode.INTERNAL_ERROR, "the message was not handled; nothing was sent")
-            send(business_reject(message, kind, 0, text), session_id)
+            self._post(business_reject(message, kind, 0, text), session_id)
+        finally:
+            self._flush()
 
     # -- orders in ---------------------------------------------------------------------
 
@@ -173,7 +182,9 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         login = self._logins[cp]
         request = decode_new(message, login.account, login.strategy, cp)
         if isinstance(request, Undecodable):
-            send(business_reject(message, msg_type(message), request.tag, request.text), session_id)
+            self._post(
+                business_reject(message, msg_type(message), request.tag, request.text), session_id
+            )
             return None
         return FixOrder(cp, session_id, request)
 
@@ -192,11 +203,11 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         req = order.request
         if old is None or not old.is_open or old.replaced_by:
             text = _not_open(orig, old)
-            send(cancel_reject(req.client_order_id, orig, "", True, text), session_id)
+            self._post(cancel_reject(req.client_order_id, orig, "", True, text), session_id)
         elif (old.request.symbol, old.request.side) != (req.symbol, req.side):
             reason = f"a replace may not change symbol or side of {orig!r}"
             text = _text(RejectCode.SCHEMA_INVALID, reason)
-            send(
+            self._post(
                 cancel_reject(req.client_order_id, orig, str(old.order_id), True, text), session_id
             )
         else:
@@ -208,7 +219,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         if cl is None or orig is None:
             tag = 11 if cl is None else 41
             text = _text(RejectCode.SCHEMA_INVALID, f"required field ({tag}) is missing")
-            send(business_reject(message, "F", tag, text), session_id)
+            self._post(business_reject(message, "F", tag, text), session_id)
             return
         with self._lock:
             order = self._orders.get((cp, orig))
@@ -217,13 +228,13 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         if order is None or not order.is_open:
             text = _not_open(orig, order)
             oid = "" if order is None or order.order_id is None else str(order.order_id)
-            send(cancel_reject(cl, orig, oid, False, text), session_id)
+            self._post(cancel_reject(cl, orig, oid, False, text), session_id)
             return
         refusal = self._cancel(order, self._principals.get(cp), f"FIX cancel {cl}")
         if refusal is not None:
             with self._lock:
                 order.cancel_cl_ord_id = None
-            send(cancel_reject(cl, orig, str(order.order_id), False, refusal), session_id)
+            self._post(cancel_reject(cl, orig, str(order.order_id), False, refusal), session_id)
 
     def _on_status(self, message: fix.Message, session_id: fix.SessionID, cp: str) -> None:
         """OrderStatusRequest (H): ExecutionReport 150=I with the order's state now."""
@@ -231,7 +242,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         cl = fields.get(11)
         if not cl:
             text = _text(RejectCode.SCHEMA_INVALID, "required field ClOrdID (11) is missing")
-            send(business_reject(message, "H", 11, text), session_id)
+            self._post(business_reject(message, "H", 11, text), session_id)
             return
         with self._lock:
             order = self._orders.get((cp, cl))
@@ -241,7 +252,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
                 report = order.exec_report("I", order.ord_status(), text="order status")
                 if fields.get(790):
                     report.setField(790, fields[790])
-        send(report, session_id)
+        self._post(report, session_id)
 
     def _on_mass_cancel(self, message: fix.Message, session_id: fix.SessionID, cp: str) -> None:
         """OrderMassCancelRequest (q): cancel this session's working orders, by Symbol (530=1)
@@ -251,7 +262,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         if not cl or not kind:
             tag, name = (11, "ClOrdID") if not cl else (530, "MassCancelRequestType")
             text = _text(RejectCode.SCHEMA_INVALID, f"required field {name} ({tag}) is missing")
-            send(business_reject(message, "q", tag, text), session_id)
+            self._post(business_reject(message, "q", tag, text), session_id)
             return
         symbol, account = fields.get(55), fields.get(1)
         principal = self._principals.get(cp)
@@ -271,7 +282,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
             refusal = (OTHER, _text(RejectCode.NOT_ACCOUNT_OWNER, text))
         if refusal is not None:
             reason, text = refusal
-            send(mass_cancel_report(cl, fields, reject_reason=reason, text=text), session_id)
+            self._post(mass_cancel_report(cl, fields, reject_reason=reason, text=text), session_id)
             return
         with self._lock:
             targets = [
@@ -284,7 +295,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
                 and (account is None or o.request.account == account)
             ]
         affected = sum(self._cancel(o, principal, f"FIX mass cancel {cl}") is None for o in targets)
-        send(mass_cancel_report(cl, fields, affected=affected), session_id)
+        self._post(mass_cancel_report(cl, fields, affected=affected), session_id)
 
     def _cancel(self, order: FixOrder, principal: Principal | None, reason: str) -> str | None:
         """Ask the gateway to cancel; report at once if it cancelled before release."""
@@ -314,12 +325,18 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
 
     def _acked(self, order: FixOrder, decision: Decision) -> None:
         """The decision is durable: send its report, then anything the venue said since."""
+        try:
+            self._report_ack(order, decision)
+        finally:
+            self._flush()
+
+    def _report_ack(self, order: FixOrder, decision: Decision) -> None:
         sid, ident = order.session_id, (order.counterparty, order.cl_ord_id)
         with self._lock:
             known = self._orders.get(ident)
             if decision.replayed and known is not None:  # the same ClOrdID again
                 text = "order status (ClOrdID known)"
-                send(known.exec_report("I", known.ord_status(), text=text), sid)
+                self._post(known.exec_report("I", known.ord_status(), text=text), sid)
                 return
             rejection = decision.rejection
             order.acked = True
@@ -332,7 +349,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
                 order.end_reported = True
                 if order.replaces is not None:
                     old = order.replaces
-                    send(
+                    self._post(
                         cancel_reject(
                             order.cl_ord_id,
                             old.cl_ord_id,
@@ -343,7 +360,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
                         sid,
                     )
                 else:
-                    send(
+                    self._post(
                         order.exec_report(
                             "8",
                             "8",

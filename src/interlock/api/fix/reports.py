@@ -7,16 +7,27 @@ order this acceptor placed is in `_by_id` from the moment the gateway accepted i
 A venue event can beat the ack (the gateway acks after the release, and a fast venue
 fills inside `send`): it then sends the order's New (or Replaced) first, which is safe
 because a released order's decision is durable. A finished order is reported once.
+
+Sending. Reports are decided under the acceptor's lock but never sent under it (app.py,
+"Locks"): `_post` queues each one as it is decided, and `_flush`, called by every entry
+point once it has let the lock go, sends the queue in order. One thread sends at a time
+(so a session's reports leave in the order they were decided); a thread that finds
+another sending leaves its reports to it rather than wait, so a QuickFIX callback (which
+holds its session's mutex) never blocks on a sender that waits for that same mutex.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections import deque
 
 import quickfix as fix
 
 from interlock.api.fix.orders import FixOrder
 from interlock.gateway.gateway import Gateway
+
+_log = logging.getLogger(__name__)
 
 
 def send(msg: fix.Message, session_id: fix.SessionID) -> None:
@@ -28,6 +39,33 @@ class VenueReports:
     _lock: threading.RLock
     _by_id: dict[int, FixOrder]
     _orders: dict[tuple[str, str], FixOrder]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._outbox: deque[tuple[fix.Message, fix.SessionID]] = deque()
+        self._sending = threading.Lock()
+
+    def _post(self, msg: fix.Message, session_id: fix.SessionID) -> None:
+        """Queue a report, in the order decided (under the lock or not); `_flush` sends it."""
+        self._outbox.append((msg, session_id))
+
+    def _flush(self) -> None:
+        """Send every queued report, oldest first. Never call it holding `_lock`. Whoever
+        holds `_sending` pops; one who cannot take it returns, and the holder, before it
+        lets go for good, looks again, so no report is left behind."""
+        outbox = self._outbox
+        while outbox:
+            if not self._sending.acquire(blocking=False):
+                return  # the thread sending now sends ours too
+            try:
+                while outbox:
+                    msg, session_id = outbox.popleft()
+                    try:
+                        send(msg, session_id)
+                    except Exception:  # one session's fault never strands the others'
+                        _log.exception("could not send a report to %s", session_id.toString())
+            finally:
+                self._sending.release()
 
     def _claim(self, order: FixOrder) -> None:
         """Under the lock: `order` takes its ClOrdID on its session (F, G, H and q find it
@@ -49,7 +87,7 @@ class VenueReports:
         if order.replaces is not None:
             order.replaces.replaced_by = order.cl_ord_id
         report = order.exec_report("5" if order.replaces else "0", "0", as_accepted=True)
-        send(report, order.session_id)
+        self._post(report, order.session_id)
 
     def order_filled(self, order_id: int, qty: int, price: int, exec_id: str) -> None:
         with self._lock:
@@ -64,7 +102,8 @@ class VenueReports:
             )
             if full:
                 order.end_reported = True
-            send(report, order.session_id)
+            self._post(report, order.session_id)
+        self._flush()
 
     def order_done(self, order_id: int, reason: str, cancelled: bool) -> None:
         with self._lock:
@@ -79,4 +118,5 @@ class VenueReports:
                 report = order.exec_report("4", "4", text=reason)
             else:
                 report = order.exec_report("8", "8", text=f"venue rejected: {reason}", rej_reason=0)
-            send(report, order.session_id)
+            self._post(report, order.session_id)
+        self._flush()
