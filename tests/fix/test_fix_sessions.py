@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import threading
 
 import pytest
 import quickfix as fix
@@ -55,35 +55,43 @@ def test_a_session_dropping_while_its_cancel_reports_go_out_leaves_the_gateway_t
 ) -> None:
     """QuickFIX calls onLogout holding the session's mutex, and sending to that session
     takes the same mutex. A cancel's report sent from the release thread under the
-    acceptor's lock, while the desk logs out (cancel-on-disconnect takes that lock),
-    deadlocked every session of the gateway. Cancel reports are slowed here so the logout
-    lands while they go out."""
-    real_send = reports.send
-
-    def slow_cancel_reports(msg: fix.Message, session_id: fix.SessionID) -> None:
-        if msg_type(msg) == "8" and field(msg, 150) == "4":
-            time.sleep(0.05)
-        real_send(msg, session_id)
-
-    monkeypatch.setattr(reports, "send", slow_cancel_reports)
+    acceptor's lock while the desk logged out (cancel-on-disconnect takes that lock)
+    deadlocked every session of the gateway. Here the first cancel report waits until
+    QuickFIX is inside the desk's onLogout, then goes: the logout always lands mid-send."""
     name = "drop-mid-cancels"
     desk = FixClient(rig.root / name, rig.port, "DESK3", "desk-7-algo", DESK_KEY, qualifier=name)
     rig.retired.append(desk)  # kept alive: QuickFIX still holds the session
+    real_send = reports.send
+    sending, in_logout = threading.Event(), threading.Event()
+    app = rig.acceptor.app
+    real_on_logout = app.onLogout
+
+    def on_logout(session_id: fix.SessionID) -> None:  # QuickFIX holds the session's mutex
+        if session_id.getTargetCompID().getValue() == "DESK3":
+            in_logout.set()
+        real_on_logout(session_id)
+
+    def cancel_reports_wait_for_the_logout(msg: fix.Message, session_id: fix.SessionID) -> None:
+        if msg_type(msg) == "8" and field(msg, 150) == "4" and not sending.is_set():
+            sending.set()
+            in_logout.wait(5)
+        real_send(msg, session_id)
+
+    monkeypatch.setattr(app, "onLogout", on_logout)  # SWIG's director looks it up by name
+    monkeypatch.setattr(reports, "send", cancel_reports_wait_for_the_logout)
     assert desk.start()
     gw = rig.harness.gateway
     orders = []
-    for n in range(8):
+    for n in range(4):
         desk.new_order(f"dmc-{n}", price=f"98.{10 + n}")
-        ack = desk.expect(
-            lambda m, n=n: m[35] == "8" and m.get(11) == f"dmc-{n}" and m.get(150) == "0"
-        )
+        ack = desk.expect(lambda m, n=n: m[35] == "8" and m.get(11) == f"dmc-{n}" and m[150] == "0")
         orders.append(gw.order(int(ack[37])))
     mass = new_message("q")
     mass.setField(11, "dmc-mass")
     mass.setField(530, "7")
     desk.send(mass)
-    desk.expect(lambda m: m[35] == "r" and m.get(11) == "dmc-mass")
-    desk.stop()  # while the cancels' reports are still going out
+    assert sending.wait(5)  # the first cancel report is on its way out
+    desk.stop()
     assert wait_until(lambda: all(o is not None and o.status is OrderStatus.CANCELLED
                                   for o in orders), timeout=10)  # fmt: skip
     other = rig.clients["DESK1"]

@@ -13,6 +13,7 @@ bound to the configured host:port, under QuickFIX's before the first accept.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterable
@@ -23,6 +24,8 @@ import quickfix as fix
 
 from interlock.fixengine.bind import AcceptorBinding, FixBindError
 from interlock.fixengine.dictionary import write_dictionary
+
+_log = logging.getLogger(__name__)
 
 BEGIN_STRING = "FIX.4.4"
 
@@ -116,6 +119,7 @@ class Engine:
 
     POLL_S = 0.0002
     BUSY_S = 0.005
+    STOP_JOIN_S = 5.0  # how long a stop waits for the poll thread to come back
 
     def __init__(
         self,
@@ -174,7 +178,9 @@ class Engine:
 
     def stop(self, force: bool = False, timeout: float = 2.0) -> None:
         """Initiators: QuickFIX's stop. Acceptors: Logout to every session (unless
-        `force`), poll until they are gone or `timeout`, then close with no poller."""
+        `force`), poll until they are gone or `timeout`, then close with no poller. A
+        poller that does not come back (stuck inside a QuickFIX callback) is logged and
+        left, never waited for: a stop must not hang the process that asked for it."""
         if not self._acceptor:
             self.socket.stop(force)
             return
@@ -189,7 +195,12 @@ class Engine:
             while self.socket.isLoggedOn() and time.monotonic() < deadline:
                 time.sleep(0.01)
         self._polling.clear()
-        self._thread.join()
+        self._thread.join(max(timeout, self.STOP_JOIN_S))
+        if self._thread.is_alive():  # closing under a live poller could crash QuickFIX
+            _log.error("FIX acceptor: the poll thread did not return within %.1f s "
+                       "(stuck in a callback); closing without it", self.STOP_JOIN_S)  # fmt: skip
+            self._thread = None
+            return
         self._thread = None
         self.socket.stop(True)
 
