@@ -51,7 +51,7 @@ def _with_marks(xs: np.ndarray, ys: np.ndarray, k: int) -> tuple[np.ndarray, np.
     """The step curve resampled with extra points at run k's marker times, and their
     indices: each run marks itself at its own times, so equal curves stay distinguishable."""
     end = float(xs[-1]) if len(xs) else 0.0
-    marks = [t for t in 10 ** (np.arange(-0.6, 3.5, 0.5) + 0.07 * k) if t <= end]
+    marks = [t for t in 10 ** (np.arange(-0.6, 3.5, 0.5) + 0.06 * k) if t <= end]
     grid = np.union1d(xs, marks)
     at = np.clip(np.searchsorted(xs, grid, side="right") - 1, 0, len(ys) - 1)
     return grid, ys[at], [int(np.searchsorted(grid, t)) for t in marks]

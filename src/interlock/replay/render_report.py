@@ -53,8 +53,8 @@ LEGEND = (
      "customers ordered), at the mid"),
     ("loss", "loss on that position once sold to a dealer, the baseline's accounting"),
     ("halt", "seconds from the 09:30 open to the first halt; none: nothing needed halting"),
-    ("first reject", "the stable code the first runaway child was refused with "
-     "(docs/reject-codes.md)"),
+    ("first reject", "the stable reject code the first runaway child was refused with "
+     "(Interlock's list of reject codes says what each means)"),
     ("target", "✔ met, ✘ missed its target (below)"),
 )  # fmt: skip
 PROTECTED_COLUMNS = tuple(column for column, _ in LEGEND)
