@@ -106,7 +106,7 @@ def test_cli_runs_a_short_scenario_end_to_end(tmp_path: Path) -> None:
     args = ["replay", "knight", "--out", str(out), "--seed", "7", "--minutes", "9"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "in band" in result.output and "no_fleet_gate:all" in result.output
+    assert "in band" in result.output and "every other defence together" in result.output
     doc = json.loads((out / "report.json").read_text())
     assert set(doc) == {"seed", "runtime_s", "baseline", "protected"}
     assert doc["seed"] == 7 and set(doc["baseline"]) == BASELINE_KEYS

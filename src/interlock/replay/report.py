@@ -130,5 +130,11 @@ class KnightReport:
     def targets_met(self) -> bool:
         return all(target_of(r)[1] for r in self.runs)
 
+    @property
+    def passed(self) -> bool:
+        """Every protected run met its target, and a full-length baseline is in every band
+        (a shortened runaway cannot reach the day's magnitudes)."""
+        return self.targets_met and (self.minutes != 45 or self.in_band)
+
     def write_json(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), indent=2) + "\n")

@@ -29,6 +29,7 @@ RUNAWAY_CHECKS = frozenset({
     "duplicate_order", "rate_limit", "parent_overfill", "position_limit", "gross_exposure",
     "credit_limit", "loss_limit",
 })  # fmt: skip
+BASELINE_TITLE = "Without Interlock"
 DEFENCES = {
     "overfill_guard": frozenset({"parent_overfill"}),
     "rate_envelope": frozenset({"rate_limit"}),
@@ -46,13 +47,24 @@ class RunSpec:
     loss_halt: bool  # the gateway's own halt on a fill past the daily loss limit
     detectors: bool  # runaway detectors (repeated child, order-to-fill)
     breaker: bool  # the reject-storm breaker
+    title: str  # the plain name a risk officer reads in the report (the name is the id)
+
+
+DEFENCE_TITLES = {
+    "overfill_guard": "parent overfill guard",
+    "rate_envelope": "rate limits",
+    "position_limits": "position limits",
+    "loss_limit": "daily loss limit",
+    "runaway_detector": "runaway detectors",
+}
 
 
 def _alone(defence: str) -> RunSpec:
     keep = DEFENCES[defence]
     return RunSpec(f"no_fleet_gate:{defence}", False, (RUNAWAY_CHECKS - keep) | {GATE_CHECK},
                    defence == "loss_limit", defence == "runaway_detector",
-                   defence != "runaway_detector")  # fmt: skip
+                   defence != "runaway_detector",
+                   f"Fleet gate off: {DEFENCE_TITLES[defence]} alone")  # fmt: skip
 
 
 DETECTORS = frozenset({"repeated_child", "order_to_fill", "account_flow", "traded_notional"})
@@ -69,11 +81,14 @@ def disabled_for(spec: RunSpec) -> frozenset[str]:
 
 
 RUNS: tuple[RunSpec, ...] = (
-    RunSpec("full", True, frozenset(), True, True, True),
+    RunSpec("full", True, frozenset(), True, True, True,
+            "With Interlock: old build refused at deploy"),
     *(_alone(d) for d in DEFENCES),
-    RunSpec("no_fleet_gate:all", False, frozenset({GATE_CHECK}), True, True, True),
-)
+    RunSpec("no_fleet_gate:all", False, frozenset({GATE_CHECK}), True, True, True,
+            "Fleet gate off: every other defence together"),
+)  # fmt: skip
 RUN_NAMES = tuple(r.name for r in RUNS)
+RUN_TITLES = {r.name: r.title for r in RUNS}
 
 
 def replay_config(symbols: tuple[str, ...], loss_halt: bool = True) -> ServeConfig:
