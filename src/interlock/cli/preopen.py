@@ -52,7 +52,7 @@ def preopen(
             out.print(Text(f"  {line}"), soft_wrap=True)
         return
     r = client.get("/preopen")
-    if r["ready"]:
+    if r["ready"] and not r["blocked"]:
         out.print(Text(f"READY: {r['instance_id']}"), soft_wrap=True)
         return
     blocked = "; new orders refused NOT_READY" if r["blocked"] else ""
@@ -60,4 +60,7 @@ def preopen(
         Text(f"NOT READY: {r['instance_id']}, {len(r['causes'])} cause(s){blocked}"), soft_wrap=True
     )
     _causes(out, r)
+    if not r["causes"]:  # blocked at the open; the causes cleared since, the block stays
+        out.print(Text("  open: blocked at the open until a person acknowledges "
+                       "(interlock preopen --ack)"), soft_wrap=True)  # fmt: skip
     raise typer.Exit(1)
