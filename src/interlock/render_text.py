@@ -23,6 +23,7 @@ from interlock.domain.events import (
     LimitsLoaded,
     OrderDecided,
     ParentDeclared,
+    ReadinessAcknowledged,
     Routed,
     VenueRejected,
 )
@@ -121,6 +122,10 @@ class EventSummarizer:
             return f"limits {event.digest} loaded ({len(event.document):,} bytes of JSON)"
         if isinstance(event, DeployProposed | DeployCommitted | DeployAborted):
             return _deploy(event)
+        if isinstance(event, ReadinessAcknowledged):
+            causes = "; ".join(event.causes) or "no cause"
+            return (f"PRE-OPEN acknowledged by {event.who}: opened anyway over {causes} "
+                    f"({event.alerts} error-level alert(s) acknowledged)")  # fmt: skip
         return _flag(event)
 
 

@@ -4,12 +4,17 @@ calendar so any hour works), and the process with its output lines fed to a queu
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,3 +64,62 @@ username = "desk-7-algo"
 account = "desk-7"
 strategy = "vwap"
 """
+
+
+def calendar_opening_in(seconds: float) -> dict[str, Any]:
+    """A `[calendar]` table whose continuous session opens about `seconds` from now on the
+    wall clock: a fixed-offset zone where that is late morning (so every boundary falls
+    inside the local day, at any hour the test runs), every weekday trading, no holiday.
+    Serve's real open, for the readiness gate; the packaged half days (13:00) stay valid."""
+    at = (datetime.now(UTC) + timedelta(seconds=seconds + 1)).replace(microsecond=0)
+    offset = 11 - at.hour  # local hour 11
+    zone = "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"  # Etc/GMT-3 is UTC+3
+    local = at.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    return {
+        "always_open": False,
+        "time_zone": zone,
+        "pre_open": (local - timedelta(hours=2)).time(),
+        "opening_auction": (local - timedelta(seconds=1)).time(),
+        "continuous": local.time(),
+        "close": (local + timedelta(hours=4)).time(),
+        "weekdays": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        "holidays": [],
+    }
+
+
+class PageReceiver:
+    """The on-call system's webhook on 127.0.0.1: records each POSTed JSON page; the first
+    `fail_first` POSTs are answered 503, so the sender's retry is seen."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.pages: list[dict[str, Any]] = []
+        self.attempts = 0
+        self._fail = fail_first
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                receiver.attempts += 1
+                if receiver._fail > 0:
+                    receiver._fail -= 1
+                    self.send_response(503)
+                else:
+                    receiver.pages.append(json.loads(body))
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_: object) -> None:
+                return None
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/page"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def texts(self) -> list[str]:
+        return [str(p["text"]) for p in list(self.pages)]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -185,6 +185,22 @@ def test_submit_when_lease_not_renewed_rejects_with_CONTROL_PLANE_LOST() -> None
     assert h.submit(quantity=300).accepted
 
 
+def test_submit_when_not_ready_at_the_open_rejects_with_NOT_READY() -> None:
+    h = build()  # 10:00 New York: the open (09:30) has passed and is not judged yet
+    clock = h.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance_ms(60_000)  # no reference price for a minute: the reference check fails
+    assert h.gateway.heartbeat()
+    assert not h.gateway.preopen.look().ready
+    h.refresh_references()  # the cause clears; the block (until = "ack") stays
+    d = h.submit(quantity=100)
+    rejected(d, RejectCode.NOT_READY, "not ready at the open", "reference: 12 symbol(s)",
+             "a person's acknowledgement")  # fmt: skip
+    assert limits(d) == ("ready at the open", "1 cause(s)")
+    h.gateway.preopen.acknowledge("ops")
+    assert h.submit(quantity=100).accepted
+
+
 def test_submit_when_not_yet_reconciled_with_the_venue_rejects_with_VENUE_RECONCILING() -> None:
     h = build(start=False)
     gate = threading.Event()

@@ -23,6 +23,7 @@ DESIGN_STEP = {
     "authenticate": 2,
     "instance_gate": 3,
     "kill_switch": 4,
+    "readiness": 4,  # 4b: the pre-open readiness block, beside the kill switch
     "replay": 5,
     "pre_trade_checks": 6,
     "fleet_budget": 6,  # DESIGN.md's step 6: "fleet-wide position" beside the checks
@@ -32,7 +33,7 @@ ARCHITECTURE = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
 
 def test_stages_run_in_design_order_with_the_replay_moved_up_front() -> None:
     steps = [DESIGN_STEP[name] for name in STAGES]
-    assert steps == [0, 1, 2, 5, 3, 4, 6, 6]
+    assert steps == [0, 1, 2, 5, 3, 4, 4, 6, 6]
     without_replay = [s for name, s in zip(STAGES, steps, strict=True) if name != "replay"]
     assert without_replay == sorted(without_replay)
 

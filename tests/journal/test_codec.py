@@ -24,6 +24,7 @@ from interlock.domain.events import (
     LimitsLoaded,
     OrderDecided,
     ParentDeclared,
+    ReadinessAcknowledged,
     Routed,
     VenueRejected,
 )
@@ -78,6 +79,7 @@ SAMPLES: list[Event] = [
     FlagRetired(15, "power_peg", "release-eng"),
     FlagEnabled(16, "rlp", 2, "ops", ("gw-1", "gw-2")),
     FlagDisabled(17, "rlp", "ops"),
+    ReadinessAcknowledged(18, "ops", ("members: gw-8 runs build 5a1c, not 9f02",), 97),
 ]
 
 # Written into every journal file: changing one breaks reading old journals.
@@ -99,6 +101,7 @@ STABLE_KINDS = {
     FlagRetired: "flag_retired",
     FlagEnabled: "flag_enabled",
     FlagDisabled: "flag_disabled",
+    ReadinessAcknowledged: "readiness_ack",
 }
 
 

@@ -7,9 +7,11 @@ serve fails), the gateway's reconciliation with the venue (started with the gate
 waiting for the Logon) completes or fails closed (VENUE_RECONCILING on /health and on
 every order) and the reference source starts (the simulated mids, the venue's market data,
 or the mark feed's listener), then the admin listener (the kill switch is up before any
-order port), then REST and FIX. The venue and the reference
-source come from `[venue]` and `[reference]` through `instance.open_venue`; a simulated
-venue is announced loudly and shown on /health, so a demo is never taken for trading.
+order port), then REST and FIX, then the pre-open readiness watch (gateway/preopen.py), with
+every error-level record of the `interlock` loggers captured for it from the
+reconciliation on. The venue and the reference source come from `[venue]` and
+`[reference]` through `instance.open_venue`; a simulated venue is announced loudly and
+shown on /health, so a demo is never taken for trading.
 Stop order is the reverse: order ports stop accepting and drain their requests in flight,
 then the admin port, the feed and the venue, then `Gateway.close()` leaves the plane and
 closes the journal, which commits what is queued first. Nothing is acknowledged that is
@@ -40,6 +42,7 @@ from interlock.api.rest import create_app
 from interlock.gateway.gateway import Gateway
 from interlock.gateway.journal_config import open_journal
 from interlock.instance import SIM_MID, build_instance, open_venue
+from interlock.observe import error_capture
 from interlock.venue.base import ExecutionSink
 
 _log = logging.getLogger(__name__)
@@ -113,6 +116,7 @@ class Service:
         self.fix: FixListener | None = None
         self._stop_feed = threading.Event()
         self._feed: threading.Thread | None = None
+        self._errors: error_capture.ErrorCapture | None = None
 
     def start(self) -> Service:
         gw = self.gateway
@@ -126,6 +130,7 @@ class Service:
             assert fix is not None
             self.opened.connect(fix.logon_timeout_ms / 1_000)
         gw.wait_reconciled(cfg.venue_reconcile_timeout_ms / 1_000 + 1.0)
+        self._errors = error_capture.install(gw.preopen.gate, time.time_ns)
         if self.market is not None and cfg.reference.source != "feed":
             self._feed = threading.Thread(
                 target=self._reference_feed, name="reference-feed", daemon=True
@@ -142,6 +147,7 @@ class Service:
         ).start()
         fix_dir = Path(cfg.journal.path).resolve().parent / "fix"
         self.fix = _start_fix(gw, cfg.fix, self.opened.attach, fix_dir)
+        gw.preopen.start()  # reference prices are flowing by now: the first look is fair
         return self
 
     def venue_status(self) -> str:
@@ -175,6 +181,9 @@ class Service:
         self._stop_feed.set()
         if self._feed is not None:
             self._feed.join()
+        self.gateway.preopen.stop()
+        if self._errors is not None:
+            error_capture.remove(self._errors)
         self.opened.disconnect()
         self.gateway.close()
         close_plane(self.plane)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 
 from interlock import __version__
-from interlock.cli import config, demo, journal, serve
+from interlock.cli import config, demo, journal, preopen, serve
 from interlock.cli.common import console
 from interlock.cli.flags import flags_app
 from interlock.cli.fleet import fleet_app
@@ -35,3 +35,4 @@ def version() -> None:
 
 app.command()(demo.demo)
 app.command()(serve.serve)
+app.command()(preopen.preopen)

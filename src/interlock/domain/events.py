@@ -157,6 +157,16 @@ class DeployAborted(msgspec.Struct, frozen=True, gc=False, array_like=True):
     reason: str
 
 
+class ReadinessAcknowledged(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """A person opened anyway: who, when, and the readiness causes they acknowledged
+    (each `check: text`), with how many error-level alerts that cleared."""
+
+    ts: int
+    who: str
+    causes: tuple[str, ...]
+    alerts: int
+
+
 Event = (
     OrderDecided
     | Filled
@@ -175,6 +185,7 @@ Event = (
     | FlagEnabled
     | FlagDisabled
     | Routed
+    | ReadinessAcknowledged
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -195,4 +206,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     FlagEnabled,
     FlagDisabled,
     Routed,
+    ReadinessAcknowledged,
 )

@@ -44,6 +44,7 @@ ORD_REJ_REASON: dict[RejectCode, int] = {
     RejectCode.FLEET_NO_QUORUM: _CLOSED,
     RejectCode.CONTROL_PLANE_LOST: _CLOSED,
     RejectCode.VENUE_RECONCILING: _CLOSED,
+    RejectCode.NOT_READY: _CLOSED,
     RejectCode.DUPLICATE_ORDER: 6,
     RejectCode.IDEMPOTENCY_CONFLICT: 6,
     RejectCode.UNAUTHENTICATED: 15,

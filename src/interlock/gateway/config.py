@@ -33,6 +33,7 @@ from interlock.errors import ConfigError
 from interlock.gateway.calendar_config import CalendarConfig
 from interlock.gateway.config_checks import Problem, cross_check
 from interlock.gateway.journal_config import JournalConfig
+from interlock.gateway.preopen_config import PreOpenConfig
 from interlock.observe.config import MonitorConfig
 from interlock.risk.limits import LimitsConfig, canonical_json
 
@@ -120,6 +121,9 @@ class GatewayConfig(_Model):
         MonitorConfig(), description="runaway detectors every instance runs, and their thresholds"
     )
     fleet: FleetConfig = FleetConfig()
+    preopen: PreOpenConfig = Field(
+        PreOpenConfig(), description="the pre-open readiness gate: since when, block, pages"
+    )
 
     @model_validator(mode="after")
     def _names_resolve(self) -> GatewayConfig:
@@ -178,7 +182,7 @@ class GatewayConfig(_Model):
 
 
 _OWN = frozenset({"instance_id", "journal"})
-_LATER = ("venue_reconcile_timeout_ms",)
+_LATER = ("venue_reconcile_timeout_ms", "preopen")
 """GatewayConfig fields that are each instance's own: not in `fleet_digest`."""
 
 

@@ -45,7 +45,7 @@ from interlock.control.attestation import attest
 from interlock.control.fleet_halt import HaltReport
 from interlock.control.halt_view import HaltView
 from interlock.control.instance_gate import InstanceGate
-from interlock.control.plane import HaltRecord
+from interlock.control.plane import HaltRecord, Release
 from interlock.control.ports import ControlPlane
 from interlock.domain.clock import Clock
 from interlock.domain.commands import OrderRequest, ParentOrder
@@ -66,7 +66,7 @@ from interlock.domain.events import (
 )
 from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode, Rejection, reject, render
-from interlock.errors import JournalError
+from interlock.errors import ControlPlaneError, JournalError
 from interlock.flags.manifest import FlagManifest
 from interlock.flags.runtime import FlagSet
 from interlock.gateway.auth import Authenticator, Principal
@@ -74,6 +74,7 @@ from interlock.gateway.config import GatewayConfig
 from interlock.gateway.decode import decode
 from interlock.gateway.journal_status import JournalWatch
 from interlock.gateway.membership import FleetMembership, FleetSnapshot
+from interlock.gateway.preopen import Observed, PreOpenWatch, preopen_gate
 from interlock.gateway.reconcile import Reconciler, ReconcileReport
 from interlock.gateway.release_loop import ReleaseLoop
 from interlock.gateway.self_halt import SelfHalts
@@ -110,13 +111,15 @@ STAGES = (
     "replay",
     "instance_gate",
     "kill_switch",
+    "readiness",
     "pre_trade_checks",
     "fleet_budget",
 )
 """The order path's stages, in the order `submit` runs them (`Gateway.stages` maps each to
 its function: a `_stage_<name>` method, or the risk engine's `check`). DESIGN.md's steps
-1, 2, 5, 3, 4, 6 and 6, after the journal's availability (a refusal there is answered, not
-journaled: nothing can be made durable); docs/architecture.md draws them."""
+1, 2, 5, 3, 4, the pre-open readiness block (preopen.py), 6 and 6, after the journal's
+availability (a refusal there is answered, not journaled: nothing can be made durable);
+docs/architecture.md draws them."""
 
 
 class OrderContext:
@@ -204,6 +207,12 @@ class Gateway:
             halt=self.halt, flush=journal.flush, clock=clock,
             timeout_s=config.venue_reconcile_timeout_ms / 1_000,
         )  # fmt: skip
+        self.preopen = PreOpenWatch(
+            self.instance_id, config.preopen, self.book.calendar,
+            preopen_gate(config.preopen, self.instance_id), observe=self._observe_readiness,
+            max_age_ms=config.limits.collar.reference_max_age_ms, record=self._record_locked,
+            clock=clock,
+        )  # fmt: skip
         self._limits_digest = config.limits.digest()
         self._pending: deque[Entry] = deque()  # decided, not yet durable
         self._to_release: deque[Entry] = deque()  # durable, for the release loop
@@ -222,6 +231,7 @@ class Gateway:
             "replay": self._stage_replay,
             "instance_gate": self._stage_instance_gate,
             "kill_switch": self._stage_kill_switch,
+            "readiness": self._stage_readiness,
             "pre_trade_checks": self.engine.check,  # 6: the risk engine judges the context
             "fleet_budget": self._stage_fleet_budget,
         }
@@ -385,6 +395,9 @@ class Gateway:
         if rejection is not None and self.self_halts.passes_loss_halt(c.order):
             return None
         return rejection
+
+    def _stage_readiness(self, c: OrderContext) -> Rejection | None:  # 4b: one attribute read
+        return self.preopen.refusal
 
     def _stage_fleet_budget(self, c: OrderContext) -> Rejection | None:  # 6: fleet-wide
         order = c.order
@@ -623,12 +636,35 @@ class Gateway:
     def start_heartbeat(self, interval_s: float | None = None) -> threading.Thread:
         return self.fleet.start_heartbeat(interval_s)
 
+    def _record_locked(self, event: Event) -> int:
+        with self._lock:
+            return self._record(event)
+
+    def _observe_readiness(self) -> Observed:
+        """The state the readiness gate judges (preopen.py), read off the order path."""
+        try:
+            release: Release | None = self.plane.release()
+            members = tuple(self.plane.members())
+        except ControlPlaneError:
+            release, members = None, ()
+        with self._lock:
+            refs = {symbol: ref.ts for symbol, ref in self.book.refs.items()}
+        refusal = self.journal_watch.refusal
+        return Observed(
+            release, members, "" if refusal is None else refusal.reason, refs,
+            tuple(self.instruments), bool(getattr(self.venue, "logged_on", True)),
+            type(self.venue).__name__,
+        )  # fmt: skip
+
     def health(self) -> Health:
         """What a liveness probe shows: the gate's state now and how far the journal is."""
         gate, watch = self.gate, self.journal_watch
         refusal = watch.refusal
         if refusal is None:
-            return Health(self.instance_id, gate.state(self._clock()), self.journal.durable_seq,
+            state = gate.state(self._clock())
+            if state == "routing" and self.preopen.refusal is not None:
+                state = self.preopen.refusal.code.value
+            return Health(self.instance_id, state, self.journal.durable_seq,
                           gate.lease_deadline)  # fmt: skip
         code = refusal.code.value  # what the order path refuses with now, before the gate
         store = "available" if self.journal.available else code  # back, if stopped for good

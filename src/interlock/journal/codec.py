@@ -28,6 +28,7 @@ from interlock.domain.events import (
     LimitsLoaded,
     OrderDecided,
     ParentDeclared,
+    ReadinessAcknowledged,
     Routed,
     VenueRejected,
 )
@@ -52,6 +53,7 @@ KINDS: Final[dict[type[Event], str]] = {
     FlagEnabled: "flag_enabled",
     FlagDisabled: "flag_disabled",
     Routed: "routed",
+    ReadinessAcknowledged: "readiness_ack",
 }
 """Event type → kind string stored beside each record."""
 

@@ -39,6 +39,7 @@ STOPPED = frozenset({
     RejectCode.FLEET_NO_QUORUM,
     RejectCode.CONTROL_PLANE_LOST,
     RejectCode.VENUE_RECONCILING,
+    RejectCode.NOT_READY,
 })  # fmt: skip
 """Refusals that mean the instance is already stopped: not part of a reject storm."""
 _ACCOUNT = HaltScope.ACCOUNT

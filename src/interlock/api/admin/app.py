@@ -2,7 +2,8 @@
 
 Any live member's admin port acts on the running control plane the member belongs to
 (whatever its backend), through the plane's own operations: the fleet view, deploys
-(deploys.py), halts and resumes, the flag registry (flags.py). It knows only admin tokens:
+(deploys.py), halts and resumes, the flag registry (flags.py), the pre-open readiness
+verdict and its acknowledgement (preopen.py). It knows only admin tokens:
 a trading key is unknown here (401) and an admin token is unknown on the REST port. An
 operator token may do everything; a reader token only reads (access.py). Halts go through
 `Gateway.halt`, which writes the record to the control plane and waits for every live
@@ -29,6 +30,7 @@ from interlock.api.admin.models import (
     ResumeIn,
     ResumeView,
 )
+from interlock.api.admin.preopen import add_preopen_routes
 from interlock.api.bearer import ApiError, install_error_handler
 from interlock.api.config import serve_config
 from interlock.api.rest.models import RejectBody
@@ -140,4 +142,5 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
 
     add_deploy_routes(app, gateway, allow(tokens, "read"), allow(tokens, "operate"))
     add_flag_routes(app, gateway.fleet.plane, allow(tokens, "read"), allow(tokens, "operate"))
+    add_preopen_routes(app, gateway, allow(tokens, "read"), allow(tokens, "operate"))
     return app

@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI, Header, Query, Response
 from interlock import __version__
 from interlock.api.bearer import ApiError, install_error_handler
 from interlock.api.config import serve_config
+from interlock.api.readiness_view import readiness_view
 from interlock.api.rest.auth import allow
 from interlock.api.rest.models import (
     CancelAccepted,
@@ -204,6 +205,7 @@ def create_app(gateway: Gateway, venue: Callable[[], str] = lambda: "simulated")
             durable_seq=h.durable_seq,
             lease_expires_ns=h.lease_expires_ns,
             venue=venue(),
+            readiness=readiness_view(gateway, gateway.preopen.verdict),
         )
 
     return app

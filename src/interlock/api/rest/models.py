@@ -11,6 +11,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from interlock.api.readiness_view import ReadinessView
 from interlock.domain.enums import OrderType, Side, TimeInForce, TradingSession
 from interlock.domain.order import Order
 from interlock.gateway.decode import MAX_QUANTITY
@@ -126,6 +127,9 @@ class HealthView(BaseModel):
         "(0: never registered)"
     )
     venue: str = Field(description="'simulated' (a demo exchange), 'fix up' or 'fix down'")
+    readiness: ReadinessView | None = Field(
+        None, description="the pre-open readiness gate's latest look, with every cause"
+    )
 
 
 class MassCancelIn(_In):

@@ -39,6 +39,7 @@ _GROUPS: dict[int, tuple[C, ...]] = {
         C.FLEET_NO_QUORUM,
         C.CONTROL_PLANE_LOST,
         C.VENUE_RECONCILING,
+        C.NOT_READY,
         C.MARKET_CLOSED,
     ),
     503: (C.JOURNAL_UNAVAILABLE,),  # nothing can be made durable now: retry later, same key
