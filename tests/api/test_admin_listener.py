@@ -25,6 +25,7 @@ def test_admin_port_serves_only_the_fleet_routes(stack: Stack) -> None:
         "/deploy/propose", "/deploy/readiness", "/deploy/commit", "/deploy/abort",
         "/deploy/rollback",
         "/flags", "/flags/{name}/retire", "/flags/{name}/enable", "/flags/{name}/disable",
+        "/metrics",
     }  # fmt: skip
 
 

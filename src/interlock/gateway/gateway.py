@@ -80,12 +80,14 @@ from interlock.gateway.self_halt import SelfHalts
 from interlock.gateway.state import InstanceState
 from interlock.journal.base import Journal
 from interlock.observe import MONITOR_NAMES, Trip
+from interlock.observe.decision_stats import DecisionStats
 from interlock.risk.book import Book
 from interlock.risk.engine import RiskEngine
 from interlock.risk.exposure import worst_case
 from interlock.venue.base import Venue
 
 _log = logging.getLogger(__name__)
+_perf_ns = time.perf_counter_ns  # the decide latency's clock (never the gateway's own)
 _PENDING = OrderStatus.PENDING  # module constants: enum class attributes are slow on 3.11
 _RELEASING = OrderStatus.RELEASING
 _CANCEL_ON_RELEASE = OrderStatus.CANCEL_ON_RELEASE
@@ -194,6 +196,7 @@ class Gateway:
             lock=self._lock, reducing_on_loss=config.limits.loss_halt_allows_reducing,
         )  # fmt: skip
         self.monitor = self.self_halts.monitor
+        self.stats = DecisionStats()  # decisions by code, decide latency: for /metrics
         self.journal_watch = JournalWatch(
             self.instance_id, journal, config.journal.max_backlog, fleet=self.fleet,
             cancel_all=self._cancel_everything,
@@ -302,6 +305,7 @@ class Gateway:
         cancel of it): a transport learns the order id first. It must be cheap and never
         call the gateway."""
         with self._lock:
+            t0 = _perf_ns()
             c = self._ctx
             c.now = self._clock()
             c.request = request
@@ -323,6 +327,8 @@ class Gateway:
                         self._hand_over(c.order, on_accept)
                 elif decision.seq == 0:  # refused unjournaled (journal down): answer now
                     ack_now = on_ack is not None
+            rejection = decision.rejection
+            self.stats.record(None if rejection is None else rejection.code, _perf_ns() - t0)
         if ack_now:
             on_ack(decision)  # type: ignore[misc]
         if self.monitor.pending:
@@ -861,6 +867,7 @@ class Gateway:
                     return False
             now = self._clock()
             self._record(Filled(now, order_id, qty, price, exec_id))
+            self.stats.fills += 1
             order = self.book.orders.get(order_id)
             if order is None:
                 return True  # journaled as a fact, though no order of ours matches it
