@@ -33,6 +33,7 @@ from interlock.errors import ConfigError
 from interlock.gateway.calendar_config import CalendarConfig
 from interlock.gateway.config_checks import Problem, cross_check
 from interlock.gateway.journal_config import JournalConfig
+from interlock.observe.alerts import AlertsConfig
 from interlock.observe.config import MonitorConfig
 from interlock.risk.limits import LimitsConfig, canonical_json
 
@@ -120,6 +121,9 @@ class GatewayConfig(_Model):
         MonitorConfig(), description="runaway detectors every instance runs, and their thresholds"
     )
     fleet: FleetConfig = FleetConfig()
+    alerts: AlertsConfig = Field(
+        AlertsConfig(), description="alert rules serve evaluates, and the halts bound to them"
+    )
 
     @model_validator(mode="after")
     def _names_resolve(self) -> GatewayConfig:
