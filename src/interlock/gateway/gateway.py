@@ -87,6 +87,8 @@ from interlock.risk.exposure import worst_case
 from interlock.venue.base import Venue
 
 _log = logging.getLogger(__name__)
+_decisions_log = logging.getLogger("interlock.decisions")  # event order.decided, one a decision
+_INFO = logging.INFO
 _perf_ns = time.perf_counter_ns  # the decide latency's clock (never the gateway's own)
 _PENDING = OrderStatus.PENDING  # module constants: enum class attributes are slow on 3.11
 _RELEASING = OrderStatus.RELEASING
@@ -331,9 +333,22 @@ class Gateway:
             self.stats.record(None if rejection is None else rejection.code, _perf_ns() - t0)
         if ack_now:
             on_ack(decision)  # type: ignore[misc]
+        if _decisions_log.isEnabledFor(_INFO):  # off unless serve configured logging
+            self._log_decision(request, decision)
         if self.monitor.pending:
             self.self_halts.fire()
         return decision
+
+    @staticmethod
+    def _log_decision(request: OrderRequest, decision: Decision) -> None:
+        r = decision.rejection
+        code = "accepted" if r is None else r.code.value
+        _decisions_log.info(
+            "%s %s: %s", getattr(request, "client_order_id", "?"), code,
+            "accepted" if r is None else r.message,
+            extra={"event": "order.decided", "order_id": decision.order_id, "code": code,
+                   "seq": decision.seq},
+        )  # fmt: skip
 
     def _replayed(self, decision: Decision, on_ack: Ack | None) -> bool:
         """A replay's ack: queued until its record is durable; True if it is already (the
@@ -687,6 +702,10 @@ class Gateway:
                     order.status = _CANCEL_ON_RELEASE
             if self.halts.get(h.scope, h.target) != h:  # a record already applied is not new
                 self._record(HaltApplied(now, h.scope, h.target, h.reason, h.who, h.ts))
+                fields = {"event": "halt.applied", "scope": h.scope.value, "target": h.target,
+                          "who": h.who, "reason": h.reason}  # fmt: skip
+                _log.warning("halt %s:%s by %s: %s", h.scope.value, h.target, h.who, h.reason,
+                             extra=fields)  # fmt: skip
             why = f"halt {h.scope.value}:{h.target}"
             for order in covered:
                 if self._cancel_locked(order, now, why):
@@ -734,6 +753,9 @@ class Gateway:
         if self.halts.get(scope, target) is None:
             return False
         self._record(HaltLifted(self._clock(), scope, target, who))
+        _log.warning("halt %s:%s lifted by %s", scope.value, target, who,
+                     extra={"event": "halt.lifted", "scope": scope.value, "target": target,
+                            "who": who})  # fmt: skip
         return True
 
     # -- other commands --------------------------------------------------------------
