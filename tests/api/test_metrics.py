@@ -73,15 +73,26 @@ def test_metrics_count_decisions_by_code_and_read_positions_halts_and_leases(
     assert _value(_scrape(stack), "interlock_halts", scope="symbol") == 1
 
 
-def test_metrics_of_two_gateways_in_one_process_stay_apart(stack: Stack, tmp_path: Path) -> None:
+def test_metrics_of_two_gateways_in_one_process_stay_apart(stack: Stack) -> None:
+    """Each gateway has its own registry: a second one in the process neither collides
+    with the first nor shows its counts."""
+    from prometheus_client import generate_latest
+
     from interlock.gateway.metrics import registry_for
     from interlock.sim.harness import around_the_clock, build
 
-    other = build(around_the_clock()).gateway  # a second registry: no duplicate-name error
+    other = build(around_the_clock()).gateway
     try:
-        registry_for(other)
         assert stack.post(stack.order()).status_code == 201
-        assert other.stats.counts()["accepted"] == 0
+        text = generate_latest(registry_for(other)).decode()
+        accepted = [
+            s.value
+            for f in text_string_to_metric_families(text)
+            for s in f.samples
+            if s.name == "interlock_decisions_total" and s.labels["code"] == "accepted"
+        ]
+        assert accepted == [0]
+        assert _value(_scrape(stack), "interlock_decisions_total", code="accepted") == 1
     finally:
         other.close()
 

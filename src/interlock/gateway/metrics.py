@@ -133,7 +133,9 @@ class GatewayCollector(Collector):
         halts = GaugeMetricFamily("interlock_halts", "Halts in force as this instance applies "
                                   "them, by scope", labels=["instance", "scope"])  # fmt: skip
         by_scope: dict[str, int] = {}
-        for h in gw.halts.records():
+        with gw._lock:  # the halt view's tables change under the lock
+            records = gw.halts.records()
+        for h in records:
             by_scope[h.scope.value] = by_scope.get(h.scope.value, 0) + 1
         for scope, n in sorted(by_scope.items()):
             halts.add_metric([inst, scope], n)
