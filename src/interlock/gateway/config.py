@@ -182,7 +182,7 @@ class GatewayConfig(_Model):
 
 
 _OWN = frozenset({"instance_id", "journal"})
-_LATER = ("venue_reconcile_timeout_ms",)
+_LATER = ("venue_reconcile_timeout_ms", "alerts")
 """GatewayConfig fields that are each instance's own: not in `fleet_digest`."""
 
 
