@@ -17,6 +17,8 @@ bash scripts/install.sh test
 #                             (src/interlock/sim/postgres_cluster.py)
 #   strace                    watches the SQLite journal fsync before it acks
 #                             (tests/journal/test_sqlite_fsync_before_ack.py)
+#   prometheus                its `promtool check rules` checks the shipped alert rules
+#                             (tests/api/test_metrics.py); ~15 s with --no-install-recommends
 # Skipped when they are already installed; otherwise `apt-get update` always runs first.
 # Later issues add their packages to `packages` (chromium chromium-driver; see
 # ../shared/DEPENDENCIES.md for what each takes and its traps).
@@ -40,6 +42,7 @@ etcd_ok || packages+=(etcd-server etcd-client)
 iptables_ok || packages+=(iptables)
 postgres_ok || packages+=(postgresql)
 command -v strace >/dev/null || packages+=(strace)
+command -v promtool >/dev/null || packages+=(prometheus)
 if [ "${#packages[@]}" -ne 0 ]; then
   command -v apt-get >/dev/null || { say "error: need ${packages[*]} and there is no apt-get"; exit 1; }
   say "apt-get install ${packages[*]}"

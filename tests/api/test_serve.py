@@ -180,7 +180,7 @@ def test_serve_runs_the_runaway_monitors_and_halts_a_runaway_account_by_itself(
             old, "account_flow = { max_orders = 5, instance_max_orders = 150, window_ms = 60000 }"
         )
     )
-    proc, lines, _ = _serve(config)
+    proc, lines, reader = _serve(config)
     try:
         urls: dict[str, str] = {}
         while len(urls) < 2:
@@ -209,3 +209,7 @@ def test_serve_runs_the_runaway_monitors_and_halts_a_runaway_account_by_itself(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    reader.join(5)
+    output = "".join(lines.queue)  # the console, as it happened: the trip and its halt
+    assert "monitor.tripped: monitor account_flow tripped: halting account desk-7" in output
+    assert "halt.applied: halt account:desk-7 by observe:account_flow" in output, output

@@ -6,12 +6,13 @@ starts, the venue is connected (a FIX venue must log on within its `logon_timeou
 serve fails), the gateway's reconciliation with the venue (started with the gateway,
 waiting for the Logon) completes or fails closed (VENUE_RECONCILING on /health and on
 every order) and the reference source starts (the simulated mids, the venue's market data,
-or the mark feed's listener), then the admin listener (the kill switch is up before any
-order port), then REST and FIX, then the pre-open readiness watch (gateway/preopen.py), with
-every error-level record of the `interlock` loggers captured for it from the
-reconciliation on. The venue and the reference source come from `[venue]` and
-`[reference]` through `instance.open_venue`; a simulated venue is announced loudly and
-shown on /health, so a demo is never taken for trading.
+or the mark feed's listener), the alert rules' timer (`[alerts]`, gateway/alerting.py),
+then the admin listener (the kill switch is up before any order port), then REST and FIX,
+then the pre-open readiness watch (gateway/preopen.py), with every error-level record of
+the `interlock` loggers captured for it from the reconciliation on. The venue and the
+reference source come from `[venue]` and `[reference]` through `instance.open_venue`; a
+simulated venue is announced loudly and shown on /health, so a demo is never taken for
+trading.
 Stop order is the reverse: order ports stop accepting and drain their requests in flight,
 then the admin port, the feed and the venue, then `Gateway.close()` leaves the plane and
 closes the journal, which commits what is queued first. Nothing is acknowledged that is
@@ -39,6 +40,7 @@ from interlock.api.listeners import FixAcceptorConfig
 from interlock.api.plane_config import close_plane, open_plane
 from interlock.api.reference_feed import create_feed_app
 from interlock.api.rest import create_app
+from interlock.gateway.alerting import AlertLoop
 from interlock.gateway.gateway import Gateway
 from interlock.gateway.journal_config import open_journal
 from interlock.instance import SIM_MID, build_instance, open_venue
@@ -117,6 +119,7 @@ class Service:
         self._stop_feed = threading.Event()
         self._feed: threading.Thread | None = None
         self._errors: error_capture.ErrorCapture | None = None
+        self.alerts = AlertLoop(self.gateway)
 
     def start(self) -> Service:
         gw = self.gateway
@@ -140,6 +143,7 @@ class Service:
         if feed is not None:
             app = create_feed_app(gw.update_reference, cfg.instrument_map(), feed.publishers)
             self.feed = Listener(app, feed.host, feed.port, "reference feed").start()
+        self.alerts.start()
         self.admin = Listener(create_admin_app(gw), cfg.admin.host, cfg.admin.port, "admin")
         self.admin.start()
         self.rest = Listener(
@@ -176,6 +180,7 @@ class Service:
             self.fix.stop()
         if self.admin is not None:
             self.admin.stop()
+        self.alerts.stop()
         if self.feed is not None:
             self.feed.stop()
         self._stop_feed.set()

@@ -27,6 +27,10 @@ def serve(
             "[control_plane] url in the config).",
         ),
     ] = None,
+    log_format: Annotated[
+        str,
+        typer.Option("--log-format", help="`text` (for a person) or `json` (one object a line)."),
+    ] = "text",
 ) -> None:
     """Run the gateway with its REST and admin listeners until SIGTERM or SIGINT."""
     from interlock.api.config import load_config, with_control_plane
@@ -35,6 +39,11 @@ def serve(
     from interlock.render_text import printable_lines
 
     out = console()
+    if log_format not in ("text", "json"):
+        raise fail(out, f"serve failed: --log-format must be text or json, not {log_format!r}")
+    from interlock.api.log_format import configure_logging
+
+    configure_logging("json" if log_format == "json" else "text")
     try:
         cfg = load_config(config)
         if control_plane is not None:

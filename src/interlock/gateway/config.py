@@ -34,6 +34,7 @@ from interlock.gateway.calendar_config import CalendarConfig
 from interlock.gateway.config_checks import Problem, cross_check
 from interlock.gateway.journal_config import JournalConfig
 from interlock.gateway.preopen_config import PreOpenConfig
+from interlock.observe.alerts import AlertsConfig
 from interlock.observe.config import MonitorConfig
 from interlock.risk.limits import LimitsConfig, canonical_json
 
@@ -124,6 +125,9 @@ class GatewayConfig(_Model):
     preopen: PreOpenConfig = Field(
         PreOpenConfig(), description="the pre-open readiness gate: since when, block, pages"
     )
+    alerts: AlertsConfig = Field(
+        AlertsConfig(), description="alert rules serve evaluates, and the halts bound to them"
+    )
 
     @model_validator(mode="after")
     def _names_resolve(self) -> GatewayConfig:
@@ -182,7 +186,7 @@ class GatewayConfig(_Model):
 
 
 _OWN = frozenset({"instance_id", "journal"})
-_LATER = ("venue_reconcile_timeout_ms", "preopen")
+_LATER = ("venue_reconcile_timeout_ms", "preopen", "alerts")
 """GatewayConfig fields that are each instance's own: not in `fleet_digest`."""
 
 

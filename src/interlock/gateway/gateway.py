@@ -81,12 +81,16 @@ from interlock.gateway.self_halt import SelfHalts
 from interlock.gateway.state import InstanceState
 from interlock.journal.base import Journal
 from interlock.observe import MONITOR_NAMES, Trip
+from interlock.observe.decision_stats import DecisionStats
 from interlock.risk.book import Book
 from interlock.risk.engine import RiskEngine
 from interlock.risk.exposure import worst_case
 from interlock.venue.base import Venue
 
 _log = logging.getLogger(__name__)
+_decisions_log = logging.getLogger("interlock.decisions")  # event order.decided, one a decision
+_INFO = logging.INFO
+_perf_ns = time.perf_counter_ns  # the decide latency's clock (never the gateway's own)
 _PENDING = OrderStatus.PENDING  # module constants: enum class attributes are slow on 3.11
 _RELEASING = OrderStatus.RELEASING
 _CANCEL_ON_RELEASE = OrderStatus.CANCEL_ON_RELEASE
@@ -197,6 +201,7 @@ class Gateway:
             lock=self._lock, reducing_on_loss=config.limits.loss_halt_allows_reducing,
         )  # fmt: skip
         self.monitor = self.self_halts.monitor
+        self.stats = DecisionStats()  # decisions by code, decide latency: for /metrics
         self.journal_watch = JournalWatch(
             self.instance_id, journal, config.journal.max_backlog, fleet=self.fleet,
             cancel_all=self._cancel_everything,
@@ -312,6 +317,7 @@ class Gateway:
         cancel of it): a transport learns the order id first. It must be cheap and never
         call the gateway."""
         with self._lock:
+            t0 = _perf_ns()
             c = self._ctx
             c.now = self._clock()
             c.request = request
@@ -333,11 +339,26 @@ class Gateway:
                         self._hand_over(c.order, on_accept)
                 elif decision.seq == 0:  # refused unjournaled (journal down): answer now
                     ack_now = on_ack is not None
+            rejection = decision.rejection
+            self.stats.record(None if rejection is None else rejection.code, _perf_ns() - t0)
         if ack_now:
             on_ack(decision)  # type: ignore[misc]
+        if _decisions_log.isEnabledFor(_INFO):  # off unless serve configured logging
+            self._log_decision(request, decision)
         if self.monitor.pending:
             self.self_halts.fire()
         return decision
+
+    @staticmethod
+    def _log_decision(request: OrderRequest, decision: Decision) -> None:
+        r = decision.rejection
+        code = "accepted" if r is None else r.code.value
+        _decisions_log.info(
+            "%s %s: %s", getattr(request, "client_order_id", "?"), code,
+            "accepted" if r is None else r.message,
+            extra={"event": "order.decided", "order_id": decision.order_id, "code": code,
+                   "seq": decision.seq},
+        )  # fmt: skip
 
     def _replayed(self, decision: Decision, on_ack: Ack | None) -> bool:
         """A replay's ack: queued until its record is durable; True if it is already (the
@@ -717,6 +738,10 @@ class Gateway:
                     order.status = _CANCEL_ON_RELEASE
             if self.halts.get(h.scope, h.target) != h:  # a record already applied is not new
                 self._record(HaltApplied(now, h.scope, h.target, h.reason, h.who, h.ts))
+                fields = {"event": "halt.applied", "scope": h.scope.value, "target": h.target,
+                          "who": h.who, "reason": h.reason}  # fmt: skip
+                _log.warning("halt %s:%s by %s: %s", h.scope.value, h.target, h.who, h.reason,
+                             extra=fields)  # fmt: skip
             why = f"halt {h.scope.value}:{h.target}"
             for order in covered:
                 if self._cancel_locked(order, now, why):
@@ -764,6 +789,9 @@ class Gateway:
         if self.halts.get(scope, target) is None:
             return False
         self._record(HaltLifted(self._clock(), scope, target, who))
+        _log.warning("halt %s:%s lifted by %s", scope.value, target, who,
+                     extra={"event": "halt.lifted", "scope": scope.value, "target": target,
+                            "who": who})  # fmt: skip
         return True
 
     # -- other commands --------------------------------------------------------------
@@ -897,6 +925,7 @@ class Gateway:
                     return False
             now = self._clock()
             self._record(Filled(now, order_id, qty, price, exec_id))
+            self.stats.fills += 1
             order = self.book.orders.get(order_id)
             if order is None:
                 return True  # journaled as a fact, though no order of ours matches it

@@ -298,9 +298,16 @@ class FleetMembership:
             with self._lock:
                 self._set_flags(event.enabled, event.version)
                 self._record(event.change)
+            _log.info("flag change: %s", event.change,
+                         extra={"event": "flag.changed"})  # fmt: skip
         else:
             with self._lock:
-                self._record(self._deploy_record(event, self._clock()))
+                record = self._deploy_record(event, self._clock())
+                self._record(record)
+            kind = type(record).__name__.removeprefix("Deploy").lower()
+            _log.info("deploy %s: %s", kind, record,
+                         extra={"event": f"deploy.{kind}",
+                                "build_digest": record.build_digest})  # fmt: skip
 
     def _deploy_record(
         self, event: ReleaseChanged | ProposalPut | ProposalAborted, now: int

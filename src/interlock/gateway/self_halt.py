@@ -102,7 +102,10 @@ class SelfHalts:
     def trip(self, trip: Trip) -> None:
         """A monitor's verdict: a confirmed halt across the fleet, from this instance."""
         _log.error("monitor %s tripped: halting %s %s: %s", trip.detector, trip.scope.value,
-                   trip.target, trip.reason)  # fmt: skip
+                   trip.target, trip.reason,
+                   extra={"event": "monitor.tripped", "detector": trip.detector,
+                          "scope": trip.scope.value, "target": trip.target,
+                          "reason": trip.reason})  # fmt: skip
         report = self.fleet.halt(trip.scope, trip.target, f"{trip.detector}: {trip.reason}",
                                  f"observe:{trip.detector}")  # fmt: skip
         self.trip_reports.append((trip, report))

@@ -35,6 +35,7 @@ import time
 from collections import deque
 
 from interlock.domain.events import Event
+from interlock.domain.latency import LatencyHistogram
 from interlock.errors import JournalError, UnencodableEvent
 from interlock.journal.base import DurableCallback, JournalStatus, StatusCallback
 
@@ -72,6 +73,7 @@ class GroupCommitJournal:
         self._sync_lock = threading.RLock()  # no writer thread: one committer at a time
         self._thread: threading.Thread | None = None
         self._last_seq = self._durable_seq = self._released_seq = 0
+        self.commit_latency = LatencyHistogram()  # a batch taken to durable: /metrics
 
     # -- for the backend ----------------------------------------------------------------
 
@@ -257,6 +259,7 @@ class GroupCommitJournal:
         or the journal is closed or fails for good (False). Without a writer thread the
         batch goes back to the head of the queue for the next `flush` (False)."""
         delay = RETRY_FIRST_S
+        t0 = time.perf_counter_ns()
         while True:
             try:
                 self._attempt(batch)
@@ -286,6 +289,7 @@ class GroupCommitJournal:
                         self._fail(last)
                         return False
                 delay = min(delay * 2, RETRY_MAX_S)
+        self.commit_latency.observe(time.perf_counter_ns() - t0)
         if not self._available:
             self._set_status(JournalStatus(True, "", time.time_ns()))
         return True

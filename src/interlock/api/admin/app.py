@@ -3,19 +3,21 @@
 Any live member's admin port acts on the running control plane the member belongs to
 (whatever its backend), through the plane's own operations: the fleet view, deploys
 (deploys.py), halts and resumes, the flag registry (flags.py), the pre-open readiness
-verdict and its acknowledgement (preopen.py). It knows only admin tokens:
-a trading key is unknown here (401) and an admin token is unknown on the REST port. An
-operator token may do everything; a reader token only reads (access.py). Halts go through
-`Gateway.halt`, which writes the record to the control plane and waits for every live
-member to confirm it, so the answer says the fleet has stopped, not that a request was
-filed.
+verdict and its acknowledgement (preopen.py), and `/metrics` for Prometheus
+(gateway/metrics.py), behind the reader credentials every view needs. It knows only admin
+tokens: a trading key is unknown here (401) and an admin token is unknown on the REST port.
+An operator token may do everything; a reader token only reads (access.py). Halts go
+through `Gateway.halt`, which writes the record to the control plane and waits for every
+live member to confirm it, so the answer says the fleet has stopped, not that a request
+was filed.
 """
 
 # No `from __future__ import annotations`: FastAPI must resolve the route-local
 # `Annotated[..., Depends(...)]` aliases at decoration time.
 from typing import Annotated
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from interlock import __version__
 from interlock.api.admin.access import admin_authenticator, allow
@@ -38,6 +40,7 @@ from interlock.control.plane import HaltRecord, Member, Release
 from interlock.domain.reject import RejectCode
 from interlock.gateway.auth import Principal
 from interlock.gateway.gateway import Gateway
+from interlock.gateway.metrics import registry_for
 
 _REFUSALS: dict[int | str, dict[str, object]] = {
     401: {"model": RejectBody},
@@ -139,6 +142,13 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
         """Every live member: attestation, lease, gate, the flag registry's verdict."""
         f = gateway.fleet_snapshot()
         return members(f.now, f.release, f.members, f.gate)
+
+    registry = registry_for(gateway)
+
+    @app.get("/metrics", responses=_REFUSALS, response_class=Response)
+    def metrics(who: Reader) -> Response:
+        """Prometheus text format, read from the instance's state now (gateway/metrics.py)."""
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     add_deploy_routes(app, gateway, allow(tokens, "read"), allow(tokens, "operate"))
     add_flag_routes(app, gateway.fleet.plane, allow(tokens, "read"), allow(tokens, "operate"))

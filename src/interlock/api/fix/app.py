@@ -112,12 +112,16 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         pass
 
     def onLogon(self, session_id: fix.SessionID) -> None:
+        cp = session_id.getTargetCompID().getValue()
         with self._lock:
-            self._live.add(session_id.getTargetCompID().getValue())
+            self._live.add(cp)
+        _log.info("FIX %s logged on", cp, extra={"event": "fix.logon", "counterparty": cp})
 
     def onLogout(self, session_id: fix.SessionID) -> None:
         """Cancel-on-disconnect: the dropped session's working orders are cancelled."""
         cp = session_id.getTargetCompID().getValue()
+        _log.info("FIX %s disconnected", cp,
+                     extra={"event": "fix.disconnect", "counterparty": cp})  # fmt: skip
         with self._lock:
             self._live.discard(cp)
             login, principal = self._logins.get(cp), self._principals.get(cp)
@@ -128,7 +132,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
             ]
         try:
             for order in working:
-                self._cancel(order, principal, "cancel on disconnect")
+                self._cancel_on_disconnect(order, principal)
         finally:
             self._flush()
 
@@ -297,6 +301,15 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         affected = sum(self._cancel(o, principal, f"FIX mass cancel {cl}") is None for o in targets)
         self._post(mass_cancel_report(cl, fields, affected=affected), session_id)
 
+    def _cancel_on_disconnect(self, order: FixOrder, principal: Principal | None) -> None:
+        state = order.order
+        order_id = None if state is None else state.order_id
+        _log.warning("FIX %s gone: cancelling order %s (%s)", order.counterparty, order_id,
+                     order.cl_ord_id, extra={"event": "fix.cancel_on_disconnect",
+                                             "counterparty": order.counterparty,
+                                             "order_id": order_id})  # fmt: skip
+        self._cancel(order, principal, "cancel on disconnect")
+
     def _cancel(self, order: FixOrder, principal: Principal | None, reason: str) -> str | None:
         """Ask the gateway to cancel; report at once if it cancelled before release."""
         state = order.order
@@ -377,7 +390,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
             self._cancel(order.replaces, principal, f"replaced by {order.cl_ord_id}")
         login = self._logins[order.counterparty]
         if not live and login.cancel_on_disconnect and order.order is not None:
-            self._cancel(order, principal, "cancel on disconnect")  # acked after it dropped
+            self._cancel_on_disconnect(order, principal)  # acked after it dropped
 
 
 __all__ = ["FixAcceptorApp"]
