@@ -31,6 +31,7 @@ from interlock.api.admin.models import (
 )
 from interlock.api.bearer import ApiError, install_error_handler
 from interlock.api.config import serve_config
+from interlock.api.dashboard import add_dashboard_routes
 from interlock.api.rest.models import RejectBody
 from interlock.control.plane import HaltRecord, Member, Release
 from interlock.domain.reject import RejectCode
@@ -114,9 +115,7 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
             for m in sorted(live, key=lambda m: m.instance_id)
         ]  # fmt: skip
 
-    @app.get("/fleet", responses=_REFUSALS)
-    def fleet(who: Reader) -> FleetView:
-        """The release, the pending deploy, the halts in force and every live member."""
+    def fleet_view() -> FleetView:
         f = gateway.fleet_snapshot()
         pending = gateway.fleet.plane.proposal()
         return FleetView(
@@ -132,6 +131,11 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
             halts=[_halt_view(h) for h in f.halts],
         )
 
+    @app.get("/fleet", responses=_REFUSALS)
+    def fleet(who: Reader) -> FleetView:
+        """The release, the pending deploy, the halts in force and every live member."""
+        return fleet_view()
+
     @app.get("/fleet/members", responses=_REFUSALS)
     def fleet_members(who: Reader) -> list[MemberView]:
         """Every live member: attestation, lease, gate, the flag registry's verdict."""
@@ -140,4 +144,5 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
 
     add_deploy_routes(app, gateway, allow(tokens, "read"), allow(tokens, "operate"))
     add_flag_routes(app, gateway.fleet.plane, allow(tokens, "read"), allow(tokens, "operate"))
+    add_dashboard_routes(app, gateway, tokens, fleet_view)
     return app
