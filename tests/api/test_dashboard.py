@@ -98,8 +98,8 @@ def test_bad_halt_input_gets_a_stable_code(stack: Stack) -> None:
 
 def test_values_from_halts_and_lines_are_escaped(stack: Stack) -> None:
     evil = "<script>alert(1)</script>"
-    r = stack.admin_client.post("/halt", headers=bearer(ADMIN_TOKEN),
-                                json={"scope": "symbol", "target": evil, "reason": evil})  # fmt: skip
+    halt = {"scope": "symbol", "target": evil, "reason": evil}
+    r = stack.admin_client.post("/halt", headers=bearer(ADMIN_TOKEN), json=halt)
     assert r.status_code == 200, r.text
     client, _ = _sign_in(stack)
     with closing(client):
