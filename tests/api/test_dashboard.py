@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from contextlib import closing
 
 import httpx
@@ -127,7 +128,9 @@ def test_the_stream_sends_fresh_panels_as_orders_arrive(stack: Stack) -> None:
         data = (json.loads(x[6:])["html"] for x in events.iter_lines() if x.startswith("data: "))
         assert "no orders in the last minute" in next(data)
         assert stack.post(stack.order()).status_code == 201
-        for html in data:  # each tick a new rendering; bounded by the client's timeout
+        deadline = time.monotonic() + 10
+        for html in data:  # one rendering a second, until it shows the order or the deadline
+            assert time.monotonic() < deadline, "the accepted order never showed in the stream"
             if re.search(r'data-code="ACCEPTED"><td>ACCEPTED</td><td class="n">1<', html):
                 assert 'data-line="desk-7/AAPL"' in html
                 break
