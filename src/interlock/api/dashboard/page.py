@@ -77,6 +77,10 @@ def _rates(rates: dict[str, int]) -> str:
     return f'<table id="rates"><tr><th>decision</th><th>last minute</th></tr>{cells}</table>'
 
 
+def _unread(error: str) -> str:
+    return f'<p class="stale">journal not readable now: {_e(error)}</p>' if error else ""
+
+
 def _trips(trips: list[dict[str, Any]]) -> str:
     if not trips:
         return "<p>no monitor trip</p>"
@@ -101,7 +105,8 @@ def panels(snap: dict[str, Any]) -> str:
         f"<section><h2>Members</h2>{_members(fleet)}</section>"
         f"<section><h2>Halts in force</h2>{_halts(snap['halts'])}</section>"
         f"<section><h2>Positions and reservations</h2>{_lines(snap['lines'])}</section>"
-        f"<section><h2>Decisions, last minute</h2>{_rates(snap['rates'])}</section>"
+        f"<section><h2>Decisions, last minute</h2>{_rates(snap['rates'])}"
+        f"{_unread(snap.get('rates_error', ''))}</section>"
         f"<section><h2>Monitor trips</h2>{_trips(snap['trips'])}</section>"
     )
 

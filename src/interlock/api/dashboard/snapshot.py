@@ -18,6 +18,7 @@ from typing import Any
 
 from interlock.api.admin.models import FleetView
 from interlock.domain.events import OrderDecided
+from interlock.errors import JournalError
 from interlock.gateway.gateway import Gateway
 
 WINDOW_NS = 60 * 1_000_000_000
@@ -58,15 +59,20 @@ class DecisionTail:
         self._seq = 0
         self._seen: deque[tuple[int, str]] = deque()
         self._lock = threading.Lock()
+        self.error = ""
 
     def rates(self, now: int) -> dict[str, int]:
-        """Decisions per code inside the last minute ('ACCEPTED' for accepted orders)."""
+        """Decisions per code inside the last minute ('ACCEPTED' for accepted orders).
+        A journal that cannot be read now leaves the counts as last read; `error` says why."""
         with self._lock:
-            journal = self._gateway.journal
-            for seq, event in journal.read(self._seq):
-                self._seq = seq
-                if isinstance(event, OrderDecided):
-                    self._seen.append((event.ts, event.code or ACCEPTED))
+            self.error = ""
+            try:
+                for seq, event in self._gateway.journal.read(self._seq):
+                    self._seq = seq
+                    if isinstance(event, OrderDecided):
+                        self._seen.append((event.ts, event.code or ACCEPTED))
+            except JournalError as exc:
+                self.error = str(exc)[:200]
             while self._seen and self._seen[0][0] <= now - WINDOW_NS:
                 self._seen.popleft()
             return dict(sorted(Counter(code for _, code in self._seen).items()))
@@ -116,6 +122,7 @@ def build_snapshot(
         ],
         "halts": halts(gateway, len(view.members)),
         "rates": tail.rates(now),
+        "rates_error": tail.error,
         "trips": [
             {
                 "detector": t.detector,
