@@ -32,6 +32,7 @@ def test_without_a_session_the_page_asks_for_a_token_and_nothing_can_halt(stack:
     c = stack.admin_client
     page = c.get("/dashboard")
     assert page.status_code == 200 and 'name="token"' in page.text and "data-csrf" not in page.text
+    assert page.headers["x-frame-options"] == "DENY"  # no framing of the kill switch
     assert c.get("/dashboard/events").status_code == 401
     r = c.post("/dashboard/halt", data={"scope": "global", "reason": "x", "csrf": "guess"})
     assert (r.status_code, r.json()["code"]) == (401, "UNAUTHENTICATED")

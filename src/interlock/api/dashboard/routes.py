@@ -45,6 +45,11 @@ TICK_S = 1.0
 """How often the stream sends fresh panels."""
 STREAM_S = 600.0
 """A stream's longest life; the browser reconnects after it."""
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",  # no other site may frame the kill switch (clickjacking)
+    "Content-Security-Policy": "frame-ancestors 'none'",
+}
 MAX_FORM = 4_096
 """Bytes a dashboard form may hold."""
 
@@ -102,10 +107,9 @@ def add_dashboard_routes(
     async def dashboard(request: Request) -> HTMLResponse:
         s = session_of(request)
         if s is None:
-            return HTMLResponse(login_page())
+            return HTMLResponse(login_page(), headers=PAGE_HEADERS)
         snap = await anyio.to_thread.run_sync(snapshot)
-        return HTMLResponse(page(snap, s.csrf, s.principal.name),
-                            headers={"Cache-Control": "no-store"})  # fmt: skip
+        return HTMLResponse(page(snap, s.csrf, s.principal.name), headers=PAGE_HEADERS)
 
     @app.post("/dashboard/login", include_in_schema=False)
     async def login(request: Request) -> Response:
