@@ -19,9 +19,11 @@ bash scripts/install.sh test
 #                             (tests/journal/test_sqlite_fsync_before_ack.py)
 #   prometheus                its `promtool check rules` checks the shipped alert rules
 #                             (tests/api/test_metrics.py); ~15 s with --no-install-recommends
+#   chromium, chromium-driver the dashboard's browser test (tests/api/test_dashboard_browser.py),
+#                             driven by Playwright with executable_path=/usr/bin/chromium
 # Skipped when they are already installed; otherwise `apt-get update` always runs first.
-# Later issues add their packages to `packages` (chromium chromium-driver; see
-# ../shared/DEPENDENCIES.md for what each takes and its traps).
+# Later issues add their packages to `packages` (see ../shared/DEPENDENCIES.md for what
+# each takes and its traps).
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 at_least_3_4() { # "MAJOR.MINOR[.PATCH]" >= 3.4
   local major="${1%%.*}" rest="${1#*.}"
@@ -43,6 +45,7 @@ iptables_ok || packages+=(iptables)
 postgres_ok || packages+=(postgresql)
 command -v strace >/dev/null || packages+=(strace)
 command -v promtool >/dev/null || packages+=(prometheus)
+[ -x /usr/bin/chromium ] || packages+=(chromium chromium-driver)
 if [ "${#packages[@]}" -ne 0 ]; then
   command -v apt-get >/dev/null || { say "error: need ${packages[*]} and there is no apt-get"; exit 1; }
   say "apt-get install ${packages[*]}"
@@ -52,8 +55,9 @@ if [ "${#packages[@]}" -ne 0 ]; then
   etcd_ok || { say "error: etcd and etcdctl >= 3.4 still missing after apt-get"; exit 1; }
   postgres_ok || { say "error: PostgreSQL initdb/pg_ctl still missing after apt-get"; exit 1; }
   command -v strace >/dev/null || { say "error: strace still missing after apt-get"; exit 1; }
+  [ -x /usr/bin/chromium ] || { say "error: chromium still missing after apt-get"; exit 1; }
 else
-  say "etcd $(etcd --version | sed -n 's/^etcd Version: //p'), iptables, postgresql and strace already installed"
+  say "etcd $(etcd --version | sed -n 's/^etcd Version: //p'), iptables, postgresql, strace and chromium already installed"
 fi
 
 # -- servers ----------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from interlock.api.admin.models import (
 from interlock.api.admin.preopen import add_preopen_routes
 from interlock.api.bearer import ApiError, install_error_handler
 from interlock.api.config import serve_config
+from interlock.api.dashboard import add_dashboard_routes
 from interlock.api.rest.models import RejectBody
 from interlock.control.plane import HaltRecord, Member, Release
 from interlock.domain.reject import RejectCode
@@ -119,9 +120,7 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
             for m in sorted(live, key=lambda m: m.instance_id)
         ]  # fmt: skip
 
-    @app.get("/fleet", responses=_REFUSALS)
-    def fleet(who: Reader) -> FleetView:
-        """The release, the pending deploy, the halts in force and every live member."""
+    def fleet_view() -> FleetView:
         f = gateway.fleet_snapshot()
         pending = gateway.fleet.plane.proposal()
         return FleetView(
@@ -136,6 +135,11 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
             proposal=None if pending is None else proposal_view(pending),
             halts=[_halt_view(h) for h in f.halts],
         )
+
+    @app.get("/fleet", responses=_REFUSALS)
+    def fleet(who: Reader) -> FleetView:
+        """The release, the pending deploy, the halts in force and every live member."""
+        return fleet_view()
 
     @app.get("/fleet/members", responses=_REFUSALS)
     def fleet_members(who: Reader) -> list[MemberView]:
@@ -153,4 +157,5 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
     add_deploy_routes(app, gateway, allow(tokens, "read"), allow(tokens, "operate"))
     add_flag_routes(app, gateway.fleet.plane, allow(tokens, "read"), allow(tokens, "operate"))
     add_preopen_routes(app, gateway, allow(tokens, "read"), allow(tokens, "operate"))
+    add_dashboard_routes(app, gateway, tokens, fleet_view)
     return app
