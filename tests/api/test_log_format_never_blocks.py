@@ -44,7 +44,7 @@ def test_decisions_are_logged_without_waiting_for_a_stalled_console(
 
     def decide() -> None:
         for n in range(500):
-            log.info("order %d accepted", n, extra={"event": "order.decided", "order_id": n})
+            log.info("never-blocks %d accepted", n, extra={"event": "order.decided", "order_id": n})
         done.set()
 
     threading.Thread(target=decide, daemon=True).start()
@@ -53,8 +53,9 @@ def test_decisions_are_logged_without_waiting_for_a_stalled_console(
     console.go.set()
     log_format.stop_logging()  # drains the queue, as at exit
     lines = [json.loads(x) for x in console.getvalue().splitlines()]
-    assert [x["order_id"] for x in lines] == list(range(500))  # all of them, in order
-    assert lines[0]["event"] == "order.decided" and lines[0]["msg"] == "order 0 accepted"
+    ours = [x for x in lines if x["msg"].startswith("never-blocks ")]  # not other threads'
+    assert [x["order_id"] for x in ours] == list(range(500))  # all of them, in order
+    assert ours[0]["event"] == "order.decided" and ours[0]["msg"] == "never-blocks 0 accepted"
 
 
 def test_a_full_queue_drops_and_counts_never_blocks(
@@ -67,12 +68,14 @@ def test_a_full_queue_drops_and_counts_never_blocks(
 
     def flood() -> None:
         for n in range(200):
-            log.info("order %d", n)
+            log.info("flood %d", n)
         done.set()
 
     threading.Thread(target=flood, daemon=True).start()
     assert done.wait(20), "logging blocked on a full queue"
-    assert 200 - 11 <= handler.dropped < 200  # the queue and the one being written kept
+    assert handler.dropped >= 200 - 11  # only the queue and the one being written are kept
     console.go.set()
     log_format.stop_logging()
-    assert len(console.getvalue().splitlines()) == 200 - handler.dropped
+    ours = [x for x in console.getvalue().splitlines() if " flood " in f" {x.split(': ', 1)[-1]}"]
+    kept = [int(x.rsplit(" ", 1)[1]) for x in ours]
+    assert 1 <= len(kept) <= 11 and kept == sorted(kept)  # what was kept, in order

@@ -83,6 +83,22 @@ class NeverBlockingHandler(logging.handlers.QueueHandler):
             self.dropped += 1
 
 
+class _Writer(logging.handlers.QueueListener):
+    """The writer thread. Its stop waits (a bounded time) for room in a full queue to ask
+    the thread to end, where the stdlib's raises `queue.Full`."""
+
+    STOP_WAIT_S = 5.0
+
+    def enqueue_sentinel(self) -> None:
+        self.queue.put(self._sentinel, timeout=self.STOP_WAIT_S)  # type: ignore[attr-defined]
+
+    def stop(self) -> None:
+        try:
+            super().stop()
+        except queue.Full:  # a console stalled for good: leave the thread, never hang exit
+            self._thread = None
+
+
 _listener: logging.handlers.QueueListener | None = None
 
 
@@ -99,7 +115,7 @@ def configure_logging(fmt: LogFormat, stream: TextIO | None = None) -> NeverBloc
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
     root.propagate = False
-    _listener = logging.handlers.QueueListener(records, writer)
+    _listener = _Writer(records, writer)
     _listener.start()
     return handler
 
