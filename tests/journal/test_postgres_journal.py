@@ -151,7 +151,9 @@ def test_a_commit_whose_ack_was_lost_leaves_the_checksum_chain_whole(
         for i in range(2, 6):
             journal.append(fill(i))
         deadline = time.monotonic() + 20
-        while journal.durable_seq < 5:  # the retry publishes what landed, then goes on
+        # the retry publishes what landed, then says the journal is available again (a
+        # moment later: until then a flush refuses at once, as it must while unavailable)
+        while journal.durable_seq < 5 or not journal.available:
             assert time.monotonic() < deadline, "journal never came back"
             with contextlib.suppress(JournalError):
                 journal.flush(timeout=1)

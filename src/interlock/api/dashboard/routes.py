@@ -115,9 +115,19 @@ def add_dashboard_routes(
     async def login(request: Request) -> Response:
         principal = tokens.principal((await read_form(request)).get("token", ""))
         if principal is None:
-            return HTMLResponse(login_page("UNAUTHENTICATED: admin token not recognised"), 401)
+            return HTMLResponse(
+                login_page(
+                    reject(RejectCode.UNAUTHENTICATED, "admin token not recognised").message
+                ),
+                401,
+            )
         if not same_origin(request.headers.get("origin"), request.headers.get("host")):
-            return HTMLResponse(login_page("UNAUTHENTICATED: cross-site sign-in refused"), 403)
+            return HTMLResponse(
+                login_page(
+                    reject(RejectCode.UNAUTHENTICATED, "cross-site sign-in refused").message
+                ),
+                403,
+            )
         sid, _ = sessions.open(principal)
         out = RedirectResponse("/dashboard", status_code=303)
         out.set_cookie(COOKIE, sid, max_age=TTL_S, path="/dashboard", httponly=True,
