@@ -28,9 +28,10 @@ def _request(cid: str, key: str, price: str = "100.10", **overrides: object) -> 
 def test_bind_keeps_no_reference_to_the_request_or_its_decision() -> None:
     store = IdempotencyStore()
     request, decision = _request("c1", "k-1"), Decision(7, None, 3)
-    held = sys.getrefcount(request), sys.getrefcount(decision), sys.getrefcount(request.limit_price)
+    price = request.limit_price
+    held = sys.getrefcount(request), sys.getrefcount(decision), sys.getrefcount(price)
     store.bind("desk-7-algo", request, decision)
-    after = sys.getrefcount(request), sys.getrefcount(decision), sys.getrefcount(request.limit_price)
+    after = sys.getrefcount(request), sys.getrefcount(decision), sys.getrefcount(price)
     assert after == (held[0], held[1], held[2] + 3)  # only the price: the cache and the entry
     replay = store.lookup("desk-7-algo", _request("c1", "k-1"))
     assert replay == Decision(7, None, 3, replayed=True)
