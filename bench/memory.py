@@ -16,8 +16,8 @@ the build (references set), and once all orders are durable, released and open, 
 after a full collection. A second, smaller run under `tracemalloc` says what holds the
 memory, by file:line: everything live at the end, and what the orders added.
 
-    python bench/memory.py [--orders N] [--symbols N] [--accounts N] [--trace-orders N]
-                           [--json PATH]
+    python bench/memory.py [--orders N] [--symbols N] [--accounts N] [--universe N]
+                           [--trace-orders N] [--json PATH]
 """
 
 from __future__ import annotations
@@ -139,31 +139,41 @@ def refresh(gw: Gateway) -> None:
         gw.update_reference(symbol, MID_TICKS)
 
 
-def requests(n: int, symbols: int, accounts: int, seed: int) -> Iterator[tuple[OrderRequest, str]]:
-    """Limit orders near the mid, accounts in turn, symbols at random (so nearly every
-    order opens a line of its own: the worst case for per-line state). Every string and
-    price is built afresh, as a transport's decoder builds them."""
+def requests(n: int, shape: argparse.Namespace, seed: int) -> Iterator[tuple[OrderRequest, str]]:
+    """Limit orders near the mid, accounts in turn. Symbols at random among all (so nearly
+    every order opens an account-and-symbol line of its own: the worst case for per-line
+    state), or with `shape.universe` U > 0 among the account's own U symbols (account a
+    trades a*U .. a*U+U-1). Every string and price is built afresh, as a transport's
+    decoder builds them. An account's orders cycle through 16 sizes and 101 prices (within
+    the collar), so none repeats one of its last 1,615: no DUPLICATE_ORDER."""
     rng = random.Random(seed)
+    symbols, accounts, universe = shape.symbols, shape.accounts, shape.universe
     for i in range(n):
         a = i % accounts
-        ticks = MID_TICKS + rng.randrange(-50, 51)
+        s = (
+            (a * universe + rng.randrange(universe)) % symbols
+            if universe
+            else rng.randrange(symbols)
+        )
+        k = i // accounts  # the account's k-th order
+        ticks = MID_TICKS - 50 + k % 101
         side = Side.BUY if rng.random() < 0.5 else Side.SELL
         price = Decimal(f"{ticks // 100}.{ticks % 100:02d}")
         request = OrderRequest(
             f"c{i:07d}", f"acct-{a:04d}", STRATEGIES[i % len(STRATEGIES)],
-            f"S{rng.randrange(symbols):05d}", side, rng.randrange(1, 10) * 100,
+            f"S{s:05d}", side, 100 * (1 + k % 16),
             OrderType.LIMIT, price, idempotency_key=f"k-{a}-{i}",
         )  # fmt: skip
         yield request, f"key-{a}"
 
 
 def submit_all(
-    gw: Gateway, clock: ManualClock, n: int, symbols: int, accounts: int
+    gw: Gateway, clock: ManualClock, n: int, shape: argparse.Namespace
 ) -> dict[str, int]:
     """Submit `n` orders, wait until every one is durable and released; codes counted."""
     codes: dict[str, int] = {}
     last: Decision | None = None
-    for i, (req, key) in enumerate(requests(n, symbols, accounts, seed=14)):
+    for i, (req, key) in enumerate(requests(n, shape, seed=14)):
         if i % 1_000 == 0:
             gw.heartbeat()  # the lease, as serve's heartbeat thread renews it
             if i % 20_000 == 0 and i:
@@ -187,16 +197,19 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     gw = build(cfg, clock)
     gc.collect()
     built = rss()
-    codes = submit_all(gw, clock, args.orders, args.symbols, args.accounts)
+    codes = submit_all(gw, clock, args.orders, args)
     gc.collect()
     loaded = rss()
     open_orders = len(gw.book.open_orders)
+    lines = sum(len(a.positions) for a in gw.book.accounts.values())
     sent = gw.venue.sent  # type: ignore[attr-defined]
     gw.close()
     return {
         "orders": args.orders,
         "symbols": args.symbols,
         "accounts": args.accounts,
+        "universe": args.universe,
+        "lines": lines,  # account-and-symbol lines the orders opened
         "open_orders": open_orders,
         "sent_to_venue": sent,
         "codes": codes,
@@ -248,7 +261,7 @@ def trace(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     gw = build(cfg, clock)
     gc.collect()
     built = tracemalloc.take_snapshot().filter_traces(filters)
-    submit_all(gw, clock, n, args.symbols, args.accounts)
+    submit_all(gw, clock, n, args)
     gc.collect()
     loaded = tracemalloc.take_snapshot().filter_traces(filters)
     tracemalloc.stop()
@@ -275,6 +288,12 @@ def main() -> None:
     ap.add_argument("--orders", type=int, default=100_000)
     ap.add_argument("--symbols", type=int, default=10_000)
     ap.add_argument("--accounts", type=int, default=1_000)
+    ap.add_argument(
+        "--universe",
+        type=int,
+        default=0,
+        help="symbols each account trades (0: any, at random: the worst case)",
+    )
     ap.add_argument("--trace-orders", type=int, default=20_000)
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
