@@ -11,7 +11,8 @@ REST client's `Idempotency-Key`). Time is a manual clock moved 100 us per order 
 orders/s), so rate windows and monitors see a plausible flow and the run is the same
 every time; the lease is renewed and every reference price refreshed as time passes.
 
-RSS is read from /proc/self/status (VmRSS, and VmHWM the peak) after the imports, after
+RSS is read from /proc/self/status (VmRSS, and VmHWM the peak) after the imports (serve's
+too: FastAPI and uvicorn are in the baseline as in `interlock serve`), after
 the build (references set), and once all orders are durable, released and open, each
 after a full collection. A second, smaller run under `tracemalloc` says what holds the
 memory, by file:line: everything live at the end, and what the orders added.
@@ -50,6 +51,7 @@ from rich.console import Console  # noqa: E402  (after the first reading, on pur
 from rich.table import Table  # noqa: E402
 
 from interlock.api.config import ServeConfig, load_config, parse_config  # noqa: E402
+from interlock.api.service import Service  # noqa: E402, F401  (serve's stack, in the baseline)
 from interlock.control.embedded import EmbeddedControlPlane  # noqa: E402
 from interlock.domain.clock import ManualClock  # noqa: E402
 from interlock.domain.commands import OrderRequest  # noqa: E402
@@ -201,8 +203,13 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     gc.collect()
     loaded = rss()
     open_orders = len(gw.book.open_orders)
+    venue = gw.venue
+    assert isinstance(venue, RestingVenue)
+    sent = venue.sent
+    if not sent == open_orders == codes.get("ACCEPTED"):  # a figure only of the state asked for
+        raise SystemExit(f"not every order open at the venue: {codes}, {open_orders:,} open, "
+                         f"{sent:,} sent")  # fmt: skip
     lines = sum(len(a.positions) for a in gw.book.accounts.values())
-    sent = gw.venue.sent  # type: ignore[attr-defined]
     gw.close()
     return {
         "orders": args.orders,
@@ -329,15 +336,16 @@ def report(result: dict[str, Any]) -> None:
         "per_order_by_file": f"traced run: added by the {n} orders, top {TOP} by file",
     }
     for key, title in titles.items():
-        t = Table(title=title)
-        for col in ("where", "KiB", "blocks", "bytes/order"):
-            t.add_column(col, justify="left" if col == "where" else "right")
+        breakdown = Table(title=title)
+        breakdown.add_column("where")
+        for col in ("KiB", "blocks", "bytes/order"):
+            breakdown.add_column(col, justify="right")
         for row in result[key]:
-            t.add_row(row["where"], f"{row['kib']:,.1f}", f"{row['blocks']:,}",
-                      f"{row['bytes_per_order']:,.1f}")  # fmt: skip
-        console.print(t)
-    console.print("bench/memory.py lines are the requests' own objects (strings, Decimal, "
-                  "the OrderRequest) that the gateway keeps")  # fmt: skip
+            breakdown.add_row(row["where"], f"{row['kib']:,.1f}", f"{row['blocks']:,}",
+                              f"{row['bytes_per_order']:,.1f}")  # fmt: skip
+        console.print(breakdown)
+    console.print("bench/memory.py lines: the requests' own strings and integers, which the "
+                  "gateway keeps (made there, as a transport's decoder makes them)")  # fmt: skip
 
 
 if __name__ == "__main__":
