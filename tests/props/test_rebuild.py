@@ -49,9 +49,7 @@ def live_state(gw: Gateway) -> State:
         (h.scope.value, h.target, h.reason, h.who, h.ts) for h in gw.halts.records()
     )
     state["exec_ids"] = set(s.exec_ids)
-    state["keys"] = {
-        k: (req, d.order_id, d.rejection, d.seq) for k, (req, d) in s.keys._decisions.items()
-    }
+    state["keys"] = {k: (req, d.order_id, d.rejection, d.seq) for k, req, d in s.keys.entries()}
     state["next_order_id"] = s.next_order_id
     state["unrouted"] = sorted(s.unrouted)  # open, decided, no Routed record yet
     state["limits_digest"] = s.limits_digest
