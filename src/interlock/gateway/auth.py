@@ -136,8 +136,9 @@ class Authenticator:
                 limit="registered API key",
                 attempted="unknown key",
             )
-        if not p.may_trade(request.account, request.strategy):
-            return reject(
+        account, strategy, strategies = request.account, request.strategy, p.strategies
+        if account not in p.accounts or (strategy not in strategies and "*" not in strategies):
+            return reject(  # `may_trade`, inline: once an order
                 RejectCode.UNAUTHENTICATED,
                 f"principal {p.name} may not trade account {request.account} as strategy "
                 f"{request.strategy}",

@@ -437,11 +437,9 @@ class Gateway:
         name = "" if c.principal is None else c.principal.name
         if rejection is None:
             order.order_id = self.state.next_order_id
-            event = OrderDecided(
-                ts=c.now, principal=name, request=request, order_id=order.order_id,
-                price=order.price, value_ticks=order.value_ticks, code="", reason="", limit="",
-                attempted="", limits_digest=self._limits_digest,
-                session=_SESSION_TEXT[order.session],
+            event = OrderDecided(  # positional, in field order (events.py), as new_order does
+                c.now, name, request, order.order_id, order.price, order.value_ticks,
+                "", "", "", "", self._limits_digest, "", _SESSION_TEXT[order.session],
             )  # fmt: skip
             seq = self.journal.append(event)  # `_record`, inline on the hot path
             self.state.apply(seq, event, order)
@@ -452,11 +450,11 @@ class Gateway:
         if rejection.code is _JOURNAL_UNAVAILABLE:  # nothing can be made durable: answered,
             return Decision(None, rejection, 0)  # not journaled (seq 0), not fed to monitors
         schema = rejection.code is _SCHEMA_INVALID  # garbage is kept only as its repr
-        event = OrderDecided(
-            ts=c.now, principal=name, request=None if schema else request, order_id=None,
-            price=0, value_ticks=0, code=_CODE_TEXT[rejection.code], reason=rejection.reason,
-            limit=render(rejection.limit), attempted=render(rejection.attempted),
-            limits_digest=self._limits_digest, raw=ascii(request)[:2_000] if schema else "",
+        event = OrderDecided(  # positional, in field order, as above
+            c.now, name, None if schema else request, None, 0, 0,  # ... price, value_ticks
+            _CODE_TEXT[rejection.code], rejection.reason, render(rejection.limit),
+            render(rejection.attempted), self._limits_digest,
+            ascii(request)[:2_000] if schema else "", "",  # raw (garbage only), session
         )  # fmt: skip
         seq = self._record(event)
         decision = Decision(None, rejection, seq)
@@ -506,24 +504,23 @@ class Gateway:
         (never sent). A cancel is never sent before the venue has the order, and nothing
         here waits on a halt.
         """
-        released: list[tuple[Order | None, Decision, Ack | None]] = []
-        with self._lock:
-            queue = self._to_release
-            while queue:
-                _, order, decision, on_ack = queue.popleft()
-                if order is not None:
-                    if order.status is not _PENDING:
-                        order = None  # cancelled by a halt before it could leave
-                    else:
-                        order.status = _RELEASING
-                released.append((order, decision, on_ack))
+        with self._lock:  # the handed entries as they are: no new tuple an order
+            released, self._to_release = self._to_release, deque()
+            for entry in released:
+                order = entry[1]
+                # not PENDING: cancelled in place by a halt or cancel before it could leave
+                if order is not None and order.status is _PENDING:
+                    order.status = _RELEASING
             to_cancel, self._cancels_due = self._cancels_due, []
         sent: list[Order] = []
         held: list[Order] = []
-        for order, _, _ in released:  # every order out first: one caller's ack can't hold it
+        for entry in released:  # every order out first: one caller's ack can't hold it
+            order = entry[1]
             if order is not None:
-                if order.status is not _RELEASING:
-                    held.append(order)  # marked by a halt or cancel before it left: never sent
+                status = order.status
+                if status is not _RELEASING:
+                    if status is _CANCEL_ON_RELEASE:  # marked by a halt or cancel before it
+                        held.append(order)  # left: never sent (a cancelled one: nothing)
                     continue
                 try:
                     self.venue.send(order)
@@ -550,7 +547,7 @@ class Gateway:
                 except JournalError:  # the orders stand as they are in memory
                     _log.exception("could not journal the release of a batch")
         self._cancels_out(to_cancel)
-        for _, decision, on_ack in released:
+        for _, _, decision, on_ack in released:
             if on_ack is not None:
                 self._ack(decision, on_ack)
 
@@ -913,9 +910,9 @@ class Gateway:
         """Take a fill; False if it is dropped: a resend of an exec id already taken (this
         run or, through recovery, any before it) or a fill for an order never released.
         The one de-duplication of fills: the `ExecutionTap` tells listeners only on True."""
-        pre = self.book.orders.get(order_id)  # a venue cannot fill what it was never sent:
-        if pre is not None and pre.status is _PENDING:  # (PENDING ends before `send`)
-            self._refuse_fill(pre, qty, price, exec_id)
+        order = self.book.orders.get(order_id)  # a venue cannot fill what it was never sent:
+        if order is not None and order.status is _PENDING:  # (PENDING ends before `send`)
+            self._refuse_fill(order, qty, price, exec_id)
             return False
         with self._lock:
             if exec_id:
@@ -926,9 +923,10 @@ class Gateway:
             now = self._clock()
             self._record(Filled(now, order_id, qty, price, exec_id))
             self.stats.fills += 1
-            order = self.book.orders.get(order_id)
-            if order is None:
-                return True  # journaled as a fact, though no order of ours matches it
+            if order is None:  # ids are only ever added, under the lock: read it again
+                order = self.book.orders.get(order_id)
+                if order is None:
+                    return True  # journaled as a fact, though no order of ours matches it
             notional = qty * price * order.instrument.tick_micros
             self.monitor.on_fill(self.instance_id, order.account, qty, notional, now)
             breached = self.self_halts.loss_breaches((order.account,))

@@ -184,18 +184,23 @@ def rebuild_order(seq: int, ev: OrderDecided, instruments: dict[str, Instrument]
             f"journal seq {seq}: accepted order {ev.order_id} is for {req.symbol}, "
             "which is not in the configured instruments"
         )
-    side = Side(req.side)  # a transport may have given enum fields as their string values
+    # a transport may have given enum fields as their string values
     return new_order(
-        req,
+        ev.order_id,
+        req.client_order_id,
+        req.account,
+        req.strategy,
+        req.symbol,
+        Side(req.side),
+        req.quantity,
+        ev.price,
+        ev.value_ticks,
+        OrderType(req.order_type) is OrderType.MARKET,
+        TimeInForce(req.time_in_force),
+        _session(ev),
+        req.parent_id,
         inst,
-        side=side,
-        tif=TimeInForce(req.time_in_force),
-        is_market=OrderType(req.order_type) is OrderType.MARKET,
-        label=None if req.session is None else TradingSession(req.session),
-        order_id=ev.order_id,
-        price=ev.price,
-        value_ticks=ev.value_ticks,
-        session=_session(ev),
-        principal=ev.principal,
-        ts=ev.ts,
+        ev.principal,
+        ev.ts,
+        None if req.session is None else TradingSession(req.session),  # the caller's label
     )

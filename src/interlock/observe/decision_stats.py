@@ -7,6 +7,8 @@ decision: a dict increment and a histogram bisect, no allocation.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from interlock.domain.latency import LatencyHistogram
 from interlock.domain.reject import RejectCode
 
@@ -23,9 +25,12 @@ class DecisionStats:
         self.fills = 0  # executions applied (the order-to-fill alert's denominator)
 
     def record(self, code: RejectCode | None, ns: int) -> None:
-        """One decision: `code` None if accepted; `ns` the time it took to decide."""
+        """One decision: `code` None if accepted; `ns` the time it took to decide. The
+        histogram's `observe`, inline: one call a decision, not two."""
         self.by_code[code] += 1
-        self.decide.observe(ns)
+        h = self.decide
+        h.counts[bisect_left(h.bounds, ns)] += 1
+        h.sum_ns += ns
 
     def counts(self) -> dict[str, int]:
         """Decisions so far by label: `accepted`, or the reject code."""

@@ -105,7 +105,8 @@ class DecisionRules:
         self._fill_n = fill_ratio.min_orders if fill_ratio else 1
         self._storm_n = storm.min_rejects if storm else 1
         self._accounts: dict[str, _Streams] = {}
-        self._inst_attempts: deque[int] = deque(maxlen=flow.instance_max_orders + 1 if flow else 1)
+        self._inst_flow_n = flow.instance_max_orders + 1 if flow else 1
+        self._inst_attempts: deque[int] = deque(maxlen=self._inst_flow_n)
         inst_rejects = storm.instance_min_rejects if storm else 1
         self._inst_min_rejects = inst_rejects
         self._inst_rejects: deque[int] = deque(maxlen=_CAP)
@@ -131,7 +132,7 @@ class DecisionRules:
                 return self._flow_trip(_ACCOUNT, account, request, instance, now)
             a = self._inst_attempts
             a.append(now)
-            if len(a) == a.maxlen and a[0] > edge:
+            if len(a) == self._inst_flow_n and a[0] > edge:
                 return self._flow_trip(_INSTANCE, instance, request, instance, now)
         if self.storm is not None:
             st.orders.append(now)

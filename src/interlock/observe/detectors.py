@@ -100,10 +100,17 @@ class _Counter:
         self.total = 0
 
     def add(self, now: int, amount: int = 1) -> int:
-        self.stamps.append(now)
-        self.amounts.append(amount)
-        self.total += amount
-        return self.sum(now)
+        """Record `amount` at `now`; the total inside the window (`sum`, inline)."""
+        s, a = self.stamps, self.amounts
+        s.append(now)
+        a.append(amount)
+        total = self.total + amount
+        edge = now - self.window_ns
+        while s and s[0] <= edge:
+            s.popleft()
+            total -= a.popleft()
+        self.total = total
+        return total
 
     def sum(self, now: int) -> int:
         edge, s, a = now - self.window_ns, self.stamps, self.amounts
