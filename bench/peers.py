@@ -1,7 +1,7 @@
 """Interlock beside a peer: the same limit orders to `Gateway.submit` and to NautilusTrader
 1.221's `RiskEngine.execute`, in one process, interleaved rounds, medians of per-round ratios.
 
-Each round builds four fresh sides and sends each the same orders (hotpath.py's mix, limit
+Each round builds five fresh sides and sends each the same orders (hotpath.py's mix, limit
 orders only, each client order id once), in an order that rotates from round to round:
 
 - `interlock`: a Gateway built as hotpath.py builds it (every check and monitor on,
@@ -11,6 +11,9 @@ orders only, each client order id once), in an order that rotates from round to 
   waits for durability (`journal.flush()` every 5,000 orders, as hotpath.py does).
 - `interlock_checks_off`: the same with every pre-trade check (`risk.engine.CHECK_NAMES`)
   off; the other stages, the reservation, the journal and the monitors still run.
+- `interlock_routed`: `gw.submit` and then `journal.flush()` inside the timer, so an
+  accepted order is also made durable (in memory) and released to hotpath.py's
+  CountingVenue: the closest match to what NautilusTrader's call does.
 - `nautilus`: NautilusTrader's RiskEngine on a cash account (bench/nautilus_peer.py), with
   `max_notional_per_order` and the same limits. Timed: `risk.execute(SubmitOrder)`, i.e. its
   checks, the throttler, and for an order that passes the ExecutionEngine (cache the order,
@@ -41,7 +44,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from hotpath import bench_config, floor_ns, fresh_references, make_orders
+from hotpath import CountingVenue, bench_config, floor_ns, fresh_references, make_orders
 from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import OrderType
 from interlock.gateway.config import GatewayConfig
@@ -50,13 +53,15 @@ from interlock.risk.engine import CHECK_NAMES, CHECKS
 from interlock.sim.harness import build
 from nautilus_peer import ACCEPTED, NautilusPeer
 
-SIDES = ("interlock", "interlock_checks_off", "nautilus", "nautilus_bypass")
+SIDES = ("interlock", "interlock_checks_off", "interlock_routed", "nautilus", "nautilus_bypass")
 CHUNK = 5_000  # hotpath.py's: references refreshed, the journal flushed, between chunks
 TIMED = {
     "interlock": "Gateway.submit(request, key): decode, authenticate, idempotency, instance "
     "gate, kill switch, readiness, every pre-trade check, reserve, journal append "
     "(MemoryJournal); not the release to the venue, which waits for durability",
     "interlock_checks_off": "the same Gateway.submit with every pre-trade check off",
+    "interlock_routed": "Gateway.submit then MemoryJournal.flush(): the same, then the order "
+    "made durable and released to a venue that counts it (hotpath.CountingVenue)",
     "nautilus": "RiskEngine.execute(SubmitOrder): its pre-trade checks and throttler, then "
     "ExecutionEngine.execute (cache the order, route) and MockExecutionClient.submit_order; "
     "a denial: OrderDenied through ExecutionEngine.process",
@@ -90,11 +95,16 @@ def _percentiles(lat: list[int]) -> tuple[float, float]:
     return lat[len(lat) // 2] / 1e3, lat[int(len(lat) * 0.99)] / 1e3
 
 
-def run_interlock(orders: Orders, config: GatewayConfig, checks_off: bool) -> dict[str, Any]:
+def run_interlock(
+    orders: Orders, config: GatewayConfig, *, checks_off: bool = False, routed: bool = False
+) -> dict[str, Any]:
     disabled = tuple(sorted(CHECK_NAMES)) if checks_off else ()
     h = build(config, journal=MemoryJournal(), clock=time.time_ns, depth=1_000_000,
               disabled_checks=disabled)  # fmt: skip
     gw, jr, pc = h.gateway, h.journal, time.perf_counter_ns
+    venue = CountingVenue()
+    if routed:
+        gw.venue = venue  # as hotpath's durable run: no matching engine, no fills
     gw.start_heartbeat()
     lat: list[int] = []
     decisions = []
@@ -103,9 +113,15 @@ def run_interlock(orders: Orders, config: GatewayConfig, checks_off: bool) -> di
     for start in range(0, len(orders), CHUNK):
         fresh_references(h)
         for req, key in orders[start : start + CHUNK]:
-            t0 = pc()
-            d = gw.submit(req, key)
-            lat.append(pc() - t0)
+            if routed:
+                t0 = pc()
+                d = gw.submit(req, key)
+                jr.flush()  # durable, then released to the venue: inside the timer
+                lat.append(pc() - t0)
+            else:
+                t0 = pc()
+                d = gw.submit(req, key)
+                lat.append(pc() - t0)
             decisions.append(d)
         jr.flush()  # the release to the venue, outside the timed section
     gc.enable()
@@ -116,6 +132,8 @@ def run_interlock(orders: Orders, config: GatewayConfig, checks_off: bool) -> di
     rows = [(r.client_order_id, r.symbol, r.side.value.upper(), str(r.quantity),
              str(r.limit_price), r.time_in_force.value.upper()) for r, _ in orders]  # fmt: skip
     outcomes = [d.code.value if d.code else ACCEPTED for d in decisions]
+    if routed and venue.sent != outcomes.count(ACCEPTED):
+        raise RuntimeError(f"venue got {venue.sent} orders, {outcomes.count(ACCEPTED)} passed")
     return {"p50_us": p50, "p99_us": p99, "checks": checks, "orders": len(lat),
             "digest": _digest(rows), "outcomes": outcomes}  # fmt: skip
 
@@ -144,8 +162,9 @@ def run_nautilus(orders: Orders, config: GatewayConfig, bypass: bool) -> dict[st
 
 
 RUNNERS: dict[str, Callable[[Orders, GatewayConfig], dict[str, Any]]] = {
-    "interlock": lambda o, c: run_interlock(o, c, checks_off=False),
+    "interlock": lambda o, c: run_interlock(o, c),
     "interlock_checks_off": lambda o, c: run_interlock(o, c, checks_off=True),
+    "interlock_routed": lambda o, c: run_interlock(o, c, routed=True),
     "nautilus": lambda o, c: run_nautilus(o, c, bypass=False),
     "nautilus_bypass": lambda o, c: run_nautilus(o, c, bypass=True),
 }
@@ -178,6 +197,7 @@ def compare(orders: int, rounds: int) -> dict[str, Any]:
     result["ratio_vs_nautilus"] = ratio("interlock", "nautilus")
     result["ratio_vs_nautilus_p99"] = ratio("interlock", "nautilus", "p99_us")
     result["ratio_vs_nautilus_bypass"] = ratio("interlock", "nautilus_bypass")
+    result["ratio_routed_vs_nautilus"] = ratio("interlock_routed", "nautilus")
     result["interlock_checks_cost_us"] = cost("interlock", "interlock_checks_off")
     result["nautilus_checks_cost_us"] = cost("nautilus", "nautilus_bypass")
     result["round_p50_us"] = [{s: round(rr[s]["p50_us"], 3) for s in SIDES} for rr in per_round]
@@ -226,7 +246,8 @@ def print_table(result: dict[str, Any]) -> None:
     console.print(
         f"ratio_vs_nautilus (p50, median of per-round ratios): {result['ratio_vs_nautilus']:.3f}"
         f"  p99: {result['ratio_vs_nautilus_p99']:.3f}"
-        f"  vs bypass: {result['ratio_vs_nautilus_bypass']:.3f}\n"
+        f"  vs bypass: {result['ratio_vs_nautilus_bypass']:.3f}"
+        f"  routed vs nautilus: {result['ratio_routed_vs_nautilus']:.3f}\n"
         f"checks alone (p50 with minus without): Interlock {result['interlock_checks_cost_us']:.2f}"
         f" µs, NautilusTrader {result['nautilus_checks_cost_us']:.2f} µs\n"
         f"refused by Interlock only: {result['refused_by_interlock_only']}\n"

@@ -1,5 +1,5 @@
 """bench/peers.py runs end to end on a small load: every JSON key issue 14 names, a real
-positive figure; the four sides were handed the same orders (one digest), and where the
+positive figure; the five sides were handed the same orders (one digest), and where the
 two products have the same limit they refused the same orders for it."""
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from peer_kit import BENCH, require_peer
 
 require_peer()
 
-SIDES = ("interlock", "interlock_checks_off", "nautilus", "nautilus_bypass")
+SIDES = ("interlock", "interlock_checks_off", "interlock_routed", "nautilus", "nautilus_bypass")
 FIGURES = ("interlock_p50_us", "interlock_p99_us", "nautilus_p50_us", "nautilus_p99_us",
            "ratio_vs_nautilus", "nautilus_bypass_p50_us", "nautilus_bypass_p99_us",
-           "interlock_checks_off_p50_us", "floor_ns")  # fmt: skip
+           "interlock_checks_off_p50_us", "interlock_routed_p50_us", "ratio_routed_vs_nautilus",
+           "floor_ns")  # fmt: skip
 SAME_LIMIT = {  # Interlock's code -> the peer's reason, for the limits both have
     "MAX_ORDER_NOTIONAL": "NOTIONAL_EXCEEDS_MAX_PER_ORDER",
     "MAX_ORDER_QTY": "quantity invalid",
@@ -45,6 +46,7 @@ def test_peers_bench_times_both_sides_on_the_same_orders(tmp_path: Path) -> None
         assert sum(r[f"{side}_outcomes"].values()) == 600
     assert r["timed"]["interlock"].startswith("Gateway.submit(")  # what the timer holds, said
     assert r["timed"]["nautilus"].startswith("RiskEngine.execute(")
+    assert r["interlock_routed_outcomes"] == r["interlock_outcomes"]  # routing decides nothing
     assert "max_notional_per_order" in r["nautilus_checks"] and r["nautilus_bypass_checks"] == []
     assert {"max_order_notional", "price_collar", "decode"} <= set(r["interlock_checks"])
     assert "max_order_notional" not in r["interlock_checks_off_checks"]
