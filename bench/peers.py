@@ -32,9 +32,11 @@ from __future__ import annotations
 import argparse
 import gc
 import hashlib
+import importlib.util
 import json
 import os
 import statistics
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -51,6 +53,10 @@ from interlock.gateway.config import GatewayConfig
 from interlock.journal.memory import MemoryJournal
 from interlock.risk.engine import CHECK_NAMES, CHECKS
 from interlock.sim.harness import build
+
+if importlib.util.find_spec("nautilus_trader") is None:  # before the imports that need it
+    sys.exit("bench/peers.py needs NautilusTrader: bash scripts/install.sh test,peers")
+
 from nautilus_peer import ACCEPTED, NautilusPeer
 
 SIDES = ("interlock", "interlock_checks_off", "interlock_routed", "nautilus", "nautilus_bypass")

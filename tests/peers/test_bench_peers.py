@@ -1,6 +1,7 @@
 """bench/peers.py runs end to end on a small load: every JSON key issue 14 names, a real
 positive figure; the five sides were handed the same orders (one digest), and where the
-two products have the same limit they refused the same orders for it."""
+two products have the same limit they refused the same orders for it. Without the peer
+installed it exits saying how to install it."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ import sys
 from pathlib import Path
 
 from peer_kit import BENCH, require_peer
-
-require_peer()
 
 SIDES = ("interlock", "interlock_checks_off", "interlock_routed", "nautilus", "nautilus_bypass")
 FIGURES = ("interlock_p50_us", "interlock_p99_us", "nautilus_p50_us", "nautilus_p99_us",
@@ -32,6 +31,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_peers_bench_times_both_sides_on_the_same_orders(tmp_path: Path) -> None:
+    require_peer()
     out = tmp_path / "peers.json"
     done = _run("--orders", "600", "--rounds", "2", "--json", str(out))
 
@@ -60,6 +60,18 @@ def test_peers_bench_times_both_sides_on_the_same_orders(tmp_path: Path) -> None
 
 
 def test_peers_bench_refuses_a_round_too_small_to_have_a_p99() -> None:
+    require_peer()
     done = _run("--orders", "10")
     assert done.returncode == 2
     assert "--orders must be >= 100" in done.stderr
+
+
+def test_peers_bench_without_the_peer_installed_says_how_to_install_it() -> None:
+    hide = ("import runpy, sys; sys.modules['nautilus_trader'] = None; sys.argv = ['peers.py'];"
+            " runpy.run_path('peers.py', run_name='__main__')")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", hide], capture_output=True, text=True,
+                          timeout=120, cwd=BENCH)  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "bench/peers.py needs NautilusTrader: bash scripts/install.sh test,peers"
+    ), done.stderr[-2000:]
