@@ -6,7 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 say() { printf '[test] %s\n' "$*"; }
 
-bash scripts/install.sh test
+bash scripts/install.sh test,peers  # peers: NautilusTrader, for tests/peers (docs/benchmarks.md)
 
 # -- system packages ------------------------------------------------------------------
 # Tests start their own etcd clusters (tests/conftest.py, src/interlock/sim/etcd_cluster.py;
