@@ -42,6 +42,11 @@ class Listener:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=10,
+            # the loop and HTTP parser every install runs, named: uvicorn's "auto" would
+            # switch to uvloop/httptools where another package pulled them in (the peers
+            # extra brings uvloop), and the TCP_NODELAY note above holds for asyncio's loop
+            loop="asyncio",
+            http="h11",
         )
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(
