@@ -8,6 +8,9 @@ tests (kill, pause, partition) and closes them after the test. `postgres_dsn` is
 throwaway PostgreSQL cluster for the session (tests isolate themselves by instance id);
 `postgres_cluster_factory` makes fresh ones a test may stop. A missing `etcd` or
 PostgreSQL fails the test with the fix; it is never skipped.
+
+The Hypothesis profile (`ci` unless `HYPOTHESIS_PROFILE=thorough`) is loaded here, before
+any test module is imported: see tests/hypothesis_profiles.py.
 """
 
 from __future__ import annotations
@@ -19,8 +22,14 @@ from typing import Any
 
 import pytest
 
+from hypothesis_profiles import load_from_env
 from interlock.sim.etcd_cluster import ETCD_HINT, EtcdCluster
 from interlock.sim.postgres_cluster import PG_HINT, PostgresCluster, pg_bin_dir
+
+try:
+    load_from_env()
+except ValueError as exc:
+    raise pytest.UsageError(str(exc)) from None
 
 
 def _require_etcd() -> None:

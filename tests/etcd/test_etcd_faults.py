@@ -9,6 +9,7 @@ inside the desk's limits, paced well under the runaway monitors' rates.
 from __future__ import annotations
 
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterable
 
@@ -64,17 +65,49 @@ def orders_for(fleet: ServeFleet, ids: Iterable[str], seconds: float) -> dict[st
     return seen
 
 
+def elected_after(cluster: EtcdCluster, killed_at: float, found: list[float]) -> None:
+    """Append the seconds from `killed_at` until the running nodes agree on a leader."""
+    while time.monotonic() - killed_at < 10:
+        if cluster.leader(timeout=0.2) is not None:
+            found.append(time.monotonic() - killed_at)
+            return
+        time.sleep(0.02)
+
+
+# A member renews every TTL/4 and its gate stays open until TTL after the last renewal
+# it sent: a leaderless etcd is invisible to it only if it elects within TTL - TTL/4 (less
+# the renewal's own round trips). One election here takes 0.5-1 s (the cluster's election
+# timeout is randomised in [500, 1000) ms); a split vote, or a loaded machine, adds rounds.
+RENEW_MARGIN_S = TTL_S - TTL_S / 4 - 0.1
+
+
 def test_one_of_three_etcd_nodes_killed_the_fleet_keeps_trading(
     etcd_cluster_factory: Callable[..., EtcdCluster], serve_fleet: FleetFactory
 ) -> None:
+    """It failed once in CI: etcd itself then had no leader for longer than the members'
+    renewal margin (one SIGKILLed leader, two followers on a loaded 2-core machine: a split
+    vote costs another election timeout). The test now times the election: within the
+    margin, no order may be refused; past it, a refusal is only CONTROL_PLANE_LOST (closed,
+    never open) and every member trades again by itself, without an operator."""
     cluster = etcd_cluster_factory()
     fleet = started(serve_fleet, cluster)
     leader = cluster.leader()
     assert leader is not None
+    elected: list[float] = []
     cluster.kill(leader)  # the harder case: the cluster must elect again
+    timer = threading.Thread(target=elected_after, args=(cluster, time.monotonic(), elected))
+    timer.start()
     seen = orders_for(fleet, IDS, 2 * TTL_S)
+    timer.join(10)
+    assert elected, "the two running etcd nodes elected no leader within 10 s"
     refused = {i: [c for c in codes if c != "accepted"] for i, codes in seen.items()}
-    assert refused == {i: [] for i in IDS}
+    if elected[0] <= RENEW_MARGIN_S:
+        assert refused == {i: [] for i in IDS}, f"etcd elected within {elected[0]:.2f} s"
+    else:
+        print(f"etcd took {elected[0]:.2f} s to elect: past the {RENEW_MARGIN_S:.2f} s margin")
+        assert {c for codes in refused.values() for c in codes} <= {"CONTROL_PLANE_LOST"}
+        for i in IDS:
+            wait_until(lambda i=i: order(fleet[i]) == "accepted", 10, f"{i} trades again")
     report = fleet["gw-2"].halt("after losing an etcd node")
     assert report["complete"] and sorted(report["confirmed"]) == list(IDS), report["summary"]
 

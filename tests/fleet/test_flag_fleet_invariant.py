@@ -28,6 +28,7 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from hypothesis_profiles import examples
 from interlock.api.config import load_config, parse_config
 from interlock.control.fleetflags import declared, flag_refusal
 from interlock.control.plane import Member
@@ -232,4 +233,6 @@ class FleetFlagMachine(RuleBasedStateMachine):
 
 
 TestFleetFlags = FleetFlagMachine.TestCase
-TestFleetFlags.settings = settings(max_examples=200, stateful_step_count=40, deadline=None)
+TestFleetFlags.settings = settings(
+    max_examples=examples(ci=50, thorough=300), stateful_step_count=40, deadline=None
+)

@@ -29,13 +29,16 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from hypothesis_profiles import examples
 from interlock.control.deploy import Deployment
 from interlock.domain.decision import Decision
 from interlock.domain.enums import HaltScope, Side
 from interlock.errors import DeployError
 from interlock.sim.harness import MM_KEY
 
-SETTINGS = settings(max_examples=100, stateful_step_count=40, deadline=None)
+SETTINGS = settings(
+    max_examples=examples(ci=40, thorough=300), stateful_step_count=40, deadline=None
+)
 LIMIT = 1_000
 instance = st.sampled_from(["gw-1", "gw-2", "gw-3"])
 

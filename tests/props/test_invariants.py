@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hypothesis_profiles import examples
 from interlock.api.config import load_config
 from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.decision import Decision
@@ -45,7 +46,7 @@ from interlock.risk.windows import SlidingWindow
 from interlock.sim.harness import DESK_KEY, MM_KEY, START_NS, ManualClock, build
 
 PROPS = settings(max_examples=100, deadline=None, derandomize=True)
-GARBLED = settings(PROPS, max_examples=300)
+GARBLED = settings(PROPS, max_examples=examples(ci=300, thorough=1_000))
 MS = 1_000_000
 T0 = START_NS  # continuous trading in the default calendar
 

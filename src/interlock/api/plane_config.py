@@ -4,6 +4,9 @@
 h2:p2,h3:p3` joins the fleet kept in that etcd cluster under `prefix`, with TLS and a user
 whose password is read from an environment variable (never from the file, which is
 digested, logged and copied around). `--control-plane` on the command line overrides `url`.
+
+The etcd client (etcd3gw, requests) is imported only for an `etcd://` url: an embedded
+serve, and every serve test that starts one, never pays for it.
 """
 
 from __future__ import annotations
@@ -12,13 +15,16 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from interlock.control.embedded import EmbeddedControlPlane
-from interlock.control.etcd_client import SCHEME, EtcdAuth, parse_endpoints
 from interlock.control.ports import ControlPlane
 from interlock.errors import ConfigError, ControlPlaneError
+
+if TYPE_CHECKING:
+    from interlock.control.etcd_client import EtcdAuth
 
 EMBEDDED = "embedded"
 
@@ -47,6 +53,8 @@ class ControlPlaneConfig(BaseModel):
     @classmethod
     def _known(cls, v: str) -> str:
         if v != EMBEDDED:
+            from interlock.control.etcd_client import SCHEME, parse_endpoints
+
             if not v.startswith(SCHEME):
                 raise ValueError(f"must be {EMBEDDED!r} or {SCHEME}host:port,...")
             try:
@@ -70,6 +78,8 @@ class ControlPlaneConfig(BaseModel):
 
     def auth(self) -> EtcdAuth:
         """TLS files and credentials, the password read from its variable now."""
+        from interlock.control.etcd_client import EtcdAuth
+
         problems = pairing_problems(self)
         if problems:
             raise ConfigError("control_plane: " + "; ".join(problems))
