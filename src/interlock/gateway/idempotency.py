@@ -45,22 +45,11 @@ class _First(msgspec.Struct, frozen=True, gc=False):
     seq: int
 
     def same_payload(self, other: OrderRequest) -> bool:
-        """`OrderRequest.same_payload`, field for field, against the request kept here."""
-        return (
-            self.client_order_id == other.client_order_id
-            and self.account == other.account
-            and self.strategy == other.strategy
-            and self.symbol == other.symbol
-            and self.side == other.side
-            and self.quantity == other.quantity
-            and self.order_type == other.order_type
-            and self.limit_price == other.limit_price
-            and self.time_in_force == other.time_in_force
-            and self.session == other.session
-            and self.parent_id == other.parent_id
-        )
+        """`OrderRequest.same_payload` (the one definition of "the same order"), against
+        the request kept here; built only when a key comes again."""
+        return other.same_payload(self.request(other.idempotency_key))
 
-    def request(self, key: str) -> OrderRequest:
+    def request(self, key: str | None) -> OrderRequest:
         return OrderRequest(
             self.client_order_id, self.account, self.strategy, self.symbol, self.side,
             self.quantity, self.order_type, self.limit_price, self.time_in_force,
