@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -49,6 +50,20 @@ def start_serve(
     )
     reader.start()
     return proc, lines, reader
+
+
+def stop_serve(proc: subprocess.Popen[str]) -> None:
+    """Stop serve as an operator does (SIGTERM): it must exit 0 within 30 s."""
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+
+
+def kill_if_running(proc: subprocess.Popen[str]) -> None:
+    """For a test's `finally`: a serve the test left running (it failed) is killed, so no
+    child outlives its test."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
 
 
 def fix_section(port: int) -> str:

@@ -9,7 +9,6 @@ import os
 import queue
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from api.serve_kit import fix_section, serve_config, start_serve
+from api.serve_kit import fix_section, kill_if_running, serve_config, start_serve, stop_serve
 
 LISTEN = "0A"
 
@@ -97,9 +96,6 @@ def test_serve_listens_only_on_the_configured_loopback_address(tmp_path: Path) -
                     s.settimeout(2)
                     with pytest.raises(ConnectionRefusedError):
                         s.connect((host, port))
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        stop_serve(proc)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import queue
 import re
-import signal
 import sqlite3
 import subprocess
 import threading
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from api.serve_kit import fix_section, serve_config, start_serve
+from api.serve_kit import fix_section, kill_if_running, serve_config, start_serve, stop_serve
 from interlock.sim.harness import DESK_KEY
 
 
@@ -55,12 +54,9 @@ def test_serve_answers_health_and_orders_then_stops_cleanly_on_sigterm(tmp_path:
             f"{url}/orders", json=order, timeout=5, headers={"Authorization": f"Bearer {DESK_KEY}"}
         )
         assert r.status_code == 201, r.text
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        stop_serve(proc)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)
     reader.join(5)
     output = "".join(seen) + "".join(lines.queue)
     assert "stopped; journal durable up to seq" in output, output
@@ -86,12 +82,9 @@ def test_serve_with_a_fix_section_accepts_a_fix_order_then_stops_cleanly(tmp_pat
         report = client.expect(lambda f: f.get(35) == "8" and f.get(11) == "fix-serve-1")
         assert report[150] in {"0", "1", "2"}, report  # new, or already (partly) filled
         client.stop()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        stop_serve(proc)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)
     rows = (
         sqlite3.connect(tmp_path / "serve-journal.db")
         .execute("SELECT COUNT(*) FROM events WHERE kind = 'decided'")
@@ -157,12 +150,9 @@ def test_halt_on_the_admin_port_while_a_fix_session_floods_orders(tmp_path: Path
         assert after[58].startswith("HALTED"), after
         print(f"halt via admin port under a FIX flood: {latency_ms:.1f} ms")
         client.stop()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        stop_serve(proc)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)
 
 
 def test_serve_runs_the_runaway_monitors_and_halts_a_runaway_account_by_itself(
@@ -203,12 +193,9 @@ def test_serve_runs_the_runaway_monitors_and_halts_a_runaway_account_by_itself(
         assert [(h["scope"], h["target"], h["who"]) for h in halts] == [
             ("account", "desk-7", "observe:account_flow")
         ], halts
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        stop_serve(proc)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)
     reader.join(5)
     output = "".join(lines.queue)  # the console, as it happened: the trip and its halt
     assert "monitor.tripped: monitor account_flow tripped: halting account desk-7" in output

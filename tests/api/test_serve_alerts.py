@@ -4,12 +4,11 @@ halts that account by itself, through the kill switch, seen on the admin port.""
 from __future__ import annotations
 
 import re
-import signal
 from pathlib import Path
 
 import httpx
 
-from api.serve_kit import serve_config, start_serve
+from api.serve_kit import kill_if_running, serve_config, start_serve, stop_serve
 from interlock.sim.harness import DESK_KEY
 from interlock.sim.serve_fleet import wait_until
 
@@ -52,11 +51,8 @@ def test_serve_halts_the_account_bound_to_a_firing_reject_rate_alert(tmp_path: P
               "symbol": "AAPL", "side": "buy", "quantity": 10, "limit_price": "100.00"}  # fmt: skip
         r = httpx.post(f"{urls['rest']}/orders", json=ok, timeout=5, headers=auth)
         assert r.json()["code"] == "HALTED", r.text
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        stop_serve(proc)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)
     reader.join(5)
     assert "alert.fired: alert reject_rate fired" in "".join(lines.queue)

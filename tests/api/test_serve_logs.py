@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -18,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from api.serve_kit import fix_section, serve_config
+from api.serve_kit import fix_section, kill_if_running, serve_config, stop_serve
 from interlock.sim.harness import DESK_KEY
 
 ADMIN = {"Authorization": "Bearer demo-admin-token"}
@@ -90,12 +89,9 @@ def test_serve_logs_logon_decisions_disconnect_cancel_and_halts_as_json(tmp_path
         lift = {"scope": "symbol", "target": "MSFT"}
         assert httpx.post(f"{admin}/resume", json=lift, headers=ADMIN, timeout=10).is_success
         _wait_event(lines, lambda e: e["event"] == "halt.lifted", "halt.lifted")
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        stop_serve(proc)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)
     reader.join(5)
     for e in _events(lines):  # every JSON line is a whole record with its event name
         assert {"ts", "level", "event", "logger", "msg"} <= set(e), e

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from api.serve_kit import serve_config, start_serve
+from api.serve_kit import kill_if_running, serve_config, start_serve, stop_serve
 
 TOKEN = "demo-admin-token"  # the packaged config's operator token
 
@@ -47,9 +46,6 @@ def test_status_flags_and_halt_act_on_the_served_plane(tmp_path: Path) -> None:
 
         halted = _cli(url, "fleet", "halt", "--reason", "drill")
         assert halted.returncode == 0 and "1/1 halted in " in halted.stdout, halted.stdout
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=30) == 0
+        stop_serve(proc)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        kill_if_running(proc)
