@@ -46,6 +46,13 @@ from interlock.domain.events import (
     VenueRejected,
 )
 from interlock.domain.flag_events import FlagDisabled, FlagEnabled, FlagRegistered, FlagRetired
+from interlock.domain.limit_events import (
+    LimitChangeApplied,
+    LimitChangeApproved,
+    LimitChangeDeclined,
+    LimitChangeProposed,
+    LimitItem,
+)
 from interlock.journal.chain import link
 from interlock.journal.codec import KINDS, encode
 from interlock.journal.sqlite import SqliteJournal
@@ -55,6 +62,9 @@ RAW_CONTROL = "\x1b"
 INTERLOCK = str(Path(sys.executable).with_name("interlock"))
 TS = 1_343_828_400_123_456_789  # 2012-08-01T13:40:00.123456789Z
 runner = CliRunner()
+
+
+ITEMS = (LimitItem("defaults.max_position", "50000", "60000"),)
 
 
 def every_kind() -> list[Event]:
@@ -92,6 +102,10 @@ def every_kind() -> list[Event]:
         FlagRetired(TS + 17, "power_peg", "ops"),
         Routed(TS + 18, 1),
         ReadinessAcknowledged(TS + 19, "ops", (f"members: gw-8 runs build b0{EVIL}",), 97),
+        LimitChangeProposed(TS + 20, "LC-1", "risk-a", ITEMS, f"why{EVIL}", True, TS + 99),
+        LimitChangeApproved(TS + 21, "LC-1", "risk-b"),
+        LimitChangeDeclined(TS + 22, "LC-2", "risk-b", f"no{EVIL}"),
+        LimitChangeApplied(TS + 23, "LC-1", ITEMS, "d2"),
     ]
     assert {type(e) for e in events} == set(EVENT_TYPES)
     return events
@@ -156,7 +170,7 @@ def test_verify_exits_1_naming_the_seq_after_a_gap_and_a_fill_never_ordered(
     assert done.returncode == 1, done.stdout + done.stderr
     assert "seq 30 (fill): SEQUENCE_GAP" in done.stdout
     assert "seq 30 (fill): FILL_WITHOUT_ORDER" in done.stdout
-    assert "2 finding(s) in 21 record(s)" in done.stdout
+    assert f"2 finding(s) in {len(every_kind()) + 1} record(s)" in done.stdout
     assert RAW_CONTROL not in done.stdout
 
 
@@ -240,8 +254,9 @@ def test_export_since_a_seq_or_a_time_starts_at_that_record(tmp_path: Path) -> N
     )
     bad = runner.invoke(app, ["journal", "export", str(path), "--since", "yesterday"])
 
-    assert [json.loads(x)["seq"] for x in by_seq.output.splitlines()] == [17, 18, 19, 20]
-    assert len(by_time.output.splitlines()) == 20  # every record is at or after that µs
+    n = len(every_kind())
+    assert [json.loads(x)["seq"] for x in by_seq.output.splitlines()] == list(range(17, n + 1))
+    assert len(by_time.output.splitlines()) == n  # every record is at or after that µs
     assert bad.exit_code == 2 and "yesterday" in bad.output
 
 
@@ -271,4 +286,5 @@ def test_export_to_a_terminal_escapes_control_characters(
     shown = screen.getvalue()
     assert not any(c in shown for c in "\x1b\r\x00\x07\x7f\x85\x9b\u2028"), repr(shown)
     assert "\\x7f\\u0085\\x9b31m" in shown  # JSON escaped \x1b; the terminal, DEL and CSI
-    assert len(shown.splitlines()) == 20 + (fmt == "csv")  # a field's newline is shown as \n
+    n = len(every_kind())
+    assert len(shown.splitlines()) == n + (fmt == "csv")  # a field's newline is shown as \n

@@ -28,6 +28,13 @@ from interlock.domain.events import (
     VenueRejected,
 )
 from interlock.domain.flag_events import FlagDisabled, FlagEnabled, FlagEvent, FlagRegistered
+from interlock.domain.limit_events import (
+    LimitChangeApplied,
+    LimitChangeApproved,
+    LimitChangeDeclined,
+    LimitChangeProposed,
+    LimitEvent,
+)
 from interlock.gateway.config import GatewayConfig
 
 _SIDE = {Side.BUY: "buy", Side.SELL: "sell", Side.SELL_SHORT: "sell short"}
@@ -126,7 +133,24 @@ class EventSummarizer:
             causes = "; ".join(event.causes) or "no cause"
             return (f"PRE-OPEN acknowledged by {event.who}: opened anyway over {causes} "
                     f"({event.alerts} error-level alert(s) acknowledged)")  # fmt: skip
+        if isinstance(
+            event,
+            LimitChangeProposed | LimitChangeApproved | LimitChangeDeclined | LimitChangeApplied,
+        ):
+            return _limit_change(event)
         return _flag(event)
+
+
+def _limit_change(event: LimitEvent) -> str:
+    if isinstance(event, LimitChangeProposed):
+        items = ", ".join(f"{i.path} {i.old} -> {i.new}" for i in event.items)
+        kind = "a raise, pending" if event.raises else "a lowering"
+        return f"LIMITS {event.change_id} proposed by {event.proposer} ({kind}): {items}"
+    if isinstance(event, LimitChangeApproved):
+        return f"LIMITS {event.change_id} approved by {event.approver}"
+    if isinstance(event, LimitChangeDeclined):
+        return f"LIMITS {event.change_id} declined by {event.who} ({event.reason})"
+    return f"LIMITS {event.change_id} applied: limits {event.digest} in force"
 
 
 def _flag(event: FlagEvent) -> str:

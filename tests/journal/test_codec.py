@@ -29,6 +29,13 @@ from interlock.domain.events import (
     VenueRejected,
 )
 from interlock.domain.flag_events import FlagDisabled, FlagEnabled, FlagRegistered, FlagRetired
+from interlock.domain.limit_events import (
+    LimitChangeApplied,
+    LimitChangeApproved,
+    LimitChangeDeclined,
+    LimitChangeProposed,
+    LimitItem,
+)
 from interlock.errors import JournalError, RecoveryError
 from interlock.journal import decode, encode
 
@@ -80,6 +87,18 @@ SAMPLES: list[Event] = [
     FlagEnabled(16, "rlp", 2, "ops", ("gw-1", "gw-2")),
     FlagDisabled(17, "rlp", "ops"),
     ReadinessAcknowledged(18, "ops", ("members: gw-8 runs build 5a1c, not 9f02",), 97),
+    LimitChangeProposed(
+        19,
+        "LC-1",
+        "risk-a",
+        (LimitItem("defaults.max_position", "50000", "60000"),),
+        "more",
+        True,
+        99,
+    ),
+    LimitChangeApproved(20, "LC-1", "risk-b"),
+    LimitChangeDeclined(21, "LC-2", "risk-b", "not today"),
+    LimitChangeApplied(22, "LC-1", (LimitItem("firm.max_gross_notional", "1", "0.5"),), "d"),
 ]
 
 # Written into every journal file: changing one breaks reading old journals.
@@ -102,6 +121,10 @@ STABLE_KINDS = {
     FlagEnabled: "flag_enabled",
     FlagDisabled: "flag_disabled",
     ReadinessAcknowledged: "readiness_ack",
+    LimitChangeProposed: "limit_change_proposed",
+    LimitChangeApproved: "limit_change_approved",
+    LimitChangeDeclined: "limit_change_declined",
+    LimitChangeApplied: "limit_change_applied",
 }
 
 

@@ -25,6 +25,12 @@ from interlock.domain.flag_events import (
     FlagRegistered,
     FlagRetired,
 )
+from interlock.domain.limit_events import (
+    LimitChangeApplied,
+    LimitChangeApproved,
+    LimitChangeDeclined,
+    LimitChangeProposed,
+)
 
 
 class OrderDecided(msgspec.Struct, frozen=True, gc=False, array_like=True):
@@ -186,6 +192,10 @@ Event = (
     | FlagDisabled
     | Routed
     | ReadinessAcknowledged
+    | LimitChangeProposed
+    | LimitChangeApproved
+    | LimitChangeDeclined
+    | LimitChangeApplied
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -207,4 +217,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     FlagDisabled,
     Routed,
     ReadinessAcknowledged,
+    LimitChangeProposed,
+    LimitChangeApproved,
+    LimitChangeDeclined,
+    LimitChangeApplied,
 )

@@ -4,7 +4,8 @@ Codes are public contract (see docs/reject-codes.md): they are never renamed or 
 The enum is grouped, in this order, so a reader sees at once who can emit a code:
 
     ORDER_CODES     the order path's decisions (Gateway.submit), journaled
-    COMMAND_CODES   refusals of the other commands: cancel, mass cancel, declare parent
+    COMMAND_CODES   refusals of the other commands: cancel, mass cancel, declare parent,
+                    limit changes (propose, approve, decline)
     EDGE_CODES      a transport's own answers (REST, admin, FIX) that reach no gateway command
     FAULT_CODES     the `code` of every fault in errors.py, as the CLI shows it
 
@@ -56,11 +57,14 @@ class RejectCode(StrEnum):
     CREDIT_LIMIT = "CREDIT_LIMIT"
     LOSS_LIMIT = "LOSS_LIMIT"
     JOURNAL_UNAVAILABLE = "JOURNAL_UNAVAILABLE"
-    # -- cancel, mass cancel, declare parent (COMMAND_CODES) -------------------------
+    # -- cancel, mass cancel, declare parent, limit changes (COMMAND_CODES) ----------
     ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
     ORDER_NOT_OPEN = "ORDER_NOT_OPEN"
     NOT_ACCOUNT_OWNER = "NOT_ACCOUNT_OWNER"
     PARENT_CONFLICT = "PARENT_CONFLICT"
+    LIMIT_CHANGE_NOT_FOUND = "LIMIT_CHANGE_NOT_FOUND"
+    FOUR_EYES_REQUIRED = "FOUR_EYES_REQUIRED"
+    LIMIT_CHANGE_STALE = "LIMIT_CHANGE_STALE"
     # -- a transport's own answers (EDGE_CODES) --------------------------------------
     NOT_FOUND = "NOT_FOUND"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
@@ -85,8 +89,8 @@ def _span(first: RejectCode, last: RejectCode) -> tuple[RejectCode, ...]:
 
 ORDER_CODES = _span(RejectCode.SCHEMA_INVALID, RejectCode.JOURNAL_UNAVAILABLE)
 """What `Gateway.submit` can decide: journaled with the order, each with an HTTP status."""
-COMMAND_CODES = _span(RejectCode.ORDER_NOT_FOUND, RejectCode.PARENT_CONFLICT)
-"""Refusals of cancel, mass cancel and declare parent, beside the order path's
+COMMAND_CODES = _span(RejectCode.ORDER_NOT_FOUND, RejectCode.LIMIT_CHANGE_STALE)
+"""Refusals of cancel, mass cancel, declare parent and limit changes, beside the order path's
 SCHEMA_INVALID (a malformed command) and UNAUTHENTICATED (an unknown key)."""
 EDGE_CODES = _span(RejectCode.NOT_FOUND, RejectCode.INTERNAL_ERROR)
 """A transport's own answers: no gateway command was judged."""

@@ -33,6 +33,7 @@ from interlock.errors import ConfigError
 from interlock.gateway.calendar_config import CalendarConfig
 from interlock.gateway.config_checks import Problem, cross_check
 from interlock.gateway.journal_config import JournalConfig
+from interlock.gateway.limit_change_config import LimitChangeConfig
 from interlock.gateway.preopen_config import PreOpenConfig
 from interlock.observe.alerts import AlertsConfig
 from interlock.observe.config import MonitorConfig
@@ -128,6 +129,9 @@ class GatewayConfig(_Model):
     alerts: AlertsConfig = Field(
         AlertsConfig(), description="alert rules serve evaluates, and the halts bound to them"
     )
+    limit_changes: LimitChangeConfig = Field(
+        LimitChangeConfig(), description="four-eyes limit changes: how long a raise may wait"
+    )
 
     @model_validator(mode="after")
     def _names_resolve(self) -> GatewayConfig:
@@ -186,7 +190,7 @@ class GatewayConfig(_Model):
 
 
 _OWN = frozenset({"instance_id", "journal"})
-_LATER = ("venue_reconcile_timeout_ms", "preopen", "alerts")
+_LATER = ("venue_reconcile_timeout_ms", "preopen", "alerts", "limit_changes")
 """GatewayConfig fields that are each instance's own: not in `fleet_digest`."""
 
 

@@ -73,6 +73,7 @@ from interlock.gateway.auth import Authenticator, Principal
 from interlock.gateway.config import GatewayConfig
 from interlock.gateway.decode import decode
 from interlock.gateway.journal_status import JournalWatch
+from interlock.gateway.limit_changes import LimitChanges
 from interlock.gateway.membership import FleetMembership, FleetSnapshot
 from interlock.gateway.preopen import Observed, PreOpenWatch, preopen_gate
 from interlock.gateway.reconcile import Reconciler, ReconcileReport
@@ -85,6 +86,7 @@ from interlock.observe.decision_stats import DecisionStats
 from interlock.risk.book import Book
 from interlock.risk.engine import RiskEngine
 from interlock.risk.exposure import worst_case
+from interlock.risk.limits import LimitsConfig
 from interlock.venue.base import Venue
 
 _log = logging.getLogger(__name__)
@@ -184,6 +186,12 @@ class Gateway:
         )
         self.halts = HaltView(self.instance_id)
         self.state = InstanceState(self.book, self.halts, self.instruments)
+        self.limit_changes = LimitChanges(
+            self.book, self.instruments, config.limit_changes.pending_ttl_ms, lock=self._lock,
+            record=self._record, clock=clock, swapped=self._limits_swapped,
+            refusal=lambda: self.journal_watch.refusal, flush=journal.flush,
+        )  # fmt: skip
+        self.state.register(self.limit_changes.handlers())
         disabled = frozenset(disabled_checks)
         self.engine = RiskEngine(self.book, disabled - {GATE_CHECK} - MONITOR_NAMES)
         self.auth = Authenticator.for_gateway(config)
@@ -260,7 +268,7 @@ class Gateway:
             self.releaser.start(self.journal.durable_seq)  # recovered: reconciled below
             if self.state.limits_digest != self._limits_digest:
                 self._record(LimitsLoaded(self._clock(), self._limits_digest,
-                                          self.config.limits.canonical_json()))  # fmt: skip
+                                          self.book.limits.canonical_json()))  # fmt: skip
             journaled = self.halts.records()
         self.journal.on_durable(self._on_durable)
         self.journal.on_status(self.journal_watch.changed)
@@ -291,6 +299,10 @@ class Gateway:
             _log.error("closing with records not released: %s", exc)
         self.journal.close()
         self.releaser.close()
+
+    def _limits_swapped(self, limits: LimitsConfig) -> None:
+        """An applied limit change (live or folded): decisions now cite the new limits."""
+        self._limits_digest = limits.digest()
 
     def _record(self, event: Event, order: Order | None = None) -> int:
         """Append `event` to the journal (no I/O: the writer thread commits it), then apply

@@ -85,6 +85,10 @@ class InstanceState:
             Routed: self._routed,  # type: ignore[dict-item]
         }
 
+    def register(self, handlers: dict[type, Callable[[int, Event], None]]) -> None:
+        """Apply these record types too (a component's own state: limit changes)."""
+        self._by_type.update(handlers)
+
     def apply(self, seq: int, event: Event, order: Order | None = None) -> None:
         """Apply one journaled event. `order` is the live path's decoded order for an
         accepted `OrderDecided` (so it is not built twice); a fold passes None and the order

@@ -33,6 +33,12 @@ from interlock.domain.events import (
     VenueRejected,
 )
 from interlock.domain.flag_events import FlagDisabled, FlagEnabled, FlagRegistered, FlagRetired
+from interlock.domain.limit_events import (
+    LimitChangeApplied,
+    LimitChangeApproved,
+    LimitChangeDeclined,
+    LimitChangeProposed,
+)
 from interlock.errors import RecoveryError, UnencodableEvent
 
 KINDS: Final[dict[type[Event], str]] = {
@@ -54,6 +60,10 @@ KINDS: Final[dict[type[Event], str]] = {
     FlagDisabled: "flag_disabled",
     Routed: "routed",
     ReadinessAcknowledged: "readiness_ack",
+    LimitChangeProposed: "limit_change_proposed",
+    LimitChangeApproved: "limit_change_approved",
+    LimitChangeDeclined: "limit_change_declined",
+    LimitChangeApplied: "limit_change_applied",
 }
 """Event type → kind string stored beside each record."""
 

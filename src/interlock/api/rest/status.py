@@ -56,6 +56,9 @@ COMMAND_STATUS: MappingProxyType[C, int] = MappingProxyType(
         C.ORDER_NOT_OPEN: 409,  # it was, it is no longer: collides with its own end
         C.NOT_ACCOUNT_OWNER: 403,
         C.PARENT_CONFLICT: 409,
+        C.LIMIT_CHANGE_NOT_FOUND: 404,  # unknown, already closed, or expired
+        C.FOUR_EYES_REQUIRED: 403,  # the proposer approving their own raise
+        C.LIMIT_CHANGE_STALE: 409,  # another change landed under it
     }
 )
 """Every command code's (COMMAND_CODES) HTTP status: cancels and order lookups."""

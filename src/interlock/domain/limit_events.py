@@ -1,0 +1,73 @@
+"""Limit changes as journal records: proposed, approved, declined, applied.
+
+A change is a set of (path, old, new) items, each value as its exact text (shares or
+counts as digits, money as a decimal in currency units). The gateway decides a command
+(risk/limit_paths.py validates it, gateway/limit_changes.py holds the four-eyes rules),
+journals the record, and applies it; a restart folds the same records through the same
+apply, so the limits in force after it are the approved ones, never re-judged.
+Positional (`array_like`) like the order-path records: a field may only be appended.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import msgspec
+
+
+class LimitItem(msgspec.Struct, frozen=True, array_like=True):
+    """One limit in a change: its dotted path and the values before and after, as text."""
+
+    path: str
+    old: str
+    new: str
+
+
+class LimitChangeProposed(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """A risk principal proposed a change. `raises` True: it loosens some limit and waits
+    for a second risk principal until `expires_ts`; False: it applied at once."""
+
+    ts: int
+    change_id: str
+    proposer: str
+    items: tuple[LimitItem, ...]
+    reason: str
+    raises: bool
+    expires_ts: int
+
+
+class LimitChangeApproved(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """A second risk principal (never the proposer) approved a pending raise."""
+
+    ts: int
+    change_id: str
+    approver: str
+
+
+class LimitChangeDeclined(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """A risk principal declined a pending raise: it is closed and never applies."""
+
+    ts: int
+    change_id: str
+    who: str
+    reason: str
+
+
+class LimitChangeApplied(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """The change's new values are the limits in force from here on (`digest`: of the
+    whole limits document after it, as the next `LimitsLoaded` records it)."""
+
+    ts: int
+    change_id: str
+    items: tuple[LimitItem, ...]
+    digest: str
+
+
+LimitEvent = LimitChangeProposed | LimitChangeApproved | LimitChangeDeclined | LimitChangeApplied
+
+LIMIT_EVENT_TYPES: Final[tuple[type[LimitEvent], ...]] = (
+    LimitChangeProposed,
+    LimitChangeApproved,
+    LimitChangeDeclined,
+    LimitChangeApplied,
+)
