@@ -26,6 +26,8 @@ def test_admin_port_serves_only_the_fleet_routes(stack: Stack) -> None:
         "/deploy/rollback",
         "/flags", "/flags/{name}/retire", "/flags/{name}/enable", "/flags/{name}/disable",
         "/preopen", "/preopen/ack",
+        "/limits/changes", "/limits/changes/{change_id}/approve",
+        "/limits/changes/{change_id}/decline",
         "/metrics",
     }  # fmt: skip
 

@@ -53,13 +53,15 @@ def _admin_token(role: str | None) -> dict[str, object]:
     return token if role is None else {**token, "role": role}
 
 
-def test_an_admin_token_is_an_operator_by_default_or_a_reader_and_nothing_else() -> None:
+def test_an_admin_token_is_an_operator_by_default_a_reader_or_risk_and_nothing_else() -> None:
     default = parse_config(_with(admin={"tokens": [_admin_token(None)]}))
     reader = parse_config(_with(admin={"tokens": [_admin_token("reader")]}))
-    assert [t.role.value for t in (*default.admin.tokens, *reader.admin.tokens)] == [
-        "operator", "reader"]  # fmt: skip
+    risk = parse_config(_with(admin={"tokens": [_admin_token("risk")]}))
+    tokens = (*default.admin.tokens, *reader.admin.tokens, *risk.admin.tokens)
+    assert [t.role.value for t in tokens] == ["operator", "reader", "risk"]
     assert default.digest() != reader.digest()  # the role is part of what members attest
-    for role in ("trader", "risk"):
+    assert risk.digest() not in (default.digest(), reader.digest())
+    for role in ("trader",):
         with pytest.raises(ConfigError) as refused:
             parse_config(_with(admin={"tokens": [_admin_token(role)]}))
         assert "admin.tokens.0.role" in str(refused.value)

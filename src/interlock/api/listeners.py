@@ -50,19 +50,22 @@ class RestKeyConfig(_Model):
 
 class AdminTokenConfig(_Model):
     """A caller of the admin listener: an operator acts on the fleet (deploys, halts,
-    flags); a reader only sees it (fleet, readiness, halts, flags)."""
+    flags); a reader only sees it (fleet, readiness, halts, flags); risk sees it and
+    proposes, approves and declines limit changes."""
 
     principal: str = Field(min_length=1, description="who acts, in the halt and flag records")
     token_sha256: str = Field(
         pattern=r"^[0-9a-f]{64}$", description="sha256 hex of the admin bearer token"
     )
-    role: Role = Field(Role.OPERATOR, description="`operator` (every admin action) or `reader`")
+    role: Role = Field(
+        Role.OPERATOR, description="`operator` (every fleet action), `reader` or `risk`"
+    )
 
     @field_validator("role")
     @classmethod
     def _admin_role(cls, v: Role) -> Role:
-        if v not in (Role.OPERATOR, Role.READER):
-            raise ValueError("an admin token is an operator or a reader")
+        if v not in (Role.OPERATOR, Role.READER, Role.RISK):
+            raise ValueError("an admin token is an operator, a reader or risk")
         return v
 
     @model_serializer(mode="wrap")

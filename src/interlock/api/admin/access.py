@@ -1,6 +1,7 @@
 """Who may do what on the admin listener: one table of roles per action, one dependency.
 
-Admin tokens are operators (every action) or readers (views only). An unknown token is
+Admin tokens are operators (every fleet action), readers (views only) or risk (views,
+and limit changes: propose, approve, decline; nobody else may). An unknown token is
 401 UNAUTHENTICATED; a known one whose role may not do the action is 403 UNAUTHENTICATED,
 the REST edge's answer to the same question (api/rest/auth.py).
 """
@@ -21,10 +22,12 @@ from interlock.gateway.auth import Authenticator, Principal, Role
 bearer_scheme = HTTPBearer(auto_error=False, description="admin token as a bearer token")
 
 ALLOWED: dict[str, frozenset[Role]] = {
-    "read": frozenset({Role.OPERATOR, Role.READER}),
+    "read": frozenset({Role.OPERATOR, Role.READER, Role.RISK}),
     "operate": frozenset({Role.OPERATOR}),
+    "change limits": frozenset({Role.RISK}),
 }
-"""Action -> roles allowed: views are `read`; deploys, halts and flag changes `operate`."""
+"""Action -> roles allowed: views are `read`; deploys, halts and flag changes `operate`;
+limit changes `change limits` (the gateway checks the role again, and four eyes)."""
 
 
 def admin_authenticator(tokens: list[AdminTokenConfig]) -> Authenticator:

@@ -178,7 +178,7 @@ def create_app(gateway: Gateway, venue: Callable[[], str] = lambda: "simulated")
 
     @app.get("/limits", responses=_REFUSALS)
     def limits(caller: LimitsReader) -> LimitsView:
-        lim = cfg.limits
+        lim = gateway.book.limits  # the limits in force: the config's, and approved changes
         named = set(lim.accounts).union(*(k.accounts for k in cfg.api_keys))
         shown = sorted(named if caller.sees_all else caller.accounts)
         return LimitsView(
