@@ -42,13 +42,14 @@ def _urls(lines: queue.Queue[str]) -> tuple[str, str]:
 def _cli(admin: str, who: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "INTERLOCK_ADMIN_URL": admin, "INTERLOCK_ADMIN_TOKEN": TOKENS[who],
            "COLUMNS": "250"}  # fmt: skip
-    return subprocess.run([sys.executable, "-m", "interlock.cli", "limits", *args],
-                          capture_output=True, text=True, env=env, timeout=60, check=False)  # fmt: skip
+    command = [sys.executable, "-m", "interlock.cli", "limits", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
 
 
 def _order(rest: str, n: int, quantity: int) -> httpx.Response:
     body = {"client_order_id": f"lc-{n}", "account": "desk-7", "strategy": "vwap",
-            "symbol": "AAPL", "side": "buy", "quantity": quantity, "limit_price": "100.00"}  # fmt: skip
+            "symbol": "AAPL", "side": "buy", "quantity": quantity,
+            "limit_price": "100.00"}  # fmt: skip
     return httpx.post(f"{rest}/orders", json=body, timeout=5,
                       headers={"Authorization": f"Bearer {DESK_KEY}"})  # fmt: skip
 
