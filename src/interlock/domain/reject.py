@@ -65,6 +65,7 @@ class RejectCode(StrEnum):
     LIMIT_CHANGE_NOT_FOUND = "LIMIT_CHANGE_NOT_FOUND"
     FOUR_EYES_REQUIRED = "FOUR_EYES_REQUIRED"
     LIMIT_CHANGE_STALE = "LIMIT_CHANGE_STALE"
+    LIMIT_CHANGE_FLEET = "LIMIT_CHANGE_FLEET"
     # -- a transport's own answers (EDGE_CODES) --------------------------------------
     NOT_FOUND = "NOT_FOUND"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
@@ -89,7 +90,7 @@ def _span(first: RejectCode, last: RejectCode) -> tuple[RejectCode, ...]:
 
 ORDER_CODES = _span(RejectCode.SCHEMA_INVALID, RejectCode.JOURNAL_UNAVAILABLE)
 """What `Gateway.submit` can decide: journaled with the order, each with an HTTP status."""
-COMMAND_CODES = _span(RejectCode.ORDER_NOT_FOUND, RejectCode.LIMIT_CHANGE_STALE)
+COMMAND_CODES = _span(RejectCode.ORDER_NOT_FOUND, RejectCode.LIMIT_CHANGE_FLEET)
 """Refusals of cancel, mass cancel, declare parent and limit changes, beside the order path's
 SCHEMA_INVALID (a malformed command) and UNAUTHENTICATED (an unknown key)."""
 EDGE_CODES = _span(RejectCode.NOT_FOUND, RejectCode.INTERNAL_ERROR)

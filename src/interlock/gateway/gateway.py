@@ -190,6 +190,7 @@ class Gateway:
             self.book, self.instruments, config.limit_changes.pending_ttl_ms, lock=self._lock,
             record=self._record, clock=clock, swapped=self._limits_swapped,
             refusal=lambda: self.journal_watch.refusal, flush=journal.flush,
+            others=self._other_members,
         )  # fmt: skip
         self.state.register(self.limit_changes.handlers())
         disabled = frozenset(disabled_checks)
@@ -299,6 +300,10 @@ class Gateway:
             _log.error("closing with records not released: %s", exc)
         self.journal.close()
         self.releaser.close()
+
+    def _other_members(self) -> list[str]:
+        """The live members but this one, from the gate's cache (no control-plane call)."""
+        return sorted(set(dict(self.gate.members)) - {self.instance_id})
 
     def _limits_swapped(self, limits: LimitsConfig) -> None:
         """An applied limit change (live or folded): decisions now cite the new limits."""

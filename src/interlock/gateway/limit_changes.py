@@ -78,6 +78,7 @@ class LimitChanges:
         swapped: Callable[[LimitsConfig], None],
         refusal: Callable[[], Rejection | None],
         flush: Callable[[], object],
+        others: Callable[[], list[str]],
     ) -> None:
         self._book = book
         self._symbols = symbols
@@ -88,6 +89,7 @@ class LimitChanges:
         self._swapped = swapped
         self._refusal = refusal
         self._flush = flush
+        self._others = others
         self._changes: dict[str, LimitChange] = {}
         self._next = 1
 
@@ -117,8 +119,9 @@ class LimitChanges:
         self, who: Principal, items: Sequence[tuple[str, object]], reason: str
     ) -> LimitChange | Rejection:
         """Judge and journal a change; a lowering applies now, a raise waits."""
+        alone = self._alone()  # the gate's cache, read before the lock
         with self._lock:
-            refused = self._may_not(who, "propose")
+            refused = self._may_not(who, "propose") or alone
             if refused is not None:
                 return refused
             judged = plan(self._book.limits, items, self._symbols)
@@ -137,8 +140,9 @@ class LimitChanges:
 
     def approve(self, who: Principal, change_id: str) -> LimitChange | Rejection:
         """Apply a pending raise, if `who` is another risk principal and it still fits."""
+        alone = self._alone()
         with self._lock:
-            refused = self._may_not(who, "approve") or self._open(change_id)
+            refused = self._may_not(who, "approve") or alone or self._open(change_id)
             if refused is not None:
                 return refused
             change = self._changes[change_id]
@@ -184,6 +188,18 @@ class LimitChanges:
                           f"role {who.role.value} may not {action} limit changes: risk only",
                           limit="role risk", attempted=who.role.value)  # fmt: skip
         return self._refusal()  # JOURNAL_UNAVAILABLE: nothing could be made durable
+
+    def _alone(self) -> Rejection | None:
+        """A change here reaches this instance only: refused while other members are live
+        (their limits would diverge from these), until changes travel the fleet."""
+        others = self._others()
+        if not others:
+            return None
+        return reject(RejectCode.LIMIT_CHANGE_FLEET,
+                      f"this instance is one of {len(others) + 1} live members "
+                      f"({', '.join(others[:5])} too): a limit change here would not reach "
+                      "them; change the config and deploy it to the fleet",
+                      "the only live member", f"{len(others) + 1} members")  # fmt: skip
 
     def _open(self, change_id: str) -> Rejection | None:
         change = self._changes.get(change_id) if isinstance(change_id, str) else None
