@@ -241,3 +241,27 @@ def test_in_a_fleet_of_two_a_change_on_one_member_is_refused_and_neither_moves()
         h3.gateway.close()
     finally:
         h1.gateway.close()
+
+
+def test_a_lowered_rate_counts_the_orders_already_in_its_window() -> None:
+    h = build()
+    assert h.submit(quantity=101).accepted and h.submit(quantity=102).accepted
+    changed(h.gateway.limit_changes.propose(
+        RISK_A, [("accounts.desk-7.max_orders_per_second", 3)], ""))  # fmt: skip
+    assert h.submit(quantity=103).accepted  # the third in this second
+    assert h.submit(quantity=104).code is RejectCode.RATE_LIMIT
+    mm = dict(account="mm-1", strategy="mm")
+    assert h.submit(MM_KEY, quantity=100, **mm).accepted  # 10,000 of notional in this second
+    changed(h.gateway.limit_changes.propose(
+        RISK_A, [("accounts.mm-1.max_notional_per_second", "50000")], ""))  # fmt: skip
+    assert h.submit(MM_KEY, quantity=300, **mm).accepted  # 40,000
+    over = h.submit(MM_KEY, quantity=200, **mm)  # 60,000 in 1 s
+    assert over.code is RejectCode.RATE_LIMIT
+
+
+def test_a_lowered_firm_gross_limit_refuses_the_next_order() -> None:
+    h = build()
+    assert h.submit(quantity=100).accepted
+    changed(h.gateway.limit_changes.propose(RISK_A, [("firm.max_gross_notional", "50000")], ""))
+    r = h.submit(quantity=600)
+    assert r.code is RejectCode.GROSS_EXPOSURE_LIMIT and "firm-wide" in r.message
