@@ -18,7 +18,7 @@ from interlock.domain.reject import RejectCode, Rejection
 from interlock.gateway.auth import Principal, Role
 from interlock.gateway.limit_changes import LimitChange
 from interlock.journal.sqlite import SqliteJournal
-from interlock.sim.harness import MM_KEY, START_NS, Harness, ManualClock, build
+from interlock.sim.harness import MM_KEY, START_NS, Harness, ManualClock, build, config_with
 
 NONE: frozenset[str] = frozenset()
 RISK_A = Principal("risk-a", NONE, NONE, Role.RISK)
@@ -265,3 +265,21 @@ def test_a_lowered_firm_gross_limit_refuses_the_next_order() -> None:
     changed(h.gateway.limit_changes.propose(RISK_A, [("firm.max_gross_notional", "50000")], ""))
     r = h.submit(quantity=600)
     assert r.code is RejectCode.GROSS_EXPOSURE_LIMIT and "firm-wide" in r.message
+
+
+def test_a_restart_on_an_edited_config_reapplies_the_changes_on_top_of_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal.db"
+    h = build(journal=SqliteJournal(path))
+    lowered_to_3000(h)
+    h.gateway.close()
+    edited = config_with(accounts={"mm-1": {"max_position": 40000}})
+    h2 = build(edited, journal=SqliteJournal(path), restart_of=h)
+    limits = h2.gateway.book.limits
+    assert limits.account("desk-7").max_order_qty == 3000  # the change, on the edited config
+    assert limits.account("mm-1").max_position == 40000
+    h2.journal.flush()
+    last = [e for _, e in h2.journal.read() if isinstance(e, LimitsLoaded)][-1]
+    assert (last.digest, last.document) == (limits.digest(), limits.canonical_json())
+    h2.gateway.close()
