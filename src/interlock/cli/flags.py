@@ -20,6 +20,7 @@ from rich.text import Text
 from interlock.cli.admin_client import Admin, AdminToken, AdminUrl
 from interlock.cli.common import console as _console
 from interlock.cli.common import fail as _fail
+from interlock.cli.common import utc_minute
 from interlock.errors import FlagError
 
 if TYPE_CHECKING:
@@ -38,16 +39,9 @@ RegistryOption = Annotated[
 NameArgument = Annotated[str, typer.Argument(help="The flag's name.")]
 
 
-def _minute(ns: int) -> str:
-    """`2012-08-01 09:30`: a table needs the minute, the plane keeps the nanosecond."""
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M")
-
-
 def _state(flag: dict[str, Any]) -> str:
     if flag["retired_at_ns"] is not None:
-        return f"retired {_minute(flag['retired_at_ns'])} by {flag['retired_by']}"
+        return f"retired {utc_minute(flag['retired_at_ns'])} by {flag['retired_by']}"
     return "on" if flag["enabled"] else "off"
 
 
@@ -74,7 +68,7 @@ def list_flags(admin: AdminUrl = "", token: AdminToken = "") -> None:
         retired = f["retired_at_ns"] is not None
         style = "dim" if retired else "bold green" if f["enabled"] else ""
         table.add_row(str(f["flag_id"]), Text(f["name"]), Text(f["meaning"]), Text(f["owner"]),
-                      _minute(f["created_ns"]), Text(_state(f)), style=style)  # fmt: skip
+                      utc_minute(f["created_ns"]), Text(_state(f)), style=style)  # fmt: skip
     out.print(table)
 
 

@@ -18,6 +18,7 @@ from rich.text import Text
 
 from interlock.cli.admin_client import Admin, AdminToken, AdminUrl, usage
 from interlock.cli.common import console as _console
+from interlock.cli.common import utc_minute
 
 limits_app = typer.Typer(
     help="Limit changes: lowerings apply at once; raises need a second risk principal.",
@@ -29,9 +30,7 @@ _ASSIGN = re.compile(r"^([^=\s]+)=(\S+)$")
 
 
 def _minute(ns: int) -> str:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%d %H:%M") if ns else ""
+    return utc_minute(ns) if ns else ""
 
 
 def _items(c: dict[str, Any]) -> str:
