@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from api.conftest import ADMIN_TOKEN, DESK_KEY, RISK_KEY, Stack, _stack, bearer
@@ -101,3 +102,18 @@ def test_bad_changes_are_422_CONFIG_INVALID_and_stale_raises_409(risk_stack: Sta
     declined = _post(s, RISK_B, f"/limits/changes/{raised['change_id']}/decline", {"reason": "x"})
     assert (declined["http"], declined["status"], declined["declined_by"]) == (
         200, "declined", "risk-b")  # fmt: skip
+
+
+def test_the_dashboard_lists_pending_raises_escaped(risk_stack: Stack) -> None:
+    s = risk_stack
+    evil = "<script>alert(1)</script>"
+    body = {"items": [{"path": QTY, "value": 20000}], "reason": evil}
+    assert s.admin_client.post("/limits/changes", json=body, headers=bearer(RISK_A)).is_success
+    with httpx.Client(base_url=s.admin.url, timeout=10) as client:
+        assert client.post("/dashboard/login", data={"token": ADMIN_TOKEN}).status_code == 303
+        page = client.get("/dashboard").text
+        assert 'id="limit-changes"' in page and "LC-1" in page
+        assert f"{QTY} 10000 -&gt; 20000" in page
+        assert evil not in page and "&lt;script&gt;" in page
+        _post(s, RISK_B, "/limits/changes/LC-1/approve")
+        assert 'id="limit-changes-none"' in client.get("/dashboard").text

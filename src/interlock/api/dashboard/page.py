@@ -48,6 +48,18 @@ def _halts(halts: list[dict[str, Any]]) -> str:
            f"<th>confirmed</th></tr>{rows}</table>"  # fmt: skip
 
 
+def _limit_changes(changes: list[dict[str, Any]]) -> str:
+    if not changes:
+        return '<p id="limit-changes-none">no raise waiting for approval</p>'
+    rows = "".join(
+        f"<tr><td>{_e(c['change_id'])}</td><td>{_e('; '.join(c['items']))}</td>"
+        f"<td>{_e(c['proposer'])}</td><td>{_e(c['reason'])}</td></tr>"
+        for c in changes
+    )
+    return f'<table id="limit-changes"><tr><th>change</th><th>limits</th><th>proposer</th>' \
+           f"<th>reason</th></tr>{rows}</table>"  # fmt: skip
+
+
 def _lines(lines: list[dict[str, Any]]) -> str:
     if not lines:
         return "<p>no positions or open orders</p>"
@@ -115,6 +127,8 @@ def panels(snap: dict[str, Any]) -> str:
         f"{_preopen(ready['preopen'])}</section>"
         f"<section><h2>Members</h2>{_members(fleet)}</section>"
         f"<section><h2>Halts in force</h2>{_halts(snap['halts'])}</section>"
+        f"<section><h2>Limit raises pending</h2>"
+        f"{_limit_changes(snap.get('limit_changes', []))}</section>"
         f"<section><h2>Positions and reservations</h2>{_lines(snap['lines'])}</section>"
         f"<section><h2>Decisions, last minute</h2>{_rates(snap['rates'])}"
         f"{_unread(snap.get('rates_error', ''))}</section>"

@@ -6,7 +6,8 @@ lock), their limits from each account's compiled risk; order and reject rates fr
 journal's `OrderDecided` records, tailed incrementally (`DecisionTail`), so the hot path
 counts nothing for the dashboard. `readiness` holds the gate's state as `/health` reports
 it and the pre-open gate's latest look (`preopen`: ready, blocked, every cause), the same
-view `/health` and `/preopen` answer (api/readiness_view.py).
+view `/health` and `/preopen` answer (api/readiness_view.py). `limit_changes` lists the
+raises waiting for a second risk principal (gateway/limit_changes.py).
 """
 
 from __future__ import annotations
@@ -100,10 +101,20 @@ def halts(gateway: Gateway, live: int) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def pending_limit_changes(gateway: Gateway) -> list[dict[str, Any]]:
+    """Each raise waiting for a second risk principal: what it would change, who asked."""
+    return [
+        {"change_id": c.change_id, "proposer": c.proposer, "reason": c.reason,
+         "expires_ns": c.expires_ts, "items": [f"{i.path} {i.old} -> {i.new}" for i in c.items]}
+        for c in gateway.limit_changes.pending()
+    ]  # fmt: skip
+
+
 def build_snapshot(
     gateway: Gateway, fleet: Callable[[], FleetView], tail: DecisionTail
 ) -> dict[str, Any]:
-    """The page's data, JSON-able: fleet, halts, lines, rates, trips and readiness."""
+    """The page's data, JSON-able: fleet, halts, pending limit changes, lines, rates,
+    trips and readiness."""
     view = fleet()
     health = gateway.health()
     now = gateway.fleet_snapshot().now
@@ -123,6 +134,7 @@ def build_snapshot(
             for x in lines(gateway)
         ],
         "halts": halts(gateway, len(view.members)),
+        "limit_changes": pending_limit_changes(gateway),
         "rates": tail.rates(now),
         "rates_error": tail.error,
         "trips": [
