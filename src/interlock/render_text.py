@@ -16,6 +16,7 @@ from interlock.domain.events import (
     DeployAborted,
     DeployCommitted,
     DeployProposed,
+    DropCopyBreak,
     Event,
     Filled,
     HaltApplied,
@@ -126,6 +127,10 @@ class EventSummarizer:
             causes = "; ".join(event.causes) or "no cause"
             return (f"PRE-OPEN acknowledged by {event.who}: opened anyway over {causes} "
                     f"({event.alerts} error-level alert(s) acknowledged)")  # fmt: skip
+        if isinstance(event, DropCopyBreak):
+            return (f"DROP COPY BREAK {event.kind} exec {event.exec_id} ClOrdID "
+                    f"{event.cl_ord_id or '-'}: {event.detail}; halted "
+                    f"{_scope(event.scope, event.target)}")  # fmt: skip
         return _flag(event)
 
 

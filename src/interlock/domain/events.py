@@ -167,6 +167,27 @@ class ReadinessAcknowledged(msgspec.Struct, frozen=True, gc=False, array_like=Tr
     alerts: int
 
 
+class DropCopyBreak(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """An execution report on the venue's drop copy that does not match what this instance
+    released (gateway/drop_copy.py): `kind` foreign (no order of ours), mismatch (ours, but
+    another symbol, side or account), overfill (more than the order's quantity), or
+    unreleased (an order of ours not yet handed to the venue). What the report said, and
+    the halt it set off (`scope`, `target`)."""
+
+    ts: int
+    kind: str
+    exec_id: str
+    cl_ord_id: str
+    venue_order_id: str
+    account: str
+    symbol: str
+    side: str
+    qty: int
+    detail: str
+    scope: HaltScope
+    target: str
+
+
 Event = (
     OrderDecided
     | Filled
@@ -186,6 +207,7 @@ Event = (
     | FlagDisabled
     | Routed
     | ReadinessAcknowledged
+    | DropCopyBreak
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -207,4 +229,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     FlagDisabled,
     Routed,
     ReadinessAcknowledged,
+    DropCopyBreak,
 )

@@ -24,6 +24,7 @@ from interlock.domain.decision import Decision
 from interlock.domain.enums import OrderStatus, OrderType, Side, TimeInForce, TradingSession
 from interlock.domain.events import (
     Cancelled,
+    DropCopyBreak,
     Event,
     Filled,
     HaltApplied,
@@ -56,6 +57,7 @@ class InstanceState:
     __slots__ = (
         "_by_type",
         "book",
+        "drop_copy_breaks",
         "exec_ids",
         "halts",
         "instruments",
@@ -74,6 +76,7 @@ class InstanceState:
         self.next_order_id = 1
         self.unrouted: set[int] = set()  # open orders decided, durable or not, never routed
         self.limits_digest = ""
+        self.drop_copy_breaks: list[DropCopyBreak] = []  # the audit and the console show them
         self._by_type: dict[type, Callable[[int, Event], None]] = {
             Filled: self._filled,  # type: ignore[dict-item]
             Cancelled: self._cancelled,  # type: ignore[dict-item]
@@ -83,6 +86,7 @@ class InstanceState:
             HaltLifted: self._halt_lifted,  # type: ignore[dict-item]
             LimitsLoaded: self._limits,  # type: ignore[dict-item]
             Routed: self._routed,  # type: ignore[dict-item]
+            DropCopyBreak: self._drop_copy_break,  # type: ignore[dict-item]
         }
 
     def apply(self, seq: int, event: Event, order: Order | None = None) -> None:
@@ -161,6 +165,9 @@ class InstanceState:
 
     def _limits(self, seq: int, ev: LimitsLoaded) -> None:
         self.limits_digest = ev.digest
+
+    def _drop_copy_break(self, seq: int, ev: DropCopyBreak) -> None:
+        self.drop_copy_breaks.append(ev)
 
 
 def _session(ev: OrderDecided) -> TradingSession:

@@ -21,6 +21,7 @@ from interlock.domain.events import (
     DeployAborted,
     DeployCommitted,
     DeployProposed,
+    DropCopyBreak,
     Event,
     Filled,
     HaltApplied,
@@ -54,6 +55,7 @@ KINDS: Final[dict[type[Event], str]] = {
     FlagDisabled: "flag_disabled",
     Routed: "routed",
     ReadinessAcknowledged: "readiness_ack",
+    DropCopyBreak: "drop_copy_break",
 }
 """Event type → kind string stored beside each record."""
 
