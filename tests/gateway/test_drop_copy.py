@@ -302,3 +302,15 @@ def test_decode_report_reads_the_fields_and_possdup() -> None:
     bad = decode_report({150: "F", 32: "1.5", 14: "x", 97: "Y"})
     assert (bad.last_qty, bad.cum_qty, bad.poss_dup, bad.exec_id) == (0, None, True, "")
     assert bad.dedup_key() != decode_report({150: "F", 11: "8"}).dedup_key()
+
+
+def test_the_console_panel_escapes_what_a_rogue_report_says() -> None:
+    from interlock.api.dashboard.drop_copy import drop_copy_panel, drop_copy_snapshot
+
+    h = build()
+    assert drop_copy_panel(drop_copy_snapshot(h.gateway)) == ""  # none configured: no panel
+    w = watched(h)
+    w.on_report(report(cl_ord_id="<b>x</b>", exec_id="<script>1</script>", symbol="<i>"))
+    html = drop_copy_panel(drop_copy_snapshot(h.gateway))
+    assert "<script>" not in html and "&lt;script&gt;1&lt;/script&gt;" in html
+    assert "1 break(s)" in html and 'class="ok"' in html
