@@ -305,6 +305,7 @@ def test_decode_report_reads_the_fields_and_possdup() -> None:
 
 
 def test_the_console_panel_escapes_what_a_rogue_report_says() -> None:
+    import interlock.api.admin  # noqa: F401  (the package first, as serve imports it: no cycle)
     from interlock.api.dashboard.drop_copy import drop_copy_panel, drop_copy_snapshot
 
     h = build()
