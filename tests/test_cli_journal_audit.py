@@ -34,6 +34,7 @@ from interlock.domain.events import (
     DeployAborted,
     DeployCommitted,
     DeployProposed,
+    DropCopyBreak,
     Event,
     Filled,
     HaltApplied,
@@ -92,6 +93,20 @@ def every_kind() -> list[Event]:
         FlagRetired(TS + 17, "power_peg", "ops"),
         Routed(TS + 18, 1),
         ReadinessAcknowledged(TS + 19, "ops", (f"members: gw-8 runs build b0{EVIL}",), 97),
+        DropCopyBreak(
+            TS + 20,
+            "foreign",
+            f"R1{EVIL}",
+            f"ROGUE{EVIL}",
+            "V1",
+            "desk-7",
+            "AAPL",
+            "1",
+            500,
+            f"no order of ours{EVIL}",
+            HaltScope.ACCOUNT,
+            "desk-7",
+        ),
     ]
     assert {type(e) for e in events} == set(EVENT_TYPES)
     return events
@@ -156,7 +171,7 @@ def test_verify_exits_1_naming_the_seq_after_a_gap_and_a_fill_never_ordered(
     assert done.returncode == 1, done.stdout + done.stderr
     assert "seq 30 (fill): SEQUENCE_GAP" in done.stdout
     assert "seq 30 (fill): FILL_WITHOUT_ORDER" in done.stdout
-    assert "2 finding(s) in 21 record(s)" in done.stdout
+    assert f"2 finding(s) in {len(every_kind()) + 1} record(s)" in done.stdout
     assert RAW_CONTROL not in done.stdout
 
 
@@ -240,8 +255,12 @@ def test_export_since_a_seq_or_a_time_starts_at_that_record(tmp_path: Path) -> N
     )
     bad = runner.invoke(app, ["journal", "export", str(path), "--since", "yesterday"])
 
-    assert [json.loads(x)["seq"] for x in by_seq.output.splitlines()] == [17, 18, 19, 20]
-    assert len(by_time.output.splitlines()) == 20  # every record is at or after that µs
+    assert [json.loads(x)["seq"] for x in by_seq.output.splitlines()] == list(
+        range(17, len(every_kind()) + 1)
+    )
+    assert len(by_time.output.splitlines()) == len(
+        every_kind()
+    )  # every record is at or after that µs
     assert bad.exit_code == 2 and "yesterday" in bad.output
 
 
@@ -271,4 +290,6 @@ def test_export_to_a_terminal_escapes_control_characters(
     shown = screen.getvalue()
     assert not any(c in shown for c in "\x1b\r\x00\x07\x7f\x85\x9b\u2028"), repr(shown)
     assert "\\x7f\\u0085\\x9b31m" in shown  # JSON escaped \x1b; the terminal, DEL and CSI
-    assert len(shown.splitlines()) == 20 + (fmt == "csv")  # a field's newline is shown as \n
+    assert len(shown.splitlines()) == len(every_kind()) + (
+        fmt == "csv"
+    )  # a field's newline is shown as \n

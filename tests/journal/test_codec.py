@@ -17,6 +17,7 @@ from interlock.domain.events import (
     DeployAborted,
     DeployCommitted,
     DeployProposed,
+    DropCopyBreak,
     Event,
     Filled,
     HaltApplied,
@@ -80,6 +81,20 @@ SAMPLES: list[Event] = [
     FlagEnabled(16, "rlp", 2, "ops", ("gw-1", "gw-2")),
     FlagDisabled(17, "rlp", "ops"),
     ReadinessAcknowledged(18, "ops", ("members: gw-8 runs build 5a1c, not 9f02",), 97),
+    DropCopyBreak(
+        19,
+        "foreign",
+        "R1",
+        "ROGUE-1",
+        "V1",
+        "desk-7",
+        "AAPL",
+        "1",
+        500,
+        "no order of ours",
+        HaltScope.ACCOUNT,
+        "desk-7",
+    ),
 ]
 
 # Written into every journal file: changing one breaks reading old journals.
@@ -102,6 +117,7 @@ STABLE_KINDS = {
     FlagEnabled: "flag_enabled",
     FlagDisabled: "flag_disabled",
     ReadinessAcknowledged: "readiness_ack",
+    DropCopyBreak: "drop_copy_break",
 }
 
 
