@@ -88,6 +88,8 @@ def test_1_normal_trading_is_no_break(rig: Rig) -> None:
     assert serve.health()["drop_copy_breaks"] == 0
     assert _value(serve, "interlock_drop_copy_breaks_total", kind="foreign") == 0
     assert _value(serve, "interlock_drop_copy_up") == 1
+    assert any(f"drop copy {DC_COMP_ID} -> {DROP_COPY_COMP_ID}" in line and "logged on" in line
+               for line in serve.output), serve.log_tail()  # fmt: skip
 
 
 def test_3_a_drop_copy_ahead_of_the_order_entry_report_is_no_break(rig: Rig) -> None:

@@ -57,21 +57,13 @@ class FixVenueConfig(_Model):
     file_log: bool = Field(True, description="write QuickFIX message logs beside the store")
 
 
-class DropCopyConfig(_Model):
-    """The venue's drop-copy session: an initiator to the venue's drop-copy acceptor that
+class DropCopyConfig(FixVenueConfig):
+    """The venue's drop-copy session, read-only: the keys of `[venue.fix]`, for its acceptor.
+
+    A FIX initiator like the order-entry session, to the venue's drop-copy acceptor, that
     only listens (it never sends an order); every execution report on it must belong to
     an order this instance released (docs/drop-copy.md)."""
 
-    host: Annotated[str, AfterValidator(_ipv4)] = Field(
-        "127.0.0.1", description="IPv4 address of the venue's drop-copy acceptor"
-    )
-    port: StrictInt = Field(ge=1, le=65535, description="TCP port of the drop-copy acceptor")
-    sender_comp_id: str = Field(pattern=_COMP_ID, description="our SenderCompID (49) on it")
-    target_comp_id: str = Field(pattern=_COMP_ID, description="the venue's CompID (56) on it")
-    heartbeat_s: StrictInt = Field(30, gt=0, le=3600, description="HeartBtInt (108), seconds")
-    reconnect_s: StrictInt = Field(
-        5, gt=0, le=3600, description="seconds between reconnect attempts while down"
-    )
     store_dir: str | None = Field(
         None,
         min_length=1,
@@ -83,7 +75,6 @@ class DropCopyConfig(_Model):
         description="how long the start waits for its Logon; past it the instance trades "
         "blind, says so on /health and alerts (it does not refuse to start)",
     )
-    file_log: bool = Field(True, description="write QuickFIX message logs beside the store")
 
 
 class VenueConfig(_Model):
