@@ -62,7 +62,7 @@ def test_reports_of_released_orders_are_no_break() -> None:
     assert w.on_report(report(cl_ord_id=cl, exec_type="0", exec_id="A0", last_qty=0)) is None
     assert w.on_report(report(cl_ord_id=cl, exec_id="A1", last_qty=50, cum_qty=50)) is None
     assert w.on_report(report(cl_ord_id=cl, exec_id="A2", last_qty=50, cum_qty=100)) is None
-    assert w.view().breaks == () and w.matched == 3
+    assert w.view().break_count == 0 and w.matched == 3
     assert not h.gateway.halts.any
 
 
@@ -96,7 +96,7 @@ def test_foreign_execution_halts_its_account_journals_alerts_and_counts(
     found = [e for _, e in h.journal.read() if isinstance(e, DropCopyBreak)]
     assert [(b.kind, b.exec_id, b.account) for b in found] == [("foreign", "R1", "desk-7")]
     assert "DROP COPY BREAK foreign exec R1" in EventSummarizer()(found[0])
-    assert len(w.view().breaks) == 1
+    assert w.view().break_count == 1
 
 
 @pytest.mark.parametrize("cl", ["5x", "+1", "1-rogue", "1-c", "-1", "١"])
@@ -177,7 +177,7 @@ def test_a_possdup_copy_or_an_exec_id_seen_before_counts_once() -> None:
     assert w.on_report(rogue) is not None
     assert w.on_report(replace(rogue, poss_dup=True)) is None
     assert w.on_report(rogue) is None
-    assert len(w.view().breaks) == 1 and w.duplicates == 2
+    assert w.view().break_count == 1 and w.duplicates == 2
     o = ours(h, account="mm-1", strategy="mm", key=MM_KEY)
     fill = report(cl_ord_id=str(o.order_id), account="mm-1", exec_id="F1", last_qty=100,
                   cum_qty=None)  # fmt: skip
@@ -235,7 +235,7 @@ def test_a_drop_copy_of_an_order_whose_release_is_in_flight_is_no_break() -> Non
         assert h2.submit(quantity=100 + n).accepted
     assert [s for s, _ in venue.seen] == [OrderStatus.RELEASING] * 3
     assert all(v == (None, None) for _, v in venue.seen)
-    assert venue.watch.view().breaks == () and not gw.halts.any
+    assert venue.watch.view().break_count == 0 and not gw.halts.any
 
 
 class FakeSession:
@@ -289,9 +289,9 @@ def test_a_restart_keeps_the_halt_the_break_and_its_dedup(tmp_path: Path) -> Non
     assert again.gateway.halts.get(HaltScope.ACCOUNT, "desk-7") is not None
     assert again.submit().rejection.code is RejectCode.HALTED  # type: ignore[union-attr]
     w2 = watched(again)
-    assert [b.exec_id for b in w2.view().breaks] == ["R1"]
+    assert [b.exec_id for b in w2.view().recent] == ["R1"]
     assert w2.on_report(replace(rogue, poss_dup=True)) is None  # resent after reconnect
-    assert len(w2.view().breaks) == 1 and w2.duplicates == 1
+    assert w2.view().break_count == 1 and w2.duplicates == 1
     again.gateway.close()
 
 
@@ -315,3 +315,19 @@ def test_the_console_panel_escapes_what_a_rogue_report_says() -> None:
     html = drop_copy_panel(drop_copy_snapshot(h.gateway))
     assert "<script>" not in html and "&lt;script&gt;1&lt;/script&gt;" in html
     assert "1 break(s)" in html and 'class="ok"' in html
+
+
+def test_a_rogue_flood_writes_one_halt_and_journals_every_break() -> None:
+    from interlock.domain.events import HaltApplied
+
+    h = build()
+    w = watched(h)
+    for n in range(2_000):
+        w.on_report(report(cl_ord_id=f"ROGUE-{n}", exec_id=f"R{n}"))
+    h.journal.flush()
+    events = [e for _, e in h.journal.read()]
+    assert sum(isinstance(e, HaltApplied) for e in events) == 1
+    assert sum(isinstance(e, DropCopyBreak) for e in events) == 2_000
+    view = w.view()
+    assert view.break_count == 2_000 and view.by_kind["foreign"] == 2_000
+    assert len(view.recent) == 20 and view.recent[-1].exec_id == "R1999"

@@ -49,6 +49,8 @@ _log = logging.getLogger(__name__)
 WHO = "drop-copy"
 """Who the halts a break sets off are written by."""
 _PENDING = OrderStatus.PENDING
+RECENT = 20
+"""How many of the newest breaks a view carries (the journal keeps every one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +70,9 @@ class DropCopyView:
     since_ns: int  # when it went into that state (0: never logged on since the start)
     matched: int
     duplicates: int
-    breaks: tuple[DropCopyBreak, ...]
+    break_count: int
+    by_kind: dict[str, int]  # every kind of drop_copy_ledger.KINDS, 0 when none
+    recent: tuple[DropCopyBreak, ...]  # the newest RECENT, oldest first
 
 
 def _our_id(text: str) -> int | None:
@@ -131,7 +135,7 @@ class DropCopyWatch:
     # -- matching ----------------------------------------------------------------------
 
     def _journaled(self, key: str) -> bool:
-        return any(b.exec_id == key for b in self.gw.state.drop_copy_breaks)
+        return key in self.gw.state.drop_copy.keys  # a set read: a rogue flood stays O(1)
 
     def _judge(self, r: DropCopyReport) -> Verdict | None:
         cl = r.orig_cl_ord_id or r.cl_ord_id
@@ -202,6 +206,8 @@ class DropCopyWatch:
 
     def view(self) -> DropCopyView:
         with self.gw._lock:
-            breaks = tuple(self.gw.state.drop_copy_breaks)
+            ledger = self.gw.state.drop_copy
+            count, by_kind = len(ledger.breaks), dict(ledger.by_kind)
+            recent = tuple(ledger.breaks[-RECENT:])
         return DropCopyView(self.name, "up" if self.up else "down", self.since_ns,
-                            self.matched, self.duplicates, breaks)  # fmt: skip
+                            self.matched, self.duplicates, count, by_kind, recent)  # fmt: skip

@@ -99,10 +99,7 @@ class GatewayCollector(Collector):
         if watch is not None:
             view = watch.view()
             up.add_metric([inst], 1 if view.state == "up" else 0)
-            by_kind = dict.fromkeys(("foreign", "unreleased", "mismatch", "overfill"), 0)
-            for b in view.breaks:
-                by_kind[b.kind] = by_kind.get(b.kind, 0) + 1
-            for kind, n in by_kind.items():
+            for kind, n in view.by_kind.items():
                 breaks.add_metric([inst, kind], n)
             reports.add_metric([inst, "matched"], view.matched)
             reports.add_metric([inst, "duplicate"], view.duplicates)

@@ -40,6 +40,7 @@ from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode, Rejection
 from interlock.errors import RecoveryError
 from interlock.gateway.decode import new_order
+from interlock.gateway.drop_copy_ledger import DropCopyLedger
 from interlock.gateway.idempotency import IdempotencyStore
 from interlock.journal.base import Journal
 from interlock.risk.book import Book
@@ -57,7 +58,7 @@ class InstanceState:
     __slots__ = (
         "_by_type",
         "book",
-        "drop_copy_breaks",
+        "drop_copy",
         "exec_ids",
         "halts",
         "instruments",
@@ -76,7 +77,7 @@ class InstanceState:
         self.next_order_id = 1
         self.unrouted: set[int] = set()  # open orders decided, durable or not, never routed
         self.limits_digest = ""
-        self.drop_copy_breaks: list[DropCopyBreak] = []  # the audit and the console show them
+        self.drop_copy = DropCopyLedger()  # the drop-copy breaks journaled (drop_copy.py)
         self._by_type: dict[type, Callable[[int, Event], None]] = {
             Filled: self._filled,  # type: ignore[dict-item]
             Cancelled: self._cancelled,  # type: ignore[dict-item]
@@ -167,7 +168,7 @@ class InstanceState:
         self.limits_digest = ev.digest
 
     def _drop_copy_break(self, seq: int, ev: DropCopyBreak) -> None:
-        self.drop_copy_breaks.append(ev)
+        self.drop_copy.apply(ev)
 
 
 def _session(ev: OrderDecided) -> TradingSession:

@@ -9,9 +9,6 @@ from typing import Any
 
 from interlock.gateway.gateway import Gateway
 
-SHOWN = 20
-"""The newest breaks the panel lists (the journal keeps every one)."""
-
 
 def drop_copy_snapshot(gateway: Gateway) -> dict[str, Any] | None:
     watch = gateway.drop_copy
@@ -24,12 +21,12 @@ def drop_copy_snapshot(gateway: Gateway) -> dict[str, Any] | None:
         "since_ns": view.since_ns,
         "matched": view.matched,
         "duplicates": view.duplicates,
-        "break_count": len(view.breaks),
+        "break_count": view.break_count,
         "breaks": [
             {"ts_ns": b.ts, "kind": b.kind, "exec_id": b.exec_id, "cl_ord_id": b.cl_ord_id,
              "account": b.account, "symbol": b.symbol, "qty": b.qty, "detail": b.detail,
              "halted": f"{b.scope.value}:{b.target}"}
-            for b in reversed(view.breaks[-SHOWN:])
+            for b in reversed(view.recent)  # newest first
         ],
     }  # fmt: skip
 

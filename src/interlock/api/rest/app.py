@@ -207,7 +207,7 @@ def create_app(gateway: Gateway, venue: Callable[[], str] = lambda: "simulated")
             lease_expires_ns=h.lease_expires_ns,
             venue=venue(),
             drop_copy="none" if dc is None else dc.state,
-            drop_copy_breaks=0 if dc is None else len(dc.breaks),
+            drop_copy_breaks=0 if dc is None else dc.break_count,
             readiness=readiness_view(gateway, gateway.preopen.verdict),
         )
 
