@@ -18,6 +18,7 @@ pytest.importorskip("quickfix")
 from interlock.sim.drop_copy import DROP_COPY_COMP_ID, FakeDropCopy
 from interlock.sim.fix import FakeExchange, free_port
 from interlock.sim.fix_venue import fake_exchange, fix_venue_table
+from interlock.sim.harness import MM_KEY
 from interlock.sim.serve_fleet import ADMIN_TOKEN, ServeFleet, ServeProcess, wait_until
 
 COMP_ID, DC_COMP_ID = "ILKD", "ILKD-DC"
@@ -132,7 +133,7 @@ def test_4_a_possdup_resend_is_not_counted_twice(rig: Rig) -> None:
     assert serve.health()["drop_copy_breaks"] == 1
 
 
-def test_5_the_drop_copy_dropping_is_visible_and_alerted(rig: Rig) -> None:
+def test_5_the_drop_copy_dropping_is_visible_alerted_and_catches_up(rig: Rig) -> None:
     serve = rig.serve
     rig.drop_copy.drop()
     try:
@@ -140,15 +141,32 @@ def test_5_the_drop_copy_dropping_is_visible_and_alerted(rig: Rig) -> None:
         assert _value(serve, "interlock_drop_copy_up") == 0
         assert re.search(r"DOWN: executions are not being compared", _dashboard(serve))
         assert any("alert drop_copy_down fired" in line for line in serve.output)
+        body = {
+            "client_order_id": "blind-1",
+            "account": "mm-1",
+            "strategy": "mm",
+            "symbol": "MSFT",
+            "side": "buy",
+            "quantity": 5,
+            "limit_price": "100.00",
+        }
+        r = httpx.post(f"{serve.rest_url}/orders", json=body, timeout=5,
+                       headers={"Authorization": f"Bearer {MM_KEY}"})  # fmt: skip
+        assert r.status_code == 201, r.text  # blind is alerted, not blocking (drop-copy.md)
+        rig.drop_copy.inject("ROGUE-2", "mm-1", "MSFT", 300)  # stored: the session is down
     finally:
         rig.drop_copy.readmit()
     wait_until(lambda: serve.health().get("drop_copy") == "up", 15, "back up")
+    # the venue resends what the drop copy missed: the rogue fill made while blind is caught
+    wait_until(lambda: serve.health().get("drop_copy_breaks") == 2, 15, "the missed break")
+    halts = serve.admin("GET", "/halts")
+    assert any(h["scope"] == "account" and h["target"] == "mm-1" for h in halts), halts
 
 
 def test_6_a_restart_keeps_the_halt_and_the_break(rig: Rig) -> None:
     rig.serve.stop(30)
     serve = rig.start()
     wait_until(lambda: serve.health().get("drop_copy") == "up", 15, "drop copy up again")
-    assert serve.health()["drop_copy_breaks"] == 1
+    assert serve.health()["drop_copy_breaks"] == 2
     r = serve.submit("after-restart", quantity=11)
     assert r.status_code != 201 and "HALTED" in r.text, r.text
