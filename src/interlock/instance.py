@@ -86,6 +86,7 @@ def open_venue(
             venue_comp_id=dc.target_comp_id, host=dc.host, heartbeat_s=dc.heartbeat_s,
             reconnect_s=dc.reconnect_s, file_log=dc.file_log,
             store_dir=Path(dc.store_dir) if dc.store_dir is not None else dc_dir / "store",
+            confirm_within_ms=dc.confirm_within_ms,
         )  # fmt: skip
     venue = FixVenue(
         port=fix.port,
@@ -135,8 +136,8 @@ def build_instance(
         attach(gw)
     drop_copy = getattr(venue, "drop_copy", None)
     if drop_copy is not None:  # the venue's drop copy: its executions matched, always on
-        watch = DropCopyWatch(gw, drop_copy.name)
-        drop_copy.attach(watch.on_report, watch.on_status)
+        watch = DropCopyWatch(gw, drop_copy.name, getattr(drop_copy, "confirm_within_ms", None))
+        drop_copy.attach(watch.on_report, watch.on_status, watch.tick)
         gw.drop_copy = watch
     if isinstance(reference_from, MarketModel):
         reference_from.subscribe(gw.update_reference)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -244,8 +245,9 @@ class FakeSession:
     def __init__(self) -> None:
         self.attached: tuple[Any, Any] | None = None
 
-    def attach(self, on_report: Any, on_status: Any) -> None:
+    def attach(self, on_report: Any, on_status: Any, on_tick: Any = None) -> None:
         self.attached = (on_report, on_status)
+        self.on_tick = on_tick
 
 
 def test_build_instance_wires_a_venues_drop_copy_to_the_matcher() -> None:
@@ -256,6 +258,7 @@ def test_build_instance_wires_a_venues_drop_copy_to_the_matcher() -> None:
     gw = build_instance(h.gateway.config, journal=h.journal, venue=venue,
                         plane=EmbeddedControlPlane(clock=h.clock), clock=h.clock)  # fmt: skip
     assert gw.drop_copy is not None and session.attached is not None
+    assert session.on_tick == gw.drop_copy.tick  # overdue confirmations are looked for
     on_report, on_status = session.attached
     on_status(True)
     on_report(report(cl_ord_id="R", exec_id="R1"))
@@ -331,3 +334,45 @@ def test_a_rogue_flood_writes_one_halt_and_journals_every_break() -> None:
     view = w.view()
     assert view.break_count == 2_000 and view.by_kind["foreign"] == 2_000
     assert len(view.recent) == 20 and view.recent[-1].exec_id == "R1999"
+
+
+def confirming(h: Harness) -> DropCopyWatch:
+    watch = DropCopyWatch(h.gateway, "DC", confirm_within_ms=5_000)
+    h.gateway.drop_copy = watch
+    return watch
+
+
+def test_a_fill_the_order_entry_session_also_delivers_in_time_is_no_break() -> None:
+    h = build()
+    w = confirming(h)
+    o = ours(h, quantity=1_000, limit_price=Decimal("99.50"))  # rests: no simulated fill
+    w.on_report(report(cl_ord_id=str(o.order_id), exec_id="X1", last_qty=10, cum_qty=10))
+    h.clock.advance_ms(4_000)  # type: ignore[attr-defined]
+    assert w.tick() == []
+    assert h.gateway.on_fill(o.order_id, 10, 9_950, "X1")  # the order-entry report, late
+    h.clock.advance_ms(2_000)  # type: ignore[attr-defined]
+    assert w.tick() == [] and w.view().break_count == 0
+
+
+def test_a_fill_only_the_drop_copy_knows_of_is_unconfirmed_after_the_bound() -> None:
+    h = build()
+    w = confirming(h)
+    o = ours(h, quantity=1_000, limit_price=Decimal("99.50"))
+    w.on_report(report(cl_ord_id=str(o.order_id), exec_id="X2", last_qty=10, cum_qty=10))
+    h.clock.advance_ms(4_999)  # type: ignore[attr-defined]
+    assert w.tick() == []
+    h.clock.advance_ms(1)  # type: ignore[attr-defined]
+    [v] = w.tick()
+    assert (v.kind, v.scope, v.target) == ("unconfirmed", HaltScope.ACCOUNT, "desk-7")
+    assert "5,000 ms" in v.detail and halted(h, HaltScope.ACCOUNT, "desk-7")
+    assert w.tick() == []  # broken once
+    assert w.view().by_kind["unconfirmed"] == 1
+
+
+def test_without_a_bound_a_fill_is_not_waited_for() -> None:
+    h = build()
+    w = watched(h)  # confirm_within_ms None
+    o = ours(h, quantity=1_000, limit_price=Decimal("99.50"))
+    w.on_report(report(cl_ord_id=str(o.order_id), exec_id="X3", last_qty=10, cum_qty=10))
+    h.clock.advance_ms(60_000)  # type: ignore[attr-defined]
+    assert w.tick() == []

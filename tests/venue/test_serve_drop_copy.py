@@ -22,6 +22,7 @@ from interlock.sim.harness import MM_KEY
 from interlock.sim.serve_fleet import ADMIN_TOKEN, ServeFleet, ServeProcess, wait_until
 
 COMP_ID, DC_COMP_ID = "ILKD", "ILKD-DC"
+CONFIRM_MS = 3_000  # a fill on the drop copy must reach the gateway's own session this soon
 
 
 @dataclass
@@ -65,7 +66,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     config = fix_venue_table(port, COMP_ID)
     config["venue"]["drop_copy"] = {  # type: ignore[index]
         "port": dc_port, "sender_comp_id": DC_COMP_ID, "target_comp_id": DROP_COPY_COMP_ID,
-        "heartbeat_s": 5, "reconnect_s": 1, "file_log": False,
+        "heartbeat_s": 5, "reconnect_s": 1, "file_log": False, "confirm_within_ms": CONFIRM_MS,
     }  # fmt: skip
     fleet = ServeFleet(root / "serves", "embedded")
     rig = Rig(exchange, drop_copy, fleet, config)
@@ -170,3 +171,20 @@ def test_6_a_restart_keeps_the_halt_and_the_break(rig: Rig) -> None:
     assert serve.health()["drop_copy_breaks"] == 2
     r = serve.submit("after-restart", quantity=11)
     assert r.status_code != 201 and "HALTED" in r.text, r.text
+
+
+def test_7_a_fill_its_own_session_never_delivers_is_an_unconfirmed_break(rig: Rig) -> None:
+    serve = rig.serve
+    assert serve.admin("POST", "/resume", {"scope": "account", "target": "desk-7"})["lifted"]
+    rig.exchange.hold_reports()  # the venue traded; the gateway's own session hears nothing
+    try:
+        r = serve.submit("lost-1", symbol="MSFT", quantity=21)
+        assert r.status_code == 201, r.text
+        wait_until(lambda: _value(serve, "interlock_drop_copy_breaks_total", kind="unconfirmed")
+                   >= 1, CONFIRM_MS / 1_000 + 10, "the unconfirmed fill")  # fmt: skip
+        halts = serve.admin("GET", "/halts")
+        mine = [h for h in halts if h["scope"] == "account" and h["target"] == "desk-7"]
+        assert mine and "unconfirmed" in mine[0]["reason"], halts
+    finally:
+        rig.exchange.release_reports()
+    wait_until(lambda: serve.positions().get("MSFT", (0, 0))[0] == 61, 10, "the late fills")

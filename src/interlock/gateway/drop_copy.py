@@ -14,7 +14,12 @@ none is guessed. A report is a *break* when:
 - unreleased: it names an order of ours still PENDING, which the venue cannot have yet;
 - mismatch: ours, but the report's symbol, side or account differs from the order's;
 - overfill: the shares traded on it (CumQty, or the sum of its distinct fills) exceed the
-  order's quantity.
+  order's quantity;
+- unconfirmed: a fill of ours on the drop copy that the order-entry session has not
+  delivered to the gateway (the same ExecID) within `confirm_within_ms`: the venue says we
+  traded, our book does not know it. Checked by `tick` (the session calls it every
+  TICK_S); off when the setting is None (a venue whose drop copy numbers executions its
+  own way).
 
 A break is journaled (`DropCopyBreak`, so the audit shows it and a restart keeps it),
 alerted (error level, event `alert.fired`, alert `drop_copy_break`), counted, and halts
@@ -89,9 +94,13 @@ def _our_id(text: str) -> int | None:
 class DropCopyWatch:
     """The matcher for one gateway and one drop-copy session (`name`)."""
 
-    def __init__(self, gateway: Gateway, name: str) -> None:
+    def __init__(self, gateway: Gateway, name: str, confirm_within_ms: int | None = None) -> None:
         self.gw = gateway
         self.name = name
+        self.confirm_ms = confirm_within_ms
+        # (order id, exec id) -> (deadline ns, the report, the order's account): fills of
+        # ours the order-entry session has yet to deliver
+        self._unconfirmed: dict[tuple[int, str], tuple[int, DropCopyReport, str]] = {}
         self._lock = threading.Lock()
         self._seen: set[str] = set()  # dedup keys of the reports taken this run
         self._traded: dict[int, int] = {}  # order id -> shares its distinct fills traded
@@ -167,7 +176,34 @@ class DropCopyWatch:
         self._traded[order.order_id] = traded
         if r.venue_order_id:
             self._by_venue_id[r.venue_order_id] = order.order_id
+        if self.confirm_ms is not None and r.is_trade and r.exec_id:
+            seen = (order.order_id, r.exec_id)
+            if seen not in self.gw.state.exec_ids:  # the order-entry report may come later
+                due = self.gw._clock() + self.confirm_ms * 1_000_000
+                self._unconfirmed[seen] = (due, r, order.account)
         return None
+
+    def tick(self) -> list[Verdict]:
+        """Break the fills of ours whose order-entry report is overdue; those breaks."""
+        if not self._unconfirmed:
+            return []
+        now, taken = self.gw._clock(), self.gw.state.exec_ids
+        overdue: list[tuple[tuple[int, str], DropCopyReport, str]] = []
+        with self._lock:
+            for seen, (due, r, account) in list(self._unconfirmed.items()):
+                if seen in taken:
+                    del self._unconfirmed[seen]
+                elif due <= now:
+                    del self._unconfirmed[seen]
+                    overdue.append((seen, r, account))
+        verdicts = []
+        for (order_id, exec_id), r, account in overdue:
+            v = Verdict("unconfirmed", f"order {order_id}: fill {exec_id} of {r.last_qty:,} "
+                        f"shares not reported on the order-entry session within "
+                        f"{self.confirm_ms:,} ms", HaltScope.ACCOUNT, account)  # fmt: skip
+            self._break(r, r.dedup_key(), v)
+            verdicts.append(v)
+        return verdicts
 
     def _foreign(self, r: DropCopyReport, cl: str) -> Verdict:
         what = f"ClOrdID {cl!r}" if cl else f"OrderID {r.venue_order_id!r}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from interlock.domain.events import DropCopyBreak
 
-KINDS = ("foreign", "unreleased", "mismatch", "overfill")
+KINDS = ("foreign", "unreleased", "mismatch", "overfill", "unconfirmed")
 
 
 class DropCopyLedger:

@@ -75,6 +75,13 @@ class DropCopyConfig(FixVenueConfig):
         description="how long the start waits for its Logon; past it the instance trades "
         "blind, says so on /health and alerts (it does not refuse to start)",
     )
+    confirm_within_ms: StrictInt | None = Field(
+        5_000,
+        gt=0,
+        description="a fill of ours on the drop copy must also come on the order-entry "
+        "session (same ExecID) within this, else it is a break; none: not checked (a venue "
+        "whose drop copy numbers executions its own way)",
+    )
 
 
 class VenueConfig(_Model):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,6 +34,9 @@ from interlock.venue.drop_copy_report import DropCopyReport, decode_report
 _log = logging.getLogger(__name__)
 ReportSink = Callable[[DropCopyReport], None]
 StatusSink = Callable[[bool], None]
+TickSink = Callable[[], object]
+TICK_S = 0.25
+"""How often a started session calls its `on_tick` (the matcher's overdue confirmations)."""
 
 
 class DropCopySession(fix.Application):  # type: ignore[misc]
@@ -48,11 +52,16 @@ class DropCopySession(fix.Application):  # type: ignore[misc]
         reconnect_s: int = 5,
         store_dir: Path | None = None,
         file_log: bool = True,
+        confirm_within_ms: int | None = None,
     ) -> None:
         super().__init__()
         self.name = f"{comp_id}->{venue_comp_id}"
+        self.confirm_within_ms = confirm_within_ms  # read by the matcher instance.py builds
         self._on_report: ReportSink | None = None
         self._on_status: StatusSink | None = None
+        self._on_tick: TickSink | None = None
+        self._ticking = threading.Event()
+        self._ticker: threading.Thread | None = None
         self._logged_on = threading.Event()
         work_dir.mkdir(parents=True, exist_ok=True)
         path = write_settings(
@@ -71,9 +80,13 @@ class DropCopySession(fix.Application):  # type: ignore[misc]
         self._engine: Engine | None = open_engine(self, path, acceptor=False, file_log=file_log)
         self._started = False
 
-    def attach(self, on_report: ReportSink, on_status: StatusSink) -> None:
+    def attach(
+        self, on_report: ReportSink, on_status: StatusSink, on_tick: TickSink | None = None
+    ) -> None:
+        """Reports, Logon/Logout, and (every TICK_S while started) a tick to these."""
         self._on_report = on_report
         self._on_status = on_status
+        self._on_tick = on_tick
 
     @property
     def logged_on(self) -> bool:
@@ -87,15 +100,34 @@ class DropCopySession(fix.Application):  # type: ignore[misc]
         if not self._started:
             self._engine.start()
             self._started = True
+            if self._on_tick is not None:
+                self._ticking.set()
+                self._ticker = threading.Thread(target=self._tick, name="drop-copy-tick",
+                                                daemon=True)  # fmt: skip
+                self._ticker.start()
         up = self._logged_on.wait(timeout)
         if not up and self._on_status is not None:
             self._on_status(False)  # blind from the start: said at once, not at a Logout
         return up
 
     def stop(self) -> None:
+        self._ticking.clear()
+        if self._ticker is not None:
+            self._ticker.join(5)
+            self._ticker = None
         if self._engine is not None and self._started:
             self._engine.stop()
             self._started = False
+
+    def _tick(self) -> None:
+        tick = self._on_tick
+        assert tick is not None
+        while self._ticking.is_set():
+            try:
+                tick()
+            except Exception:  # one failed look must not end the next ones
+                _log.exception("drop-copy tick failed")
+            time.sleep(TICK_S)
 
     def close(self) -> None:
         self.stop()
