@@ -170,9 +170,10 @@ class ReadinessAcknowledged(msgspec.Struct, frozen=True, gc=False, array_like=Tr
 class DropCopyBreak(msgspec.Struct, frozen=True, gc=False, array_like=True):
     """An execution report on the venue's drop copy that does not match what this instance
     released (gateway/drop_copy.py): `kind` foreign (no order of ours), mismatch (ours, but
-    another symbol, side or account), overfill (more than the order's quantity), or
-    unreleased (an order of ours not yet handed to the venue). What the report said, and
-    the halt it set off (`scope`, `target`)."""
+    another symbol, side or account), overfill (more than the order's quantity),
+    unreleased (an order of ours not yet handed to the venue) or unconfirmed (a fill our
+    own session never delivered in time). What the report said, and the halt it set off
+    (`scope`, `target`)."""
 
     ts: int
     kind: str

@@ -7,8 +7,9 @@ order path, against the gateway's book by ClOrdID (41 for a cancel's report, els
 Interlock's order id, exactly as venue/fix.py sends it), or by the venue's OrderID (37)
 once a report has tied it to one of our orders. The book holds an order from the moment
 it is decided (before its journal record is durable, long before it is sent), so an
-order whose release is still in flight is already known: no grace period is needed and
-none is guessed. A report is a *break* when:
+order whose release is still in flight is already known: its existence needs no grace
+period (the one bound, `confirm_within_ms`, is for our own session's report of a fill).
+A report is a *break* when:
 
 - foreign: no order of ours has that id (another server trades around the interlock);
 - unreleased: it names an order of ours still PENDING, which the venue cannot have yet;
