@@ -34,6 +34,7 @@ from interlock.domain.events import (
     DeployAborted,
     DeployCommitted,
     DeployProposed,
+    DropCopyBreak,
     Event,
     Filled,
     HaltApplied,
@@ -106,6 +107,20 @@ def every_kind() -> list[Event]:
         LimitChangeApproved(TS + 21, "LC-1", "risk-b"),
         LimitChangeDeclined(TS + 22, "LC-2", "risk-b", f"no{EVIL}"),
         LimitChangeApplied(TS + 23, "LC-1", ITEMS, "d2"),
+        DropCopyBreak(
+            TS + 24,
+            "foreign",
+            f"R1{EVIL}",
+            f"ROGUE{EVIL}",
+            "V1",
+            "desk-7",
+            "AAPL",
+            "1",
+            500,
+            f"no order of ours{EVIL}",
+            HaltScope.ACCOUNT,
+            "desk-7",
+        ),
     ]
     assert {type(e) for e in events} == set(EVENT_TYPES)
     return events

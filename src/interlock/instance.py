@@ -7,7 +7,10 @@ journal, control plane and venue attached, started: state rebuilt from the journ
 fleet joined under a lease. The caller owns the ports (which journal, plane and venue) and
 the clock; the instance owns everything on the order path. `open_venue` turns a `[venue]`
 table into that port (the simulated exchange or a FIX session), and `reference_from_venue`
-makes the venue's own prices the gateway's reference store.
+makes the venue's own prices the gateway's reference store. A FIX venue's drop copy
+(`[venue.drop_copy]`) is opened with it and wired to the gateway's matcher here
+(gateway/drop_copy.py), so every instance built from such a config compares its venue's
+executions with what it released.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from interlock.control.ports import ControlPlane
 from interlock.domain.instrument import Instrument
 from interlock.flags.manifest import FlagManifest
 from interlock.gateway.config import GatewayConfig
+from interlock.gateway.drop_copy import DropCopyWatch
 from interlock.gateway.gateway import Gateway
 from interlock.journal.base import Journal
 from interlock.venue.base import ExecutionSink, Venue
@@ -67,11 +71,23 @@ def open_venue(
         market = MarketModel(books, seed=seed, volatility_ticks=0)
         sim = SimulatedVenue(market, seed=seed)
         return OpenedVenue(sim, sim.attach, market, "simulated")
-    from interlock.venue.fix import FixVenue  # QuickFIX: only when a FIX venue is configured
+    from interlock.venue.drop_copy import DropCopySession  # QuickFIX: only for a FIX venue
+    from interlock.venue.fix import FixVenue
 
     fix = config.fix
     assert fix is not None  # VenueConfig refuses kind = "fix" without its table
     store = Path(fix.store_dir) if fix.store_dir is not None else store_dir
+    dc = config.drop_copy
+    drop_copy = None
+    if dc is not None:
+        dc_dir = store_dir.parent / "fix-drop-copy"  # beside the journal, as fix-venue/
+        drop_copy = DropCopySession(
+            port=dc.port, work_dir=dc_dir, comp_id=dc.sender_comp_id,
+            venue_comp_id=dc.target_comp_id, host=dc.host, heartbeat_s=dc.heartbeat_s,
+            reconnect_s=dc.reconnect_s, file_log=dc.file_log,
+            store_dir=Path(dc.store_dir) if dc.store_dir is not None else dc_dir / "store",
+            confirm_within_ms=dc.confirm_within_ms,
+        )  # fmt: skip
     venue = FixVenue(
         port=fix.port,
         work_dir=store,
@@ -83,7 +99,10 @@ def open_venue(
         reconnect_s=fix.reconnect_s,
         store_dir=store / "store",
         instruments=instruments,
+        drop_copy=drop_copy,
     )
+    if dc is not None:
+        venue.drop_copy_timeout_s = dc.logon_timeout_ms / 1_000
     return OpenedVenue(venue, venue.attach, None, "fix", venue.start, venue.stop)
 
 
@@ -115,6 +134,11 @@ def build_instance(
     attach = getattr(venue, "attach", None)
     if callable(attach):
         attach(gw)
+    drop_copy = getattr(venue, "drop_copy", None)
+    if drop_copy is not None:  # the venue's drop copy: its executions matched, always on
+        watch = DropCopyWatch(gw, drop_copy.name, getattr(drop_copy, "confirm_within_ms", None))
+        drop_copy.attach(watch.on_report, watch.on_status, watch.tick)
+        gw.drop_copy = watch
     if isinstance(reference_from, MarketModel):
         reference_from.subscribe(gw.update_reference)
     elif reference_from is not None:

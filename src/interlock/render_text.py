@@ -16,6 +16,7 @@ from interlock.domain.events import (
     DeployAborted,
     DeployCommitted,
     DeployProposed,
+    DropCopyBreak,
     Event,
     Filled,
     HaltApplied,
@@ -138,6 +139,10 @@ class EventSummarizer:
             LimitChangeProposed | LimitChangeApproved | LimitChangeDeclined | LimitChangeApplied,
         ):
             return _limit_change(event)
+        if isinstance(event, DropCopyBreak):
+            return (f"DROP COPY BREAK {event.kind} exec {event.exec_id} ClOrdID "
+                    f"{event.cl_ord_id or '-'}: {event.detail}; halted "
+                    f"{_scope(event.scope, event.target)}")  # fmt: skip
         return _flag(event)
 
 

@@ -17,6 +17,7 @@ from interlock.domain.events import (
     DeployAborted,
     DeployCommitted,
     DeployProposed,
+    DropCopyBreak,
     Event,
     Filled,
     HaltApplied,
@@ -99,6 +100,20 @@ SAMPLES: list[Event] = [
     LimitChangeApproved(20, "LC-1", "risk-b"),
     LimitChangeDeclined(21, "LC-2", "risk-b", "not today"),
     LimitChangeApplied(22, "LC-1", (LimitItem("firm.max_gross_notional", "1", "0.5"),), "d"),
+    DropCopyBreak(
+        23,
+        "foreign",
+        "R1",
+        "ROGUE-1",
+        "V1",
+        "desk-7",
+        "AAPL",
+        "1",
+        500,
+        "no order of ours",
+        HaltScope.ACCOUNT,
+        "desk-7",
+    ),
 ]
 
 # Written into every journal file: changing one breaks reading old journals.
@@ -125,6 +140,7 @@ STABLE_KINDS = {
     LimitChangeApproved: "limit_change_approved",
     LimitChangeDeclined: "limit_change_declined",
     LimitChangeApplied: "limit_change_applied",
+    DropCopyBreak: "drop_copy_break",
 }
 
 

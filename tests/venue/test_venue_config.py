@@ -88,3 +88,37 @@ def test_a_feed_with_a_good_publisher_loads() -> None:
     feed = {"port": 0, "publishers": [PUBLISHER]}
     cfg = parse_config(_with(reference={"source": "feed", "feed": feed}))
     assert cfg.reference.feed is not None and cfg.reference.feed.publishers == [PUBLISHER]
+
+
+DROP_COPY = {"port": 9879, "sender_comp_id": "ILK1-DC", "target_comp_id": "VENUE-DC"}
+
+
+def test_a_drop_copy_session_loads_and_leaves_older_files_digests_alone() -> None:
+    plain = parse_config(_with(venue={"kind": "fix", "fix": FIX}, reference={"source": "venue"}))
+    cfg = parse_config(_with(venue={"kind": "fix", "fix": FIX, "drop_copy": DROP_COPY},
+                             reference={"source": "venue"}))  # fmt: skip
+    assert cfg.venue.drop_copy is not None and cfg.venue.drop_copy.host == "127.0.0.1"
+    assert plain.venue.drop_copy is None
+    assert "drop_copy" not in plain.venue.model_dump()  # absent: the digest as before it
+    assert cfg.digest() != plain.digest()
+
+
+@pytest.mark.parametrize(
+    ("venue", "says"),
+    [
+        ({"kind": "simulated", "drop_copy": DROP_COPY}, "needs a FIX venue"),
+        ({"kind": "fix", "fix": FIX, "drop_copy": {**DROP_COPY, "sender_comp_id": "ILK1",
+                                                   "target_comp_id": "VENUE"}},
+         "another session"),
+        ({"kind": "fix", "fix": FIX, "drop_copy": {**DROP_COPY, "orders": True}}, "orders"),
+        ({"kind": "fix", "fix": FIX, "drop_copy": {**DROP_COPY, "host": "localhost"}},
+         "not an IPv4 address"),
+        ({"kind": "fix", "fix": FIX, "drop_copy": {"port": 0, "sender_comp_id": "a b"}},
+         "drop_copy.port"),
+    ],
+)  # fmt: skip
+def test_a_bad_drop_copy_table_is_CONFIG_INVALID_naming_the_key(
+    venue: dict[str, Any], says: str
+) -> None:
+    text = _refusal(_with(venue=venue, reference={"source": "venue"}))
+    assert says in text and "drop_copy" in text, text

@@ -212,6 +212,12 @@ def serve_until_signalled(config: ServeConfig, announce: Callable[[str], None]) 
         if fix_venue is not None:
             announce(f"venue fix {fix_venue.sender_comp_id} -> {fix_venue.target_comp_id} "
                      f"at {fix_venue.host}:{fix_venue.port}: logged on")  # fmt: skip
+        dc, watch = config.venue.drop_copy, service.gateway.drop_copy
+        if dc is not None and watch is not None:
+            state = ("logged on" if watch.up else
+                     "DOWN: executions are not being compared (alerted; reconnecting)")  # fmt: skip
+            announce(f"drop copy {dc.sender_comp_id} -> {dc.target_comp_id} at "
+                     f"{dc.host}:{dc.port}: {state}")  # fmt: skip
         announce(f"reference prices from {config.reference.source}")
         if service.feed is not None:
             announce(f"reference feed listening on {service.feed.url}")

@@ -173,6 +173,28 @@ class ReadinessAcknowledged(msgspec.Struct, frozen=True, gc=False, array_like=Tr
     alerts: int
 
 
+class DropCopyBreak(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """An execution report on the venue's drop copy that does not match what this instance
+    released (gateway/drop_copy.py): `kind` foreign (no order of ours), mismatch (ours, but
+    another symbol, side or account), overfill (more than the order's quantity),
+    unreleased (an order of ours not yet handed to the venue) or unconfirmed (a fill our
+    own session never delivered in time). What the report said, and the halt it set off
+    (`scope`, `target`)."""
+
+    ts: int
+    kind: str
+    exec_id: str
+    cl_ord_id: str
+    venue_order_id: str
+    account: str
+    symbol: str
+    side: str
+    qty: int
+    detail: str
+    scope: HaltScope
+    target: str
+
+
 Event = (
     OrderDecided
     | Filled
@@ -196,6 +218,7 @@ Event = (
     | LimitChangeApproved
     | LimitChangeDeclined
     | LimitChangeApplied
+    | DropCopyBreak
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -221,4 +244,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     LimitChangeApproved,
     LimitChangeDeclined,
     LimitChangeApplied,
+    DropCopyBreak,
 )

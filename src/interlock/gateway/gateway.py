@@ -40,6 +40,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from interlock.control.attestation import attest
 from interlock.control.fleet_halt import HaltReport
@@ -88,6 +89,9 @@ from interlock.risk.engine import RiskEngine
 from interlock.risk.exposure import worst_case
 from interlock.risk.limits import LimitsConfig
 from interlock.venue.base import Venue
+
+if TYPE_CHECKING:
+    from interlock.gateway.drop_copy import DropCopyWatch
 
 _log = logging.getLogger(__name__)
 _decisions_log = logging.getLogger("interlock.decisions")  # event order.decided, one a decision
@@ -237,6 +241,7 @@ class Gateway:
         self.releaser = ReleaseLoop(self._release, threaded=threaded,
                                     name=f"release-{self.instance_id}")  # fmt: skip
         self._ctx = OrderContext()
+        self.drop_copy: DropCopyWatch | None = None  # the venue's drop copy, when configured
         off = {GATE_CHECK} & disabled | (set() if self.budgets is not None else {"fleet_budget"})
         by_name: dict[str, Stage] = {
             "journal": self._stage_journal,

@@ -46,6 +46,9 @@ METRIC_NAMES: frozenset[str] = frozenset({
     "interlock_member_lease_age_seconds",
     "interlock_lease_age_seconds",
     "interlock_monitor_trips_total",
+    "interlock_drop_copy_up",
+    "interlock_drop_copy_breaks_total",
+    "interlock_drop_copy_reports_total",
 })  # fmt: skip
 """Every family `/metrics` exports (names without the `_total`/`_bucket` sample suffixes,
 except where the family name itself ends `_total`)."""
@@ -80,6 +83,29 @@ class GatewayCollector(Collector):
         yield from self._journal()
         yield from self._book()
         yield from self._fleet()
+        yield from self._drop_copy()
+
+    def _drop_copy(self) -> Iterator[Metric]:
+        """The drop copy's families; without samples when none is configured (the family
+        is still there, so one rules file fits every instance)."""
+        inst, watch = self.gw.instance_id, self.gw.drop_copy
+        up = GaugeMetricFamily("interlock_drop_copy_up", "1 while the venue's drop copy is "
+                               "logged on, 0 while blind", labels=["instance"])  # fmt: skip
+        breaks = CounterMetricFamily("interlock_drop_copy_breaks", "Drop-copy reports that "
+                                     "matched no order released here, by kind (each halts)",
+                                     labels=["instance", "kind"])  # fmt: skip
+        reports = CounterMetricFamily("interlock_drop_copy_reports", "Drop-copy reports taken, "
+                                      "by outcome", labels=["instance", "outcome"])  # fmt: skip
+        if watch is not None:
+            view = watch.view()
+            up.add_metric([inst], 1 if view.state == "up" else 0)
+            for kind, n in view.by_kind.items():
+                breaks.add_metric([inst, kind], n)
+            reports.add_metric([inst, "matched"], view.matched)
+            reports.add_metric([inst, "duplicate"], view.duplicates)
+        yield up
+        yield breaks
+        yield reports
 
     def _journal(self) -> Iterator[Metric]:
         inst, journal = self.gw.instance_id, self.gw.journal

@@ -24,6 +24,7 @@ from interlock.domain.decision import Decision
 from interlock.domain.enums import OrderStatus, OrderType, Side, TimeInForce, TradingSession
 from interlock.domain.events import (
     Cancelled,
+    DropCopyBreak,
     Event,
     Filled,
     HaltApplied,
@@ -39,6 +40,7 @@ from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode, Rejection
 from interlock.errors import RecoveryError
 from interlock.gateway.decode import new_order
+from interlock.gateway.drop_copy_ledger import DropCopyLedger
 from interlock.gateway.idempotency import IdempotencyStore
 from interlock.journal.base import Journal
 from interlock.risk.book import Book
@@ -56,6 +58,7 @@ class InstanceState:
     __slots__ = (
         "_by_type",
         "book",
+        "drop_copy",
         "exec_ids",
         "halts",
         "instruments",
@@ -74,6 +77,7 @@ class InstanceState:
         self.next_order_id = 1
         self.unrouted: set[int] = set()  # open orders decided, durable or not, never routed
         self.limits_digest = ""
+        self.drop_copy = DropCopyLedger()  # the drop-copy breaks journaled (drop_copy.py)
         self._by_type: dict[type, Callable[[int, Event], None]] = {
             Filled: self._filled,  # type: ignore[dict-item]
             Cancelled: self._cancelled,  # type: ignore[dict-item]
@@ -83,6 +87,7 @@ class InstanceState:
             HaltLifted: self._halt_lifted,  # type: ignore[dict-item]
             LimitsLoaded: self._limits,  # type: ignore[dict-item]
             Routed: self._routed,  # type: ignore[dict-item]
+            DropCopyBreak: self._drop_copy_break,  # type: ignore[dict-item]
         }
 
     def register(self, handlers: dict[type, Callable[[int, Event], None]]) -> None:
@@ -165,6 +170,9 @@ class InstanceState:
 
     def _limits(self, seq: int, ev: LimitsLoaded) -> None:
         self.limits_digest = ev.digest
+
+    def _drop_copy_break(self, seq: int, ev: DropCopyBreak) -> None:
+        self.drop_copy.apply(ev)
 
 
 def _session(ev: OrderDecided) -> TradingSession:

@@ -21,6 +21,7 @@ from interlock.domain.events import (
     DeployAborted,
     DeployCommitted,
     DeployProposed,
+    DropCopyBreak,
     Event,
     Filled,
     HaltApplied,
@@ -64,6 +65,7 @@ KINDS: Final[dict[type[Event], str]] = {
     LimitChangeApproved: "limit_change_approved",
     LimitChangeDeclined: "limit_change_declined",
     LimitChangeApplied: "limit_change_applied",
+    DropCopyBreak: "drop_copy_break",
 }
 """Event type → kind string stored beside each record."""
 

@@ -28,6 +28,7 @@ import quickfix as fix
 from interlock.fixengine.bind import AcceptorBinding
 from interlock.fixengine.engine import SessionKey, field, new_message, open_engine, write_settings
 from interlock.fixengine.marketdata import pairs
+from interlock.sim.drop_copy import FakeDropCopy
 from interlock.sim.fix_client import Fields, FixClient, SessionApp, fields_of, free_port
 
 
@@ -89,6 +90,8 @@ class FakeExchange(SessionApp):
         )
         self._engine = open_engine(self, path, acceptor=True, file_log=file_log, binding=binding)
         self._publisher: threading.Thread | None = None
+        self.drop_copy: FakeDropCopy | None = None
+        self._held_reports: list[tuple[fix.Message, fix.SessionID]] | None = None
         if publish_every_s > 0:
             self._publishing.set()
             self._publisher = threading.Thread(
@@ -371,7 +374,29 @@ class FakeExchange(SessionApp):
             msg.setField(32, str(last))
             msg.setField(31, px)
             self._execs.setdefault(order[11], []).append((exec_id, last, px))
+        if self.drop_copy is not None:
+            copied = fields_of(msg)
+            if 1 in order:
+                copied[1] = order[1]
+            self.drop_copy.copy(copied)
+        with self._book_lock:
+            if self._held_reports is not None:
+                self._held_reports.append((msg, session_id))
+                return
         fix.Session.sendToTarget(msg, session_id)
+
+    def hold_reports(self) -> None:
+        """Keep the order-entry sessions' execution reports back until `release_reports`
+        (the drop copy still gets its copies at once)."""
+        with self._book_lock:
+            self._held_reports = self._held_reports or []
+
+    def release_reports(self) -> int:
+        with self._book_lock:
+            held, self._held_reports = self._held_reports or [], None
+        for msg, session_id in held:
+            fix.Session.sendToTarget(msg, session_id)
+        return len(held)
 
     def _er(self, order: Fields, exec_type: str, status: str, cum: int, exec_id: str,
             cancel: str | None = None) -> fix.Message:  # fmt: skip

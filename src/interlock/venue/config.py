@@ -4,6 +4,9 @@ It lives beside the venues (not in api/) because the instance builder (instance.
 the venue from it, and the builder sits below the transports. `kind = "simulated"` is the
 seeded in-process exchange (demos and tests: serve says so loudly); `kind = "fix"` is a
 QuickFIX initiator session to a real venue, whose `[venue.fix]` table is required then.
+`[venue.drop_copy]` (optional, FIX venues only) is the venue's drop copy: a second,
+read-only session whose execution reports are compared with what this instance released
+(docs/drop-copy.md).
 """
 
 from __future__ import annotations
@@ -54,6 +57,33 @@ class FixVenueConfig(_Model):
     file_log: bool = Field(True, description="write QuickFIX message logs beside the store")
 
 
+class DropCopyConfig(FixVenueConfig):
+    """The venue's drop-copy session, read-only: the keys of `[venue.fix]`, for its acceptor.
+
+    A FIX initiator like the order-entry session, to the venue's drop-copy acceptor, that
+    only listens (it never sends an order); every execution report on it must belong to
+    an order this instance released (docs/drop-copy.md)."""
+
+    store_dir: str | None = Field(
+        None,
+        min_length=1,
+        description="QuickFIX file store of the session; none: `fix-drop-copy/` beside the journal",
+    )
+    logon_timeout_ms: StrictInt = Field(
+        10_000,
+        gt=0,
+        description="how long the start waits for its Logon; past it the instance trades "
+        "blind, says so on /health and alerts (it does not refuse to start)",
+    )
+    confirm_within_ms: StrictInt | None = Field(
+        5_000,
+        gt=0,
+        description="a fill of ours on the drop copy must also come on the order-entry "
+        "session (same ExecID) within this, else it is a break; none: not checked (a venue "
+        "whose drop copy numbers executions its own way)",
+    )
+
+
 class VenueConfig(_Model):
     """The venue this instance routes to."""
 
@@ -61,6 +91,12 @@ class VenueConfig(_Model):
         "simulated", description="`simulated`: the in-process demo exchange; `fix`: a venue"
     )
     fix: FixVenueConfig | None = Field(None, description="the session, when kind = `fix`")
+    drop_copy: DropCopyConfig | None = Field(
+        None,
+        description="the venue's drop-copy session (FIX venues only): executions nobody "
+        "released through this instance halt",
+        exclude_if=lambda v: v is None,  # absent: the digest of a file from before it
+    )
 
     @model_validator(mode="after")
     def _session_iff_fix(self) -> VenueConfig:
@@ -68,4 +104,11 @@ class VenueConfig(_Model):
             raise ValueError("kind = 'fix' needs a [venue.fix] table (port, comp ids)")
         if self.kind == "simulated" and self.fix is not None:
             raise ValueError("a [venue.fix] table with kind = 'simulated' would be ignored")
+        if self.drop_copy is not None:
+            if self.fix is None:
+                raise ValueError("a [venue.drop_copy] session needs a FIX venue (kind = 'fix')")
+            dc, oe = self.drop_copy, self.fix
+            if (dc.sender_comp_id, dc.target_comp_id) == (oe.sender_comp_id, oe.target_comp_id):
+                raise ValueError("[venue.drop_copy] must be another session than [venue.fix]: "
+                                 "give it its own sender_comp_id or target_comp_id")  # fmt: skip
         return self

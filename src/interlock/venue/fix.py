@@ -11,8 +11,11 @@ session instead of resetting it. A new order or replace the venue asks us to res
 (PossDup) is never resent: QuickFIX sends a gap fill instead, so a reconnect cannot repeat
 an order. A cancel is resent: it can only take risk off, and a cancel asked while the
 session was down (a halt's) is stored by QuickFIX and reaches the venue on the reconnect.
-After `feed_marks`, each Logon subscribes to the instruments' market data (V) and every
-snapshot (W) or refresh (X) moves the mark it passes to `marks(symbol, ticks)`.
+A `drop_copy` session (venue/drop_copy.py), when configured, belongs to this venue: it is
+started once the venue logged on and stopped with it, and `instance.build_instance` wires
+its reports to the gateway's matcher. After `feed_marks`, each Logon subscribes to the
+instruments' market data (V) and every snapshot (W) or refresh (X) moves the mark it
+passes to `marks(symbol, ticks)`.
 
 `reconcile` asks the venue with real status messages (fix_status.py: one AF, one H per
 order) and, from its answer, adopts the orders still working there, so their later fills
@@ -47,6 +50,7 @@ from interlock.fixengine.engine import (
 )
 from interlock.fixengine.marketdata import MarkBook, entries, market_data_request
 from interlock.venue.base import ExecutionSink, VenueStatus
+from interlock.venue.drop_copy import DropCopySession
 from interlock.venue.fix_status import StatusRound, adopted
 
 _log = logging.getLogger(__name__)
@@ -69,9 +73,11 @@ class FixVenue(fix.Application):  # type: ignore[misc]
         reconnect_s: int = 1,
         store_dir: Path | None = None,
         instruments: Mapping[str, Instrument] | None = None,
+        drop_copy: DropCopySession | None = None,
     ) -> None:
         super().__init__()
         self._sink: ExecutionSink | None = sink
+        self.drop_copy = drop_copy
         self._instruments = dict(instruments or {})
         self._marks: MarkSink | None = None
         self._mark_book = MarkBook()
@@ -117,9 +123,16 @@ class FixVenue(fix.Application):  # type: ignore[misc]
         if not self._logged_on.wait(timeout):
             self._engine.stop()
             raise VenueError(f"venue did not log on within {timeout} s")
+        if self.drop_copy is not None:
+            self.drop_copy.start(self.drop_copy_timeout_s)  # down: alerted, not fatal
         return self
 
+    drop_copy_timeout_s = 10.0
+    """How long `start` waits for the drop copy's Logon (open_venue sets it from config)."""
+
     def stop(self) -> None:
+        if self.drop_copy is not None:
+            self.drop_copy.stop()
         if self._engine is not None:
             self._engine.stop()
 
@@ -128,6 +141,8 @@ class FixVenue(fix.Application):  # type: ignore[misc]
         registry, so a new adapter on the same session (a restart inside one process, as
         tests do) is the one `sendToTarget` finds, not this stopped one."""
         self.stop()
+        if self.drop_copy is not None:
+            self.drop_copy.close()
         self._engine = None
 
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from interlock.api.dashboard.drop_copy import drop_copy_panel
 from interlock.domain.enums import HaltScope
 
 STALE_MS = 0
@@ -129,6 +130,7 @@ def panels(snap: dict[str, Any]) -> str:
         f"<section><h2>Halts in force</h2>{_halts(snap['halts'])}</section>"
         f"<section><h2>Limit raises pending</h2>"
         f"{_limit_changes(snap.get('limit_changes', []))}</section>"
+        f"{drop_copy_panel(snap.get('drop_copy'))}"
         f"<section><h2>Positions and reservations</h2>{_lines(snap['lines'])}</section>"
         f"<section><h2>Decisions, last minute</h2>{_rates(snap['rates'])}"
         f"{_unread(snap.get('rates_error', ''))}</section>"

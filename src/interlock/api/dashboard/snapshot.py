@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from interlock.api.admin.models import FleetView
+from interlock.api.dashboard.drop_copy import drop_copy_snapshot
 from interlock.api.readiness_view import readiness_view
 from interlock.domain.events import OrderDecided
 from interlock.errors import JournalError
@@ -148,6 +149,7 @@ def build_snapshot(
             }
             for t, r in gateway.trip_reports
         ],
+        "drop_copy": drop_copy_snapshot(gateway),
         "readiness": {
             "preopen": readiness_view(gateway, gateway.preopen.verdict).model_dump(),
             "gate": health.gate,

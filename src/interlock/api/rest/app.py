@@ -195,6 +195,7 @@ def create_app(gateway: Gateway, venue: Callable[[], str] = lambda: "simulated")
         Still 200 while the journal is down (the body says so): a liveness probe that
         restarted the process would throw away the records it holds for the journal."""
         h = gateway.health()
+        dc = gateway.drop_copy.view() if gateway.drop_copy is not None else None
         return HealthView(
             status="ok" if not h.journal_failure else h.gate,
             journal=h.journal,
@@ -205,6 +206,8 @@ def create_app(gateway: Gateway, venue: Callable[[], str] = lambda: "simulated")
             durable_seq=h.durable_seq,
             lease_expires_ns=h.lease_expires_ns,
             venue=venue(),
+            drop_copy="none" if dc is None else dc.state,
+            drop_copy_breaks=0 if dc is None else dc.break_count,
             readiness=readiness_view(gateway, gateway.preopen.verdict),
         )
 

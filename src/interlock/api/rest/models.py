@@ -127,6 +127,14 @@ class HealthView(BaseModel):
         "(0: never registered)"
     )
     venue: str = Field(description="'simulated' (a demo exchange), 'fix up' or 'fix down'")
+    drop_copy: str = Field(
+        "none",
+        description="the venue's drop copy: 'none' (not configured), 'up', or 'down' (blind: "
+        "executions are not being compared with what this instance released)",
+    )
+    drop_copy_breaks: int = Field(
+        0, description="drop-copy breaks so far (each one halted its account or instance)"
+    )
     readiness: ReadinessView | None = Field(
         None, description="the pre-open readiness gate's latest look, with every cause"
     )
