@@ -12,6 +12,7 @@ from interlock.cli import config, demo, journal, preopen, serve
 from interlock.cli.common import console
 from interlock.cli.flags import flags_app
 from interlock.cli.fleet import fleet_app
+from interlock.cli.locates import locates_app
 from interlock.cli.replay import replay_app
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app.add_typer(journal.journal_app, name="journal")
 app.add_typer(flags_app, name="flags")
 app.add_typer(fleet_app, name="fleet")
 app.add_typer(replay_app, name="replay")
+app.add_typer(locates_app, name="locates")
 
 
 @app.command()

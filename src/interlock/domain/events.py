@@ -167,6 +167,20 @@ class ReadinessAcknowledged(msgspec.Struct, frozen=True, gc=False, array_like=Tr
     alerts: int
 
 
+class LocateAdded(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """An operator's locate (Reg SHO 203(b)): `quantity` shares of `symbol` borrowable for
+    `account`'s short sales until `expires_ns`, from `source`; added by `who`."""
+
+    ts: int
+    locate_id: str
+    account: str
+    symbol: str
+    quantity: int
+    expires_ns: int
+    source: str
+    who: str
+
+
 Event = (
     OrderDecided
     | Filled
@@ -186,6 +200,7 @@ Event = (
     | FlagDisabled
     | Routed
     | ReadinessAcknowledged
+    | LocateAdded
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -207,4 +222,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     FlagDisabled,
     Routed,
     ReadinessAcknowledged,
+    LocateAdded,
 )

@@ -59,12 +59,15 @@ def _accounts(cfg: GatewayConfig) -> list[Problem]:
 
 
 def _symbols(cfg: GatewayConfig) -> list[Problem]:
-    """Restricted symbols and position overrides must be listed instruments."""
+    """Restricted symbols, position overrides, the easy-to-borrow list and ADV figures must
+    be listed instruments."""
     lim = cfg.limits
     places: list[tuple[Loc, Iterable[str]]] = [
         (("limits", "firm", "restricted_symbols"), lim.firm.restricted_symbols),
         (("limits", "defaults", "restricted_symbols"), lim.defaults.restricted_symbols),
         (("limits", "defaults", "position_overrides"), lim.defaults.position_overrides),
+        (("limits", "short_sale", "easy_to_borrow"), lim.short_sale.easy_to_borrow),
+        (("limits", "adv", "shares"), lim.adv.shares),
     ]
     for name, acct in lim.accounts.items():
         if acct.restricted_symbols is not None:

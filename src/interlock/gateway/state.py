@@ -29,6 +29,7 @@ from interlock.domain.events import (
     HaltApplied,
     HaltLifted,
     LimitsLoaded,
+    LocateAdded,
     OrderDecided,
     ParentDeclared,
     Routed,
@@ -42,6 +43,7 @@ from interlock.gateway.decode import new_order
 from interlock.gateway.idempotency import IdempotencyStore
 from interlock.journal.base import Journal
 from interlock.risk.book import Book
+from interlock.risk.locates import Locate
 
 _CANCELLED = OrderStatus.CANCELLED
 _VENUE_REJECTED = OrderStatus.VENUE_REJECTED
@@ -83,6 +85,7 @@ class InstanceState:
             HaltLifted: self._halt_lifted,  # type: ignore[dict-item]
             LimitsLoaded: self._limits,  # type: ignore[dict-item]
             Routed: self._routed,  # type: ignore[dict-item]
+            LocateAdded: self._locate,  # type: ignore[dict-item]
         }
 
     def apply(self, seq: int, event: Event, order: Order | None = None) -> None:
@@ -158,6 +161,10 @@ class InstanceState:
 
     def _halt_lifted(self, seq: int, ev: HaltLifted) -> None:
         self.halts.remove(ev.scope, ev.target)
+
+    def _locate(self, seq: int, ev: LocateAdded) -> None:
+        self.book.apply_locate(Locate(ev.locate_id, ev.account, ev.symbol, ev.quantity,
+                                      ev.expires_ns, ev.source, ev.who))  # fmt: skip
 
     def _limits(self, seq: int, ev: LimitsLoaded) -> None:
         self.limits_digest = ev.digest

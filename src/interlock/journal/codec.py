@@ -26,6 +26,7 @@ from interlock.domain.events import (
     HaltApplied,
     HaltLifted,
     LimitsLoaded,
+    LocateAdded,
     OrderDecided,
     ParentDeclared,
     ReadinessAcknowledged,
@@ -54,6 +55,7 @@ KINDS: Final[dict[type[Event], str]] = {
     FlagDisabled: "flag_disabled",
     Routed: "routed",
     ReadinessAcknowledged: "readiness_ack",
+    LocateAdded: "locate",
 }
 """Event type → kind string stored beside each record."""
 

@@ -16,6 +16,7 @@ from interlock.domain.order import Order
 from interlock.domain.reject import Rejection
 from interlock.risk.book import Book
 from interlock.risk.checks import Check
+from interlock.risk.checks.adv import check_adv
 from interlock.risk.checks.duplicate import check_duplicate
 from interlock.risk.checks.exposure import check_credit, check_gross
 from interlock.risk.checks.loss import check_loss
@@ -27,6 +28,7 @@ from interlock.risk.checks.rate import check_rate
 from interlock.risk.checks.reference import check_collar, check_reference_fresh
 from interlock.risk.checks.restricted import check_restricted
 from interlock.risk.checks.session import check_session
+from interlock.risk.checks.short_sale import check_locate, check_short_marking
 
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("session", check_session),
@@ -36,6 +38,9 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("reference_fresh", check_reference_fresh),
     ("max_order_notional", check_max_notional),
     ("price_collar", check_collar),
+    ("adv_limit", check_adv),
+    ("short_marking", check_short_marking),
+    ("locate", check_locate),
     ("duplicate_order", check_duplicate),
     ("rate_limit", check_rate),
     ("parent_overfill", check_parent),

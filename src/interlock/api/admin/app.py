@@ -4,12 +4,12 @@ Any live member's admin port acts on the running control plane the member belong
 (whatever its backend), through the plane's own operations: the fleet view, deploys
 (deploys.py), halts and resumes, the flag registry (flags.py), the pre-open readiness
 verdict and its acknowledgement (preopen.py), and `/metrics` for Prometheus
-(gateway/metrics.py), behind the reader credentials every view needs. It knows only admin
-tokens: a trading key is unknown here (401) and an admin token is unknown on the REST port.
-An operator token may do everything; a reader token only reads (access.py). Halts go
-through `Gateway.halt`, which writes the record to the control plane and waits for every
-live member to confirm it, so the answer says the fleet has stopped, not that a request
-was filed.
+(gateway/metrics.py), locates for short sales (locates.py), behind the reader credentials
+every view needs. It knows only admin tokens: a trading key is unknown here (401) and an
+admin token is unknown on the REST port. An operator token may do everything; a reader
+token only reads (access.py). Halts go through `Gateway.halt`, which writes the record to
+the control plane and waits for every live member to confirm it, so the answer says the
+fleet has stopped, not that a request was filed.
 """
 
 # No `from __future__ import annotations`: FastAPI must resolve the route-local
@@ -23,6 +23,7 @@ from interlock import __version__
 from interlock.api.admin.access import admin_authenticator, allow
 from interlock.api.admin.deploys import add_deploy_routes, proposal_view
 from interlock.api.admin.flags import add_flag_routes
+from interlock.api.admin.locates import add_locate_routes
 from interlock.api.admin.models import (
     FleetView,
     HaltIn,
@@ -157,5 +158,6 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
     add_deploy_routes(app, gateway, allow(tokens, "read"), allow(tokens, "operate"))
     add_flag_routes(app, gateway.fleet.plane, allow(tokens, "read"), allow(tokens, "operate"))
     add_preopen_routes(app, gateway, allow(tokens, "read"), allow(tokens, "operate"))
+    add_locate_routes(app, gateway, allow(tokens, "read"), allow(tokens, "operate"))
     add_dashboard_routes(app, gateway, tokens, fleet_view)
     return app
