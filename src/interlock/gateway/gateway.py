@@ -916,8 +916,17 @@ class Gateway:
         (copies: a snapshot taken under the lock)."""
         with self._lock:
             return [
-                Locate(loc.locate_id, loc.account, loc.symbol, loc.quantity, loc.expires_ns,
-                       loc.source, loc.who, loc.used, loc.reserved)
+                Locate(
+                    loc.locate_id,
+                    loc.account,
+                    loc.symbol,
+                    loc.quantity,
+                    loc.expires_ns,
+                    loc.source,
+                    loc.who,
+                    loc.used,
+                    loc.reserved,
+                )
                 for _, loc in sorted(self.book.locates.by_id.items())
             ]
 

@@ -18,9 +18,7 @@ def _terms(account: str, symbol: str, quantity: int, expires_ns: int, source: st
     return f"{account} {quantity:,} {symbol} until {expires_ns} from {source}"
 
 
-def locate_refusal(
-    book: Book, accounts: frozenset[str], ev: LocateAdded
-) -> Rejection | None:
+def locate_refusal(book: Book, accounts: frozenset[str], ev: LocateAdded) -> Rejection | None:
     """Why `ev` may not be added, or None: it may (or it is the same locate again, which
     the caller then need not journal)."""
     if (

@@ -19,9 +19,7 @@ _SELL = Side.SELL
 _SELL_SHORT = Side.SELL_SHORT
 
 
-def check_short_marking(
-    order: Order, acct: AccountBook, book: Book, now: int
-) -> Rejection | None:
+def check_short_marking(order: Order, acct: AccountBook, book: Book, now: int) -> Rejection | None:
     if order.side is not _SELL:
         return None
     p = acct.positions.get(order.symbol)
