@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from interlock.domain.commands import ParentOrder
 from interlock.domain.enums import OrderType, Side
 from interlock.domain.reject import RejectCode
 from interlock.sim.harness import DESK_KEY, MM_KEY, START_NS, Harness, build, config_with
@@ -187,3 +188,36 @@ def test_a_malformed_locate_rejects_with_SCHEMA_INVALID() -> None:
         r = gw.add_locate(*args, "pb", "ops")
         assert r is not None and r.code is RejectCode.SCHEMA_INVALID, args
     assert gw.locates() == []
+
+
+def _agency(h: Harness, qty: int, side: Side = Side.SELL, account: str = "desk-7") -> None:
+    parent = ParentOrder("P1", account, "AAPL", side, qty)
+    key = DESK_KEY if account == "desk-7" else MM_KEY
+    assert h.gateway.declare_parent(parent, key) is None
+
+
+def test_an_agency_accounts_customer_sale_is_covered_by_its_parent_and_not_a_share_more() -> None:
+    h = build(config_with(short_sale={"agency_accounts": ["desk-7"]}))
+    _agency(h, 300)
+    ok = [h.submit(side=Side.SELL, quantity=100, parent_id="P1",
+                   limit_price=RESTING + Decimal(i) / 100) for i in range(3)]  # fmt: skip
+    assert all(d.accepted for d in ok)
+    d = h.submit(side=Side.SELL, quantity=1, parent_id="P1", limit_price=RESTING)
+    assert d.code is RejectCode.SHORT_MARKING and d.rejection is not None
+    assert "customer sell parent P1 has 0 shares unsold" in d.rejection.reason
+    assert h.submit(side=Side.SELL, quantity=1).code is RejectCode.SHORT_MARKING  # no parent
+
+
+def test_an_agency_child_of_a_buy_parent_or_no_declared_parent_is_not_covered() -> None:
+    h = build(config_with(short_sale={"agency_accounts": ["desk-7"]}))
+    _agency(h, 300, side=Side.BUY)
+    for parent in ("P1", "P-unknown"):
+        assert h.submit(side=Side.SELL, quantity=100, parent_id=parent).code is (
+            RejectCode.SHORT_MARKING
+        )
+
+
+def test_a_sell_parent_covers_nothing_in_an_account_that_is_not_an_agency_account() -> None:
+    h = build()
+    _agency(h, 300)
+    assert h.submit(side=Side.SELL, quantity=100, parent_id="P1").code is (RejectCode.SHORT_MARKING)

@@ -51,6 +51,9 @@ def _accounts(cfg: GatewayConfig) -> list[Problem]:
         for name in sorted(key.accounts - defined.keys()):
             why = f"unknown account (no [limits.accounts.{name}] table)"
             problems.append((("api_keys", i, "accounts", name), why))
+    for name in sorted(cfg.limits.short_sale.agency_accounts - defined.keys()):
+        why = f"unknown account (no [limits.accounts.{name}] table)"
+        problems.append((("limits", "short_sale", "agency_accounts", name), why))
     for name in defined:
         if name not in traded:
             why = "no API key trades this account, so its limits never apply"

@@ -29,7 +29,7 @@ OUT_OF_REACH = Decimal(10) ** 15  # a loss limit no run reaches: the loss halt i
 
 RUNAWAY_CHECKS = frozenset({
     "duplicate_order", "rate_limit", "parent_overfill", "position_limit", "gross_exposure",
-    "credit_limit", "loss_limit",
+    "credit_limit", "loss_limit", "short_marking", "locate",
 })  # fmt: skip
 BASELINE_TITLE = "Without Interlock"
 DEFENCES = {
@@ -104,7 +104,7 @@ def replay_config(
     data["instruments"] = {s: {"tick_size": "0.01"} for s in symbols}
     median = int(MarketParams().adv_median)
     data["limits"]["adv"]["shares"] = {s: (adv or {}).get(s, median) for s in symbols}
-    data["limits"]["short_sale"]["easy_to_borrow"] = []
+    data["limits"]["short_sale"] = {"easy_to_borrow": [], "agency_accounts": [ACCOUNT]}
     data["api_keys"] = [{"principal": "smars-router", "key_sha256": hash_key(API_KEY),
                          "accounts": [ACCOUNT], "strategies": [STRATEGY]}]  # fmt: skip
     limits = data["limits"]

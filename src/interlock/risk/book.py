@@ -104,6 +104,7 @@ class Book:
     ref_max_age_ns: int = field(init=False)
     collar_bps: dict[TradingSession | None, int] = field(init=False)
     easy_to_borrow: frozenset[str] = field(init=False)
+    agency_accounts: frozenset[str] = field(init=False)
     adv_max_qty: dict[str, int] = field(init=False)  # per symbol: the ADV share, in shares
 
     def __post_init__(self) -> None:
@@ -115,6 +116,7 @@ class Book:
         self.throttles = Throttles(self.limits.rates)
         self.recent = RecentOrders(self.limits.duplicate_window_ms)
         self.easy_to_borrow = self.limits.short_sale.easy_to_borrow
+        self.agency_accounts = self.limits.short_sale.agency_accounts
         bps = self.limits.adv.max_order_bps
         self.adv_max_qty = {s: adv * bps // 10_000 for s, adv in self.limits.adv.shares.items()}
 

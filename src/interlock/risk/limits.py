@@ -159,6 +159,11 @@ class ShortSaleLimits(_Model):
     easy_to_borrow: frozenset[str] = Field(
         frozenset(), description="symbols whose short sales need no locate (the day's ETB list)"
     )
+    agency_accounts: frozenset[str] = Field(
+        frozenset(),
+        description="accounts that route customers' orders: a sale that is the child of a "
+        "declared sell parent is covered by that parent's unworked shares, not the position",
+    )
 
 
 class AdvLimits(_Model):
