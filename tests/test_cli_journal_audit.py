@@ -39,6 +39,7 @@ from interlock.domain.events import (
     HaltApplied,
     HaltLifted,
     LimitsLoaded,
+    LocateAdded,
     OrderDecided,
     ParentDeclared,
     ReadinessAcknowledged,
@@ -92,6 +93,7 @@ def every_kind() -> list[Event]:
         FlagRetired(TS + 17, "power_peg", "ops"),
         Routed(TS + 18, 1),
         ReadinessAcknowledged(TS + 19, "ops", (f"members: gw-8 runs build b0{EVIL}",), 97),
+        LocateAdded(TS + 20, "L1", "desk-7", "AAPL", 500, TS + 10**12, f"pb{EVIL}", "ops"),
     ]
     assert {type(e) for e in events} == set(EVENT_TYPES)
     return events
@@ -156,7 +158,7 @@ def test_verify_exits_1_naming_the_seq_after_a_gap_and_a_fill_never_ordered(
     assert done.returncode == 1, done.stdout + done.stderr
     assert "seq 30 (fill): SEQUENCE_GAP" in done.stdout
     assert "seq 30 (fill): FILL_WITHOUT_ORDER" in done.stdout
-    assert "2 finding(s) in 21 record(s)" in done.stdout
+    assert "2 finding(s) in 22 record(s)" in done.stdout
     assert RAW_CONTROL not in done.stdout
 
 
@@ -240,8 +242,8 @@ def test_export_since_a_seq_or_a_time_starts_at_that_record(tmp_path: Path) -> N
     )
     bad = runner.invoke(app, ["journal", "export", str(path), "--since", "yesterday"])
 
-    assert [json.loads(x)["seq"] for x in by_seq.output.splitlines()] == [17, 18, 19, 20]
-    assert len(by_time.output.splitlines()) == 20  # every record is at or after that µs
+    assert [json.loads(x)["seq"] for x in by_seq.output.splitlines()] == [17, 18, 19, 20, 21]
+    assert len(by_time.output.splitlines()) == 21  # every record is at or after that µs
     assert bad.exit_code == 2 and "yesterday" in bad.output
 
 
@@ -271,4 +273,4 @@ def test_export_to_a_terminal_escapes_control_characters(
     shown = screen.getvalue()
     assert not any(c in shown for c in "\x1b\r\x00\x07\x7f\x85\x9b\u2028"), repr(shown)
     assert "\\x7f\\u0085\\x9b31m" in shown  # JSON escaped \x1b; the terminal, DEL and CSI
-    assert len(shown.splitlines()) == 20 + (fmt == "csv")  # a field's newline is shown as \n
+    assert len(shown.splitlines()) == 21 + (fmt == "csv")  # a field's newline is shown as \n

@@ -57,7 +57,7 @@ def test_verify_on_postgres_passes_what_a_journal_committed(postgres_dsn: str) -
     done = _verify(postgres_dsn, name)
 
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "20 record(s) verified: no findings" in done.stdout
+    assert "21 record(s) verified: no findings" in done.stdout
 
 
 def test_verify_on_postgres_exits_1_naming_the_row_past_a_hole(postgres_dsn: str) -> None:
@@ -77,9 +77,9 @@ def test_verify_on_postgres_exits_1_naming_the_row_past_a_hole(postgres_dsn: str
     done = _verify(postgres_dsn, name)
 
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "seq 30 (fill): SEQUENCE_GAP: records 21..29 missing" in done.stdout
+    assert "seq 30 (fill): SEQUENCE_GAP: records 22..29 missing" in done.stdout
     assert "seq 30 (fill): FILL_WITHOUT_ORDER" in done.stdout
-    assert "2 finding(s) in 21 record(s)" in done.stdout
+    assert "2 finding(s) in 22 record(s)" in done.stdout
     assert RAW_CONTROL not in done.stdout
 
 
@@ -159,7 +159,7 @@ def test_export_parquet_from_sqlite_since_a_seq_and_only_to_a_file(tmp_path: Pat
 
     assert to_screen.exit_code == 1 and "give --out" in to_screen.output
     assert result.exit_code == 0, result.output
-    assert _read_parquet(out).column("seq").to_pylist() == [17, 18, 19, 20]
+    assert _read_parquet(out).column("seq").to_pylist() == [17, 18, 19, 20, 21]
     assert not (tmp_path / "j.parquet.partial").exists()
 
 
@@ -179,4 +179,4 @@ def test_export_and_show_from_postgres_to_a_terminal_escape_control_characters(
     text = screen.getvalue()
     assert not any(c in text for c in "\r\x00\x07\x7f\x85\x9b\u2028"), repr(text)
     assert "\\x7f\\u0085\\x9b31m" in text
-    assert "20 of 20 record(s) shown" in text
+    assert "21 of 21 record(s) shown" in text

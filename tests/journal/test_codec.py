@@ -22,6 +22,7 @@ from interlock.domain.events import (
     HaltApplied,
     HaltLifted,
     LimitsLoaded,
+    LocateAdded,
     OrderDecided,
     ParentDeclared,
     ReadinessAcknowledged,
@@ -80,6 +81,7 @@ SAMPLES: list[Event] = [
     FlagEnabled(16, "rlp", 2, "ops", ("gw-1", "gw-2")),
     FlagDisabled(17, "rlp", "ops"),
     ReadinessAcknowledged(18, "ops", ("members: gw-8 runs build 5a1c, not 9f02",), 97),
+    LocateAdded(19, "L1", "desk-7", "AAPL", 500, 10**12, "prime broker", "ops"),
 ]
 
 # Written into every journal file: changing one breaks reading old journals.
@@ -102,6 +104,7 @@ STABLE_KINDS = {
     FlagEnabled: "flag_enabled",
     FlagDisabled: "flag_disabled",
     ReadinessAcknowledged: "readiness_ack",
+    LocateAdded: "locate",
 }
 
 
