@@ -26,6 +26,7 @@ def test_admin_port_serves_only_the_fleet_routes(stack: Stack) -> None:
         "/deploy/rollback",
         "/flags", "/flags/{name}/retire", "/flags/{name}/enable", "/flags/{name}/disable",
         "/preopen", "/preopen/ack",
+        "/locates",
         "/metrics",
     }  # fmt: skip
 

@@ -29,6 +29,9 @@ _GROUPS: dict[int, tuple[C, ...]] = {
         C.GROSS_EXPOSURE_LIMIT,
         C.CREDIT_LIMIT,
         C.LOSS_LIMIT,
+        C.SHORT_MARKING,
+        C.NO_LOCATE,
+        C.ADV_LIMIT,
     ),
     409: (C.IDEMPOTENCY_CONFLICT, C.DUPLICATE_ORDER),
     429: (C.RATE_LIMIT,),
@@ -56,6 +59,7 @@ COMMAND_STATUS: MappingProxyType[C, int] = MappingProxyType(
         C.ORDER_NOT_OPEN: 409,  # it was, it is no longer: collides with its own end
         C.NOT_ACCOUNT_OWNER: 403,
         C.PARENT_CONFLICT: 409,
+        C.LOCATE_CONFLICT: 409,  # admin POST /locates: the id names another locate
     }
 )
 """Every command code's (COMMAND_CODES) HTTP status: cancels and order lookups."""
