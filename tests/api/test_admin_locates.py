@@ -7,7 +7,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from typer.testing import CliRunner
+
 from api.conftest import ADMIN_TOKEN, DESK_KEY, Stack, bearer
+from interlock.cli import app
 from interlock.domain.events import LocateAdded
 
 IN_AN_HOUR = time.time_ns() + 3_600 * 10**9
@@ -51,3 +54,21 @@ def test_a_bad_locate_is_SCHEMA_INVALID_and_a_reused_id_LOCATE_CONFLICT(stack: S
     assert admin.post("/locates", json=_locate(), headers=auth).status_code == 200  # the same
     r = admin.post("/locates", json=_locate(account="mm-1"), headers=auth)
     assert r.status_code == 409 and r.json()["code"] == "LOCATE_CONFLICT"
+
+
+def test_the_cli_adds_and_lists_locates_through_the_admin_listener(stack: Stack) -> None:
+    runner = CliRunner()
+    where = ["--admin", stack.admin.url, "--token", ADMIN_TOKEN]
+    terms = ["--symbol", "MSFT", "--quantity", "250", "--expires", "2099-01-01T00:00:00Z",
+             "--source", "prime broker", *where]  # fmt: skip
+    added = runner.invoke(app, ["locates", "add", "LOC-9", "--account", "desk-7", *terms])
+    assert added.exit_code == 0, added.output
+    assert "locate LOC-9 added by ops-kill-switch: 250 MSFT for desk-7" in added.output
+    listed = runner.invoke(app, ["locates", "list", *where])
+    assert listed.exit_code == 0 and "LOC-9" in listed.output and "2099-01-01" in listed.output
+    bad = runner.invoke(app, ["locates", "add", "LOC-9", "--account", "desk-7", "--symbol",
+                              "MSFT", "--quantity", "1", "--expires", "tomorrow",
+                              "--source", "pb", *where])  # fmt: skip
+    assert bad.exit_code == 2 and "ISO 8601" in bad.output
+    clash = runner.invoke(app, ["locates", "add", "LOC-9", "--account", "mm-1", *terms])
+    assert clash.exit_code == 1 and "LOCATE_CONFLICT" in clash.output
