@@ -3,8 +3,8 @@
 It stops at the first rejection. The order of CHECKS is DESIGN.md's, except that the
 reference price is checked for freshness before anything values the order with it, and
 the session (market closed, label mismatch) comes first: nothing else matters outside one.
-The Reg SHO checks (short-sale marking, locate) and the ADV share follow the collar: they
-are per-order and O(1), and a replay of Knight shows its sales refused as mis-marked.
+The ADV share and the Reg SHO checks (short-sale marking, locate) follow the collar: each
+is a dict lookup or two (the locate check sums the account's few locates in the symbol).
 A check can be switched off by name (the Knight replay's defence-in-depth runs do so);
 the default is every check on.
 """
