@@ -9,6 +9,8 @@ from decimal import Decimal
 from interlock.domain.commands import ParentOrder
 from interlock.domain.enums import OrderType, Side
 from interlock.domain.reject import RejectCode
+from interlock.risk.checks.adv import check_adv
+from interlock.risk.checks.short_sale import check_locate, check_short_marking
 from interlock.sim.harness import DESK_KEY, MM_KEY, START_NS, Harness, build, config_with
 
 HOUR = 3_600 * 10**9
@@ -221,3 +223,19 @@ def test_a_sell_parent_covers_nothing_in_an_account_that_is_not_an_agency_accoun
     h = build()
     _agency(h, 300)
     assert h.submit(side=Side.SELL, quantity=100, parent_id="P1").code is (RejectCode.SHORT_MARKING)
+
+
+def test_a_resent_short_sale_with_its_idempotency_key_reserves_the_locate_once() -> None:
+    h = build()
+    _locate(h, 200)
+    first = h.order(side=Side.SELL_SHORT, quantity=200, limit_price=RESTING, idempotency_key="k")
+    assert h.gateway.submit(first, DESK_KEY).accepted
+    again = h.gateway.submit(first, DESK_KEY)  # the strategy retries after a timeout
+    assert again.replayed and again.order_id is not None
+    assert h.gateway.locates()[0].reserved == 200
+
+
+def test_the_checks_are_on_in_every_instance_built_from_the_packaged_config() -> None:
+    gw = build().gateway  # build_instance, as serve, the demo and the replay build one
+    on = set(gw.engine._checks)
+    assert {check_short_marking, check_locate, check_adv} <= on
