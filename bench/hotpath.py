@@ -93,6 +93,9 @@ def _limits_config() -> GatewayConfig:
                     "market_per_symbol": {"count": 100_000, "window_ms": 60_000},
                 },
                 "collar": {"reference_max_age_ms": 600_000},
+                # market makers' sales are short sales of easy-to-borrow names
+                "short_sale": {"easy_to_borrow": sorted(symbols)},
+                "adv": {"shares": dict.fromkeys(symbols, 100_000_000)},
                 "duplicate_window_ms": 50,
             },
         },
@@ -107,7 +110,7 @@ def make_orders(n: int, seed: int = 42) -> list[tuple[OrderRequest, str]]:
     for i in range(n):
         a = rng.randrange(ACCOUNTS)
         sym = f"S{rng.randrange(SYMBOLS - 1):03d}"
-        side = Side.BUY if rng.random() < 0.5 else Side.SELL
+        side = Side.BUY if rng.random() < 0.5 else Side.SELL_SHORT
         qty = rng.randrange(1, 30) * 10
         ticks = 10_000 + rng.randrange(-20, 21)
         kind = OrderType.LIMIT

@@ -119,6 +119,9 @@ def memory_config(symbols: int, accounts: int, journal: Path) -> ServeConfig:
     limits["firm"] = {"max_gross_notional": "100000000000", "restricted_symbols": []}
     limits["rates"]["per_instance"] = {"count": 50_000, "window_ms": 1_000}
     limits["collar"]["reference_max_age_ms"] = 5_000
+    names = sorted(data["instruments"])  # sales are short sales of easy-to-borrow names
+    limits["short_sale"] = {"easy_to_borrow": names}
+    limits["adv"] = {"shares": dict.fromkeys(names, 100_000_000)}
     data["monitors"]["account_flow"]["instance_max_orders"] = 50_000
     data["monitors"]["reject_storm"] = {"instance_min_rejects": 50_000}
     data["calendar"] = {"always_open": True}
@@ -159,7 +162,7 @@ def requests(n: int, shape: argparse.Namespace, seed: int) -> Iterator[tuple[Ord
         )
         k = i // accounts  # the account's k-th order
         ticks = MID_TICKS - 50 + k % 101
-        side = Side.BUY if rng.random() < 0.5 else Side.SELL
+        side = Side.BUY if rng.random() < 0.5 else Side.SELL_SHORT
         price = Decimal(f"{ticks // 100}.{ticks % 100:02d}")
         request = OrderRequest(
             f"c{i:07d}", f"acct-{a:04d}", STRATEGIES[i % len(STRATEGIES)],

@@ -69,8 +69,8 @@ It prints a summary, or every invalid key at once by its dotted path, and exits 
 - Names must resolve. Every account an API key, a FIX session or a fleet budget names
   needs its `[limits.accounts.NAME]` table (an empty one takes the defaults), and every
   such table must be traded by some API key (else its limits would never apply).
-  Restricted symbols and position overrides must name listed instruments: a typo would
-  leave the real symbol tradeable. A FIX session's `username` must be an API key's
+  Restricted symbols, position overrides, the easy-to-borrow list and ADV figures must
+  name listed instruments: a typo would leave the real symbol tradeable. A FIX session's `username` must be an API key's
   principal. Collars are at least 1 bps. These names are checked once every key has a
   valid type, so a file with type errors shows those first.
 - Quantities are whole shares, times are milliseconds, collars and bands are basis points
@@ -83,6 +83,13 @@ It prints a summary, or every invalid key at once by its dotted path, and exits 
   `[reference]` says where reference prices come from; with a FIX venue, `source =
   "simulated"` is refused: use `"venue"` (its market data) or `"feed"` (`POST /marks` on
   its own listener). A stale source rejects orders REFERENCE_PRICE_STALE.
+- `[limits.adv]` holds reference data: each symbol's average daily volume in shares,
+  which ADV_LIMIT holds one order to `max_order_bps` of (a listed symbol with no figure
+  is refused). The figures change every day: write them into the file before the
+  pre-open and restart (a deploy, for a fleet); the start journals them in its
+  `LimitsLoaded` record, so every decision cites the figures it was judged against.
+  `[limits.short_sale]` holds the day's easy-to-borrow list; the locates themselves are
+  not config: an operator adds them to the running instance (`interlock locates add`).
 - A key left out takes the default shown. `limits.accounts.ACCOUNT` tables override
   `limits.defaults` key by key for one account; a key they leave out keeps the default.
 """

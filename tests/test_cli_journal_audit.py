@@ -40,6 +40,7 @@ from interlock.domain.events import (
     HaltApplied,
     HaltLifted,
     LimitsLoaded,
+    LocateAdded,
     OrderDecided,
     ParentDeclared,
     ReadinessAcknowledged,
@@ -121,6 +122,7 @@ def every_kind() -> list[Event]:
             HaltScope.ACCOUNT,
             "desk-7",
         ),
+        LocateAdded(TS + 25, "L1", "desk-7", "AAPL", 500, TS + 10**12, f"pb{EVIL}", "ops"),
     ]
     assert {type(e) for e in events} == set(EVENT_TYPES)
     return events

@@ -23,6 +23,9 @@ def test_configuration_doc_matches_the_models() -> None:
     )
 
 
+DATA_TABLES = ("position_overrides", "half_days", "shares")
+
+
 def test_configuration_doc_names_every_key_the_packaged_default_sets() -> None:
     text = (ROOT / "docs" / "configuration.md").read_text()
     default = tomllib.loads((ROOT / "src" / "interlock" / "data" / "default.toml").read_text())
@@ -35,7 +38,7 @@ def test_configuration_doc_names_every_key_the_packaged_default_sets() -> None:
         found = set()
         for k, v in value.items():
             # (a table of dates, or of symbols, is one key: its own keys are data)
-            is_table = isinstance(v, dict | list) and k not in ("position_overrides", "half_days")
+            is_table = isinstance(v, dict | list) and k not in DATA_TABLES
             found |= leaves(v) if is_table else {k}
         return found
 

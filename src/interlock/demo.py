@@ -238,12 +238,22 @@ def _script(s: _Session) -> None:
         "09:31 in New York, continuous trading. Ordinary orders: decided, journaled, released, "
         "filled.",
     )
+    err = gw.add_locate("LOC-1", "desk-7", "MSFT", 300, OPEN_AT + 8 * 3_600 * 10**9,
+                        "prime broker", "stock-loan")  # fmt: skip
+    s.control(
+        "locate LOC-1: 300 MSFT for desk-7 (the stock-loan desk)",
+        "LOCATE" if err is None else err.code.value,
+        "desk-7 may sell 300 MSFT short today",
+    )
     s.order(ACCEPTED, "o-201", BUY, 100, "AAPL", "100.01")
     s.order(ACCEPTED, "o-202", SHORT, 300, "MSFT", "99.99")
     s.order(ACCEPTED, "o-203", BUY, 2_000, "JPM", "100.01")
-    s.order(ACCEPTED, "m-204", SELL, 1_000, "SPY", "99.99", mm=True)
+    s.order(ACCEPTED, "m-204", SHORT, 1_000, "SPY", "99.99", mm=True,
+            note=" (easy to borrow: no locate needed)")  # fmt: skip
     s.order(ACCEPTED, "m-205", BUY, 1_500, "META", mm=True)
-    s.order(ACCEPTED, "m-206", SELL, 500, "SPY", "100.05", mm=True, note=" (a resting offer)")
+    s.order(ACCEPTED, "m-206", SHORT, 500, "SPY", "100.05", mm=True, note=" (a resting offer)")
+    s.order(ACCEPTED, "m-207", SELL, 1_000, "META", "99.99", mm=True,
+            note=" (a long sale of what m-205 bought)")  # fmt: skip
 
     s.act(
         "3. Fat fingers, resends and bad input",
@@ -268,6 +278,12 @@ def _script(s: _Session) -> None:
     )
     s.order(RejectCode.SESSION_MISMATCH, "o-308", BUY, 100, "AAPL", "108.00", session=AUCTION,
             note=" (a label asking for the auction's 10% collar)")  # fmt: skip
+    s.order(RejectCode.SHORT_MARKING, "o-309", SELL, 500, "AAPL", "99.99",
+            note=" (marked long, but desk-7 holds 100)")  # fmt: skip
+    s.order(RejectCode.NO_LOCATE, "o-310", SHORT, 100, "MSFT", "99.99",
+            note=" (LOC-1's 300 are used)")  # fmt: skip
+    s.order(RejectCode.ADV_LIMIT, "o-311", BUY, 5, "BRK.A", "100",
+            note=" (over 1% of its 400-share ADV)")  # fmt: skip
 
     s.act(
         "4. Power Peg: a parent order and its children",
@@ -328,7 +344,7 @@ def _script(s: _Session) -> None:
         f"cancelled {len(gone)} working order(s): {', '.join(gone) or 'none'}",
     )
     s.order(RejectCode.HALTED, "o-701", BUY, 100, "XOM", "100.01")
-    s.order(ACCEPTED, "m-702", SELL, 200, "XOM", "99.99", mm=True)
+    s.order(ACCEPTED, "m-702", BUY, 200, "XOM", "100.01", mm=True)
     resumed = gw.resume(HaltScope.ACCOUNT, "desk-7", "risk-officer")
     s.control(
         "resume account desk-7 (risk-officer)",

@@ -22,6 +22,7 @@ from interlock.domain.events import (
     HaltApplied,
     HaltLifted,
     LimitsLoaded,
+    LocateAdded,
     OrderDecided,
     ParentDeclared,
     ReadinessAcknowledged,
@@ -37,6 +38,7 @@ from interlock.domain.limit_events import (
     LimitEvent,
 )
 from interlock.gateway.config import GatewayConfig
+from interlock.gateway.journal_status import iso_ms as _iso
 
 _SIDE = {Side.BUY: "buy", Side.SELL: "sell", Side.SELL_SHORT: "sell short"}
 _SESSION = {TradingSession.PRE_OPEN: "pre-open", TradingSession.OPENING_AUCTION: "opening auction"}
@@ -130,6 +132,10 @@ class EventSummarizer:
             return f"limits {event.digest} loaded ({len(event.document):,} bytes of JSON)"
         if isinstance(event, DeployProposed | DeployCommitted | DeployAborted):
             return _deploy(event)
+        if isinstance(event, LocateAdded):
+            return (f"LOCATE {event.locate_id} by {event.who}: {event.quantity:,} "
+                    f"{event.symbol} for {event.account} from {event.source}, "
+                    f"expires {_iso(event.expires_ns)}")  # fmt: skip
         if isinstance(event, ReadinessAcknowledged):
             causes = "; ".join(event.causes) or "no cause"
             return (f"PRE-OPEN acknowledged by {event.who}: opened anyway over {causes} "

@@ -28,6 +28,7 @@ def test_admin_port_serves_only_the_fleet_routes(stack: Stack) -> None:
         "/preopen", "/preopen/ack",
         "/limits/changes", "/limits/changes/{change_id}/approve",
         "/limits/changes/{change_id}/decline",
+        "/locates",
         "/metrics",
     }  # fmt: skip
 

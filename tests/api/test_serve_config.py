@@ -23,10 +23,13 @@ from interlock.replay.runs import replay_config
 from interlock.sim.harness import DESK_KEY, around_the_clock, build, config_with, high_rate
 from interlock.sim.runaway import desk_config
 
-DEFAULT_DIGEST = "27277e17da68dd40"
-"""`load_config().digest()` on main at e95e50e, before the transports' config moved: the
-split must not change it (the attestation carries `fleet_digest()`, the shared settings),
-nor may the `[journal]` keys added later while at their defaults."""
+DEFAULT_DIGEST = "78ef70b51e47ffe9"
+"""`load_config().digest()` of the packaged file. It was "27277e17da68dd40" on main at
+e95e50e, before the transports' config moved, and the split did not change it (the
+attestation carries `fleet_digest()`, the shared settings), nor did the `[journal]` keys
+added later while at their defaults. Issue 16 changed the packaged limits on purpose (the
+ADV figures and easy-to-borrow list a default-on check needs, `[limits.adv]` and
+`[limits.short_sale]`): the new digest is this one."""
 RISK_KEY = "demo-risk-key"  # a [[rest.keys]] entry of the packaged file
 ADMIN_TOKEN = "demo-admin-token"  # its [[admin.tokens]] entry
 SESSION = {"comp_id": "DESK1", "username": "desk-7-algo", "account": "desk-7", "strategy": "vwap"}

@@ -40,14 +40,15 @@ def test_serve_on_postgres_restarts_with_the_same_orders_and_positions(
         assert line in first.log_tail()
         filled = first.submit("pg-fill", quantity=300, price="101.00")  # crosses the ask
         working = first.submit("pg-rest", quantity=200, price="96.00")  # rests in the book
-        sold = first.submit("pg-sell", side="sell", symbol="MSFT", quantity=100, price="99.00")
+        sold = first.submit("pg-sell", side="sell_short", symbol="SPY", quantity=100,
+                            price="99.00")  # short: SPY is easy to borrow  # fmt: skip
         assert [r.status_code for r in (filled, working, sold)] == [201, 201, 201]
         ids = [r.json()["order_id"] for r in (filled, working, sold)]
         wait_until(lambda: first.order(ids[0])["status"] == "filled", 10, "the buy filled")
         wait_until(lambda: first.order(ids[2])["status"] == "filled", 10, "the sell filled")
         before_orders = {i: first.order(i) for i in ids}
         before_positions = first.positions()
-        assert before_positions["AAPL"] == (300, 200) and before_positions["MSFT"][0] == -100
+        assert before_positions["AAPL"] == (300, 200) and before_positions["SPY"][0] == -100
         first.stop()  # SIGTERM: drain, flush, close
         assert first.proc.returncode == 0, first.log_tail()
         assert "stopped; journal durable up to seq" in first.log_tail()

@@ -32,8 +32,10 @@ def order(member: ServeProcess) -> str:
     """Send one order; 'accepted' or the code it was refused with."""
     n = next(_n)
     try:
-        side = "buy" if n % 2 else "sell"  # distinct sizes: the duplicate-order monitor
-        r = member.submit(f"{member.instance_id}-{n}", side=side, quantity=100 + n % 500)
+        # distinct sizes: the duplicate-order monitor; sales short, of an easy-to-borrow name
+        side, symbol = ("buy", "AAPL") if n % 2 else ("sell_short", "SPY")
+        r = member.submit(f"{member.instance_id}-{n}", side=side, symbol=symbol,
+                          quantity=100 + n % 500)  # fmt: skip
     except httpx.HTTPError as exc:
         return f"unreachable: {exc}"
     return "accepted" if r.status_code == 201 else str(r.json()["code"])

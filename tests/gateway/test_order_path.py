@@ -220,7 +220,8 @@ def test_positions_and_reservations_follow_fills_and_cancels() -> None:
     h = build()
     resting = h.submit(quantity=300)
     assert h.submit(order_type=MARKET, quantity=200).accepted  # fills at 100.01
-    assert h.submit(symbol="MSFT", side=Side.SELL, quantity=100).accepted  # rests
+    assert h.gateway.add_locate("L1", "desk-7", "MSFT", 100, START_NS + 10**12, "pb", "ops") is None
+    assert h.submit(symbol="MSFT", side=Side.SELL_SHORT, quantity=100).accepted  # rests
     assert h.gateway.positions() == [
         ("desk-7", "AAPL", 200, 300, 0), ("desk-7", "MSFT", 0, 0, 100),
     ]  # fmt: skip
@@ -358,6 +359,7 @@ def book_state(gw: Gateway) -> dict[str, Any]:
         },
         "firm": (book.firm.gross, book.firm.open_notional),
         "halts": sorted((x.scope, x.target, x.reason, x.who) for x in gw.halts.records()),
+        "locates": [(x.locate_id, x.used, x.reserved) for x in gw.locates()],
     }
 
 
@@ -368,10 +370,12 @@ def test_a_new_gateway_on_the_same_journal_rebuilds_the_same_book() -> None:
     assert h.submit(parent_id="P1", order_type=MARKET, quantity=150).accepted  # fills
     partial = h.submit(parent_id="P1", quantity=300, limit_price=Decimal("100.01"))
     assert 0 < gw.order(partial.order_id).filled < 300  # partly filled, rest working
-    cancelled = h.submit(symbol="MSFT", side=Side.SELL, quantity=200)
+    assert gw.add_locate("L1", "desk-7", "MSFT", 300, START_NS + 10**12, "pb", "ops") is None
+    assert gw.add_locate("L2", "mm-1", "AAPL", 500, START_NS + 10**12, "pb", "ops") is None
+    cancelled = h.submit(symbol="MSFT", side=Side.SELL_SHORT, quantity=200)
     gw.cancel(cancelled.order_id, DESK_KEY)
     assert h.submit(symbol="GOOG", quantity=100).accepted  # working
-    assert h.submit(MM_KEY, side=Side.SELL, quantity=500, limit_price=Decimal("100.02"),
+    assert h.submit(MM_KEY, side=Side.SELL_SHORT, quantity=500, limit_price=Decimal("100.02"),
                     **MM).accepted  # fmt: skip
     keyed = h.order(symbol="MSFT", quantity=100, limit_price=Decimal("99.99"),
                     idempotency_key="k-1")  # fmt: skip

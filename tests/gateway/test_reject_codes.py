@@ -79,7 +79,14 @@ def desk7(**overrides: Any) -> dict[str, Any]:
 def with_lot_instrument() -> GatewayConfig:
     data = load_config().model_dump(mode="json")
     data["instruments"]["LOT"] = {"tick_size": "0.01", "lot_size": 100}
+    data["limits"]["adv"]["shares"]["LOT"] = 10_000_000
     return parse_config(data, "test config")
+
+
+def etb(*symbols: str) -> GatewayConfig:
+    """The packaged config with `symbols` easy to borrow: their short sales need no locate
+    (a test of another check sells short there, from flat, without a SHORT_MARKING)."""
+    return config_with(short_sale={"easy_to_borrow": list(symbols)})
 
 
 # -- 1. decode + schema --------------------------------------------------------------------
@@ -371,11 +378,11 @@ def test_submit_when_symbol_never_priced_rejects_with_REFERENCE_PRICE_STALE() ->
 
 COLLARS = [  # session, side, rejected price, limit bps, attempted bps, accepted edge price
     (TradingSession.CONTINUOUS, Side.BUY, "105.01", 500, 501, "105.00"),
-    (TradingSession.CONTINUOUS, Side.SELL, "94.99", 500, 501, "95.00"),
+    (TradingSession.CONTINUOUS, Side.SELL_SHORT, "94.99", 500, 501, "95.00"),
     (TradingSession.PRE_OPEN, Side.BUY, "110.01", 1000, 1001, "110.00"),
-    (TradingSession.PRE_OPEN, Side.SELL, "89.99", 1000, 1001, "90.00"),
+    (TradingSession.PRE_OPEN, Side.SELL_SHORT, "89.99", 1000, 1001, "90.00"),
     (TradingSession.OPENING_AUCTION, Side.BUY, "110.01", 1000, 1001, "110.00"),
-    (TradingSession.OPENING_AUCTION, Side.SELL, "89.99", 1000, 1001, "90.00"),
+    (TradingSession.OPENING_AUCTION, Side.SELL_SHORT, "89.99", 1000, 1001, "90.00"),
 ]
 
 
@@ -383,7 +390,7 @@ COLLARS = [  # session, side, rejected price, limit bps, attempted bps, accepted
 def test_submit_when_limit_outside_collar_rejects_with_PRICE_COLLAR(
     session: TradingSession, side: Side, price: str, bps: int, away: int, edge: str
 ) -> None:
-    h = build(clock=ManualClock(AT.get(session, START_NS)))
+    h = build(etb("AAPL"), clock=ManualClock(AT.get(session, START_NS)))  # sales from flat
     d = h.submit(side=side, session=session, limit_price=Decimal(price))
     pct = f"{away / 100:.2f}%"
     rejected(d, RejectCode.PRICE_COLLAR, f"limit {price}", pct, "reference 100.00",
@@ -394,14 +401,14 @@ def test_submit_when_limit_outside_collar_rejects_with_PRICE_COLLAR(
 
 def test_submit_when_same_order_inside_window_rejects_with_DUPLICATE_ORDER() -> None:
     clock = ManualClock(START_NS)
-    h = build(clock=clock)
+    h = build(etb("AAPL"), clock=clock)
     assert h.submit().accepted
     clock.advance_ms(999)
     d = h.submit()
     rejected(d, RejectCode.DUPLICATE_ORDER, "desk-7 buy 100 AAPL @ 100.00", "999 ms ago",
              "window 1,000 ms")  # fmt: skip
     assert limits(d) == ("1000 ms", "999 ms")
-    assert h.submit(quantity=101).accepted and h.submit(side=Side.SELL).accepted
+    assert h.submit(quantity=101).accepted and h.submit(side=Side.SELL_SHORT).accepted
     clock.advance_ms(1)
     assert h.submit().accepted  # the window has passed
 
@@ -487,11 +494,11 @@ def test_submit_when_parent_never_declared_rejects_with_PARENT_OVERFILL() -> Non
     assert limits(d) == ("0", "100")
 
 
-@pytest.mark.parametrize("mismatch", [dict(side=Side.SELL), dict(symbol="MSFT")])
+@pytest.mark.parametrize("mismatch", [dict(side=Side.SELL_SHORT), dict(symbol="MSFT")])
 def test_submit_when_child_does_not_match_parent_rejects_with_PARENT_OVERFILL(
     mismatch: dict[str, Any],
 ) -> None:
-    h = build()
+    h = build(etb("AAPL"))
     declare(h)
     d = h.submit(parent_id="P1", quantity=100, **mismatch)
     rejected(d, RejectCode.PARENT_OVERFILL, "does not match parent P1", "desk-7 buy AAPL")
@@ -510,8 +517,8 @@ def test_submit_when_open_buys_pass_position_limit_rejects_with_POSITION_LIMIT()
 
 
 def test_submit_when_open_sells_pass_position_limit_rejects_with_POSITION_LIMIT() -> None:
-    h = build()
-    assert h.submit(symbol="TSLA", side=Side.SELL, quantity=3_000).accepted
+    h = build(etb("TSLA"))
+    assert h.submit(symbol="TSLA", side=Side.SELL_SHORT, quantity=3_000).accepted
     d = h.submit(symbol="TSLA", side=Side.SELL_SHORT, quantity=2_500)
     rejected(d, RejectCode.POSITION_LIMIT, "short position 5,500 shares", "limit 5,000")
     assert limits(d) == ("5000", "5500")
@@ -527,14 +534,15 @@ def test_submit_when_at_position_limit_a_risk_reducing_sell_is_accepted() -> Non
 
 
 def test_submit_when_account_gross_over_limit_rejects_with_GROSS_EXPOSURE_LIMIT() -> None:
-    h = build(config_with(accounts={"desk-7": desk7(max_gross_notional="1000000")}))
+    h = build(config_with(accounts={"desk-7": desk7(max_gross_notional="1000000")},
+                          short_sale={"easy_to_borrow": ["AAPL"]}))  # fmt: skip
     assert h.submit(symbol="AAPL", quantity=5_000).accepted  # 500,000 each, at the mark
     assert h.submit(symbol="MSFT", quantity=5_000).accepted
     d = h.submit(symbol="GOOG", quantity=100)
     rejected(d, RejectCode.GROSS_EXPOSURE_LIMIT, "account desk-7", "1,010,000 USD",
              "limit 1,000,000 USD")  # fmt: skip
     assert limits(d) == ("1,000,000 USD", "1,010,000 USD")
-    assert h.submit(symbol="AAPL", side=Side.SELL, quantity=5_000).accepted  # adds no gross
+    assert h.submit(symbol="AAPL", side=Side.SELL_SHORT, quantity=5_000).accepted  # no gross
 
 
 def test_submit_when_firm_gross_over_limit_rejects_with_GROSS_EXPOSURE_LIMIT() -> None:
@@ -545,6 +553,36 @@ def test_submit_when_firm_gross_over_limit_rejects_with_GROSS_EXPOSURE_LIMIT() -
     rejected(d, RejectCode.GROSS_EXPOSURE_LIMIT, "firm-wide", "1,010,000 USD",
              "limit 1,000,000 USD")  # fmt: skip
     assert limits(d) == ("1,000,000 USD", "1,010,000 USD")
+
+
+def test_submit_when_sell_not_covered_by_position_rejects_with_SHORT_MARKING() -> None:
+    h = build()
+    assert h.submit(quantity=300, order_type=MARKET).accepted  # fills: desk-7 holds 300
+    assert h.submit(side=Side.SELL, quantity=200, limit_price=Decimal("101.00")).accepted
+    d = h.submit(side=Side.SELL, quantity=101, limit_price=Decimal("101.01"))
+    rejected(d, RejectCode.SHORT_MARKING, "sell of 101 AAPL", "holds 300",
+             "200 already on open sales", "at most 100")  # fmt: skip
+    assert limits(d) == ("100", "101")
+
+
+def test_submit_when_short_sale_over_its_locate_rejects_with_NO_LOCATE() -> None:
+    h = build()
+    assert h.gateway.add_locate("L1", "desk-7", "AAPL", 150, START_NS + 10**12, "pb", "ops") is None
+    d = h.submit(side=Side.SELL_SHORT, quantity=151)
+    rejected(d, RejectCode.NO_LOCATE, "short sale of 151 AAPL", "150 shares located",
+             "account desk-7")  # fmt: skip
+    assert limits(d) == ("150", "151")
+    assert h.submit(side=Side.SELL_SHORT, quantity=150).accepted
+
+
+def test_submit_when_quantity_over_share_of_adv_rejects_with_ADV_LIMIT() -> None:
+    shares = {**load_config().limits.adv.shares, "AAPL": 300_000}  # 100 bps: 3,000
+    h = build(config_with(adv={"max_order_bps": 100, "shares": shares}))
+    d = h.submit(quantity=3_001)
+    rejected(d, RejectCode.ADV_LIMIT, "3,001 AAPL", "limit 3,000 shares", "100 bps",
+             "300,000")  # fmt: skip
+    assert limits(d) == ("3000", "3001")
+    assert h.submit(quantity=3_000).accepted
 
 
 def test_submit_when_executed_plus_open_over_credit_rejects_with_CREDIT_LIMIT() -> None:

@@ -23,6 +23,7 @@ from interlock.domain.events import (
     HaltApplied,
     HaltLifted,
     LimitsLoaded,
+    LocateAdded,
     OrderDecided,
     ParentDeclared,
     ReadinessAcknowledged,
@@ -114,6 +115,7 @@ SAMPLES: list[Event] = [
         HaltScope.ACCOUNT,
         "desk-7",
     ),
+    LocateAdded(24, "L1", "desk-7", "AAPL", 500, 10**12, "prime broker", "ops"),
 ]
 
 # Written into every journal file: changing one breaks reading old journals.
@@ -141,6 +143,7 @@ STABLE_KINDS = {
     LimitChangeDeclined: "limit_change_declined",
     LimitChangeApplied: "limit_change_applied",
     DropCopyBreak: "drop_copy_break",
+    LocateAdded: "locate",
 }
 
 

@@ -236,6 +236,7 @@ def _state(gw: Gateway) -> dict[str, Any]:
             if a.positions
         },
         "halts": sorted((x.scope, x.target, x.reason, x.who) for x in gw.halts.records()),
+        "locates": [(x.locate_id, x.account, x.used, x.reserved) for x in gw.locates()],
     }
 
 
@@ -246,10 +247,12 @@ def test_a_gateway_rebuilt_from_the_journal_has_the_state_it_had(backend: Backen
     assert h.submit(parent_id="P1", order_type=OrderType.MARKET, quantity=150).accepted
     _settle(h.journal)
     partial = h.submit(parent_id="P1", quantity=300, limit_price=Decimal("100.01"))
-    cancelled = h.submit(symbol="MSFT", side=Side.SELL, quantity=200)
+    assert h.gateway.add_locate("L1", "desk-7", "MSFT", 200, 2 * 10**18, "pb", "ops") is None
+    assert h.gateway.add_locate("L2", "mm-1", "AAPL", 500, 2 * 10**18, "pb", "ops") is None
+    cancelled = h.submit(symbol="MSFT", side=Side.SELL_SHORT, quantity=200)
     _settle(h.journal)
     gw.cancel(cancelled.order_id, DESK_KEY)
-    assert h.submit(MM_KEY, account="mm-1", strategy="mm", side=Side.SELL, quantity=500,
+    assert h.submit(MM_KEY, account="mm-1", strategy="mm", side=Side.SELL_SHORT, quantity=500,
                     limit_price=Decimal("100.02")).accepted  # fmt: skip
     gw.halt(HaltScope.SYMBOL, "TSLA", "news pending", "ops")
     _settle(h.journal)

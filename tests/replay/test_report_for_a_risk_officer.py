@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from interlock.cli import app
 from interlock.replay import RUNS, KnightReport
 from interlock.replay.plots import EXECUTIONS, LOSS, PLOTS, time_figure
-from interlock.replay.render_report import LEGEND, tables, write_html
+from interlock.replay.render_report import LEGEND, reg_sho_line, tables, write_html
 from interlock.replay.runs import BASELINE_TITLE
 from interlock.replay.verdict import usd, verdict
 
@@ -208,3 +208,16 @@ def test_nothing_printed_or_written_holds_a_machine_path(
         assert not ABSOLUTE.search(text), (what, ABSOLUTE.search(text))
     assert "written to the --out directory: report.html, report.json" in result.output
     assert result.output.lstrip().startswith("Verdict: PASS.")
+
+
+def test_the_reg_sho_line_counts_the_mis_marked_sales_and_the_short_sales_honestly(
+    knight: KnightReport,
+) -> None:
+    line = reg_sho_line(knight)
+    runs = {r.name: r for r in knight.runs}
+    every = runs["no_fleet_gate:all"].refused
+    assert every["SHORT_MARKING"] > 0  # the runaway's sales past the customers' shares
+    assert f"{every['SHORT_MARKING']:,} sales marked long" in line
+    assert runs["full"].refused["NO_LOCATE"] == every["NO_LOCATE"] == 0  # none marked short
+    assert "0 short sales refused NO_LOCATE" in line and "none is marked short" in line
+    assert runs["full"].refused["SHORT_MARKING"] == 0  # the customers' own sales pass

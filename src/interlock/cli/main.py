@@ -13,6 +13,7 @@ from interlock.cli.common import console
 from interlock.cli.flags import flags_app
 from interlock.cli.fleet import fleet_app
 from interlock.cli.limits import limits_app
+from interlock.cli.locates import locates_app
 from interlock.cli.replay import replay_app
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app.add_typer(flags_app, name="flags")
 app.add_typer(fleet_app, name="fleet")
 app.add_typer(limits_app, name="limits")
 app.add_typer(replay_app, name="replay")
+app.add_typer(locates_app, name="locates")
 
 
 @app.command()

@@ -193,6 +193,18 @@ class DropCopyBreak(msgspec.Struct, frozen=True, gc=False, array_like=True):
     detail: str
     scope: HaltScope
     target: str
+class LocateAdded(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """An operator's locate (Reg SHO 203(b)): `quantity` shares of `symbol` borrowable for
+    `account`'s short sales until `expires_ns`, from `source`; added by `who`."""
+
+    ts: int
+    locate_id: str
+    account: str
+    symbol: str
+    quantity: int
+    expires_ns: int
+    source: str
+    who: str
 
 
 Event = (
@@ -219,6 +231,7 @@ Event = (
     | LimitChangeDeclined
     | LimitChangeApplied
     | DropCopyBreak
+    | LocateAdded
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -245,4 +258,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     LimitChangeDeclined,
     LimitChangeApplied,
     DropCopyBreak,
+    LocateAdded,
 )

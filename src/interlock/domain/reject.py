@@ -56,6 +56,9 @@ class RejectCode(StrEnum):
     GROSS_EXPOSURE_LIMIT = "GROSS_EXPOSURE_LIMIT"
     CREDIT_LIMIT = "CREDIT_LIMIT"
     LOSS_LIMIT = "LOSS_LIMIT"
+    SHORT_MARKING = "SHORT_MARKING"
+    NO_LOCATE = "NO_LOCATE"
+    ADV_LIMIT = "ADV_LIMIT"
     JOURNAL_UNAVAILABLE = "JOURNAL_UNAVAILABLE"
     # -- cancel, mass cancel, declare parent, limit changes (COMMAND_CODES) ----------
     ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
@@ -66,6 +69,7 @@ class RejectCode(StrEnum):
     FOUR_EYES_REQUIRED = "FOUR_EYES_REQUIRED"
     LIMIT_CHANGE_STALE = "LIMIT_CHANGE_STALE"
     LIMIT_CHANGE_FLEET = "LIMIT_CHANGE_FLEET"
+    LOCATE_CONFLICT = "LOCATE_CONFLICT"
     # -- a transport's own answers (EDGE_CODES) --------------------------------------
     NOT_FOUND = "NOT_FOUND"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
@@ -90,9 +94,9 @@ def _span(first: RejectCode, last: RejectCode) -> tuple[RejectCode, ...]:
 
 ORDER_CODES = _span(RejectCode.SCHEMA_INVALID, RejectCode.JOURNAL_UNAVAILABLE)
 """What `Gateway.submit` can decide: journaled with the order, each with an HTTP status."""
-COMMAND_CODES = _span(RejectCode.ORDER_NOT_FOUND, RejectCode.LIMIT_CHANGE_FLEET)
-"""Refusals of cancel, mass cancel, declare parent and limit changes, beside the order path's
-SCHEMA_INVALID (a malformed command) and UNAUTHENTICATED (an unknown key)."""
+COMMAND_CODES = _span(RejectCode.ORDER_NOT_FOUND, RejectCode.LOCATE_CONFLICT)
+"""Refusals of cancel, mass cancel, declare parent, limit changes and add locate, beside the
+order path's SCHEMA_INVALID (a malformed command) and UNAUTHENTICATED (an unknown key)."""
 EDGE_CODES = _span(RejectCode.NOT_FOUND, RejectCode.INTERNAL_ERROR)
 """A transport's own answers: no gateway command was judged."""
 FAULT_CODES = _span(RejectCode.INTERLOCK_ERROR, RejectCode.VENUE_ERROR)

@@ -59,6 +59,9 @@ ORD_REJ_REASON: dict[RejectCode, int] = {
     RejectCode.GROSS_EXPOSURE_LIMIT: _LIMIT,
     RejectCode.CREDIT_LIMIT: _LIMIT,
     RejectCode.LOSS_LIMIT: _LIMIT,
+    RejectCode.SHORT_MARKING: _OTHER,  # FIX 4.4 has no reason for a sale's marking
+    RejectCode.NO_LOCATE: _OTHER,
+    RejectCode.ADV_LIMIT: _LIMIT,
 }
 
 

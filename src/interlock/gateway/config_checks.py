@@ -51,6 +51,9 @@ def _accounts(cfg: GatewayConfig) -> list[Problem]:
         for name in sorted(key.accounts - defined.keys()):
             why = f"unknown account (no [limits.accounts.{name}] table)"
             problems.append((("api_keys", i, "accounts", name), why))
+    for name in sorted(cfg.limits.short_sale.agency_accounts - defined.keys()):
+        why = f"unknown account (no [limits.accounts.{name}] table)"
+        problems.append((("limits", "short_sale", "agency_accounts", name), why))
     for name in defined:
         if name not in traded:
             why = "no API key trades this account, so its limits never apply"
@@ -59,12 +62,15 @@ def _accounts(cfg: GatewayConfig) -> list[Problem]:
 
 
 def _symbols(cfg: GatewayConfig) -> list[Problem]:
-    """Restricted symbols and position overrides must be listed instruments."""
+    """Restricted symbols, position overrides, the easy-to-borrow list and ADV figures must
+    be listed instruments."""
     lim = cfg.limits
     places: list[tuple[Loc, Iterable[str]]] = [
         (("limits", "firm", "restricted_symbols"), lim.firm.restricted_symbols),
         (("limits", "defaults", "restricted_symbols"), lim.defaults.restricted_symbols),
         (("limits", "defaults", "position_overrides"), lim.defaults.position_overrides),
+        (("limits", "short_sale", "easy_to_borrow"), lim.short_sale.easy_to_borrow),
+        (("limits", "adv", "shares"), lim.adv.shares),
     ]
     for name, acct in lim.accounts.items():
         if acct.restricted_symbols is not None:

@@ -60,6 +60,7 @@ from interlock.domain.events import (
     HaltApplied,
     HaltLifted,
     LimitsLoaded,
+    LocateAdded,
     OrderDecided,
     ParentDeclared,
     Routed,
@@ -75,6 +76,7 @@ from interlock.gateway.config import GatewayConfig
 from interlock.gateway.decode import decode
 from interlock.gateway.journal_status import JournalWatch
 from interlock.gateway.limit_changes import LimitChanges
+from interlock.gateway.locate_admin import locate_refusal
 from interlock.gateway.membership import FleetMembership, FleetSnapshot
 from interlock.gateway.preopen import Observed, PreOpenWatch, preopen_gate
 from interlock.gateway.reconcile import Reconciler, ReconcileReport
@@ -88,6 +90,7 @@ from interlock.risk.book import Book
 from interlock.risk.engine import RiskEngine
 from interlock.risk.exposure import worst_case
 from interlock.risk.limits import LimitsConfig
+from interlock.risk.locates import Locate
 from interlock.venue.base import Venue
 
 if TYPE_CHECKING:
@@ -907,6 +910,47 @@ class Gateway:
                 )
             self._record(ParentDeclared(self._clock(), parent))
             return None
+
+    def add_locate(
+        self,
+        locate_id: str,
+        account: str,
+        symbol: str,
+        quantity: int,
+        expires_ns: int,
+        source: str,
+        who: str,
+    ) -> Rejection | None:
+        """An operator's locate (locate_admin.py): journaled, then in force for `account`'s
+        short sales in `symbol` until `expires_ns` (this gateway's clock). None: added, or
+        the same locate again."""
+        traded = frozenset(a for k in self.config.api_keys for a in k.accounts)
+        with self._lock:
+            ev = LocateAdded(self._clock(), locate_id, account, symbol, quantity, expires_ns,
+                             source, who)  # fmt: skip
+            refusal = locate_refusal(self.book, traded, ev)
+            if refusal is None and locate_id not in self.book.locates.by_id:
+                self._record(ev)
+            return refusal
+
+    def locates(self) -> list[Locate]:
+        """Every locate added, by id, with what fills used and open short sales hold
+        (copies: a snapshot taken under the lock)."""
+        with self._lock:
+            return [
+                Locate(
+                    loc.locate_id,
+                    loc.account,
+                    loc.symbol,
+                    loc.quantity,
+                    loc.expires_ns,
+                    loc.source,
+                    loc.who,
+                    loc.used,
+                    loc.reserved,
+                )
+                for _, loc in sorted(self.book.locates.by_id.items())
+            ]
 
     def update_reference(self, symbol: str, ticks: int, ts: int | None = None) -> None:
         """A reference price (ticks), stamped with our clock unless the feed gives a time."""

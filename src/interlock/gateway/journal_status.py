@@ -43,7 +43,8 @@ JOURNAL_MONITOR = "journal-monitor"
 """Who the halt for a journal fault is written by."""
 
 
-def _iso(ts_ns: int) -> str:
+def iso_ms(ts_ns: int) -> str:
+    """`ts_ns` as ISO 8601 in UTC, to the millisecond: how operators read an instant."""
     return datetime.fromtimestamp(ts_ns / 1e9, UTC).isoformat(timespec="milliseconds")
 
 
@@ -79,7 +80,7 @@ class JournalWatch:
             self.since_ns = status.since_ns
             self.refusal = reject(
                 RejectCode.JOURNAL_UNAVAILABLE,
-                f"journal unavailable since {_iso(status.since_ns)}: no new order can be "
+                f"journal unavailable since {iso_ms(status.since_ns)}: no new order can be "
                 f"made durable; instance {self.instance_id} is halted until a person "
                 f"resumes it ({status.failure})",
                 limit="an available journal",

@@ -30,6 +30,7 @@ from interlock.domain.events import (
     HaltApplied,
     HaltLifted,
     LimitsLoaded,
+    LocateAdded,
     OrderDecided,
     ParentDeclared,
     Routed,
@@ -44,6 +45,7 @@ from interlock.gateway.drop_copy_ledger import DropCopyLedger
 from interlock.gateway.idempotency import IdempotencyStore
 from interlock.journal.base import Journal
 from interlock.risk.book import Book
+from interlock.risk.locates import Locate
 
 _CANCELLED = OrderStatus.CANCELLED
 _VENUE_REJECTED = OrderStatus.VENUE_REJECTED
@@ -88,6 +90,7 @@ class InstanceState:
             LimitsLoaded: self._limits,  # type: ignore[dict-item]
             Routed: self._routed,  # type: ignore[dict-item]
             DropCopyBreak: self._drop_copy_break,  # type: ignore[dict-item]
+            LocateAdded: self._locate,  # type: ignore[dict-item]
         }
 
     def register(self, handlers: dict[type, Callable[[int, Event], None]]) -> None:
@@ -167,6 +170,10 @@ class InstanceState:
 
     def _halt_lifted(self, seq: int, ev: HaltLifted) -> None:
         self.halts.remove(ev.scope, ev.target)
+
+    def _locate(self, seq: int, ev: LocateAdded) -> None:
+        self.book.apply_locate(Locate(ev.locate_id, ev.account, ev.symbol, ev.quantity,
+                                      ev.expires_ns, ev.source, ev.who))  # fmt: skip
 
     def _limits(self, seq: int, ev: LimitsLoaded) -> None:
         self.limits_digest = ev.digest

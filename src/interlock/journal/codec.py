@@ -27,6 +27,7 @@ from interlock.domain.events import (
     HaltApplied,
     HaltLifted,
     LimitsLoaded,
+    LocateAdded,
     OrderDecided,
     ParentDeclared,
     ReadinessAcknowledged,
@@ -66,6 +67,7 @@ KINDS: Final[dict[type[Event], str]] = {
     LimitChangeDeclined: "limit_change_declined",
     LimitChangeApplied: "limit_change_applied",
     DropCopyBreak: "drop_copy_break",
+    LocateAdded: "locate",
 }
 """Event type → kind string stored beside each record."""
 

@@ -93,6 +93,10 @@ class KnightMarket:
         self.kappa: Array = p.gamma * self.sigma * turnover**0.25 / self.adv
         self.sign = np.array([1.0 if s in scenario.long_symbols else -1.0 for s in self.symbols])
 
+    def adv_shares(self) -> dict[str, int]:
+        """Each stock's average daily volume, whole shares: the ADV_LIMIT's reference data."""
+        return {s: int(self.adv[i]) for s, i in self.index.items()}
+
     # -- vectorised (all stocks at once) ------------------------------------------------
 
     def mids(self, q: Array) -> Array:

@@ -80,7 +80,8 @@ class ProtectedRun:
         manifests = INTERLOCK_MANIFESTS if spec.fleet_gate else None
         self.deploys = Deploys(scenario, self.clock, self.result.notes, interlock=spec.fleet_gate)
         self.fleet = ReplayFleet(
-            replay_config(scenario.symbols, spec.loss_halt), self.clock, self.exchange,
+            replay_config(scenario.symbols, spec.loss_halt, market.adv_shares()), self.clock,
+            self.exchange,
             self._done, build=PowerPegRouter.build, disabled_checks=disabled_for(spec),
             manifests=manifests, setup=self.deploys.setup,
         )  # fmt: skip

@@ -12,6 +12,7 @@ from pathlib import Path
 from rich.table import Table
 from rich.text import Text
 
+from interlock.domain.reject import RejectCode
 from interlock.replay.report import KnightReport, target_of
 from interlock.replay.runs import BASELINE_TITLE
 from interlock.replay.scenario import clock_text
@@ -95,6 +96,22 @@ def readiness_line(report: KnightReport) -> str:
             "paged the on-call at the first warning and again at the open")  # fmt: skip
 
 
+def reg_sho_line(report: KnightReport) -> str:
+    """Reg SHO beside 15c3-5 (Rules 200(g), 203(b)): the runaway's sales refused as
+    mis-marked, and its short sales refused for want of a locate, in each run that kept
+    those checks on. The scenario marks every sale `sell` (long), as Knight did, so NO_LOCATE
+    is honestly 0: each of Knight's short sales reaches SHORT_MARKING first."""
+    kept = [r for r in report.runs if r.name in ("full", "no_fleet_gate:all")]
+    parts = [
+        f"{title_of(r)}: {r.refused[RejectCode.SHORT_MARKING.value]:,} sales marked long past "
+        f"the customer's shares refused SHORT_MARKING, "
+        f"{r.refused[RejectCode.NO_LOCATE.value]:,} short sales refused NO_LOCATE"
+        for r in kept
+    ]
+    why = " (the scenario marks every sale long, as Knight did: none is marked short)"
+    return "Reg SHO (Rules 200(g), 203(b)): " + "; ".join(parts) + why
+
+
 def _img(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
@@ -129,6 +146,7 @@ dt{{font-weight:bold;float:left;clear:left;width:7em}}dd{{margin-left:8em}}</sty
 <p class="verdict {ok}">{e(verdict(report))}</p>
 <p>Seed {report.seed}; runaway {report.minutes} minutes; the whole replay took
 {report.runtime_s:.1f} s. {e(readiness_line(report))}.</p>
+<p>{e(reg_sho_line(report))}.</p>
 <p>Side figures (not bands): the baseline sent {b.child_orders:,} child orders; its impact
 moved {b.moved_5pct} stocks more than 5% and {b.moved_10pct} more than 10% (SEC: 75 and 37).</p>
 <h2>{e(BASELINE_TITLE)}, beside the SEC's figures</h2>

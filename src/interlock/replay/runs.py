@@ -13,12 +13,14 @@ never acts alone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 from interlock.api.config import ServeConfig, load_config, parse_config
 from interlock.gateway.config import hash_key
 from interlock.gateway.gateway import GATE_CHECK
+from interlock.replay.market import MarketParams
 
 ACCOUNT = "knight-rlp"
 STRATEGY = "smars"
@@ -27,7 +29,7 @@ OUT_OF_REACH = Decimal(10) ** 15  # a loss limit no run reaches: the loss halt i
 
 RUNAWAY_CHECKS = frozenset({
     "duplicate_order", "rate_limit", "parent_overfill", "position_limit", "gross_exposure",
-    "credit_limit", "loss_limit",
+    "credit_limit", "loss_limit", "short_marking", "locate",
 })  # fmt: skip
 BASELINE_TITLE = "Without Interlock"
 DEFENCES = {
@@ -91,12 +93,18 @@ RUN_NAMES = tuple(r.name for r in RUNS)
 RUN_TITLES = {r.name: r.title for r in RUNS}
 
 
-def replay_config(symbols: tuple[str, ...], loss_halt: bool = True) -> ServeConfig:
-    """The router desk's config: the packaged defaults, with the replay's 154 stocks, the
+def replay_config(
+    symbols: tuple[str, ...], loss_halt: bool = True, adv: Mapping[str, int] | None = None
+) -> ServeConfig:
+    """The router desk's config: the packaged defaults, with the replay's 154 stocks (each
+    with its ADV from the replay's market, `adv`; without one, the market's median), the
     SMARS routers' key, and limits for an agency-like retail routing account
     (docs/replay.md says why each)."""
     data = load_config().model_dump(mode="json")
     data["instruments"] = {s: {"tick_size": "0.01"} for s in symbols}
+    median = int(MarketParams().adv_median)
+    data["limits"]["adv"]["shares"] = {s: (adv or {}).get(s, median) for s in symbols}
+    data["limits"]["short_sale"] = {"easy_to_borrow": [], "agency_accounts": [ACCOUNT]}
     data["api_keys"] = [{"principal": "smars-router", "key_sha256": hash_key(API_KEY),
                          "accounts": [ACCOUNT], "strategies": [STRATEGY]}]  # fmt: skip
     limits = data["limits"]

@@ -15,17 +15,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from interlock.domain.commands import ParentOrder
-from interlock.domain.enums import OrderStatus, TradingSession
+from interlock.domain.enums import OrderStatus, Side, TradingSession
 from interlock.domain.instrument import Instrument
 from interlock.domain.money import to_micros
 from interlock.domain.order import Order
 from interlock.risk.calendar import TradingCalendar
 from interlock.risk.exposure import worst_case
 from interlock.risk.limits import AccountRisk, LimitsConfig, compile_account
+from interlock.risk.locates import Locate, Locates
 from interlock.risk.windows import AccountWindows, RecentOrders, Throttles
 
 _WORKING = OrderStatus.WORKING  # module constants: enum class attributes are slow on 3.11
 _FILLED = OrderStatus.FILLED
+_SELL_SHORT = Side.SELL_SHORT
 
 
 class Position:
@@ -94,12 +96,16 @@ class Book:
     orders: dict[int, Order] = field(default_factory=dict)
     open_orders: dict[int, Order] = field(default_factory=dict)
     firm: FirmBook = field(default_factory=FirmBook)
+    locates: Locates = field(default_factory=Locates)
     throttles: Throttles = field(init=False)
     recent: RecentOrders = field(init=False)
     firm_gross_limit: int = field(init=False)
     market_band_bps: int = field(init=False)
     ref_max_age_ns: int = field(init=False)
     collar_bps: dict[TradingSession | None, int] = field(init=False)
+    easy_to_borrow: frozenset[str] = field(init=False)
+    agency_accounts: frozenset[str] = field(init=False)
+    adv_max_qty: dict[str, int] = field(init=False)  # per symbol: the ADV share, in shares
 
     def __post_init__(self) -> None:
         self.firm_gross_limit = to_micros(self.limits.firm.max_gross_notional)
@@ -109,6 +115,10 @@ class Book:
         self.collar_bps = {s: collar.bps(s) for s in (None, *TradingSession)}
         self.throttles = Throttles(self.limits.rates)
         self.recent = RecentOrders(self.limits.duplicate_window_ms)
+        self.easy_to_borrow = self.limits.short_sale.easy_to_borrow
+        self.agency_accounts = self.limits.short_sale.agency_accounts
+        bps = self.limits.adv.max_order_bps
+        self.adv_max_qty = {s: adv * bps // 10_000 for s, adv in self.limits.adv.shares.items()}
 
     def account(self, name: str) -> AccountBook:
         a = self.accounts.get(name)
@@ -142,6 +152,8 @@ class Book:
                 ps.open += qty
         self.orders[order.order_id] = self.open_orders[order.order_id] = order
         now = order.ts
+        if order.side is _SELL_SHORT and symbol not in self.easy_to_borrow:
+            self.locates.reserve(order.order_id, order.account, symbol, qty, now)
         self.throttles.instance.stamps.append(now)
         acct.windows.record(order.strategy, symbol, notional, order.is_market, now)
         self.recent.record(duplicate_key(order), now)
@@ -179,6 +191,8 @@ class Book:
         acct.executed += qty * price * tm
         order.filled += qty
         order.filled_value += qty * price
+        if order.side is _SELL_SHORT:
+            self.locates.consume(order.order_id, qty)
         if order.leaves == 0 and order.status <= _WORKING:
             order.status = _FILLED
             self.open_orders.pop(order.order_id, None)
@@ -204,11 +218,17 @@ class Book:
         if order.status <= _WORKING:
             order.status = status
         self.open_orders.pop(order.order_id, None)
+        if order.side is _SELL_SHORT:
+            self.locates.release(order.order_id)
         return qty
 
     def apply_parent(self, parent: ParentOrder) -> None:
         if parent.parent_id not in self.parents:
             self.parents[parent.parent_id] = ParentState(parent)
+
+    def apply_locate(self, locate: Locate) -> None:
+        """An operator's locate, journaled (`LocateAdded`): in force until it expires."""
+        self.locates.add(locate)
 
     def apply_reference(self, symbol: str, ticks: int, ts: int) -> None:
         """New reference price: it is also the mark for P&L and gross exposure."""

@@ -3,6 +3,8 @@
 It stops at the first rejection. The order of CHECKS is DESIGN.md's, except that the
 reference price is checked for freshness before anything values the order with it, and
 the session (market closed, label mismatch) comes first: nothing else matters outside one.
+The ADV share and the Reg SHO checks (short-sale marking, locate) follow the collar: each
+is a dict lookup or two (the locate check sums the account's few locates in the symbol).
 A check can be switched off by name (the Knight replay's defence-in-depth runs do so);
 the default is every check on.
 """
@@ -16,6 +18,7 @@ from interlock.domain.order import Order
 from interlock.domain.reject import Rejection
 from interlock.risk.book import Book
 from interlock.risk.checks import Check
+from interlock.risk.checks.adv import check_adv
 from interlock.risk.checks.duplicate import check_duplicate
 from interlock.risk.checks.exposure import check_credit, check_gross
 from interlock.risk.checks.loss import check_loss
@@ -27,6 +30,7 @@ from interlock.risk.checks.rate import check_rate
 from interlock.risk.checks.reference import check_collar, check_reference_fresh
 from interlock.risk.checks.restricted import check_restricted
 from interlock.risk.checks.session import check_session
+from interlock.risk.checks.short_sale import check_locate, check_short_marking
 
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("session", check_session),
@@ -36,6 +40,9 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("reference_fresh", check_reference_fresh),
     ("max_order_notional", check_max_notional),
     ("price_collar", check_collar),
+    ("adv_limit", check_adv),
+    ("short_marking", check_short_marking),
+    ("locate", check_locate),
     ("duplicate_order", check_duplicate),
     ("rate_limit", check_rate),
     ("parent_overfill", check_parent),

@@ -152,6 +152,35 @@ class FirmLimits(_Model):
     restricted_symbols: frozenset[str] = Field(frozenset(), description="no account may trade")
 
 
+class ShortSaleLimits(_Model):
+    """Reg SHO (Rules 200(g), 203(b)): a `sell` must be covered by the account's position;
+    a `sell_short` needs a locate in force (admin `POST /locates`) unless easy to borrow."""
+
+    easy_to_borrow: frozenset[str] = Field(
+        frozenset(), description="symbols whose short sales need no locate (the day's ETB list)"
+    )
+    agency_accounts: frozenset[str] = Field(
+        frozenset(),
+        description="accounts that route customers' orders: a sale that is the child of a "
+        "declared sell parent is covered by that parent's unworked shares, not the position",
+    )
+
+
+class AdvLimits(_Model):
+    """The fat-finger bound against the market's size: one order's quantity over a share of
+    the symbol's average daily volume (ADV). A symbol with no ADV figure is refused while
+    the check is on (fail closed). The figures are reference data kept with the limits, so
+    the `LimitsLoaded` record journals what every decision was judged against; refreshed
+    daily by the file a restart reads before the pre-open (docs/configuration.md)."""
+
+    max_order_bps: StrictInt = Field(
+        100, gt=0, le=10_000, description="most of a symbol's ADV one order may be, in bps"
+    )
+    shares: dict[str, Shares] = Field(
+        default_factory=dict, description="average daily volume per symbol, in shares"
+    )
+
+
 class LimitsConfig(_Model):
     firm: FirmLimits = FirmLimits()
     defaults: AccountLimits = AccountLimits()
@@ -161,6 +190,10 @@ class LimitsConfig(_Model):
     duplicate_window_ms: StrictInt = Field(
         1_000, ge=0, description="same account, symbol, side, qty and price inside it: duplicate"
     )
+    short_sale: ShortSaleLimits = Field(
+        ShortSaleLimits(), description="short-sale marking and locates (Reg SHO)"
+    )
+    adv: AdvLimits = Field(AdvLimits(), description="order size against average daily volume")
     loss_halt_allows_reducing: StrictBool = Field(
         True,
         description="while an account is halted for its daily loss, orders that can only "

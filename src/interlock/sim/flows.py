@@ -67,7 +67,7 @@ class MarketMaker(Flow):
         i = n % per_second  # spread the re-quotes over the second: symbol i at step i
         if i < self.symbols:
             size = 100 * self._rng.randint(1, 2)
-            for side in (Side.BUY, Side.SELL):
+            for side in (Side.BUY, Side.SELL_SHORT):  # its offers sell what it does not hold
                 yield Order("mm-1", "mm", f"S{100 + i:03d}", side, size, market=False,
                             offset_ticks=-1, tif=TimeInForce.DAY, cancel_after_s=1.0)  # fmt: skip
 
@@ -85,7 +85,7 @@ class AuctionBasket(Flow):
 
     def tick(self, n: int, now_s: float) -> Iterator[Order]:
         if n < self.names:
-            side = Side.BUY if n % 3 else Side.SELL
+            side = Side.BUY if n % 3 else Side.SELL_SHORT  # names the desk does not hold
             yield Order("desk-7", "vwap", f"S{n:03d}", side, 100, market=False, offset_ticks=-2,
                         tif=TimeInForce.DAY)  # fmt: skip
 

@@ -31,9 +31,13 @@ STRATEGY = {"desk-7": "vwap", "mm-1": "mm"}
 
 def desk_config(symbols: int = 200) -> ServeConfig:
     """The shipped default config, with `symbols` more listed instruments (S000...): the
-    limits, envelopes and monitors are exactly the shipped ones."""
+    limits, envelopes and monitors are exactly the shipped ones (each new symbol with an ADV of
+    10 M shares, and easy to borrow)."""
     data = load_config().model_dump(mode="json")
-    data["instruments"].update({f"S{i:03d}": {"tick_size": "0.01"} for i in range(symbols)})
+    more = [f"S{i:03d}" for i in range(symbols)]
+    data["instruments"].update({s: {"tick_size": "0.01"} for s in more})
+    data["limits"]["adv"]["shares"].update(dict.fromkeys(more, 10_000_000))
+    data["limits"]["short_sale"]["easy_to_borrow"] += more
     return parse_config(data, "shipped config with more instruments")
 
 

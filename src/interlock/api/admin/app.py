@@ -3,14 +3,14 @@
 Any live member's admin port acts on the running control plane the member belongs to
 (whatever its backend), through the plane's own operations: the fleet view, deploys
 (deploys.py), halts and resumes, the flag registry (flags.py), the pre-open readiness
-verdict and its acknowledgement (preopen.py), four-eyes limit changes (limits.py), and
-`/metrics` for Prometheus (gateway/metrics.py), behind the reader credentials every view
-needs. It knows only admin tokens: a trading key is unknown here (401) and an admin token
-is unknown on the REST port. An operator token may do every fleet action, a reader token
-only reads, a risk token reads and changes limits (access.py). Halts go through
-`Gateway.halt`, which writes the record to the control plane and waits for every live
-member to confirm it, so the answer says the fleet has stopped, not that a request
-was filed.
+verdict and its acknowledgement (preopen.py), four-eyes limit changes (limits.py), locates
+for short sales (locates.py), and `/metrics` for Prometheus (gateway/metrics.py), behind
+the reader credentials every view needs. It knows only admin tokens: a trading key is
+unknown here (401) and an admin token is unknown on the REST port. An operator token may
+do every fleet action and add locates, a reader token only reads, a risk token reads and
+changes limits (access.py). Halts go through `Gateway.halt`, which writes the record to
+the control plane and waits for every live member to confirm it, so the answer says the
+fleet has stopped, not that a request was filed.
 """
 
 # No `from __future__ import annotations`: FastAPI must resolve the route-local
@@ -25,6 +25,7 @@ from interlock.api.admin.access import admin_authenticator, allow
 from interlock.api.admin.deploys import add_deploy_routes, proposal_view
 from interlock.api.admin.flags import add_flag_routes
 from interlock.api.admin.limits import add_limit_routes
+from interlock.api.admin.locates import add_locate_routes
 from interlock.api.admin.models import (
     FleetView,
     HaltIn,
@@ -160,5 +161,6 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
     add_flag_routes(app, gateway.fleet.plane, allow(tokens, "read"), allow(tokens, "operate"))
     add_preopen_routes(app, gateway, allow(tokens, "read"), allow(tokens, "operate"))
     add_limit_routes(app, gateway, allow(tokens, "read"), allow(tokens, "change limits"))
+    add_locate_routes(app, gateway, allow(tokens, "read"), allow(tokens, "operate"))
     add_dashboard_routes(app, gateway, tokens, fleet_view)
     return app

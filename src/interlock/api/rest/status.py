@@ -29,6 +29,9 @@ _GROUPS: dict[int, tuple[C, ...]] = {
         C.GROSS_EXPOSURE_LIMIT,
         C.CREDIT_LIMIT,
         C.LOSS_LIMIT,
+        C.SHORT_MARKING,
+        C.NO_LOCATE,
+        C.ADV_LIMIT,
     ),
     409: (C.IDEMPOTENCY_CONFLICT, C.DUPLICATE_ORDER),
     429: (C.RATE_LIMIT,),
@@ -60,6 +63,7 @@ COMMAND_STATUS: MappingProxyType[C, int] = MappingProxyType(
         C.FOUR_EYES_REQUIRED: 403,  # the proposer approving their own raise
         C.LIMIT_CHANGE_STALE: 409,  # another change landed under it
         C.LIMIT_CHANGE_FLEET: 409,  # other live members would keep the old limits
+        C.LOCATE_CONFLICT: 409,  # admin POST /locates: the id names another locate
     }
 )
 """Every command code's (COMMAND_CODES) HTTP status: cancels and order lookups."""
