@@ -237,6 +237,22 @@ def book_state(gw: Gateway, *, marks: bool) -> dict[str, Any]:
             },
         ),
         "recent": dict(b.recent.last),
+        "messages": (
+            list(b.messages.instance.stamps),
+            {k: list(w.stamps) for k, w in b.messages.sessions.windows.items()},
+        ),
+        "order_to_trade": (
+            b.tallies.start,
+            {a: (x.orders, x.trades) for a, x in b.tallies.accounts.items()},
+            {k: (x.orders, x.trades) for k, x in b.tallies.strategies.items()},
+        ),
+        "self_trade": {
+            (g, s, side): (sorted(levels.counts.items()), levels.best)
+            for g, by_symbol in b.crossing.levels.items()
+            for s, lv in by_symbol.items()
+            for side, levels in (("buy", lv.buys), ("sell", lv.sells))
+            if levels.counts
+        },
     }
     if marks:
         state["pnl"] = {a: acct.pnl for a, acct in accounts.items()}

@@ -59,6 +59,9 @@ ORD_REJ_REASON: dict[RejectCode, int] = {
     RejectCode.GROSS_EXPOSURE_LIMIT: _LIMIT,
     RejectCode.CREDIT_LIMIT: _LIMIT,
     RejectCode.LOSS_LIMIT: _LIMIT,
+    RejectCode.SELF_TRADE: _OTHER,
+    RejectCode.MESSAGE_RATE: _LIMIT,
+    RejectCode.ORDER_TO_TRADE_RATIO: _LIMIT,
 }
 
 

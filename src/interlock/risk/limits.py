@@ -11,10 +11,18 @@ import json
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
 
 from interlock.domain.enums import TradingSession
 from interlock.domain.money import to_micros
@@ -127,6 +135,72 @@ class AccountLimits(_Model):
     )
 
 
+class MessageLimits(_Model):
+    """The message throttle: new orders, cancels and replaces (a replace is a new order and
+    a cancel) that reach the gateway, accepted or refused, per session and per instance."""
+
+    per_session: RateLimit = Field(
+        RateLimit(count=500, window_ms=1_000),
+        description="messages per session (the authenticated principal: a FIX logon's "
+        "user or a REST API key's principal), every account it trades together",
+    )
+    per_instance: RateLimit = Field(
+        RateLimit(count=2_000, window_ms=1_000),
+        description="messages per gateway instance, every session together",
+    )
+
+
+class OrderToTradeLimits(_Model):
+    """Order-to-trade ratio over the trading day (MiFID II RTS 9 style), per account and per
+    account and strategy: orders are accepted new orders plus cancel requests, trades are
+    fills. Integers only: refused when orders > max_ratio * trades."""
+
+    max_ratio: StrictInt = Field(
+        100, gt=0, description="orders (new + cancels) allowed per trade (fill) in one day"
+    )
+    min_orders: StrictInt = Field(
+        1_000, ge=0, description="orders of the day before the ratio applies at all"
+    )
+
+
+class SelfTradeMode(StrEnum):
+    """What happens to an order that would cross a working order of its own group."""
+
+    REJECT = "reject"
+    CANCEL_NEWEST = "cancel_newest"
+    CANCEL_OLDEST = "cancel_oldest"
+
+
+class SelfTradeLimits(_Model):
+    """Self-trade prevention across the accounts of one group (an account in no group is a
+    group of its own)."""
+
+    mode: SelfTradeMode = Field(
+        SelfTradeMode.REJECT,
+        description="reject or cancel_newest: the incoming order is refused (SELF_TRADE); "
+        "cancel_oldest: the crossed working orders are cancelled and the new one accepted",
+    )
+    groups: dict[str, frozenset[str]] = Field(
+        default_factory=dict, description="group name -> its accounts (one group an account)"
+    )
+
+    @model_validator(mode="after")
+    def _one_group_an_account(self) -> SelfTradeLimits:
+        seen: dict[str, str] = {}
+        for group, accounts in sorted(self.groups.items()):
+            for account in sorted(accounts):
+                if account in seen:
+                    raise ValueError(
+                        f"account {account} is in groups {seen[account]} and {group}: one only"
+                    )
+                seen[account] = group
+        return self
+
+    def group_of(self) -> dict[str, str]:
+        """account -> its group (accounts in no group are missing: their own group)."""
+        return {a: g for g, accounts in self.groups.items() for a in accounts}
+
+
 class AccountOverride(_Model):
     """Per-account changes to `defaults`; a field left out keeps the default."""
 
@@ -158,6 +232,9 @@ class LimitsConfig(_Model):
     accounts: dict[str, AccountOverride] = Field(default_factory=dict)
     collar: CollarLimits = CollarLimits()
     rates: RateLimits = RateLimits()
+    messages: MessageLimits = MessageLimits()
+    order_to_trade: OrderToTradeLimits = OrderToTradeLimits()
+    self_trade: SelfTradeLimits = SelfTradeLimits()
     duplicate_window_ms: StrictInt = Field(
         1_000, ge=0, description="same account, symbol, side, qty and price inside it: duplicate"
     )
