@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from interlock.api.config import load_config
 from interlock.domain.enums import OrderStatus, OrderType, Side
 from interlock.domain.events import CancelRequested
 from interlock.domain.reject import RejectCode
@@ -102,3 +103,11 @@ def test_a_restart_rebuilds_the_working_orders_that_would_be_crossed() -> None:
 def test_one_account_in_two_groups_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="desk-7 is in groups a and b"):
         config_with(self_trade={"groups": {"a": ["desk-7"], "b": ["desk-7", "mm-1"]}})
+
+
+def test_the_new_sections_keep_old_digests_at_their_defaults_and_change_them_when_set() -> None:
+    packaged = load_config()
+    assert "self_trade" not in packaged.limits.canonical_json()  # at its default: left out
+    moved = config_with(self_trade={"mode": "cancel_oldest"})
+    assert moved.limits.digest() != packaged.limits.digest()
+    assert moved.fleet_digest() != packaged.fleet_digest()  # a member set otherwise differs

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
 from enum import Enum, StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -254,7 +254,18 @@ class LimitsConfig(_Model):
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()[:16]
 
     def canonical_json(self) -> str:
-        return canonical_json(self)
+        return canonical_json(self, self.unset_later())
+
+    def unset_later(self) -> frozenset[str]:
+        """Sections added after limits were journaled and attested, left out of the digests
+        while at their default, so a file from before them keeps its digest."""
+        fields = LimitsConfig.model_fields
+        return frozenset(f for f in LIMITS_LATER if getattr(self, f) == fields[f].get_default(
+            call_default_factory=True))  # fmt: skip
+
+
+LIMITS_LATER = ("messages", "order_to_trade", "self_trade")
+"""LimitsConfig sections added after files were attested (see `unset_later`)."""
 
 
 def _canonical(value: object) -> object:
@@ -275,11 +286,20 @@ def _canonical(value: object) -> object:
 
 def canonical_json(model: BaseModel, exclude: frozenset[str] = frozenset()) -> str:
     """The same text for the same settings in every process: keys and sets sorted;
-    top-level fields in `exclude` left out.
+    fields in `exclude` left out (top-level names, or `section.field` one level down).
 
     (pydantic dumps a frozenset in hash order, which changes with PYTHONHASHSEED.)
     """
-    data = _canonical(model.model_dump(mode="python", exclude=set(exclude)))
+    nested: dict[str, Any] = {}
+    for name in exclude:
+        section, _, inner = name.partition(".")
+        if inner:
+            part = nested.setdefault(section, {})
+            if part is not True:
+                part[inner] = True
+        else:
+            nested[section] = True
+    data = _canonical(model.model_dump(mode="python", exclude=nested))
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 

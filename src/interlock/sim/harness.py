@@ -156,8 +156,9 @@ _FAR = 10**9
 
 def high_rate(config: GatewayConfig | None = None) -> ServeConfig:
     """`config` (default: the packaged one) with every rate envelope, the message throttle,
-    the order-to-trade ratio and every runaway-monitor threshold out of reach: for durability and throughput tests and benchmarks that flood
-    on purpose. The monitors still run and cost what they cost; they just never trip."""
+    the order-to-trade ratio and every runaway-monitor threshold out of reach: for
+    durability and throughput tests and benchmarks that flood on purpose. The monitors
+    still run and cost what they cost; they just never trip."""
     data = (config or load_config()).model_dump(mode="json")
     limits = data["limits"]
     window = {"count": _FAR, "window_ms": 1_000}
