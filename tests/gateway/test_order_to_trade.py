@@ -77,3 +77,12 @@ def test_the_next_trading_day_starts_the_tallies_again() -> None:
     assert check_order_to_trade(order, acct, book, tomorrow) is None  # nothing counted yet
     book.tallies.order("desk-7", "vwap", tomorrow)
     assert book.tallies.accounts["desk-7"].orders == 1 and book.tallies.start > START_NS
+
+
+def test_exactly_at_the_ratio_passes_and_one_order_over_it_is_refused() -> None:
+    h = build(otr(max_ratio=3, min_orders=1))
+    assert h.submit(order_type=MARKET).accepted  # 1 order, 1 trade
+    for qty in (10, 11):  # 3 orders to 1 trade: at the limit, not over it
+        assert h.submit(quantity=qty, limit_price=Decimal("99.90")).accepted
+    d = h.submit(quantity=12, limit_price=Decimal("99.90"))
+    assert d.code is RejectCode.ORDER_TO_TRADE_RATIO and "4 orders" in d.message, d.message

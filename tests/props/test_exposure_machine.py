@@ -244,7 +244,11 @@ def book_state(gw: Gateway, *, marks: bool) -> dict[str, Any]:
         "order_to_trade": (
             b.tallies.start,
             {a: (x.orders, x.trades) for a, x in b.tallies.accounts.items()},
-            {k: (x.orders, x.trades) for k, x in b.tallies.strategies.items()},
+            {
+                (a, k): (x.orders, x.trades)
+                for a, by in b.tallies.strategies.items()
+                for k, x in by.items()
+            },
         ),
         "self_trade": {
             (g, s, side): (sorted(levels.counts.items()), levels.best)

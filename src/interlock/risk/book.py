@@ -25,7 +25,7 @@ from interlock.risk.limits import AccountRisk, LimitsConfig, SelfTradeMode, comp
 from interlock.risk.messages import MessageThrottle
 from interlock.risk.order_to_trade import DayTallies
 from interlock.risk.self_trade import CrossBook
-from interlock.risk.windows import AccountWindows, RecentOrders, Throttles
+from interlock.risk.windows import SHARED_STRATEGY, AccountWindows, RecentOrders, Throttles
 
 _WORKING = OrderStatus.WORKING  # module constants: enum class attributes are slow on 3.11
 _FILLED = OrderStatus.FILLED
@@ -117,7 +117,7 @@ class Book:
         self.throttles = Throttles(self.limits.rates)
         self.recent = RecentOrders(self.limits.duplicate_window_ms)
         self.messages = MessageThrottle(self.limits.messages)
-        self.tallies = DayTallies(self.calendar)
+        self.tallies = DayTallies(self.calendar, self.limits.order_to_trade)
         self.crossing = CrossBook(self.limits.self_trade.group_of())
         self.stp_cancel_oldest = self.limits.self_trade.mode is SelfTradeMode.CANCEL_OLDEST
 
@@ -157,8 +157,16 @@ class Book:
         acct.windows.record(order.strategy, symbol, notional, order.is_market, now)
         self.recent.record(duplicate_key(order), now)
         self.crossing.add(order)
-        self.messages.record(order.principal, now)
-        self.tallies.order(order.account, acct.windows.strategy_key(order.strategy), now)
+        m = self.messages  # MessageThrottle.record, inline
+        m.instance.stamps.append(now)
+        w = m.sessions.windows.get(order.principal)
+        if w is None:
+            m.sessions.record(order.principal, now)
+        else:
+            w.stamps.append(now)
+        strategy = order.strategy
+        self.tallies.order(order.account, strategy if strategy in acct.windows.declared
+                           else SHARED_STRATEGY, now)  # fmt: skip
 
     def apply_message(self, session: str, now: int) -> None:
         """A message of `session` that spent no order: a refused order (not refused for the

@@ -11,6 +11,7 @@ counters are fed by `Book` from journaled events only, so a restart mid-day rebu
 from __future__ import annotations
 
 from interlock.risk.calendar import TradingCalendar
+from interlock.risk.limits import OrderToTradeLimits
 
 
 class Tally:
@@ -24,13 +25,15 @@ class Tally:
 class DayTallies:
     """The day's tallies; `start`/`end` bound the local day they belong to (UTC ns)."""
 
-    __slots__ = ("accounts", "calendar", "end", "start", "strategies")
+    __slots__ = ("accounts", "calendar", "end", "max_ratio", "min_orders", "start", "strategies")
 
-    def __init__(self, calendar: TradingCalendar) -> None:
+    def __init__(self, calendar: TradingCalendar, limits: OrderToTradeLimits) -> None:
         self.calendar = calendar
+        self.max_ratio = limits.max_ratio  # the limits as plain ints: read on every order
+        self.min_orders = limits.min_orders
         self.start = self.end = 0
         self.accounts: dict[str, Tally] = {}
-        self.strategies: dict[tuple[str, str], Tally] = {}
+        self.strategies: dict[str, dict[str, Tally]] = {}  # account -> strategy key -> tally
 
     def today(self, now: int) -> bool:
         return self.start <= now < self.end
@@ -48,13 +51,22 @@ class DayTallies:
         a = self.accounts.get(account)
         if a is None:
             a = self.accounts[account] = Tally()
-        key = (account, strategy_key)
-        s = self.strategies.get(key)
+            self.strategies[account] = {}
+        by_key = self.strategies[account]
+        s = by_key.get(strategy_key)
         if s is None:
-            s = self.strategies[key] = Tally()
+            s = by_key[strategy_key] = Tally()
         return a, s
 
     def order(self, account: str, strategy_key: str, now: int) -> None:
+        if self.start <= now < self.end:  # the common case, inline: both tallies exist
+            a = self.accounts.get(account)
+            if a is not None:
+                s = self.strategies[account].get(strategy_key)
+                if s is not None:
+                    a.orders += 1
+                    s.orders += 1
+                    return
         a, s = self._tallies(account, strategy_key, now)
         a.orders += 1
         s.orders += 1

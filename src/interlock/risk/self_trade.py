@@ -16,19 +16,15 @@ MARKET_BUY = 2**62
 """Where a working market buy stands: above every limit price."""
 
 
-class Side:
+class SideLevels:
+    """One side of a (group, symbol): open orders per price, and the best of those prices."""
+
     __slots__ = ("best", "counts", "top")
 
     def __init__(self, top: bool) -> None:
         self.top = top  # buys: the best is the highest price; sells: the lowest
         self.counts: dict[int, int] = {}
         self.best = 0
-
-    def add(self, price: int) -> None:
-        counts = self.counts
-        if not counts or (price > self.best if self.top else price < self.best):
-            self.best = price
-        counts[price] = counts.get(price, 0) + 1
 
     def remove(self, price: int) -> None:
         counts = self.counts
@@ -47,8 +43,8 @@ class Levels:
     __slots__ = ("buys", "sells")
 
     def __init__(self) -> None:
-        self.buys = Side(top=True)
-        self.sells = Side(top=False)
+        self.buys = SideLevels(top=True)
+        self.sells = SideLevels(top=False)
 
 
 def resting_price(order: Order) -> int:
@@ -58,39 +54,60 @@ def resting_price(order: Order) -> int:
 
 
 class CrossBook:
-    __slots__ = ("group_of", "levels")
+    __slots__ = ("by_account", "group_of", "levels")
 
     def __init__(self, group_of: dict[str, str]) -> None:
         self.group_of = group_of  # account -> group; missing: the account itself
         self.levels: dict[str, dict[str, Levels]] = {}  # group -> symbol -> levels
+        self.by_account: dict[str, dict[str, Levels]] = {}  # account -> its group's levels
 
     def group(self, account: str) -> str:
         return self.group_of.get(account, account)
 
-    def _levels(self, order: Order) -> Levels:
-        group = self.group_of.get(order.account, order.account)
+    def _of(self, account: str) -> dict[str, Levels]:
+        """The symbol -> levels map of `account`'s group, shared by all its accounts."""
+        group = self.group_of.get(account, account)
         by_symbol = self.levels.get(group)
         if by_symbol is None:
             by_symbol = self.levels[group] = {}
+        self.by_account[account] = by_symbol
+        return by_symbol
+
+    def add(self, order: Order) -> None:
+        """A new open order (inline: this runs on every accept)."""
+        by_symbol = self.by_account.get(order.account) or self._of(order.account)
         lv = by_symbol.get(order.symbol)
         if lv is None:
             lv = by_symbol[order.symbol] = Levels()
-        return lv
-
-    def add(self, order: Order) -> None:
-        lv = self._levels(order)
-        (lv.buys if order.sign > 0 else lv.sells).add(resting_price(order))
+        if order.sign > 0:
+            side, price = lv.buys, MARKET_BUY if order.is_market else order.price
+            better = price > side.best
+        else:
+            side, price = lv.sells, 0 if order.is_market else order.price
+            better = price < side.best
+        counts = side.counts
+        n = counts.get(price)
+        if n is None:
+            if better or not counts:
+                side.best = price
+            counts[price] = 1
+        else:
+            counts[price] = n + 1
 
     def remove(self, order: Order) -> None:
-        lv = self._levels(order)
-        (lv.buys if order.sign > 0 else lv.sells).remove(resting_price(order))
+        by_symbol = self.by_account.get(order.account) or self._of(order.account)
+        lv = by_symbol.get(order.symbol)
+        if lv is not None:
+            (lv.buys if order.sign > 0 else lv.sells).remove(resting_price(order))
 
     def crossed(self, order: Order) -> int | None:
         """The best opposite price of the order's group that `order` would trade with
         (ticks; 0 or MARKET_BUY for a market order), or None: no self-trade."""
-        by_symbol = self.levels.get(self.group_of.get(order.account, order.account))
-        if by_symbol is None:
-            return None
+        by_symbol = self.by_account.get(order.account)
+        if by_symbol is None:  # the account's first order: its group may have others
+            by_symbol = self.levels.get(self.group_of.get(order.account, order.account))
+            if by_symbol is None:
+                return None
         lv = by_symbol.get(order.symbol)
         if lv is None:
             return None

@@ -12,22 +12,25 @@ from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode, Rejection, reject
 from interlock.risk.book import AccountBook, Book
 from interlock.risk.order_to_trade import Tally
+from interlock.risk.windows import SHARED_STRATEGY
 
 
 def check_order_to_trade(order: Order, acct: AccountBook, book: Book, now: int) -> Rejection | None:
     t = book.tallies
     if not (t.start <= now < t.end):
         return None  # the first order of a new day: nothing counted yet
-    limits = book.limits.order_to_trade
     a = t.accounts.get(order.account)
-    if a is not None and _over(a, limits.max_ratio, limits.min_orders):
-        return _reject(f"account {order.account}", a, limits.max_ratio, limits.min_orders)
-    key = acct.windows.strategy_key(order.strategy)
-    s = t.strategies.get((order.account, key))
-    if s is not None and _over(s, limits.max_ratio, limits.min_orders):
-        shown = key if key == order.strategy else f"{order.strategy} (undeclared: shared *)"
+    if a is None or a.orders < t.min_orders:  # under the floor: so is each of its strategies
+        return None
+    if _over(a, t.max_ratio, t.min_orders):
+        return _reject(f"account {order.account}", a, t.max_ratio, t.min_orders)
+    strategy = order.strategy
+    key = strategy if strategy in acct.windows.declared else SHARED_STRATEGY
+    s = t.strategies[order.account].get(key)
+    if s is not None and _over(s, t.max_ratio, t.min_orders):
+        shown = key if key == strategy else f"{strategy} (undeclared: shared *)"
         what = f"account {order.account} strategy {shown}"
-        return _reject(what, s, limits.max_ratio, limits.min_orders)
+        return _reject(what, s, t.max_ratio, t.min_orders)
     return None
 
 
