@@ -140,3 +140,14 @@ def test_the_packaged_config_serves_the_throttle() -> None:
     assert (limits.per_session.count, limits.per_session.window_ms) == (500, 1_000)
     assert (limits.per_instance.count, limits.per_instance.window_ms) == (2_000, 1_000)
     assert build().gateway.engine.disabled == frozenset()  # message_rate among the checks
+
+
+def test_a_replayed_idempotency_key_answers_its_first_decision_and_spends_nothing() -> None:
+    h = build(throttled(per_session=2))
+    keyed = h.order(quantity=5, idempotency_key="k-1")
+    first = h.gateway.submit(keyed, DESK_KEY)
+    assert first.accepted
+    assert h.submit(quantity=6).accepted  # the budget is spent
+    again = h.gateway.submit(keyed, DESK_KEY)  # the same key: no new decision is made
+    assert again.replayed and again.order_id == first.order_id
+    assert len(h.gateway.book.messages.sessions.windows["desk-7-algo"].stamps) == 2

@@ -80,6 +80,20 @@ def test_cancel_oldest_cancels_a_pending_order_in_place_before_it_leaves() -> No
     assert h.venue.leaves(pending.order_id) == 0  # it never left
 
 
+def test_cancel_oldest_marks_an_order_being_released_and_the_release_loop_holds_it() -> None:
+    h = build(config_with(self_trade={"mode": "cancel_oldest"}))
+    gw = h.gateway
+    first = gw.submit(h.order(limit_price=AT_100), DESK_KEY)  # decided, not yet durable
+    resting = gw.order(first.order_id)
+    assert resting is not None
+    resting.status = OrderStatus.RELEASING  # as the release loop marks it, about to send
+    assert gw.submit(h.order(side=SELL, limit_price=AT_100), DESK_KEY).accepted
+    assert resting.status is OrderStatus.CANCEL_ON_RELEASE  # not cancelled under its sender
+    h.journal.flush()  # the release loop's turn: it holds the marked order back
+    assert resting.status is OrderStatus.CANCELLED
+    assert h.venue.leaves(first.order_id) == 0
+
+
 def test_orders_that_left_the_book_no_longer_cross() -> None:
     h = build()
     assert h.submit(order_type=MARKET).accepted  # filled at once: not working
