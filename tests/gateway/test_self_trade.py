@@ -125,3 +125,15 @@ def test_the_new_sections_keep_old_digests_at_their_defaults_and_change_them_whe
     moved = config_with(self_trade={"mode": "cancel_oldest"})
     assert moved.limits.digest() != packaged.limits.digest()
     assert moved.fleet_digest() != packaged.fleet_digest()  # a member set otherwise differs
+
+
+def test_when_the_best_working_order_leaves_the_next_best_is_the_one_crossed() -> None:
+    h = build()
+    near = h.submit(side=SELL, quantity=10, limit_price=Decimal("100.02"))
+    assert h.submit(side=SELL, quantity=11, limit_price=Decimal("100.05")).accepted
+    assert h.submit(quantity=12, limit_price=Decimal("100.03")).code is RejectCode.SELF_TRADE
+    assert h.gateway.cancel(near.order_id, DESK_KEY) is None
+    h.journal.flush()  # the venue confirms the cancel
+    assert h.submit(quantity=13, limit_price=Decimal("100.03")).accepted  # 100.05 is the best
+    d = h.submit(quantity=14, limit_price=Decimal("100.05"))
+    assert d.code is RejectCode.SELF_TRADE and "sell @ 100.05" in d.message, d.message

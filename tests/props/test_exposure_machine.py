@@ -251,11 +251,11 @@ def book_state(gw: Gateway, *, marks: bool) -> dict[str, Any]:
             },
         ),
         "self_trade": {
-            (g, s, side): (sorted(levels.counts.items()), levels.best)
+            (g, s, side): (sorted(lv[side].items()), lv[side + 1])
             for g, by_symbol in b.crossing.levels.items()
             for s, lv in by_symbol.items()
-            for side, levels in (("buy", lv.buys), ("sell", lv.sells))
-            if levels.counts
+            for side in (0, 2)  # buys, sells (risk/self_trade.py)
+            if lv[side]
         },
     }
     if marks:

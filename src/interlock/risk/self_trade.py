@@ -6,45 +6,22 @@ best price, so the crossing test is two dict reads and one comparison; the best 
 searched again when the last order at it leaves. A market buy rests at `MARKET_BUY` (above
 every price) and a market sell at 0 (below every price): market orders cross everything.
 Maintained by `Book.apply_accept`/`apply_fill`/`apply_done`, so replay rebuilds it.
+
+A (group, symbol)'s levels are one list, `[buy counts, best buy, sell counts, best sell]`
+(indexed by `BUYS`, `BEST_BUY`, `SELLS`, `BEST_SELL`), not an object of objects: a
+desk's first order in a symbol builds it, and that happens on the order path.
 """
 
 from __future__ import annotations
+
+from typing import Any, TypeAlias
 
 from interlock.domain.order import Order
 
 MARKET_BUY = 2**62
 """Where a working market buy stands: above every limit price."""
-
-
-class SideLevels:
-    """One side of a (group, symbol): open orders per price, and the best of those prices."""
-
-    __slots__ = ("best", "counts", "top")
-
-    def __init__(self, top: bool) -> None:
-        self.top = top  # buys: the best is the highest price; sells: the lowest
-        self.counts: dict[int, int] = {}
-        self.best = 0
-
-    def remove(self, price: int) -> None:
-        counts = self.counts
-        n = counts.get(price, 0) - 1
-        if n > 0:
-            counts[price] = n
-            return
-        counts.pop(price, None)
-        if counts and price == self.best:
-            self.best = max(counts) if self.top else min(counts)
-
-
-class Levels:
-    """One (group, symbol): its working buys and sells."""
-
-    __slots__ = ("buys", "sells")
-
-    def __init__(self) -> None:
-        self.buys = SideLevels(top=True)
-        self.sells = SideLevels(top=False)
+BUYS, BEST_BUY, SELLS, BEST_SELL = 0, 1, 2, 3
+Levels: TypeAlias = list[Any]  # [dict[int, int], int, dict[int, int], int]: see above
 
 
 def resting_price(order: Order) -> int:
@@ -78,27 +55,32 @@ class CrossBook:
         by_symbol = self.by_account.get(order.account) or self._of(order.account)
         lv = by_symbol.get(order.symbol)
         if lv is None:
-            lv = by_symbol[order.symbol] = Levels()
+            lv = by_symbol[order.symbol] = [{}, 0, {}, 0]
         if order.sign > 0:
-            side, price = lv.buys, MARKET_BUY if order.is_market else order.price
-            better = price > side.best
+            counts, price = lv[BUYS], MARKET_BUY if order.is_market else order.price
+            if not counts or price > lv[BEST_BUY]:
+                lv[BEST_BUY] = price
         else:
-            side, price = lv.sells, 0 if order.is_market else order.price
-            better = price < side.best
-        counts = side.counts
-        n = counts.get(price)
-        if n is None:
-            if better or not counts:
-                side.best = price
-            counts[price] = 1
-        else:
-            counts[price] = n + 1
+            counts, price = lv[SELLS], 0 if order.is_market else order.price
+            if not counts or price < lv[BEST_SELL]:
+                lv[BEST_SELL] = price
+        counts[price] = counts.get(price, 0) + 1
 
     def remove(self, order: Order) -> None:
+        """An order no longer open (filled, cancelled, rejected by the venue)."""
         by_symbol = self.by_account.get(order.account) or self._of(order.account)
         lv = by_symbol.get(order.symbol)
-        if lv is not None:
-            (lv.buys if order.sign > 0 else lv.sells).remove(resting_price(order))
+        if lv is None:
+            return
+        side = BUYS if order.sign > 0 else SELLS
+        counts, price = lv[side], resting_price(order)
+        n = counts.get(price, 0) - 1
+        if n > 0:
+            counts[price] = n
+            return
+        counts.pop(price, None)
+        if counts and price == lv[side + 1]:
+            lv[side + 1] = max(counts) if side == BUYS else min(counts)
 
     def crossed(self, order: Order) -> int | None:
         """The best opposite price of the order's group that `order` would trade with
@@ -112,13 +94,13 @@ class CrossBook:
         if lv is None:
             return None
         if order.sign > 0:
-            side = lv.sells
-            if side.counts and (order.is_market or side.best <= order.price):
-                return side.best
+            best = lv[BEST_SELL]
+            if lv[SELLS] and (order.is_market or best <= order.price):
+                return best  # type: ignore[no-any-return]
             return None
-        side = lv.buys
-        if side.counts and (order.is_market or side.best >= order.price):
-            return side.best
+        best = lv[BEST_BUY]
+        if lv[BUYS] and (order.is_market or best >= order.price):
+            return best  # type: ignore[no-any-return]
         return None
 
     def crosses(self, order: Order, resting: Order) -> bool:
