@@ -136,8 +136,11 @@ class AccountLimits(_Model):
 
 
 class MessageLimits(_Model):
-    """The message throttle: new orders, cancels and replaces (a replace is a new order and
-    a cancel) that reach the gateway, accepted or refused, per session and per instance."""
+    """The message throttle: new orders, cancels and replaces, per session and per instance.
+
+    A replace is a new order and a cancel; accepted or refused, each message that reaches
+    the gateway from an authenticated session counts (docs/reject-codes.md, MESSAGE_RATE).
+    """
 
     per_session: RateLimit = Field(
         RateLimit(count=500, window_ms=1_000),
@@ -151,9 +154,11 @@ class MessageLimits(_Model):
 
 
 class OrderToTradeLimits(_Model):
-    """Order-to-trade ratio over the trading day (MiFID II RTS 9 style), per account and per
-    account and strategy: orders are accepted new orders plus cancel requests, trades are
-    fills. Integers only: refused when orders > max_ratio * trades."""
+    """Orders per trade over the trading day, per account and per account and strategy.
+
+    MiFID II RTS 9 style: orders are accepted new orders plus cancel requests, trades are
+    fills. Integers only: a new order is refused when orders > max_ratio * trades.
+    """
 
     max_ratio: StrictInt = Field(
         100, gt=0, description="orders (new + cancels) allowed per trade (fill) in one day"
@@ -172,8 +177,7 @@ class SelfTradeMode(StrEnum):
 
 
 class SelfTradeLimits(_Model):
-    """Self-trade prevention across the accounts of one group (an account in no group is a
-    group of its own)."""
+    """Self-trade prevention across the accounts of a group (no group: the account alone)."""
 
     mode: SelfTradeMode = Field(
         SelfTradeMode.REJECT,
