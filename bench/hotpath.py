@@ -104,7 +104,10 @@ def _limits_config() -> GatewayConfig:
 
 
 def make_orders(n: int, seed: int = 42) -> list[tuple[OrderRequest, str]]:
-    """Mostly plain limit orders near the mid; about 10% aimed at a rejecting check."""
+    """Mostly plain limit orders near the mid, buys below it and sells above it (a desk's
+    own limits never cross each other: SELF_TRADE); about 10% aimed at a rejecting check.
+    The 5% market orders cross every working order of their account on the other side,
+    so a few of them are refused SELF_TRADE, as they would be in production."""
     rng = random.Random(seed)
     out: list[tuple[OrderRequest, str]] = []
     for i in range(n):
@@ -112,7 +115,8 @@ def make_orders(n: int, seed: int = 42) -> list[tuple[OrderRequest, str]]:
         sym = f"S{rng.randrange(SYMBOLS - 1):03d}"
         side = Side.BUY if rng.random() < 0.5 else Side.SELL_SHORT
         qty = rng.randrange(1, 30) * 10
-        ticks = 10_000 + rng.randrange(-20, 21)
+        away = abs(rng.randrange(-20, 21))  # resting 1-21 ticks from the mid, on its side:
+        ticks = 9_999 - away if side is Side.BUY else 10_001 + away  # no limit self-crosses
         kind = OrderType.LIMIT
         session = TradingSession.CONTINUOUS
         price: Decimal | None = ticks * TICK

@@ -149,8 +149,10 @@ def requests(n: int, shape: argparse.Namespace, seed: int) -> Iterator[tuple[Ord
     every order opens an account-and-symbol line of its own: the worst case for per-line
     state), or with `shape.universe` U > 0 among the account's own U symbols (account a
     trades a*U .. a*U+U-1). Every string and price is built afresh, as a transport's
-    decoder builds them. An account's orders cycle through 16 sizes and 101 prices (within
-    the collar), so none repeats one of its last 1,615: no DUPLICATE_ORDER."""
+    decoder builds them. Buys rest below the mid and sells above it (within the collar), so
+    no order crosses a working one of its account: no SELF_TRADE. An account's orders cycle
+    through 16 sizes and 50 prices a side, so none repeats one of its last 399: no
+    DUPLICATE_ORDER."""
     rng = random.Random(seed)
     symbols, accounts, universe = shape.symbols, shape.accounts, shape.universe
     for i in range(n):
@@ -161,8 +163,8 @@ def requests(n: int, shape: argparse.Namespace, seed: int) -> Iterator[tuple[Ord
             else rng.randrange(symbols)
         )
         k = i // accounts  # the account's k-th order
-        ticks = MID_TICKS - 50 + k % 101
         side = Side.BUY if rng.random() < 0.5 else Side.SELL_SHORT
+        ticks = MID_TICKS - 1 - k % 50 if side is Side.BUY else MID_TICKS + 1 + k % 50
         price = Decimal(f"{ticks // 100}.{ticks % 100:02d}")
         request = OrderRequest(
             f"c{i:07d}", f"acct-{a:04d}", STRATEGIES[i % len(STRATEGIES)],

@@ -408,7 +408,9 @@ def test_submit_when_same_order_inside_window_rejects_with_DUPLICATE_ORDER() -> 
     rejected(d, RejectCode.DUPLICATE_ORDER, "desk-7 buy 100 AAPL @ 100.00", "999 ms ago",
              "window 1,000 ms")  # fmt: skip
     assert limits(d) == ("1000 ms", "999 ms")
-    assert h.submit(quantity=101).accepted and h.submit(side=Side.SELL_SHORT).accepted
+    assert h.submit(quantity=101).accepted  # another quantity: no duplicate
+    # another side, a tick above the working buys (at their price it would be SELF_TRADE)
+    assert h.submit(side=Side.SELL_SHORT, limit_price=Decimal("100.01")).accepted
     clock.advance_ms(1)
     assert h.submit().accepted  # the window has passed
 
@@ -518,7 +520,9 @@ def test_submit_when_open_buys_pass_position_limit_rejects_with_POSITION_LIMIT()
 
 def test_submit_when_open_sells_pass_position_limit_rejects_with_POSITION_LIMIT() -> None:
     h = build(etb("TSLA"))
-    assert h.submit(symbol="TSLA", side=Side.SELL_SHORT, quantity=3_000).accepted
+    # a tick above the working buy at the mid, which it would otherwise cross (SELF_TRADE)
+    assert h.submit(symbol="TSLA", side=Side.SELL_SHORT, quantity=3_000,
+                    limit_price=Decimal("100.01")).accepted  # fmt: skip
     d = h.submit(symbol="TSLA", side=Side.SELL_SHORT, quantity=2_500)
     rejected(d, RejectCode.POSITION_LIMIT, "short position 5,500 shares", "limit 5,000")
     assert limits(d) == ("5000", "5500")
@@ -530,7 +534,9 @@ def test_submit_when_at_position_limit_a_risk_reducing_sell_is_accepted() -> Non
     assert h.submit(symbol="TSLA", quantity=2_000).accepted  # rests: worst case 5,000
     d = h.submit(symbol="TSLA", quantity=100)
     rejected(d, RejectCode.POSITION_LIMIT, "5,100 shares", "position 3,000", "open 2,000")
-    assert h.submit(symbol="TSLA", side=Side.SELL, quantity=3_000).accepted
+    # a tick above the working buy at the mid, which it would otherwise cross (SELF_TRADE)
+    assert h.submit(symbol="TSLA", side=Side.SELL, quantity=3_000,
+                    limit_price=Decimal("100.01")).accepted  # fmt: skip
 
 
 def test_submit_when_account_gross_over_limit_rejects_with_GROSS_EXPOSURE_LIMIT() -> None:
@@ -542,7 +548,10 @@ def test_submit_when_account_gross_over_limit_rejects_with_GROSS_EXPOSURE_LIMIT(
     rejected(d, RejectCode.GROSS_EXPOSURE_LIMIT, "account desk-7", "1,010,000 USD",
              "limit 1,000,000 USD")  # fmt: skip
     assert limits(d) == ("1,000,000 USD", "1,010,000 USD")
-    assert h.submit(symbol="AAPL", side=Side.SELL_SHORT, quantity=5_000).accepted  # no gross
+    # adds no gross; a tick above the working buy at the mid (at it: SELF_TRADE), and so
+    # 4,999 shares to stay inside desk-7's 500,000 USD an order
+    assert h.submit(symbol="AAPL", side=Side.SELL_SHORT, quantity=4_999,
+                    limit_price=Decimal("100.01")).accepted  # fmt: skip
 
 
 def test_submit_when_firm_gross_over_limit_rejects_with_GROSS_EXPOSURE_LIMIT() -> None:
@@ -606,6 +615,37 @@ def test_submit_when_marked_loss_over_limit_rejects_with_LOSS_LIMIT() -> None:
     rejected(d, RejectCode.LOSS_LIMIT, "day loss 280,040 USD", "loss limit 250,000 USD")
     assert limits(d) == ("250,000 USD", "280,040 USD")
     assert h.submit(MM_KEY, account="mm-1", strategy="mm", symbol="MSFT").accepted
+
+
+def test_submit_when_working_sell_of_the_same_account_crossed_rejects_with_SELF_TRADE() -> None:
+    h = build(etb("AAPL"))
+    assert h.submit(side=Side.SELL_SHORT, limit_price=Decimal("100.00")).accepted  # rests
+    d = h.submit(limit_price=Decimal("100.00"))
+    rejected(d, RejectCode.SELF_TRADE, "buy 100 AAPL @ 100.00", "sell @ 100.00", "group desk-7",
+             "mode reject")  # fmt: skip
+    assert limits(d) == ("no cross within group desk-7", "buy @ 100.00 vs sell @ 100.00")
+    assert h.submit(limit_price=Decimal("99.99")).accepted  # below the sell: no cross
+
+
+def test_submit_when_session_over_message_throttle_rejects_with_MESSAGE_RATE() -> None:
+    h = build(config_with(messages={"per_session": {"count": 3, "window_ms": 1_000}}))
+    assert h.submit(quantity=1).accepted
+    assert h.submit(quantity=50_000).code is RejectCode.MAX_ORDER_QTY  # refused: a message
+    assert h.submit(quantity=2).accepted
+    d = h.submit(quantity=3)
+    rejected(d, RejectCode.MESSAGE_RATE, "session desk-7-algo", "4 messages in 1,000 ms",
+             "limit 3")  # fmt: skip
+    assert limits(d) == ("3/1000 ms", "4")
+
+
+def test_submit_when_orders_per_trade_over_limit_rejects_with_ORDER_TO_TRADE_RATIO() -> None:
+    h = build(config_with(order_to_trade={"max_ratio": 2, "min_orders": 3}))
+    assert h.submit(order_type=MARKET).accepted  # fills: 1 order, 1 trade
+    assert h.submit(quantity=101).accepted and h.submit(quantity=102).accepted  # rest
+    d = h.submit(quantity=103)  # 4 orders > 2 * 1 trade, past the floor of 3
+    rejected(d, RejectCode.ORDER_TO_TRADE_RATIO, "account desk-7", "4 orders", "1 trades",
+             "limit 2 orders per trade", "after 3 orders")  # fmt: skip
+    assert limits(d) == ("2 orders per trade", "4 orders / 1 trades")
 
 
 def test_submit_when_journal_unavailable_rejects_with_JOURNAL_UNAVAILABLE() -> None:

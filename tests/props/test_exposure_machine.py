@@ -237,6 +237,26 @@ def book_state(gw: Gateway, *, marks: bool) -> dict[str, Any]:
             },
         ),
         "recent": dict(b.recent.last),
+        "messages": (
+            list(b.messages.instance.stamps),
+            {k: list(w.stamps) for k, w in b.messages.sessions.windows.items()},
+        ),
+        "order_to_trade": (
+            b.tallies.start,
+            {a: (x.orders, x.trades) for a, x in b.tallies.accounts.items()},
+            {
+                (a, k): (x.orders, x.trades)
+                for a, by in b.tallies.strategies.items()
+                for k, x in by.items()
+            },
+        ),
+        "self_trade": {
+            (g, s, side): (sorted(lv[side].items()), lv[side + 1])
+            for g, by_symbol in b.crossing.levels.items()
+            for s, lv in by_symbol.items()
+            for side in (0, 2)  # buys, sells (risk/self_trade.py)
+            if lv[side]
+        },
     }
     if marks:
         state["pnl"] = {a: acct.pnl for a, acct in accounts.items()}

@@ -40,7 +40,12 @@ def knight(
 
     from interlock.replay.knight import run_knight
     from interlock.replay.plots import PLOTS
-    from interlock.replay.render_report import readiness_line, reg_sho_line, tables
+    from interlock.replay.render_report import (
+        message_budget_line,
+        readiness_line,
+        reg_sho_line,
+        tables,
+    )
     from interlock.replay.verdict import verdict
 
     screen = console()
@@ -60,6 +65,7 @@ def knight(
         screen.print(table)
     screen.print(readiness_line(report), soft_wrap=True)
     screen.print(reg_sho_line(report), soft_wrap=True)
+    screen.print(message_budget_line(report), soft_wrap=True)
     files = ", ".join(("report.html", "report.json", *PLOTS))
     # The files' names only: a path of this machine has no place in a report people share.
     screen.print(f"written to the --out directory: {files}; runtime {report.runtime_s:.1f} s")

@@ -193,6 +193,8 @@ class DropCopyBreak(msgspec.Struct, frozen=True, gc=False, array_like=True):
     detail: str
     scope: HaltScope
     target: str
+
+
 class LocateAdded(msgspec.Struct, frozen=True, gc=False, array_like=True):
     """An operator's locate (Reg SHO 203(b)): `quantity` shares of `symbol` borrowable for
     `account`'s short sales until `expires_ns`, from `source`; added by `who`."""

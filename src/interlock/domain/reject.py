@@ -59,6 +59,9 @@ class RejectCode(StrEnum):
     SHORT_MARKING = "SHORT_MARKING"
     NO_LOCATE = "NO_LOCATE"
     ADV_LIMIT = "ADV_LIMIT"
+    SELF_TRADE = "SELF_TRADE"
+    MESSAGE_RATE = "MESSAGE_RATE"
+    ORDER_TO_TRADE_RATIO = "ORDER_TO_TRADE_RATIO"
     JOURNAL_UNAVAILABLE = "JOURNAL_UNAVAILABLE"
     # -- cancel, mass cancel, declare parent, limit changes (COMMAND_CODES) ----------
     ORDER_NOT_FOUND = "ORDER_NOT_FOUND"

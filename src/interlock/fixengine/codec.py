@@ -62,6 +62,9 @@ ORD_REJ_REASON: dict[RejectCode, int] = {
     RejectCode.SHORT_MARKING: _OTHER,  # FIX 4.4 has no reason for a sale's marking
     RejectCode.NO_LOCATE: _OTHER,
     RejectCode.ADV_LIMIT: _LIMIT,
+    RejectCode.SELF_TRADE: _OTHER,
+    RejectCode.MESSAGE_RATE: _LIMIT,
+    RejectCode.ORDER_TO_TRADE_RATIO: _LIMIT,
 }
 
 

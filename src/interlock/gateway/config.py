@@ -178,7 +178,8 @@ class GatewayConfig(_Model):
         """Fields added after files were attested, left out of the digests while at their
         default, so a file from before them keeps its digest."""
         fields = GatewayConfig.model_fields
-        return frozenset(f for f in _LATER if getattr(self, f) == fields[f].default)
+        top = frozenset(f for f in _LATER if getattr(self, f) == fields[f].default)
+        return top | {f"limits.{f}" for f in self.limits.unset_later()}
 
     def fleet_digest(self) -> str:
         """The settings every member of a fleet must share, attested and released: all of

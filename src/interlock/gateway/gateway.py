@@ -240,6 +240,7 @@ class Gateway:
         self._cancels: deque[tuple[int, int]] = deque()  # (seq of its record, order id)
         self._cancels_due: list[int] = []  # durable cancels, for the release loop
         self._handed_seq = 0  # the newest durable seq `_on_durable` took
+        self._cancels_now: list[int] = []  # self-trade cancels due at once (journal down)
         threaded = bool(getattr(journal, "has_writer", False))  # else: commits in `flush`
         self.releaser = ReleaseLoop(self._release, threaded=threaded,
                                     name=f"release-{self.instance_id}")  # fmt: skip
@@ -368,6 +369,10 @@ class Gateway:
             self.stats.record(None if rejection is None else rejection.code, _perf_ns() - t0)
         if ack_now:
             on_ack(decision)  # type: ignore[misc]
+        if self._cancels_now:
+            with self._lock:
+                due, self._cancels_now = self._cancels_now, []
+            self._cancels_out(due)
         if _decisions_log.isEnabledFor(_INFO):  # off unless serve configured logging
             self._log_decision(request, decision)
         if self.monitor.pending:
@@ -461,6 +466,8 @@ class Gateway:
         request, order = c.request, c.order
         name = "" if c.principal is None else c.principal.name
         if rejection is None:
+            if self.book.stp_cancel_oldest:  # self-trade prevention: the crossed go first
+                self._cancel_crossed(order, name, c.now)
             order.order_id = self.state.next_order_id
             event = OrderDecided(  # positional, in field order (events.py), as new_order does
                 c.now, name, request, order.order_id, order.price, order.value_ticks,
@@ -493,6 +500,22 @@ class Gateway:
             if known is not None and request.account in known.accounts:
                 self.monitor.on_decision(self.instance_id, request, decision, c.now)
         return decision
+
+    def _cancel_crossed(self, order: Order, who: str, now: int) -> None:
+        """Mode cancel_oldest: cancel every open order of `order`'s group it would trade
+        with, before `order` is recorded (under the lock), through the one cancel path: in
+        place if not yet released, CANCEL_ON_RELEASE if being handed over, at the venue
+        once its CancelRequested is durable (the release loop sends due cancels before
+        the orders of its batch, so the venue gets the cancel before the new order)."""
+        crossing = self.book.crossing
+        if crossing.crossed(order) is None:
+            return
+        why = f"self-trade prevention: crossed by {order.side.value} {order.symbol} of {who}"
+        resting = [o for o in self.book.open_orders.values() if crossing.crosses(order, o)]
+        for o in resting:
+            self._record(CancelRequested(now, o.order_id, who, why))
+            if self._cancel_locked(o, now, why):
+                self._cancels_now += self._send_cancel(o.order_id)
 
     def _on_durable(self, durable_seq: int) -> None:
         """Journal commit callback, on the committing thread: ack the durable refusals, and
@@ -536,7 +559,10 @@ class Gateway:
                 # not PENDING: cancelled in place by a halt or cancel before it could leave
                 if order is not None and order.status is _PENDING:
                     order.status = _RELEASING
-            to_cancel, self._cancels_due = self._cancels_due, []
+            due, self._cancels_due = self._cancels_due, []
+        for order_id in due:  # cancels first: a crossed order leaves before its crosser
+            self._venue_cancel(order_id)
+        to_cancel: list[int] = []
         sent: list[Order] = []
         held: list[Order] = []
         for entry in released:  # every order out first: one caller's ack can't hold it
@@ -819,9 +845,18 @@ class Gateway:
     # -- other commands --------------------------------------------------------------
 
     def cancel(
-        self, order_id: int, caller: Caller, reason: str = "cancel requested"
+        self,
+        order_id: int,
+        caller: Caller,
+        reason: str = "cancel requested",
+        *,
+        throttled: bool = True,
     ) -> Rejection | None:
-        """Cancel an order. Cancels pass while halted or fenced: they only reduce risk."""
+        """Cancel an order. Cancels pass while halted or fenced: they only reduce risk.
+        Every cancel is a message of its session (risk/messages.py); one over the
+        throttle is refused MESSAGE_RATE unless `throttled` is False: a cancel Interlock
+        itself owes (the old half of a replace, cancel on disconnect, a mass cancel's
+        orders after the one check of the request), which is counted but never refused."""
         if order_id.__class__ is not int:  # a list or a str would raise out of the lookup
             return reject(
                 RejectCode.SCHEMA_INVALID,
@@ -849,11 +884,21 @@ class Gateway:
                     attempted=order.status.name.lower(),
                 )
             now = self._clock()
+            if throttled:
+                refusal = self.book.messages.refusal(principal.name, now, "cancel")
+                if refusal is not None:
+                    return refusal
             self._record(CancelRequested(now, order_id, principal.name, reason))
             working = self._cancel_locked(order, now, reason)
             to_venue = self._send_cancel(order_id) if working else []
         self._cancels_out(to_venue)
         return None
+
+    def throttled(self, principal: Principal, what: str) -> Rejection | None:
+        """MESSAGE_RATE if one more message of `principal`'s session now would pass the
+        message throttle (for a request that checks once, then cancels many)."""
+        with self._lock:
+            return self.book.messages.refusal(principal.name, self._clock(), what)
 
     @staticmethod
     def _not_found(order_id: int) -> Rejection:
@@ -1052,7 +1097,8 @@ class Gateway:
     ) -> list[int] | Rejection:
         """Cancel (through `cancel`) every open order of the caller's accounts matching the
         filters; the ids a cancel was requested for. An unknown key: UNAUTHENTICATED;
-        another account: NOT_ACCOUNT_OWNER."""
+        another account: NOT_ACCOUNT_OWNER; a session over the message throttle:
+        MESSAGE_RATE (checked once for the request)."""
         principal = self.auth.resolve(caller)
         if principal is None:
             return reject(
@@ -1068,9 +1114,14 @@ class Gateway:
                 limit="an account of the caller",
                 attempted=account,
             )
+        refusal = self.throttled(principal, "mass cancel")  # one request: checked once
+        if refusal is not None:
+            return refusal
         targets = [
             o.order_id
             for o in self.open_orders(account, symbol, strategy)
             if o.account in principal.accounts
         ]
-        return [oid for oid in targets if self.cancel(oid, principal, reason) is None]
+        return [
+            oid for oid in targets if self.cancel(oid, principal, reason, throttled=False) is None
+        ]

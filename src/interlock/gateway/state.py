@@ -24,6 +24,7 @@ from interlock.domain.decision import Decision
 from interlock.domain.enums import OrderStatus, OrderType, Side, TimeInForce, TradingSession
 from interlock.domain.events import (
     Cancelled,
+    CancelRequested,
     DropCopyBreak,
     Event,
     Filled,
@@ -51,6 +52,7 @@ _CANCELLED = OrderStatus.CANCELLED
 _VENUE_REJECTED = OrderStatus.VENUE_REJECTED
 _PENDING = OrderStatus.PENDING
 _WORKING = OrderStatus.WORKING
+_MESSAGE_RATE = RejectCode.MESSAGE_RATE.value
 
 
 class InstanceState:
@@ -91,6 +93,7 @@ class InstanceState:
             Routed: self._routed,  # type: ignore[dict-item]
             DropCopyBreak: self._drop_copy_break,  # type: ignore[dict-item]
             LocateAdded: self._locate,  # type: ignore[dict-item]
+            CancelRequested: self._cancel_requested,  # type: ignore[dict-item]
         }
 
     def register(self, handlers: dict[type, Callable[[int, Event], None]]) -> None:
@@ -100,8 +103,9 @@ class InstanceState:
     def apply(self, seq: int, event: Event, order: Order | None = None) -> None:
         """Apply one journaled event. `order` is the live path's decoded order for an
         accepted `OrderDecided` (so it is not built twice); a fold passes None and the order
-        is rebuilt from the record. Events that change no state (deploys, flags, cancel
-        requests) are accepted and ignored."""
+        is rebuilt from the record. A cancel request counts in the message throttle and the
+        order-to-trade tallies; events that change no state (deploys, flags) are accepted
+        and ignored."""
         if event.__class__ is not OrderDecided:
             handler = self._by_type.get(event.__class__)
             if handler is not None:
@@ -119,9 +123,12 @@ class InstanceState:
                 self.next_order_id = ev.order_id + 1
             if ev.principal and request is not None and request.idempotency_key is not None:
                 self.keys.bind(ev.principal, request, Decision(ev.order_id, None, seq))
-        elif ev.principal and request is not None and request.idempotency_key is not None:
-            rejection = Rejection(RejectCode(ev.code), ev.reason, ev.limit, ev.attempted)
-            self.keys.bind(ev.principal, request, Decision(None, rejection, seq))
+        elif ev.principal:  # refused after authentication: a message of its session
+            if ev.code != _MESSAGE_RATE:  # over the throttle: refused, and spent nothing
+                self.book.apply_message(ev.principal, ev.ts)
+            if request is not None and request.idempotency_key is not None:
+                rejection = Rejection(RejectCode(ev.code), ev.reason, ev.limit, ev.attempted)
+                self.keys.bind(ev.principal, request, Decision(None, rejection, seq))
 
     def fold(self, journal: Journal) -> int:
         """Rebuild from `journal` (into a fresh state); open orders are then taken as
@@ -144,6 +151,8 @@ class InstanceState:
         order = self.book.orders.get(ev.order_id)
         if order is not None:
             self.book.apply_fill(order, ev.qty, ev.price)
+            if ev.qty > 0:
+                self.book.apply_trade(order, ev.ts)
             if not order.status.is_open:
                 self.unrouted.discard(ev.order_id)
 
@@ -158,6 +167,9 @@ class InstanceState:
         if order is not None:
             self.book.apply_done(order, _VENUE_REJECTED)
         self.unrouted.discard(ev.order_id)
+
+    def _cancel_requested(self, seq: int, ev: CancelRequested) -> None:
+        self.book.apply_cancel_request(self.book.orders.get(ev.order_id), ev.principal, ev.ts)
 
     def _routed(self, seq: int, ev: Routed) -> None:
         self.unrouted.discard(ev.order_id)

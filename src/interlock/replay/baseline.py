@@ -16,7 +16,7 @@ they run child by child through the router.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -52,6 +52,9 @@ class BaselineResult:
     cum_executions: Array
     loss_curve: Array  # loss if everything stopped and was liquidated at that second
     position_usd: Array  # Knight's end position by symbol, at what it cost
+    server_children: IntArray = field(  # Power Peg children per server (SERVERS) per second
+        default_factory=lambda: np.zeros((0, 0), dtype=np.int64)
+    )
 
 
 def routers_for_the_open(
@@ -111,9 +114,12 @@ def run_baseline(
     edges = scenario.open_at + np.arange(secs + 1, dtype=np.int64) * NS
     children: IntArray = np.zeros((n, secs), dtype=np.int64)
     customer = np.zeros(n)  # shares still owed to customers whose parents Power Peg works
+    by_server: IntArray = np.zeros((len(SERVERS), secs), dtype=np.int64)
     for w in pegs:
         i = market.index[w.parent.symbol]
-        children[i] += w.children_in(edges[:-1], edges[1:])
+        sent = w.children_in(edges[:-1], edges[1:])
+        children[i] += sent
+        by_server[SERVERS.index(w.parent.server)] += sent
         if w.parent.server == STALE:
             customer[i] += w.parent.quantity  # the first fills are the customer's
     first_child = min(w.start_ns for w in pegs)
@@ -125,8 +131,9 @@ def run_baseline(
         warnings=warnings,
         runaway_minutes=(scenario.stop_at - first_child) / NS / 60,
     )
-    return _simulate(scenario, market, rng, children, customer, extra_shares, extra_execs,
-                     head, progress)  # fmt: skip
+    result = _simulate(scenario, market, rng, children, customer, extra_shares, extra_execs,
+                       head, progress)  # fmt: skip
+    return replace(result, server_children=by_server)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ from pathlib import Path
 from rich.table import Table
 from rich.text import Text
 
+from interlock.api.config import load_config
 from interlock.domain.reject import RejectCode
+from interlock.replay.message_budget import message_budget
 from interlock.replay.report import KnightReport, target_of
 from interlock.replay.runs import BASELINE_TITLE
 from interlock.replay.scenario import clock_text
@@ -112,6 +114,11 @@ def reg_sho_line(report: KnightReport) -> str:
     return "Reg SHO (Rules 200(g), 203(b)): " + "; ".join(parts) + why
 
 
+def message_budget_line(report: KnightReport) -> str:
+    """The packaged message throttle and order-to-trade ratio against the baseline's flow."""
+    return message_budget(report.baseline, load_config().limits).line()
+
+
 def _img(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
@@ -149,6 +156,7 @@ dt{{font-weight:bold;float:left;clear:left;width:7em}}dd{{margin-left:8em}}</sty
 <p>{e(reg_sho_line(report))}.</p>
 <p>Side figures (not bands): the baseline sent {b.child_orders:,} child orders; its impact
 moved {b.moved_5pct} stocks more than 5% and {b.moved_10pct} more than 10% (SEC: 75 and 37).</p>
+<p>{e(message_budget_line(report))}.</p>
 <h2>{e(BASELINE_TITLE)}, beside the SEC's figures</h2>
 <table><tr><th>figure</th><th>replay</th><th>SEC target (band)</th><th></th></tr>{base}</table>
 <h2>With Interlock: the same routers behind real Interlock gateways</h2>

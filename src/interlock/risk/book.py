@@ -21,9 +21,12 @@ from interlock.domain.money import to_micros
 from interlock.domain.order import Order
 from interlock.risk.calendar import TradingCalendar
 from interlock.risk.exposure import worst_case
-from interlock.risk.limits import AccountRisk, LimitsConfig, compile_account
+from interlock.risk.limits import AccountRisk, LimitsConfig, SelfTradeMode, compile_account
 from interlock.risk.locates import Locate, Locates
-from interlock.risk.windows import AccountWindows, RecentOrders, Throttles
+from interlock.risk.messages import MessageThrottle
+from interlock.risk.order_to_trade import DayTallies
+from interlock.risk.self_trade import CrossBook
+from interlock.risk.windows import SHARED_STRATEGY, AccountWindows, RecentOrders, Throttles
 
 _WORKING = OrderStatus.WORKING  # module constants: enum class attributes are slow on 3.11
 _FILLED = OrderStatus.FILLED
@@ -106,6 +109,10 @@ class Book:
     easy_to_borrow: frozenset[str] = field(init=False)
     agency_accounts: frozenset[str] = field(init=False)
     adv_max_qty: dict[str, int] = field(init=False)  # per symbol: the ADV share, in shares
+    messages: MessageThrottle = field(init=False)
+    tallies: DayTallies = field(init=False)
+    crossing: CrossBook = field(init=False)
+    stp_cancel_oldest: bool = field(init=False)
 
     def __post_init__(self) -> None:
         self.firm_gross_limit = to_micros(self.limits.firm.max_gross_notional)
@@ -119,6 +126,10 @@ class Book:
         self.agency_accounts = self.limits.short_sale.agency_accounts
         bps = self.limits.adv.max_order_bps
         self.adv_max_qty = {s: adv * bps // 10_000 for s, adv in self.limits.adv.shares.items()}
+        self.messages = MessageThrottle(self.limits.messages)
+        self.tallies = DayTallies(self.calendar, self.limits.order_to_trade)
+        self.crossing = CrossBook(self.limits.self_trade.group_of())
+        self.stp_cancel_oldest = self.limits.self_trade.mode is SelfTradeMode.CANCEL_OLDEST
 
     def account(self, name: str) -> AccountBook:
         a = self.accounts.get(name)
@@ -157,6 +168,35 @@ class Book:
         self.throttles.instance.stamps.append(now)
         acct.windows.record(order.strategy, symbol, notional, order.is_market, now)
         self.recent.record(duplicate_key(order), now)
+        self.crossing.add(order)
+        m = self.messages  # MessageThrottle.record, inline
+        m.instance.stamps.append(now)
+        w = m.sessions.windows.get(order.principal)
+        if w is None:
+            m.sessions.record(order.principal, now)
+        else:
+            w.stamps.append(now)
+        strategy = order.strategy
+        self.tallies.order(order.account, strategy if strategy in acct.windows.declared
+                           else SHARED_STRATEGY, now)  # fmt: skip
+
+    def apply_message(self, session: str, now: int) -> None:
+        """A message of `session` that spent no order: a refused order (not refused for the
+        throttle itself)."""
+        self.messages.record(session, now)
+
+    def apply_cancel_request(self, order: Order | None, session: str, now: int) -> None:
+        """A cancel asked for: a message of `session`, and an order of the day for the
+        order-to-trade ratio of the order's account and strategy."""
+        self.messages.record(session, now)
+        if order is not None:
+            acct = self.accounts.get(order.account) or self.account(order.account)
+            self.tallies.order(order.account, acct.windows.strategy_key(order.strategy), now)
+
+    def apply_trade(self, order: Order, now: int) -> None:
+        """A fill: a trade of the day for the order's account and strategy."""
+        acct = self.accounts.get(order.account) or self.account(order.account)
+        self.tallies.trade(order.account, acct.windows.strategy_key(order.strategy), now)
 
     def _new_position(self, acct: AccountBook, symbol: str) -> Position:
         """A new line for the account; remember it holds the symbol, for re-marking."""
@@ -195,7 +235,8 @@ class Book:
             self.locates.consume(order.order_id, qty)
         if order.leaves == 0 and order.status <= _WORKING:
             order.status = _FILLED
-            self.open_orders.pop(order.order_id, None)
+            if self.open_orders.pop(order.order_id, None) is not None:
+                self.crossing.remove(order)
         self._regross(acct, p, mark, tm)
         if order.parent_id is not None:
             ps = self.parents.get(order.parent_id)
@@ -217,7 +258,8 @@ class Book:
                     ps.open -= qty
         if order.status <= _WORKING:
             order.status = status
-        self.open_orders.pop(order.order_id, None)
+        if self.open_orders.pop(order.order_id, None) is not None:
+            self.crossing.remove(order)
         if order.side is _SELL_SHORT:
             self.locates.release(order.order_id)
         return qty

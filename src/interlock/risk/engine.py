@@ -23,12 +23,15 @@ from interlock.risk.checks.duplicate import check_duplicate
 from interlock.risk.checks.exposure import check_credit, check_gross
 from interlock.risk.checks.loss import check_loss
 from interlock.risk.checks.market_orders import check_market_order
+from interlock.risk.checks.messages import check_message_rate
 from interlock.risk.checks.order_size import check_max_notional, check_max_qty
+from interlock.risk.checks.order_to_trade import check_order_to_trade
 from interlock.risk.checks.parent import check_parent
 from interlock.risk.checks.position import check_position
 from interlock.risk.checks.rate import check_rate
 from interlock.risk.checks.reference import check_collar, check_reference_fresh
 from interlock.risk.checks.restricted import check_restricted
+from interlock.risk.checks.self_trade import check_self_trade
 from interlock.risk.checks.session import check_session
 from interlock.risk.checks.short_sale import check_locate, check_short_marking
 
@@ -50,6 +53,9 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("gross_exposure", check_gross),
     ("credit_limit", check_credit),
     ("loss_limit", check_loss),
+    ("self_trade", check_self_trade),
+    ("message_rate", check_message_rate),
+    ("order_to_trade", check_order_to_trade),
 )
 CHECK_NAMES = frozenset(name for name, _ in CHECKS)
 

@@ -11,10 +11,18 @@ import json
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
-from enum import Enum
-from typing import Annotated
+from enum import Enum, StrEnum
+from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
 
 from interlock.domain.enums import TradingSession
 from interlock.domain.money import to_micros
@@ -127,6 +135,76 @@ class AccountLimits(_Model):
     )
 
 
+class MessageLimits(_Model):
+    """The message throttle: new orders, cancels and replaces, per session and per instance.
+
+    A replace is a new order and a cancel; accepted or refused, each message that reaches
+    the gateway from an authenticated session counts (docs/reject-codes.md, MESSAGE_RATE).
+    """
+
+    per_session: RateLimit = Field(
+        RateLimit(count=500, window_ms=1_000),
+        description="messages per session (the authenticated principal: a FIX logon's "
+        "user or a REST API key's principal), every account it trades together",
+    )
+    per_instance: RateLimit = Field(
+        RateLimit(count=2_000, window_ms=1_000),
+        description="messages per gateway instance, every session together",
+    )
+
+
+class OrderToTradeLimits(_Model):
+    """Orders per trade over the trading day, per account and per account and strategy.
+
+    MiFID II RTS 9 style: orders are accepted new orders plus cancel requests, trades are
+    fills. Integers only: a new order is refused when orders > max_ratio * trades.
+    """
+
+    max_ratio: StrictInt = Field(
+        100, gt=0, description="orders (new + cancels) allowed per trade (fill) in one day"
+    )
+    min_orders: StrictInt = Field(
+        1_000, ge=0, description="orders of the day before the ratio applies at all"
+    )
+
+
+class SelfTradeMode(StrEnum):
+    """What happens to an order that would cross a working order of its own group."""
+
+    REJECT = "reject"
+    CANCEL_NEWEST = "cancel_newest"
+    CANCEL_OLDEST = "cancel_oldest"
+
+
+class SelfTradeLimits(_Model):
+    """Self-trade prevention across the accounts of a group (no group: the account alone)."""
+
+    mode: SelfTradeMode = Field(
+        SelfTradeMode.REJECT,
+        description="reject or cancel_newest: the incoming order is refused (SELF_TRADE); "
+        "cancel_oldest: the crossed working orders are cancelled and the new one accepted",
+    )
+    groups: dict[str, frozenset[str]] = Field(
+        default_factory=dict, description="group name -> its accounts (one group an account)"
+    )
+
+    @model_validator(mode="after")
+    def _one_group_an_account(self) -> SelfTradeLimits:
+        seen: dict[str, str] = {}
+        for group, accounts in sorted(self.groups.items()):
+            for account in sorted(accounts):
+                if account in seen:
+                    raise ValueError(
+                        f"account {account} is in groups {seen[account]} and {group}: one only"
+                    )
+                seen[account] = group
+        return self
+
+    def group_of(self) -> dict[str, str]:
+        """account -> its group (accounts in no group are missing: their own group)."""
+        return {a: g for g, accounts in self.groups.items() for a in accounts}
+
+
 class AccountOverride(_Model):
     """Per-account changes to `defaults`; a field left out keeps the default."""
 
@@ -187,6 +265,9 @@ class LimitsConfig(_Model):
     accounts: dict[str, AccountOverride] = Field(default_factory=dict)
     collar: CollarLimits = CollarLimits()
     rates: RateLimits = RateLimits()
+    messages: MessageLimits = MessageLimits()
+    order_to_trade: OrderToTradeLimits = OrderToTradeLimits()
+    self_trade: SelfTradeLimits = SelfTradeLimits()
     duplicate_window_ms: StrictInt = Field(
         1_000, ge=0, description="same account, symbol, side, qty and price inside it: duplicate"
     )
@@ -210,7 +291,18 @@ class LimitsConfig(_Model):
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()[:16]
 
     def canonical_json(self) -> str:
-        return canonical_json(self)
+        return canonical_json(self, self.unset_later())
+
+    def unset_later(self) -> frozenset[str]:
+        """Sections added after limits were journaled and attested, left out of the digests
+        while at their default, so a file from before them keeps its digest."""
+        fields = LimitsConfig.model_fields
+        return frozenset(f for f in LIMITS_LATER if getattr(self, f) == fields[f].get_default(
+            call_default_factory=True))  # fmt: skip
+
+
+LIMITS_LATER = ("messages", "order_to_trade", "self_trade")
+"""LimitsConfig sections added after files were attested (see `unset_later`)."""
 
 
 def _canonical(value: object) -> object:
@@ -231,11 +323,20 @@ def _canonical(value: object) -> object:
 
 def canonical_json(model: BaseModel, exclude: frozenset[str] = frozenset()) -> str:
     """The same text for the same settings in every process: keys and sets sorted;
-    top-level fields in `exclude` left out.
+    fields in `exclude` left out (top-level names, or `section.field` one level down).
 
     (pydantic dumps a frozenset in hash order, which changes with PYTHONHASHSEED.)
     """
-    data = _canonical(model.model_dump(mode="python", exclude=set(exclude)))
+    nested: dict[str, Any] = {}
+    for name in exclude:
+        section, _, inner = name.partition(".")
+        if inner:
+            part = nested.setdefault(section, {})
+            if part is not True:
+                part[inner] = True
+        else:
+            nested[section] = True
+    data = _canonical(model.model_dump(mode="python", exclude=nested))
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 

@@ -67,9 +67,11 @@ class MarketMaker(Flow):
         i = n % per_second  # spread the re-quotes over the second: symbol i at step i
         if i < self.symbols:
             size = 100 * self._rng.randint(1, 2)
-            for side in (Side.BUY, Side.SELL_SHORT):  # its offers sell what it does not hold
+            for side in (Side.BUY, Side.SELL_SHORT):  # its offers sell what it does not hold;
+                # at the touch, two ticks apart: a quote one tick inside (the mid on both
+                # sides) would be locked against itself and trade with itself: SELF_TRADE
                 yield Order("mm-1", "mm", f"S{100 + i:03d}", side, size, market=False,
-                            offset_ticks=-1, tif=TimeInForce.DAY, cancel_after_s=1.0)  # fmt: skip
+                            offset_ticks=-2, tif=TimeInForce.DAY, cancel_after_s=1.0)  # fmt: skip
 
 
 @dataclass

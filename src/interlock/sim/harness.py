@@ -155,13 +155,16 @@ _FAR = 10**9
 
 
 def high_rate(config: GatewayConfig | None = None) -> ServeConfig:
-    """`config` (default: the packaged one) with every rate envelope and runaway-monitor
-    threshold out of reach: for durability and throughput tests and benchmarks that flood
-    on purpose. The monitors still run and cost what they cost; they just never trip."""
+    """`config` (default: the packaged one) with every rate envelope, the message throttle,
+    the order-to-trade ratio and every runaway-monitor threshold out of reach: for
+    durability and throughput tests and benchmarks that flood on purpose. The monitors
+    still run and cost what they cost; they just never trip."""
     data = (config or load_config()).model_dump(mode="json")
     limits = data["limits"]
     window = {"count": _FAR, "window_ms": 1_000}
     limits["rates"] = {k: window for k in limits["rates"]}
+    limits["messages"] = {k: window for k in limits["messages"]}
+    limits["order_to_trade"] = {"max_ratio": _FAR, "min_orders": _FAR}
     far = {"max_orders_per_second": _FAR, "max_orders_per_minute": _FAR,
            "max_notional_per_second": "1e15", "max_notional_per_minute": "1e15"}  # fmt: skip
     limits["defaults"].update(far)

@@ -298,7 +298,15 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
                 and (kind == "7" or o.request.symbol == symbol)
                 and (account is None or o.request.account == account)
             ]
-        affected = sum(self._cancel(o, principal, f"FIX mass cancel {cl}") is None for o in targets)
+        if principal is not None:  # one request, one message: checked once, as the gateway's
+            throttled = self._gw.throttled(principal, "mass cancel")
+            if throttled is not None:
+                text = throttled.message
+                self._post(mass_cancel_report(cl, fields, reject_reason=OTHER, text=text),
+                           session_id)  # fmt: skip
+                return
+        affected = sum(self._cancel(o, principal, f"FIX mass cancel {cl}", owed=True) is None
+                       for o in targets)  # fmt: skip
         self._post(mass_cancel_report(cl, fields, affected=affected), session_id)
 
     def _cancel_on_disconnect(self, order: FixOrder, principal: Principal | None) -> None:
@@ -308,13 +316,17 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
                      order.cl_ord_id, extra={"event": "fix.cancel_on_disconnect",
                                              "counterparty": order.counterparty,
                                              "order_id": order_id})  # fmt: skip
-        self._cancel(order, principal, "cancel on disconnect")
+        self._cancel(order, principal, "cancel on disconnect", owed=True)
 
-    def _cancel(self, order: FixOrder, principal: Principal | None, reason: str) -> str | None:
-        """Ask the gateway to cancel; report at once if it cancelled before release."""
+    def _cancel(
+        self, order: FixOrder, principal: Principal | None, reason: str, *, owed: bool = False
+    ) -> str | None:
+        """Ask the gateway to cancel; report at once if it cancelled before release.
+        `owed`: a cancel this acceptor owes the desk (the old half of a replace, cancel on
+        disconnect, a mass cancel's orders): counted as a message, never throttled."""
         state = order.order
         assert state is not None
-        refusal = self._gw.cancel(state.order_id, principal or "", reason)
+        refusal = self._gw.cancel(state.order_id, principal or "", reason, throttled=not owed)
         if refusal is not None:
             return refusal.message
         if state.status is OrderStatus.CANCELLED:
@@ -387,7 +399,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
             live = order.counterparty in self._live
         principal = self._principals.get(order.counterparty)
         if order.replaces is not None and order.replaces.order is not None:
-            self._cancel(order.replaces, principal, f"replaced by {order.cl_ord_id}")
+            self._cancel(order.replaces, principal, f"replaced by {order.cl_ord_id}", owed=True)
         login = self._logins[order.counterparty]
         if not live and login.cancel_on_disconnect and order.order is not None:
             self._cancel_on_disconnect(order, principal)  # acked after it dropped
