@@ -25,9 +25,10 @@ def throttled_stack(tmp_path: Path) -> Iterator[Stack]:
 
 
 def test_the_served_config_refuses_an_order_crossing_its_own_working_order(stack: Stack) -> None:
-    assert stack.post(stack.order(limit_price="100.00")).status_code == 201  # rests
-    body = refused(stack.post(stack.order(side="sell", limit_price="100.00")), 409,
-                   RejectCode.SELF_TRADE)  # fmt: skip
+    # SPY: easy to borrow in the packaged config, so a short sale from flat needs no locate
+    assert stack.post(stack.order(symbol="SPY", limit_price="100.00")).status_code == 201  # rests
+    body = refused(stack.post(stack.order(symbol="SPY", side="sell_short", limit_price="100.00")),
+                   409, RejectCode.SELF_TRADE)  # fmt: skip
     assert body["limit"] == "no cross within group desk-7"
 
 
