@@ -61,6 +61,17 @@ class LimitChangeApplied(msgspec.Struct, frozen=True, gc=False, array_like=True)
     change_id: str
     items: tuple[LimitItem, ...]
     digest: str
+    epoch: int = 0  # a fleet's change: the release epoch it was committed at (0: this one's)
+
+
+class FleetLimitChange(msgspec.Struct, frozen=True, array_like=True):
+    """A change the whole fleet applies, carried by a deploy proposal in the control plane:
+    every expected member applies it, re-attests, and the commit releases it at epoch + 1."""
+
+    change_id: str
+    proposer: str
+    items: tuple[LimitItem, ...]
+    reason: str
 
 
 LimitEvent = LimitChangeProposed | LimitChangeApproved | LimitChangeDeclined | LimitChangeApplied
