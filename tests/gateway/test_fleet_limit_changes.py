@@ -4,8 +4,10 @@ released under one epoch; a member that does not apply it is fenced; a restart k
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from interlock.domain.limit_events import LimitChangeApplied
@@ -19,6 +21,7 @@ NONE: frozenset[str] = frozenset()
 RISK_A = Principal("risk-a", NONE, NONE, Role.RISK)
 RISK_B = Principal("risk-b", NONE, NONE, Role.RISK)
 QTY = "accounts.desk-7.max_order_qty"
+NOTIONAL = "accounts.desk-7.max_order_notional"
 
 
 def pair(tmp_path: Path) -> tuple[Harness, Harness]:
@@ -59,13 +62,49 @@ def test_a_lowering_on_one_member_applies_on_both_under_one_new_epoch(
         assert [(e.change_id, e.epoch) for e in applied] == [(done.change_id, epoch + 1)]
 
 
-def test_a_raise_in_a_fleet_is_still_refused_and_neither_moves(
+def test_a_raise_proposed_on_one_member_is_approved_on_the_other_by_a_second_principal(
     fleet: tuple[Harness, Harness],
 ) -> None:
+    h1, h2 = fleet
+    epoch = h1.plane.release().epoch
     for h in fleet:
-        r = h.gateway.limit_changes.propose(RISK_A, [(QTY, 20000)], "")
-        assert isinstance(r, Rejection) and r.code is RejectCode.LIMIT_CHANGE_FLEET, r
+        assert h.submit(quantity=6000).code is RejectCode.MAX_ORDER_NOTIONAL
+    pending = h1.gateway.limit_changes.propose(RISK_A, [(NOTIONAL, "800000")], "desk asks")
+    assert isinstance(pending, LimitChange) and pending.status == "pending", pending
+    for h in fleet:  # every member lists it, none applies it
+        assert [c.change_id for c in h.gateway.limit_changes.pending()] == [pending.change_id]
+        assert h.submit(quantity=6000).code is RejectCode.MAX_ORDER_NOTIONAL
+    for h in fleet:  # the proposer, on either member
+        r = h.gateway.limit_changes.approve(RISK_A, pending.change_id)
+        assert isinstance(r, Rejection) and r.code is RejectCode.FOUR_EYES_REQUIRED, r
+    done = h2.gateway.limit_changes.approve(RISK_B, pending.change_id)
+    assert isinstance(done, LimitChange) and done.status == "applied", done
+    assert done.approver == "risk-b"
+    release = h1.plane.release()
+    assert release.epoch == epoch + 1 and release.members == ("gw-1", "gw-2")
+    for h in fleet:
+        assert h.gateway.gate.epoch == release.epoch
+        assert h.submit(quantity=6000).accepted
+        c = h.gateway.limit_changes.change(pending.change_id)
+        assert c is not None and (c.status, c.approver) == ("applied", "risk-b")
+    again = h2.gateway.limit_changes.approve(RISK_B, pending.change_id)
+    assert isinstance(again, Rejection) and again.code is RejectCode.LIMIT_CHANGE_NOT_FOUND
+
+
+def test_a_self_approved_raise_written_into_the_plane_is_not_applied_by_any_member(
+    fleet: tuple[Harness, Harness],
+) -> None:
+    h1 = fleet[0]
+    pending = h1.gateway.limit_changes.propose(RISK_A, [(QTY, 15_000)], "")
+    assert isinstance(pending, LimitChange), pending
+    p = h1.plane.proposal()
+    assert p is not None and p.limits is not None
+    h1.plane.abort_proposal("mallory", "forging")
+    forged = replace(p, limits=msgspec.structs.replace(p.limits, approver="risk-a"))
+    assert h1.plane.put_proposal(forged)  # the proposer as the approver: one pair of eyes
+    for h in fleet:
         assert h.gateway.book.limits.account("desk-7").max_order_qty == 10_000
+        assert h.submit(quantity=12_000).code is RejectCode.MAX_ORDER_QTY
 
 
 def test_a_member_that_does_not_apply_is_fenced_and_refuses_orders(

@@ -22,16 +22,28 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+
+import msgspec
 
 from interlock.control.deploy import Deployment
 from interlock.control.plane import Proposal
+from interlock.domain.clock import Clock
 from interlock.domain.limit_events import FleetLimitChange
 from interlock.domain.reject import RejectCode, Rejection, reject
 from interlock.errors import ControlPlaneError, DeployError
+from interlock.gateway.auth import Principal
 from interlock.gateway.config import GatewayConfig
-from interlock.gateway.limit_changes import APPLIED, LimitChange, LimitChanges
+from interlock.gateway.limit_changes import (
+    APPLIED,
+    LimitChange,
+    LimitChanges,
+    four_eyes_refusal,
+    not_found,
+    stale_refusal,
+)
 from interlock.gateway.membership import FleetMembership
+from interlock.risk.limit_paths import apply_items, stale
 from interlock.risk.limits import LimitsConfig
 
 _log = logging.getLogger(__name__)
@@ -52,14 +64,18 @@ class FleetLimits:
         changes: LimitChanges,
         fleet: FleetMembership,
         limits: Callable[[], LimitsConfig],
-        wait_ms: int,
+        *,
+        symbols: Collection[str],
+        clock: Clock,
     ) -> None:
         self._config = config
         self._changes = changes
         self._fleet = fleet
         self._limits = limits  # the limits in force (the book's)
-        self._wait_s = wait_ms / 1_000
+        self._symbols = symbols
+        self._clock = clock
         changes.publish = self.publish
+        changes.approve_fleet = self.approve
         fleet.limits_proposed = self.on_proposal
 
     def attest_in_force(self) -> None:
@@ -70,12 +86,18 @@ class FleetLimits:
     # -- the proposer's side -------------------------------------------------------------
 
     def publish(self, change: FleetLimitChange, new: LimitsConfig) -> LimitChange | Rejection:
-        """Propose `change` to every live member, wait for them, commit at epoch + 1."""
+        """Propose `change` to every live member; a lowering (or an approved raise) is then
+        applied: wait for the members, commit at epoch + 1. A raise waits in the plane."""
         plane, me = self._fleet.plane, self._fleet.attestation
-        deploy = Deployment(plane, who=change.proposer)
+        deploy = Deployment(plane, who=change.approver or change.proposer)
         digest = config_digest_with(self._config, new)
         try:
             members = sorted(m.instance_id for m in plane.members())
+            if not change.appliable:
+                p = deploy.propose(me.build_digest, me.flag_digest, members,
+                                   config_digest=digest, limits=change)  # fmt: skip
+                return LimitChange(change.change_id, change.proposer, change.items,
+                                   change.reason, True, p.ts, change.expires_ts)  # fmt: skip
             for attempt in (1, 2):
                 deploy.propose(me.build_digest, me.flag_digest, members,
                                config_digest=digest, limits=change)  # fmt: skip
@@ -95,9 +117,34 @@ class FleetLimits:
             return self._refused(change, "this member did not apply it")
         return done
 
+    def approve(self, who: Principal, change_id: str) -> LimitChange | Rejection:
+        """Approve the raise pending in the plane (whichever member proposed it), if `who`
+        is not its proposer and it still fits; then release it as `publish` does."""
+        plane = self._fleet.plane
+        try:
+            pending = plane.proposal()
+        except ControlPlaneError as exc:
+            return self._refused_id(change_id, str(exc))
+        change = pending.limits if pending is not None else None
+        if change is None or change.change_id != change_id or change.appliable:
+            return not_found(change_id, f"no limit raise {str(change_id)[:40]} pending in the "
+                                        "fleet")  # fmt: skip
+        if self._clock() >= change.expires_ts:
+            plane.abort_proposal(who.name, f"limit change {change_id} expired")
+            return not_found(change_id, f"limit change {change_id} is expired, not pending")
+        if change.proposer == who.name:
+            return four_eyes_refusal(change_id, who.name)
+        limits = self._limits()
+        why = stale(limits, change.items, self._symbols)
+        if why:
+            return stale_refusal(change_id, why)
+        new = apply_items(limits, change.items, self._symbols)
+        plane.abort_proposal(who.name, f"limit change {change_id} approved by {who.name}")
+        return self.publish(msgspec.structs.replace(change, approver=who.name), new)
+
     def _wait_ready(self, deploy: Deployment, members: list[str]) -> list[str]:
         """The expected members attesting the proposal, once all do or the wait is over."""
-        deadline = time.monotonic() + self._wait_s
+        deadline = time.monotonic() + self._config.limit_changes.fleet_apply_ms / 1_000
         stop = threading.Event()
         while True:
             ready = sorted(r.instance_id for r in deploy.readiness() if r.ready)
@@ -106,19 +153,25 @@ class FleetLimits:
             stop.wait(_POLL_S)
 
     def _refused(self, change: FleetLimitChange, why: str) -> Rejection:
+        return self._refused_id(change.change_id, why)
+
+    def _refused_id(self, change_id: str, why: str) -> Rejection:
         return reject(RejectCode.LIMIT_CHANGE_FLEET,
-                      f"limit change {change.change_id} could not be released to the fleet: "
-                      f"{why}", limit="every live member applies it",
-                      attempted=change.change_id)  # fmt: skip
+                      f"limit change {change_id} could not be released to the fleet: {why}",
+                      limit="every live member applies it", attempted=change_id)  # fmt: skip
 
     # -- every member's side (the watch) ---------------------------------------------------
 
     def on_proposal(self, proposal: Proposal) -> None:
-        """A proposal carrying a limit change: apply it, then attest the new config."""
+        """A proposal carrying a limit change: apply it, then attest the new config (a raise
+        not approved by a second risk principal is only noted as pending)."""
         change = proposal.limits
         if change is None or self._fleet.instance_id not in proposal.members:
             return
-        if not self._changes.apply_fleet(change, proposal.base_epoch + 1):
+        applied = self._changes.apply_fleet(change, proposal.base_epoch + 1)
+        if not change.appliable:
+            return
+        if not applied:
             _log.error("%s: could not apply fleet limit change %s: this member stays on its "
                        "limits and is fenced at the commit", self._fleet.instance_id,
                        change.change_id)  # fmt: skip

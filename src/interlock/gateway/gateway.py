@@ -206,8 +206,8 @@ class Gateway:
             lift_halt=self._lift_halt, record=self._record, lock=self._lock, clock=clock,
         )  # fmt: skip
         self.fleet_limits = FleetLimits(config, self.limit_changes, self.fleet,
-                                        lambda: self.book.limits,
-                                        config.limit_changes.fleet_apply_ms)  # fmt: skip
+                                        lambda: self.book.limits, symbols=self.instruments,
+                                        clock=clock)  # fmt: skip
         self.budgets = self.fleet.budgets
         self.self_halts = SelfHalts(
             config.monitors, disabled, book=self.book, halts=self.halts, fleet=self.fleet,

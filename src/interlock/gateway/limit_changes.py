@@ -41,6 +41,25 @@ PENDING, APPLIED, DECLINED, EXPIRED = "pending", "applied", "declined", "expired
 _PREFIX = "LC-"
 
 
+def four_eyes_refusal(change_id: str, who: str) -> Rejection:
+    return reject(RejectCode.FOUR_EYES_REQUIRED,
+                  f"limit change {change_id} was proposed by {who}: a raise needs another "
+                  "risk principal's approval", limit="an approver other than the proposer",
+                  attempted=who)  # fmt: skip
+
+
+def stale_refusal(change_id: str, why: str) -> Rejection:
+    return reject(RejectCode.LIMIT_CHANGE_STALE,
+                  f"limit change {change_id} no longer fits the limits in force: {why}; "
+                  "propose it again", limit="the values proposed against",
+                  attempted=change_id)  # fmt: skip
+
+
+def not_found(change_id: str, why: str) -> Rejection:
+    return reject(RejectCode.LIMIT_CHANGE_NOT_FOUND, why, limit="a pending limit change",
+                  attempted=str(change_id)[:40])  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class LimitChange:
     """One change as the journal tells it; `status` as of when it was read."""
@@ -98,7 +117,8 @@ class LimitChanges:
         self._name = name
         self.fleet_epoch = 0  # the newest epoch a fleet change was applied at (0: none)
         self.publish: Callable[[FleetLimitChange, LimitsConfig], LimitChange | Rejection] | None
-        self.publish = None  # set by gateway/fleet_limits.py: a lowering to the whole fleet
+        self.publish = None  # set by gateway/fleet_limits.py: a change to the whole fleet
+        self.approve_fleet: Callable[[Principal, str], LimitChange | Rejection] | None = None
 
     def handlers(self) -> dict[type, Callable[[int, Event], None]]:
         """The `apply` of each record, for the instance state's one `apply`."""
@@ -136,9 +156,11 @@ class LimitChanges:
             if isinstance(judged, Rejection):
                 return judged
             if others:
-                if judged.raises or publish is None:
-                    return self._not_in_fleet(others, "a raise")
-                fleet = FleetLimitChange(self._fleet_id(), who.name, judged.items, reason)
+                if publish is None:
+                    return self._not_in_fleet(others, "a change")
+                expires = self._clock() + self._ttl_ns if judged.raises else 0
+                fleet = FleetLimitChange(self._fleet_id(), who.name, judged.items, reason,
+                                         judged.raises, expires)  # fmt: skip
                 new = apply_items(self._book.limits, judged.items, self._symbols)
             else:
                 change = self._propose_here(who, judged.items, judged.raises, reason)
@@ -165,27 +187,33 @@ class LimitChanges:
         return cid
 
     def apply_fleet(self, change: FleetLimitChange, epoch: int) -> bool:
-        """Apply a fleet's change carried by a deploy proposal (released at `epoch`): journal
-        it as proposed and applied here. False if it cannot be (the journal is unavailable,
-        or the limits here moved): this member then stays on its limits and is fenced."""
+        """Take a fleet's change carried by a deploy proposal (released at `epoch`): journal
+        it as proposed (a raise not yet approved stays pending), approved, applied. False if
+        it cannot be applied (the journal is unavailable, the limits here moved): this member
+        then stays on its limits and is fenced."""
         with self._lock:
             if self._refusal() is not None:
                 return False
             known = self._changes.get(change.change_id)
-            if known is not None:
+            if known is not None and known.status != PENDING:
                 return known.status == APPLIED
-            if stale(self._book.limits, change.items, self._symbols):
-                return False
-            try:
-                apply_items(self._book.limits, change.items, self._symbols)
-            except ConfigError:
-                return False
+            fits = not stale(self._book.limits, change.items, self._symbols)
+            if fits and change.appliable:
+                try:
+                    apply_items(self._book.limits, change.items, self._symbols)
+                except ConfigError:
+                    fits = False
             now = self._clock()
-            self._record(LimitChangeProposed(now, change.change_id, change.proposer,
-                                             change.items, change.reason, False, 0))  # fmt: skip
-            self._apply(change.change_id, change.items, now, epoch)
+            if known is None:
+                self._record(LimitChangeProposed(now, change.change_id, change.proposer,
+                                                 change.items, change.reason, change.raises,
+                                                 change.expires_ts))  # fmt: skip
+            if fits and change.appliable:
+                if change.raises:
+                    self._record(LimitChangeApproved(now, change.change_id, change.approver))
+                self._apply(change.change_id, change.items, now, epoch)
         self._flush()
-        return True
+        return fits and change.appliable
 
     def change(self, change_id: str) -> LimitChange | None:
         with self._lock:
@@ -193,7 +221,9 @@ class LimitChanges:
 
     def approve(self, who: Principal, change_id: str) -> LimitChange | Rejection:
         """Apply a pending raise, if `who` is another risk principal and it still fits."""
-        others = self._others()
+        others, fleet = self._others(), self.approve_fleet
+        if others and fleet is not None:
+            return self._may_not(who, "approve") or fleet(who, change_id)
         with self._lock:
             alone = self._not_in_fleet(others, "an approval") if others else None
             refused = self._may_not(who, "approve") or alone or self._open(change_id)
@@ -201,17 +231,10 @@ class LimitChanges:
                 return refused
             change = self._changes[change_id]
             if change.proposer == who.name:
-                return reject(RejectCode.FOUR_EYES_REQUIRED,
-                              f"limit change {change_id} was proposed by {who.name}: a raise "
-                              "needs another risk principal's approval",
-                              limit="an approver other than the proposer",
-                              attempted=who.name)  # fmt: skip
+                return four_eyes_refusal(change_id, who.name)
             why = stale(self._book.limits, change.items, self._symbols)
             if why:
-                return reject(RejectCode.LIMIT_CHANGE_STALE,
-                              f"limit change {change_id} no longer fits the limits in force: "
-                              f"{why}; propose it again", limit="the values proposed against",
-                              attempted=change_id)  # fmt: skip
+                return stale_refusal(change_id, why)
             try:
                 apply_items(self._book.limits, change.items, self._symbols)
             except ConfigError as e:
@@ -261,8 +284,7 @@ class LimitChanges:
             if change.status == PENDING:
                 return None
             why = f"limit change {change_id} is {change.status}, not pending"
-        return reject(RejectCode.LIMIT_CHANGE_NOT_FOUND, why, limit="a pending limit change",
-                      attempted=str(change_id)[:40])  # fmt: skip
+        return not_found(change_id, why)
 
     def _apply(
         self, change_id: str, items: tuple[LimitItem, ...], now: int, epoch: int = 0
