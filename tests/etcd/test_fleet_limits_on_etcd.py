@@ -1,5 +1,7 @@
-"""A limit lowering on a real 3-node etcd cluster: proposed on one gateway, applied by both
-members from their watch, released under one epoch; a restarted member keeps it."""
+"""Fleet limit changes on a real 3-node etcd cluster: a lowering proposed on one gateway
+and a raise approved on the other by a second risk principal, applied by both members from
+their watch and released under one epoch; a restarted member keeps them; a member that
+fails to apply is fenced."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from interlock.control.etcd_plane import EtcdControlPlane
-from interlock.domain.reject import RejectCode
+from interlock.domain.reject import RejectCode, Rejection
 from interlock.gateway.auth import Principal, Role
 from interlock.gateway.limit_changes import LimitChange
 from interlock.journal.sqlite import SqliteJournal
@@ -19,7 +21,9 @@ from interlock.sim.serve_fleet import wait_until
 
 NONE: frozenset[str] = frozenset()
 RISK_A = Principal("risk-a", NONE, NONE, Role.RISK)
+RISK_B = Principal("risk-b", NONE, NONE, Role.RISK)
 QTY = "accounts.desk-7.max_order_qty"
+NOTIONAL = "accounts.desk-7.max_order_notional"
 
 
 def test_a_lowering_proposed_on_one_member_is_in_force_on_both_under_one_epoch(
@@ -90,6 +94,44 @@ def test_a_member_that_fails_to_apply_is_left_out_and_refuses_orders(
         fenced = h2.submit(quantity=4000)
         assert fenced.code is RejectCode.INSTANCE_NOT_ATTESTED, fenced
         assert h1.submit(quantity=3000).accepted
+    finally:
+        for h in (h2, h1):
+            h.gateway.close()
+        for p in planes:
+            p.close()
+
+
+def test_a_raise_proposed_on_one_member_and_approved_on_the_other_is_in_force_on_both(
+    etcd_cluster: EtcdCluster, tmp_path: Path
+) -> None:
+    url, prefix = f"etcd://{etcd_cluster.endpoints}", f"test/{uuid.uuid4().hex}"
+    planes = [EtcdControlPlane(url, prefix=prefix) for _ in range(2)]
+    h1 = build(journal=SqliteJournal(tmp_path / "gw-1.db"), plane=planes[0])
+    cfg2 = h1.gateway.config.model_copy(update={"instance_id": "gw-2"})
+    h2 = build(cfg2, journal=SqliteJournal(tmp_path / "gw-2.db"), plane=planes[1],
+               clock=h1.clock)  # fmt: skip
+    both = (h1, h2)
+    try:
+        for h in both:
+            h.gateway.start_heartbeat()
+        wait_until(lambda: all(len(h.gateway.gate.members) == 2 for h in both), 10, "2")
+        epoch = planes[0].release().epoch
+        for h in both:
+            assert h.submit(quantity=6000).code is RejectCode.MAX_ORDER_NOTIONAL
+        pending = h1.gateway.limit_changes.propose(RISK_A, [(NOTIONAL, "800000")], "desk asks")
+        assert isinstance(pending, LimitChange) and pending.status == "pending", pending
+        wait_until(lambda: bool(h2.gateway.limit_changes.pending()), 10, "gw-2 lists it")
+        for h in both:
+            r = h.gateway.limit_changes.approve(RISK_A, pending.change_id)
+            assert isinstance(r, Rejection) and r.code is RejectCode.FOUR_EYES_REQUIRED, r
+        done = h2.gateway.limit_changes.approve(RISK_B, pending.change_id)
+        assert isinstance(done, LimitChange) and done.status == "applied", done
+        release = planes[0].release()
+        assert (release.epoch, release.members) == (epoch + 1, ("gw-1", "gw-2"))
+        wait_until(lambda: all(h.gateway.gate.epoch == release.epoch for h in both), 10,
+                   "both members adopt the new epoch")  # fmt: skip
+        for h in both:
+            assert h.submit(quantity=6000).accepted
     finally:
         for h in (h2, h1):
             h.gateway.close()
