@@ -91,6 +91,21 @@ def test_a_raise_proposed_on_one_member_is_approved_on_the_other_by_a_second_pri
     assert isinstance(again, Rejection) and again.code is RejectCode.LIMIT_CHANGE_NOT_FOUND
 
 
+def test_a_raise_declined_on_one_member_can_no_longer_be_approved_on_the_other(
+    fleet: tuple[Harness, Harness],
+) -> None:
+    h1, h2 = fleet
+    pending = h1.gateway.limit_changes.propose(RISK_A, [(NOTIONAL, "800000")], "")
+    assert isinstance(pending, LimitChange), pending
+    declined = h2.gateway.limit_changes.decline(RISK_B, pending.change_id, "not today")
+    assert isinstance(declined, LimitChange) and declined.status == "declined", declined
+    assert h1.plane.proposal() is None
+    r = h1.gateway.limit_changes.approve(RISK_B, pending.change_id)
+    assert isinstance(r, Rejection) and r.code is RejectCode.LIMIT_CHANGE_NOT_FOUND, r
+    for h in fleet:
+        assert h.submit(quantity=6000).code is RejectCode.MAX_ORDER_NOTIONAL
+
+
 def test_a_self_approved_raise_written_into_the_plane_is_not_applied_by_any_member(
     fleet: tuple[Harness, Harness],
 ) -> None:

@@ -76,6 +76,7 @@ class FleetLimits:
         self._clock = clock
         changes.publish = self.publish
         changes.approve_fleet = self.approve
+        changes.withdraw_fleet = self.withdraw
         fleet.limits_proposed = self.on_proposal
 
     def attest_in_force(self) -> None:
@@ -141,6 +142,17 @@ class FleetLimits:
         new = apply_items(limits, change.items, self._symbols)
         plane.abort_proposal(who.name, f"limit change {change_id} approved by {who.name}")
         return self.publish(msgspec.structs.replace(change, approver=who.name), new)
+
+    def withdraw(self, who: Principal, change_id: str, reason: str) -> Rejection | None:
+        """Take a pending raise out of the plane (declined): no member may approve it."""
+        try:
+            pending = self._fleet.plane.proposal()
+            change = pending.limits if pending is not None else None
+            if change is not None and change.change_id == change_id and not change.appliable:
+                self._fleet.plane.abort_proposal(who.name, f"declined: {reason}"[:200])
+        except ControlPlaneError as exc:
+            return self._refused_id(change_id, str(exc))
+        return None
 
     def _wait_ready(self, deploy: Deployment, members: list[str]) -> list[str]:
         """The expected members attesting the proposal, once all do or the wait is over."""

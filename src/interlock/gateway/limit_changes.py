@@ -119,6 +119,7 @@ class LimitChanges:
         self.publish: Callable[[FleetLimitChange, LimitsConfig], LimitChange | Rejection] | None
         self.publish = None  # set by gateway/fleet_limits.py: a change to the whole fleet
         self.approve_fleet: Callable[[Principal, str], LimitChange | Rejection] | None = None
+        self.withdraw_fleet: Callable[[Principal, str, str], Rejection | None] | None = None
 
     def handlers(self) -> dict[type, Callable[[int, Event], None]]:
         """The `apply` of each record, for the instance state's one `apply`."""
@@ -249,7 +250,13 @@ class LimitChanges:
         return change
 
     def decline(self, who: Principal, change_id: str, reason: str) -> LimitChange | Rejection:
-        """Close a pending raise for good (the proposer may withdraw their own)."""
+        """Close a pending raise for good (the proposer may withdraw their own); in a fleet,
+        first take it out of the plane, so no member can approve it any more."""
+        withdraw = self.withdraw_fleet if self._others() else None
+        if withdraw is not None:
+            refused = self._may_not(who, "decline") or withdraw(who, change_id, reason)
+            if refused is not None:
+                return refused
         with self._lock:
             refused = self._may_not(who, "decline") or self._open(change_id)
             if refused is not None:
