@@ -106,6 +106,19 @@ def test_a_raise_declined_on_one_member_can_no_longer_be_approved_on_the_other(
         assert h.submit(quantity=6000).code is RejectCode.MAX_ORDER_NOTIONAL
 
 
+def test_a_change_while_a_raise_waits_in_the_plane_is_refused_LIMIT_CHANGE_FLEET(
+    fleet: tuple[Harness, Harness],
+) -> None:
+    h1, h2 = fleet
+    pending = h1.gateway.limit_changes.propose(RISK_A, [(NOTIONAL, "800000")], "")
+    assert isinstance(pending, LimitChange), pending
+    r = h2.gateway.limit_changes.propose(RISK_B, [(QTY, 3000)], "")
+    assert isinstance(r, Rejection) and r.code is RejectCode.LIMIT_CHANGE_FLEET, r
+    assert "could not be released to the fleet" in r.reason and "pending" in r.reason
+    for h in fleet:
+        assert h.gateway.book.limits.account("desk-7").max_order_qty == 10_000
+
+
 def test_a_self_approved_raise_written_into_the_plane_is_not_applied_by_any_member(
     fleet: tuple[Harness, Harness],
 ) -> None:
