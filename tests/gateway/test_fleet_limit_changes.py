@@ -154,6 +154,29 @@ def test_a_member_that_does_not_apply_is_fenced_and_refuses_orders(
     assert h2.plane.proposal() is None  # nothing left pending
 
 
+def test_a_fenced_member_restarted_on_the_new_limits_in_its_config_routes_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h1, h2 = pair(tmp_path)
+    try:
+        h1.gateway.config.limit_changes.__dict__["fleet_apply_ms"] = 50
+        monkeypatch.setattr(h2.gateway.limit_changes, "apply_fleet", lambda change, epoch: False)
+        assert isinstance(h1.gateway.limit_changes.propose(RISK_A, [(QTY, 3000)], ""),
+                          LimitChange)  # fmt: skip
+        assert h2.submit(quantity=100).code is RejectCode.INSTANCE_NOT_ATTESTED
+        h2.gateway.close()
+        in_force = h1.gateway.book.limits  # what the operator writes into gw-2's [limits]
+        cfg2 = h2.gateway.config.model_copy(update={"limits": in_force})
+        h2 = build(cfg2, journal=SqliteJournal(tmp_path / "gw-2.db"), plane=h1.plane,
+                   clock=h1.clock, restart_of=h2)  # fmt: skip
+        assert h2.gateway.attestation.config_digest == h1.plane.release().config_digest
+        assert h2.submit(quantity=3000).accepted
+        assert h2.submit(quantity=3001).code is RejectCode.MAX_ORDER_QTY
+    finally:
+        for h in (h2, h1):
+            h.gateway.close()
+
+
 def test_a_restarted_member_rebuilds_the_fleet_limits_and_routes_on_the_release(
     tmp_path: Path,
 ) -> None:
