@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from interlock.api.config import load_config
 from interlock.control.etcd_plane import EtcdControlPlane
 from interlock.control.plane import Release
 from interlock.domain.reject import RejectCode, Rejection
 from interlock.gateway.auth import Principal, Role
+from interlock.gateway.limit_change_config import LimitChangeConfig
 from interlock.gateway.limit_changes import LimitChange
 from interlock.journal.sqlite import SqliteJournal
 from interlock.sim.etcd_cluster import EtcdCluster
@@ -23,6 +25,9 @@ from interlock.sim.harness import Harness, build
 from interlock.sim.serve_fleet import wait_until
 
 NONE: frozenset[str] = frozenset()
+SHORT_WAIT = load_config().model_copy(
+    update={"limit_changes": LimitChangeConfig(fleet_apply_ms=1000)}
+)  # a member that does not apply is left out after this long
 RISK_A = Principal("risk-a", NONE, NONE, Role.RISK)
 RISK_B = Principal("risk-b", NONE, NONE, Role.RISK)
 QTY = "accounts.desk-7.max_order_qty"
@@ -60,7 +65,7 @@ def released_to_both(pair: Pair, epoch: int) -> Release:
 def pair(etcd_cluster: EtcdCluster, tmp_path: Path) -> Iterator[Pair]:
     url, prefix = f"etcd://{etcd_cluster.endpoints}", f"test/{uuid.uuid4().hex}"
     planes = [EtcdControlPlane(url, prefix=prefix) for _ in range(3)]
-    h1 = build(journal=SqliteJournal(tmp_path / "gw-1.db"), plane=planes[0])
+    h1 = build(SHORT_WAIT, journal=SqliteJournal(tmp_path / "gw-1.db"), plane=planes[0])
     cfg2 = h1.gateway.config.model_copy(update={"instance_id": "gw-2"})
     h2 = build(cfg2, journal=SqliteJournal(tmp_path / "gw-2.db"), plane=planes[1],
                clock=h1.clock)  # fmt: skip
@@ -104,7 +109,6 @@ def test_a_member_that_fails_to_apply_is_left_out_and_refuses_orders(
     pair: Pair, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     h1, h2 = pair.members
-    h1.gateway.config.limit_changes.__dict__["fleet_apply_ms"] = 300  # a short wait
     monkeypatch.setattr(h2.gateway.limit_changes, "apply_fleet", lambda change, epoch: False)
     done = h1.gateway.limit_changes.propose(RISK_A, [(QTY, 3000)], "")
     assert isinstance(done, LimitChange) and done.status == "applied", done

@@ -10,14 +10,19 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from interlock.api.config import load_config
 from interlock.domain.limit_events import LimitChangeApplied
 from interlock.domain.reject import RejectCode, Rejection
 from interlock.gateway.auth import Principal, Role
+from interlock.gateway.limit_change_config import LimitChangeConfig
 from interlock.gateway.limit_changes import LimitChange
 from interlock.journal.sqlite import SqliteJournal
 from interlock.sim.harness import Harness, build
 
 NONE: frozenset[str] = frozenset()
+SHORT_WAIT = load_config().model_copy(
+    update={"limit_changes": LimitChangeConfig(fleet_apply_ms=200)}
+)  # a member that does not apply is left out after this long
 RISK_A = Principal("risk-a", NONE, NONE, Role.RISK)
 RISK_B = Principal("risk-b", NONE, NONE, Role.RISK)
 QTY = "accounts.desk-7.max_order_qty"
@@ -25,7 +30,7 @@ NOTIONAL = "accounts.desk-7.max_order_notional"
 
 
 def pair(tmp_path: Path) -> tuple[Harness, Harness]:
-    h1 = build(journal=SqliteJournal(tmp_path / "gw-1.db"))
+    h1 = build(SHORT_WAIT, journal=SqliteJournal(tmp_path / "gw-1.db"))
     cfg2 = h1.gateway.config.model_copy(update={"instance_id": "gw-2"})
     h2 = build(cfg2, journal=SqliteJournal(tmp_path / "gw-2.db"), plane=h1.plane,
                clock=h1.clock)  # fmt: skip
@@ -139,7 +144,6 @@ def test_a_member_that_does_not_apply_is_fenced_and_refuses_orders(
     fleet: tuple[Harness, Harness], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     h1, h2 = fleet
-    h1.gateway.config.limit_changes.__dict__["fleet_apply_ms"] = 50  # a short wait
     monkeypatch.setattr(h2.gateway.limit_changes, "apply_fleet", lambda change, epoch: False)
     done = h1.gateway.limit_changes.propose(RISK_A, [(QTY, 3000)], "")
     assert isinstance(done, LimitChange) and done.status == "applied", done
@@ -159,7 +163,6 @@ def test_a_fenced_member_restarted_on_the_new_limits_in_its_config_routes_again(
 ) -> None:
     h1, h2 = pair(tmp_path)
     try:
-        h1.gateway.config.limit_changes.__dict__["fleet_apply_ms"] = 50
         monkeypatch.setattr(h2.gateway.limit_changes, "apply_fleet", lambda change, epoch: False)
         assert isinstance(h1.gateway.limit_changes.propose(RISK_A, [(QTY, 3000)], ""),
                           LimitChange)  # fmt: skip
