@@ -31,7 +31,7 @@ from interlock.control.plane import Proposal
 from interlock.domain.clock import Clock
 from interlock.domain.limit_events import FleetLimitChange
 from interlock.domain.reject import RejectCode, Rejection, reject
-from interlock.errors import ControlPlaneError, DeployError
+from interlock.errors import ConfigError, ControlPlaneError, DeployError
 from interlock.gateway.auth import Principal
 from interlock.gateway.config import GatewayConfig
 from interlock.gateway.limit_changes import (
@@ -121,11 +121,14 @@ class FleetLimits:
     def approve(self, who: Principal, change_id: str) -> LimitChange | Rejection:
         """Approve the raise pending in the plane (whichever member proposed it), if `who`
         is not its proposer and it still fits; then release it as `publish` does."""
-        plane = self._fleet.plane
         try:
-            pending = plane.proposal()
+            return self._approve(who, change_id)
         except ControlPlaneError as exc:
             return self._refused_id(change_id, str(exc))
+
+    def _approve(self, who: Principal, change_id: str) -> LimitChange | Rejection:
+        plane = self._fleet.plane
+        pending = plane.proposal()
         change = pending.limits if pending is not None else None
         if change is None or change.change_id != change_id or change.appliable:
             return not_found(change_id, f"no limit raise {str(change_id)[:40]} pending in the "
@@ -139,8 +142,15 @@ class FleetLimits:
         why = stale(limits, change.items, self._symbols)
         if why:
             return stale_refusal(change_id, why)
-        new = apply_items(limits, change.items, self._symbols)
-        plane.abort_proposal(who.name, f"limit change {change_id} approved by {who.name}")
+        try:
+            new = apply_items(limits, change.items, self._symbols)
+        except ConfigError as e:
+            return reject(RejectCode.CONFIG_INVALID,
+                          f"limit change {change_id} would make the limits invalid: {e}",
+                          limit="valid limits", attempted=change_id)  # fmt: skip
+        taken = plane.abort_proposal(who.name, f"limit change {change_id} approved by {who.name}")
+        if taken != pending:  # another approver (or a decline) took it first
+            return not_found(change_id, f"limit change {change_id} was closed meanwhile")
         return self.publish(msgspec.structs.replace(change, approver=who.name), new)
 
     def withdraw(self, who: Principal, change_id: str, reason: str) -> Rejection | None:
