@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from plane_backends import Backend
@@ -21,6 +22,7 @@ from interlock.control.plane import (
     Release,
     ReleaseChanged,
 )
+from interlock.domain.limit_events import FleetLimitChange, LimitItem
 from interlock.errors import ControlPlaneError
 
 RACE_ROUNDS = 10
@@ -71,6 +73,18 @@ def test_only_one_proposal_may_be_pending(backend: Backend) -> None:
     p = proposal(backend, ("gw-1",))
     assert backend.plane.put_proposal(p) is True
     assert backend.plane.put_proposal(proposal(backend, ("gw-2",))) is False
+    assert backend.plane.proposal() == p
+    backend.settle()
+    assert backend.of(ProposalPut) == [ProposalPut(p)]
+
+
+def test_a_proposal_carrying_a_limit_change_is_stored_and_announced_whole(
+    backend: Backend,
+) -> None:
+    change = FleetLimitChange("LC-1@gw-1", "risk-a", (LimitItem("firm.max_gross_notional",
+                              "5000000", "4000000"),), "tighten", True, 99, "risk-b")  # fmt: skip
+    p = replace(proposal(backend, ("gw-1",), config="c2"), limits=change)
+    assert backend.plane.put_proposal(p) is True
     assert backend.plane.proposal() == p
     backend.settle()
     assert backend.of(ProposalPut) == [ProposalPut(p)]

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from interlock.control.attestation import short
 from interlock.control.plane import CommitResult, Member, Proposal, Release
 from interlock.control.ports import ControlPlane
+from interlock.domain.limit_events import FleetLimitChange
 from interlock.errors import DeployError
 
 ProposalCheck = Callable[[Proposal], Iterable[object]]
@@ -62,9 +63,11 @@ class Deployment:
         preflight: ProposalCheck | None = None,
         *,
         config_digest: str | None = None,
+        limits: FleetLimitChange | None = None,
     ) -> Proposal:
         """`config_digest`: the fleet config every member must attest (`GatewayConfig.
-        fleet_digest()`); None keeps the current release's, "" approves any."""
+        fleet_digest()`); None keeps the current release's, "" approves any. `limits`: a
+        limit change every member applies in place of a restart (gateway/fleet_limits.py)."""
         members = tuple(expected_members)
         problems = []
         if not build_digest:
@@ -82,7 +85,7 @@ class Deployment:
         release = self.plane.release()
         config = release.config_digest if config_digest is None else config_digest
         proposal = Proposal(build_digest, flag_digest, members, release.epoch, self.who,
-                            self._clock(), config_digest=config)  # fmt: skip
+                            self._clock(), config_digest=config, limits=limits)  # fmt: skip
         if not problems and preflight is not None:
             problems += [f"release gate: {f}" for f in preflight(proposal)]
         if problems:

@@ -133,6 +133,14 @@ class InstanceGate:
                 self.epoch = release.epoch
             self._recompute()
 
+    def reattested(self, attestation: Attestation, deadline: int) -> None:
+        """This instance registered `attestation` anew (an applied fleet limit change: the
+        same build and flags on another config), under a lease until `deadline`."""
+        with self._lock:
+            self.attestation = attestation
+            self.lease_deadline = deadline
+            self._recompute()
+
     def hold(self, refusal: Rejection) -> None:
         """Close the gate with `refusal` until `unhold`, whatever the control plane says:
         the instance's own reason not to trade (it is reconciling with its venue)."""

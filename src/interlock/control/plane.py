@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from interlock.domain.enums import HaltScope
 from interlock.domain.flag_events import FlagEvent
+from interlock.domain.limit_events import FleetLimitChange
 from interlock.flags.manifest import FlagManifest
 
 
@@ -75,7 +76,8 @@ class HaltRecord:
 @dataclass(frozen=True, slots=True)
 class Proposal:
     """A deploy in progress: the build, flags and config every expected member must restart
-    on and attest before `commit` may release them at `base_epoch + 1` ("" approves any)."""
+    on (or, for a limit change, apply it) and attest before `commit` may release them at
+    `base_epoch + 1` ("" approves any)."""
 
     build_digest: str
     flag_digest: str
@@ -84,6 +86,9 @@ class Proposal:
     who: str
     ts: int
     config_digest: str = field(default="", kw_only=True)
+    limits: FleetLimitChange | None = field(default=None, kw_only=True)
+    """A limit change each member applies before it attests `config_digest` (the fleet
+    config with those limits); None for a deploy of a build."""
 
 
 @dataclass(frozen=True, slots=True)

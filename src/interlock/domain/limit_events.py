@@ -61,6 +61,27 @@ class LimitChangeApplied(msgspec.Struct, frozen=True, gc=False, array_like=True)
     change_id: str
     items: tuple[LimitItem, ...]
     digest: str
+    epoch: int = 0  # a fleet's change: the release epoch it was committed at (0: this one's)
+
+
+class FleetLimitChange(msgspec.Struct, frozen=True, array_like=True):
+    """A change the whole fleet applies, carried by a deploy proposal in the control plane:
+    every expected member applies it, re-attests, and the commit releases it at epoch + 1.
+    A raise is carried first with no `approver` (pending: nobody applies it), then again
+    approved by a risk principal other than `proposer` (every member checks that)."""
+
+    change_id: str
+    proposer: str
+    items: tuple[LimitItem, ...]
+    reason: str
+    raises: bool = False
+    expires_ts: int = 0
+    approver: str = ""
+
+    @property
+    def appliable(self) -> bool:
+        """A lowering, or a raise approved by a second pair of eyes."""
+        return not self.raises or self.approver not in ("", self.proposer)
 
 
 LimitEvent = LimitChangeProposed | LimitChangeApproved | LimitChangeDeclined | LimitChangeApplied

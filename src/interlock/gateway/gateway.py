@@ -46,7 +46,7 @@ from interlock.control.attestation import attest
 from interlock.control.fleet_halt import HaltReport
 from interlock.control.halt_view import HaltView
 from interlock.control.instance_gate import InstanceGate
-from interlock.control.plane import HaltRecord, Release
+from interlock.control.plane import Attestation, HaltRecord, Release
 from interlock.control.ports import ControlPlane
 from interlock.domain.clock import Clock
 from interlock.domain.commands import OrderRequest, ParentOrder
@@ -74,6 +74,7 @@ from interlock.flags.runtime import FlagSet
 from interlock.gateway.auth import Authenticator, Principal
 from interlock.gateway.config import GatewayConfig
 from interlock.gateway.decode import decode
+from interlock.gateway.fleet_limits import FleetLimits
 from interlock.gateway.journal_status import JournalWatch
 from interlock.gateway.limit_changes import LimitChanges
 from interlock.gateway.locate_admin import locate_refusal
@@ -197,20 +198,23 @@ class Gateway:
             self.book, self.instruments, config.limit_changes.pending_ttl_ms, lock=self._lock,
             record=self._record, clock=clock, swapped=self._limits_swapped,
             refusal=lambda: self.journal_watch.refusal, flush=journal.flush,
-            others=self._other_members,
+            others=self._other_members, name=self.instance_id,
         )  # fmt: skip
         self.state.register(self.limit_changes.handlers())
         disabled = frozenset(disabled_checks)
         self.engine = RiskEngine(self.book, disabled - {GATE_CHECK} - MONITOR_NAMES)
         self.auth = Authenticator.for_gateway(config)
-        self.attestation = attest(self.instance_id, config.fleet_digest(), build_digest,
-                                  flag_digest, flag_manifest)  # fmt: skip
-        self.gate = InstanceGate(self.attestation, config.fleet.quorum)
+        attestation = attest(self.instance_id, config.fleet_digest(), build_digest,
+                             flag_digest, flag_manifest)  # fmt: skip
+        self.gate = InstanceGate(attestation, config.fleet.quorum)
         self.fleet = FleetMembership(
-            config=config, plane=plane, attestation=self.attestation, gate=self.gate,
+            config=config, plane=plane, attestation=attestation, gate=self.gate,
             book=self.book, exposure=self._exposure, apply_halt=self._apply_halt,
             lift_halt=self._lift_halt, record=self._record, lock=self._lock, clock=clock,
         )  # fmt: skip
+        self.fleet_limits = FleetLimits(config, self.limit_changes, self.fleet,
+                                        lambda: self.book.limits, symbols=self.instruments,
+                                        clock=clock)  # fmt: skip
         self.budgets = self.fleet.budgets
         self.self_halts = SelfHalts(
             config.monitors, disabled, book=self.book, halts=self.halts, fleet=self.fleet,
@@ -280,6 +284,7 @@ class Gateway:
                 self._record(LimitsLoaded(self._clock(), self._limits_digest,
                                           self.book.limits.canonical_json()))  # fmt: skip
             journaled = self.halts.records()
+            self.fleet_limits.attest_in_force()
         self.journal.on_durable(self._on_durable)
         self.journal.on_status(self.journal_watch.changed)
         self.fleet.join(journaled)
@@ -309,6 +314,11 @@ class Gateway:
             _log.error("closing with records not released: %s", exc)
         self.journal.close()
         self.releaser.close()
+
+    @property
+    def attestation(self) -> Attestation:
+        """What this instance attests now (a fleet limit change re-attests it)."""
+        return self.fleet.attestation
 
     def _other_members(self) -> list[str]:
         """The live members but this one, from the gate's cache (no control-plane call)."""

@@ -1,4 +1,5 @@
-"""The `[limit_changes]` config section: how long a proposed raise waits for approval."""
+"""The `[limit_changes]` config section: how long a proposed raise waits for approval, how
+long a fleet waits for its members to apply a change."""
 
 from __future__ import annotations
 
@@ -16,4 +17,11 @@ class LimitChangeConfig(BaseModel):
         le=7 * 86_400_000,
         description="a proposed raise not approved within this long expires (a lowering "
         "applies at once and never waits)",
+    )
+    fleet_apply_ms: StrictInt = Field(
+        5_000,
+        gt=0,
+        le=600_000,
+        description="in a fleet, how long a lowering waits for every live member to apply "
+        "it before it is released without the ones that did not (they are fenced)",
     )

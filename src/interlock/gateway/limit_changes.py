@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from interlock.domain.clock import Clock
 from interlock.domain.events import Event, LimitsLoaded
 from interlock.domain.limit_events import (
+    FleetLimitChange,
     LimitChangeApplied,
     LimitChangeApproved,
     LimitChangeDeclined,
@@ -38,6 +39,25 @@ from interlock.risk.limits import LimitsConfig
 
 PENDING, APPLIED, DECLINED, EXPIRED = "pending", "applied", "declined", "expired"
 _PREFIX = "LC-"
+
+
+def four_eyes_refusal(change_id: str, who: str) -> Rejection:
+    return reject(RejectCode.FOUR_EYES_REQUIRED,
+                  f"limit change {change_id} was proposed by {who}: a raise needs another "
+                  "risk principal's approval", limit="an approver other than the proposer",
+                  attempted=who)  # fmt: skip
+
+
+def stale_refusal(change_id: str, why: str) -> Rejection:
+    return reject(RejectCode.LIMIT_CHANGE_STALE,
+                  f"limit change {change_id} no longer fits the limits in force: {why}; "
+                  "propose it again", limit="the values proposed against",
+                  attempted=change_id)  # fmt: skip
+
+
+def not_found(change_id: str, why: str) -> Rejection:
+    return reject(RejectCode.LIMIT_CHANGE_NOT_FOUND, why, limit="a pending limit change",
+                  attempted=str(change_id)[:40])  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +99,9 @@ class LimitChanges:
         refusal: Callable[[], Rejection | None],
         flush: Callable[[], object],
         others: Callable[[], list[str]],
+        name: str = "",
     ) -> None:
+        """`name`: this instance's id, in the ids of the changes it proposes to a fleet."""
         self._book = book
         self._symbols = symbols
         self._ttl_ns = ttl_ms * 1_000_000
@@ -92,6 +114,12 @@ class LimitChanges:
         self._others = others
         self._changes: dict[str, LimitChange] = {}
         self._next = 1
+        self._name = name
+        self.fleet_epoch = 0  # the newest epoch a fleet change was applied at (0: none)
+        self.publish: Callable[[FleetLimitChange, LimitsConfig], LimitChange | Rejection] | None
+        self.publish = None  # set by gateway/fleet_limits.py: a change to the whole fleet
+        self.approve_fleet: Callable[[Principal, str], LimitChange | Rejection] | None = None
+        self.withdraw_fleet: Callable[[Principal, str, str], Rejection | None] | None = None
 
     def handlers(self) -> dict[type, Callable[[int, Event], None]]:
         """The `apply` of each record, for the instance state's one `apply`."""
@@ -118,46 +146,96 @@ class LimitChanges:
     def propose(
         self, who: Principal, items: Sequence[tuple[str, object]], reason: str
     ) -> LimitChange | Rejection:
-        """Judge and journal a change; a lowering applies now, a raise waits."""
-        alone = self._alone()  # the gate's cache, read before the lock
+        """Judge and journal a change; a lowering applies now, a raise waits. With other
+        live members, a lowering goes to the whole fleet through the control plane."""
+        others, publish = self._others(), self.publish  # the gate's cache, before the lock
         with self._lock:
-            refused = self._may_not(who, "propose") or alone
+            refused = self._may_not(who, "propose")
             if refused is not None:
                 return refused
             judged = plan(self._book.limits, items, self._symbols)
             if isinstance(judged, Rejection):
                 return judged
-            now = self._clock()
-            cid = f"{_PREFIX}{self._next}"
-            expires = now + self._ttl_ns if judged.raises else 0
-            self._record(LimitChangeProposed(now, cid, who.name, judged.items, reason,
-                                             judged.raises, expires))  # fmt: skip
-            if not judged.raises:
-                self._apply(cid, judged.items, now)
-            change = self._changes[cid]
+            if others:
+                if publish is None:
+                    return self._not_in_fleet(others, "a change")
+                expires = self._clock() + self._ttl_ns if judged.raises else 0
+                fleet = FleetLimitChange(self._fleet_id(), who.name, judged.items, reason,
+                                         judged.raises, expires)  # fmt: skip
+                new = apply_items(self._book.limits, judged.items, self._symbols)
+            else:
+                change = self._propose_here(who, judged.items, judged.raises, reason)
+        if publish is not None and others:
+            return publish(fleet, new)  # outside the lock: every member takes it
         self._flush()
         return change
 
+    def _propose_here(
+        self, who: Principal, items: tuple[LimitItem, ...], raises: bool, reason: str
+    ) -> LimitChange:
+        now = self._clock()
+        cid = f"{_PREFIX}{self._next}"
+        expires = now + self._ttl_ns if raises else 0
+        self._record(LimitChangeProposed(now, cid, who.name, items, reason, raises, expires))
+        if not raises:
+            self._apply(cid, items, now)
+        return self._changes[cid]
+
+    def _fleet_id(self) -> str:
+        """A change id no other member's proposals can take: `LC-n@instance`."""
+        cid = f"{_PREFIX}{self._next}@{self._name}"
+        self._next += 1
+        return cid
+
+    def apply_fleet(self, change: FleetLimitChange, epoch: int) -> bool:
+        """Take a fleet's change carried by a deploy proposal (released at `epoch`): journal
+        it as proposed (a raise not yet approved stays pending), approved, applied. False if
+        it cannot be applied (the journal is unavailable, the limits here moved): this member
+        then stays on its limits and is fenced."""
+        with self._lock:
+            if self._refusal() is not None:
+                return False
+            known = self._changes.get(change.change_id)
+            if known is not None and known.status != PENDING:
+                return known.status == APPLIED
+            fits = not stale(self._book.limits, change.items, self._symbols)
+            if fits and change.appliable:
+                try:
+                    apply_items(self._book.limits, change.items, self._symbols)
+                except ConfigError:
+                    fits = False
+            now = self._clock()
+            if known is None:
+                self._record(LimitChangeProposed(now, change.change_id, change.proposer,
+                                                 change.items, change.reason, change.raises,
+                                                 change.expires_ts))  # fmt: skip
+            if fits and change.appliable:
+                if change.raises:
+                    self._record(LimitChangeApproved(now, change.change_id, change.approver))
+                self._apply(change.change_id, change.items, now, epoch)
+        self._flush()
+        return fits and change.appliable
+
+    def change(self, change_id: str) -> LimitChange | None:
+        with self._lock:
+            return self._changes.get(change_id)
+
     def approve(self, who: Principal, change_id: str) -> LimitChange | Rejection:
         """Apply a pending raise, if `who` is another risk principal and it still fits."""
-        alone = self._alone()
+        others, fleet = self._others(), self.approve_fleet
+        if others and fleet is not None:
+            return self._may_not(who, "approve") or fleet(who, change_id)
         with self._lock:
+            alone = self._not_in_fleet(others, "an approval") if others else None
             refused = self._may_not(who, "approve") or alone or self._open(change_id)
             if refused is not None:
                 return refused
             change = self._changes[change_id]
             if change.proposer == who.name:
-                return reject(RejectCode.FOUR_EYES_REQUIRED,
-                              f"limit change {change_id} was proposed by {who.name}: a raise "
-                              "needs another risk principal's approval",
-                              limit="an approver other than the proposer",
-                              attempted=who.name)  # fmt: skip
+                return four_eyes_refusal(change_id, who.name)
             why = stale(self._book.limits, change.items, self._symbols)
             if why:
-                return reject(RejectCode.LIMIT_CHANGE_STALE,
-                              f"limit change {change_id} no longer fits the limits in force: "
-                              f"{why}; propose it again", limit="the values proposed against",
-                              attempted=change_id)  # fmt: skip
+                return stale_refusal(change_id, why)
             try:
                 apply_items(self._book.limits, change.items, self._symbols)
             except ConfigError as e:
@@ -172,7 +250,13 @@ class LimitChanges:
         return change
 
     def decline(self, who: Principal, change_id: str, reason: str) -> LimitChange | Rejection:
-        """Close a pending raise for good (the proposer may withdraw their own)."""
+        """Close a pending raise for good (the proposer may withdraw their own); in a fleet,
+        first take it out of the plane, so no member can approve it any more."""
+        withdraw = self.withdraw_fleet if self._others() else None
+        if withdraw is not None:
+            refused = self._may_not(who, "decline") or withdraw(who, change_id, reason)
+            if refused is not None:
+                return refused
         with self._lock:
             refused = self._may_not(who, "decline") or self._open(change_id)
             if refused is not None:
@@ -189,16 +273,13 @@ class LimitChanges:
                           limit="role risk", attempted=who.role.value)  # fmt: skip
         return self._refusal()  # JOURNAL_UNAVAILABLE: nothing could be made durable
 
-    def _alone(self) -> Rejection | None:
-        """A change here reaches this instance only: refused while other members are live
-        (their limits would diverge from these), until changes travel the fleet."""
-        others = self._others()
-        if not others:
-            return None
+    def _not_in_fleet(self, others: list[str], what: str) -> Rejection:
+        """A raise needs four eyes the whole fleet sees, and this build keeps them in one
+        member's journal: refused while other members are live (a lowering travels)."""
         return reject(RejectCode.LIMIT_CHANGE_FLEET,
                       f"this instance is one of {len(others) + 1} live members "
-                      f"({', '.join(others[:5])} too): a limit change here would not reach "
-                      "them; change the config and deploy it to the fleet",
+                      f"({', '.join(others[:5])} too): {what} of a limit raise here would "
+                      "not reach them; change the config and deploy it to the fleet",
                       "the only live member", f"{len(others) + 1} members")  # fmt: skip
 
     def _open(self, change_id: str) -> Rejection | None:
@@ -210,13 +291,14 @@ class LimitChanges:
             if change.status == PENDING:
                 return None
             why = f"limit change {change_id} is {change.status}, not pending"
-        return reject(RejectCode.LIMIT_CHANGE_NOT_FOUND, why, limit="a pending limit change",
-                      attempted=str(change_id)[:40])  # fmt: skip
+        return not_found(change_id, why)
 
-    def _apply(self, change_id: str, items: tuple[LimitItem, ...], now: int) -> None:
+    def _apply(
+        self, change_id: str, items: tuple[LimitItem, ...], now: int, epoch: int = 0
+    ) -> None:
         """Journal the change in force, then the limits document decisions will cite."""
         new = apply_items(self._book.limits, items, self._symbols)
-        self._record(LimitChangeApplied(now, change_id, items, new.digest()))
+        self._record(LimitChangeApplied(now, change_id, items, new.digest(), epoch))
         self._record(LimitsLoaded(now, new.digest(), new.canonical_json()))
 
     # -- apply: one per record, live and in the fold ------------------------------------------
@@ -225,8 +307,8 @@ class LimitChanges:
         self._changes[ev.change_id] = LimitChange(
             ev.change_id, ev.proposer, ev.items, ev.reason, ev.raises, ev.ts, ev.expires_ts
         )
-        number = ev.change_id.removeprefix(_PREFIX)
-        if number.isdigit():
+        number, at, name = ev.change_id.removeprefix(_PREFIX).partition("@")
+        if number.isdigit() and (not at or name == self._name):
             self._next = max(self._next, int(number) + 1)
 
     def _approved(self, seq: int, ev: LimitChangeApproved) -> None:
@@ -251,6 +333,7 @@ class LimitChanges:
             ) from None
         swap_limits(self._book, new)
         self._swapped(new)
+        self.fleet_epoch = max(self.fleet_epoch, ev.epoch)
         change = self._changes.get(ev.change_id)
         if change is not None:
             self._changes[ev.change_id] = replace(change, status=APPLIED, closed_ts=ev.ts)

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from interlock.control.budgets import BudgetSpec, FleetBudgets
 from interlock.control.fleet_halt import HaltReport, halt_fleet
@@ -38,6 +38,7 @@ from interlock.control.plane import (
     Member,
     MemberJoined,
     MemberLost,
+    Proposal,
     ProposalAborted,
     ProposalPut,
     Release,
@@ -103,6 +104,7 @@ class FleetMembership:
         self._clock = clock
         self._unwatch: Callable[[], None] | None = None
         self._stop = threading.Event()
+        self.limits_proposed: Callable[[Proposal], None] | None = None  # fleet_limits.py
         self.budgets = self._budgets(book) if config.fleet.budgets else None
 
     def _budgets(self, book: Book) -> FleetBudgets:
@@ -162,6 +164,19 @@ class FleetMembership:
                     need = self._exposure(spec.account, spec.symbol, 0)
                     if need > 0:
                         self.budgets.admit(spec, need)
+
+    def use_config(self, config_digest: str) -> Attestation:
+        """Attest `config_digest` from here on (the next registration says it)."""
+        self.attestation = replace(self.attestation, config_digest=config_digest)
+        self.gate.attestation = self.attestation  # compared with the release at `joined`
+        return self.attestation
+
+    def reattest(self, config_digest: str) -> None:
+        """Register anew on `config_digest` (limits changed in place): the fleet sees the
+        new attestation, and the gate compares the release with it."""
+        attestation = self.use_config(config_digest)
+        deadline = self.plane.register(attestation, self._ttl_ns)
+        self.gate.reattested(attestation, deadline)
 
     @property
     def _ttl_ns(self) -> int:
@@ -308,6 +323,9 @@ class FleetMembership:
             _log.info("deploy %s: %s", kind, record,
                          extra={"event": f"deploy.{kind}",
                                 "build_digest": record.build_digest})  # fmt: skip
+            apply_limits = self.limits_proposed  # outside the lock: it takes it
+            if isinstance(event, ProposalPut) and event.proposal.limits and apply_limits:
+                apply_limits(event.proposal)
 
     def _deploy_record(
         self, event: ReleaseChanged | ProposalPut | ProposalAborted, now: int

@@ -63,7 +63,7 @@ COMMAND_STATUS: MappingProxyType[C, int] = MappingProxyType(
         C.LIMIT_CHANGE_NOT_FOUND: 404,  # unknown, already closed, or expired
         C.FOUR_EYES_REQUIRED: 403,  # the proposer approving their own raise
         C.LIMIT_CHANGE_STALE: 409,  # another change landed under it
-        C.LIMIT_CHANGE_FLEET: 409,  # other live members would keep the old limits
+        C.LIMIT_CHANGE_FLEET: 409,  # the fleet could not take it (another proposal pending)
         C.LOCATE_CONFLICT: 409,  # admin POST /locates: the id names another locate
     }
 )
