@@ -53,9 +53,10 @@ def test_old_build_member_blocks_the_open_until_a_person_acks(
     assert f"  members: {STALE} runs build " in verdict.stdout
     assert f"not the release's {short(digest)}" in verdict.stdout
 
-    wait_until(lambda: gw.gate() == "NOT_READY", OPEN_IN_S + 20, "gw-1 blocked at the open")
-    for i in NEW:
-        r = fleet[i].submit(f"{i}-at-open")
+    for i in NEW:  # each member's own pre-open watch blocks it, on its own check interval
+        m = fleet[i]
+        wait_until(lambda m=m: m.gate() == "NOT_READY", OPEN_IN_S + 20, f"{i} blocked at the open")
+        r = m.submit(f"{i}-at-open")
         assert (r.status_code, r.json()["code"]) == (423, "NOT_READY"), r.text
         assert f"members: {STALE} runs build" in r.json()["message"]
     assert fleet[STALE].submit("stale-at-open").json()["code"] in {
