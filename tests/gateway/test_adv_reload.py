@@ -4,6 +4,7 @@ demand), journaled as AdvLoaded and folded back on restart (gateway/adv_reload.p
 from __future__ import annotations
 
 import logging
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,17 @@ def test_the_file_setting_leaves_no_trace_in_digests_while_unset() -> None:
     cfg = load_config()
     assert '"file"' not in cfg.limits.canonical_json()
     assert '"file"' in with_file(Path("adv.csv")).limits.canonical_json()
+
+
+def test_a_config_file_naming_the_adv_file_loads_it_from_beside_itself(tmp_path: Path) -> None:
+    """As `interlock serve --config` reads it: the path is relative to the file's directory."""
+    text = resources.files("interlock").joinpath("data/default.toml").read_text()
+    assert "[limits.adv]\n" in text
+    (tmp_path / "etc").mkdir()
+    conf = tmp_path / "etc" / "interlock.toml"
+    conf.write_text(text.replace("[limits.adv]\n", '[limits.adv]\nfile = "adv.csv"\n', 1))
+    write(tmp_path / "etc" / "adv.csv", 200_000)
+    cfg = load_config(conf)
+    assert cfg.adv_file() == tmp_path / "etc" / "adv.csv"
+    assert cfg.fleet_digest() == load_config(conf).fleet_digest()  # the path, not the figures
+    assert build(cfg).gateway.book.adv_max_qty["AAPL"] == 2_000

@@ -95,7 +95,11 @@ class AdvReload:
         return f"as_of {self._as_of} is {age} days old, over max_age_days {self._max_age}"
 
     def status(self) -> AdvStatus:
-        """Under the gateway lock, or as a snapshot of plain reads."""
+        """What is in force now (takes the gateway lock)."""
+        with self._lock:
+            return self._status()
+
+    def _status(self) -> AdvStatus:
         return AdvStatus(str(self.path or ""), "" if self._as_of is None else str(self._as_of),
                          len(self.book.adv_figures), self._digest, self._loaded_at,
                          self.book.adv_stale)  # fmt: skip
@@ -132,7 +136,7 @@ class AdvReload:
                 _log.info("ADV file %s loaded: as_of %s, %d figure(s), digest %s", self.path,
                           parsed.as_of, len(parsed.figures), parsed.digest,
                           extra={"event": "adv.loaded"})  # fmt: skip
-            return self.status()
+            return self._status()
 
     def at_start(self) -> None:
         """After the fold, before any trading: load the file; a bad file raises (the start

@@ -22,6 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from interlock import __version__
 from interlock.api.admin.access import admin_authenticator, allow
+from interlock.api.admin.adv import add_adv_routes
 from interlock.api.admin.deploys import add_deploy_routes, proposal_view
 from interlock.api.admin.flags import add_flag_routes
 from interlock.api.admin.limits import add_limit_routes
@@ -162,5 +163,6 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
     add_preopen_routes(app, gateway, allow(tokens, "read"), allow(tokens, "operate"))
     add_limit_routes(app, gateway, allow(tokens, "read"), allow(tokens, "change limits"))
     add_locate_routes(app, gateway, allow(tokens, "read"), allow(tokens, "operate"))
+    add_adv_routes(app, gateway, allow(tokens, "read"), allow(tokens, "reload reference data"))
     add_dashboard_routes(app, gateway, tokens, fleet_view)
     return app
