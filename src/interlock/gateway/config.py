@@ -142,6 +142,14 @@ class GatewayConfig(_Model):
         self._config_dir = None if path is None else path.resolve().parent
         return self
 
+    def __eq__(self, other: object) -> bool:
+        """The settings alone: where the file was read from is not one of them."""
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = BaseModel.__hash__
+
     def adv_file(self) -> Path | None:
         """`limits.adv.file`, relative to the config file's directory (else the cwd)."""
         name = self.limits.adv.file

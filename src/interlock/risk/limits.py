@@ -247,9 +247,10 @@ class ShortSaleLimits(_Model):
 class AdvLimits(_Model):
     """The fat-finger bound against the market's size: one order's quantity over a share of
     the symbol's average daily volume (ADV). A symbol with no ADV figure is refused while
-    the check is on (fail closed). The figures are reference data kept with the limits, so
-    the `LimitsLoaded` record journals what every decision was judged against; refreshed
-    daily by the file a restart reads before the pre-open (docs/configuration.md)."""
+    the check is on (fail closed). `shares` are kept with the limits (journaled in
+    `LimitsLoaded`); the day's `file`, when set, overrides them symbol by symbol and is
+    reloaded without a restart, each load journaled as `AdvLoaded` (gateway/adv_reload.py,
+    docs/configuration.md)."""
 
     max_order_bps: StrictInt = Field(
         100, gt=0, le=10_000, description="most of a symbol's ADV one order may be, in bps"
