@@ -4,8 +4,8 @@ Any live member's admin port acts on the running control plane the member belong
 (whatever its backend), through the plane's own operations: the fleet view, deploys
 (deploys.py), halts and resumes, the flag registry (flags.py), the pre-open readiness
 verdict and its acknowledgement (preopen.py), four-eyes limit changes (limits.py), locates
-for short sales (locates.py), the ADV file's reload (adv.py), and `/metrics` for Prometheus (gateway/metrics.py), behind
-the reader credentials every view needs. It knows only admin tokens: a trading key is
+for short sales (locates.py), the ADV file's reload (adv.py), and `/metrics` for
+Prometheus (gateway/metrics.py), behind the reader credentials every view needs. It knows only admin tokens: a trading key is
 unknown here (401) and an admin token is unknown on the REST port. An operator token may
 do every fleet action and add locates, a reader token only reads, a risk token reads and
 changes limits (access.py). Halts go through `Gateway.halt`, which writes the record to
