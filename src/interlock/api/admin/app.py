@@ -5,10 +5,11 @@ Any live member's admin port acts on the running control plane the member belong
 (deploys.py), halts and resumes, the flag registry (flags.py), the pre-open readiness
 verdict and its acknowledgement (preopen.py), four-eyes limit changes (limits.py), locates
 for short sales (locates.py), the ADV file's reload (adv.py), and `/metrics` for
-Prometheus (gateway/metrics.py), behind the reader credentials every view needs. It knows only admin tokens: a trading key is
-unknown here (401) and an admin token is unknown on the REST port. An operator token may
-do every fleet action and add locates, a reader token only reads, a risk token reads and
-changes limits (access.py). Halts go through `Gateway.halt`, which writes the record to
+Prometheus (gateway/metrics.py), behind the reader credentials every view needs. It
+knows only admin tokens: a trading key is unknown here (401) and an admin token is
+unknown on the REST port. An operator token may do every fleet action, add locates and
+reload the ADV file, a reader token only reads, a risk token reads, changes limits and
+reloads the ADV file (access.py). Halts go through `Gateway.halt`, which writes the record to
 the control plane and waits for every live member to confirm it, so the answer says the
 fleet has stopped, not that a request was filed.
 """
