@@ -189,3 +189,14 @@ def test_a_config_file_naming_the_adv_file_loads_it_from_beside_itself(tmp_path:
     assert cfg.adv_file() == tmp_path / "etc" / "adv.csv"
     assert cfg.fleet_digest() == load_config(conf).fleet_digest()  # the path, not the figures
     assert build(cfg).gateway.book.adv_max_qty["AAPL"] == 2_000
+
+
+def test_the_pre_open_watchs_periodic_look_runs_the_daily_load(tmp_path: Path) -> None:
+    """The watch serve starts (api/service.py) is the tick: no thread of the ADV file's own."""
+    f = write(tmp_path / "adv.csv", 200_000, as_of="2025-08-01")
+    clock = ManualClock(START_NS)
+    h = build(with_file(f), clock=clock)
+    write(f, 300_000, as_of="2025-08-04")
+    clock.now = new_york_ns("2025-08-04", "07:00:05")
+    h.gateway.preopen.look()
+    assert [e.figures[0][1] for e in loaded(h.journal)] == [200_000, 300_000]
