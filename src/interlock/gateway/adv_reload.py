@@ -108,13 +108,13 @@ class AdvReload:
         """Read, parse and journal the file (a new digest only); ConfigError if it is bad
         or stale, the figures in force then unchanged. The alert is logged here."""
         try:
-            return self._load()
+            return self._load(who)
         except ConfigError as e:
             _log.error("ADV file refused (%s), the figures in force stay: %s", who, e,
                        extra={"event": "adv.refused", "file": str(self.path)})  # fmt: skip
             raise
 
-    def _load(self) -> AdvStatus:
+    def _load(self, who: str) -> AdvStatus:
         if self.path is None:
             raise ConfigError("limits.adv.file is not set: there is no ADV file to load")
         try:
@@ -133,8 +133,8 @@ class AdvReload:
             if parsed.digest != self._digest:
                 self._record(AdvLoaded(now, parsed.as_of.isoformat(), parsed.digest,
                                        parsed.figures))  # fmt: skip
-                _log.info("ADV file %s loaded: as_of %s, %d figure(s), digest %s", self.path,
-                          parsed.as_of, len(parsed.figures), parsed.digest,
+                _log.info("ADV file %s loaded (%s): as_of %s, %d figure(s), digest %s",
+                          self.path, who, parsed.as_of, len(parsed.figures), parsed.digest,
                           extra={"event": "adv.loaded"})  # fmt: skip
             return self._status()
 
