@@ -29,6 +29,7 @@ from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.enums import HaltScope, Side
 from interlock.domain.events import (
     EVENT_TYPES,
+    AdvLoaded,
     Cancelled,
     CancelRequested,
     DeployAborted,
@@ -123,6 +124,7 @@ def every_kind() -> list[Event]:
             "desk-7",
         ),
         LocateAdded(TS + 25, "L1", "desk-7", "AAPL", 500, TS + 10**12, f"pb{EVIL}", "ops"),
+        AdvLoaded(TS + 26, "2025-07-31", f"d{EVIL}", ((f"AAPL{EVIL}", 200_000),)),
     ]
     assert {type(e) for e in events} == set(EVENT_TYPES)
     return events

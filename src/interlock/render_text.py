@@ -11,6 +11,7 @@ from interlock.control.attestation import short
 from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import HaltScope, OrderType, Side, TradingSession
 from interlock.domain.events import (
+    AdvLoaded,
     Cancelled,
     CancelRequested,
     DeployAborted,
@@ -136,6 +137,9 @@ class EventSummarizer:
             return (f"LOCATE {event.locate_id} by {event.who}: {event.quantity:,} "
                     f"{event.symbol} for {event.account} from {event.source}, "
                     f"expires {_iso(event.expires_ns)}")  # fmt: skip
+        if isinstance(event, AdvLoaded):
+            return (f"ADV file as_of {event.as_of} loaded: {len(event.figures)} figure(s), "
+                    f"digest {event.digest}")  # fmt: skip
         if isinstance(event, ReadinessAcknowledged):
             causes = "; ".join(event.causes) or "no cause"
             return (f"PRE-OPEN acknowledged by {event.who}: opened anyway over {causes} "

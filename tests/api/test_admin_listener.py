@@ -29,6 +29,7 @@ def test_admin_port_serves_only_the_fleet_routes(stack: Stack) -> None:
         "/limits/changes", "/limits/changes/{change_id}/approve",
         "/limits/changes/{change_id}/decline",
         "/locates",
+        "/adv", "/adv/reload",
         "/metrics",
     }  # fmt: skip
 

@@ -12,6 +12,7 @@ from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.enums import HaltScope, OrderType, Side, TimeInForce, TradingSession
 from interlock.domain.events import (
     EVENT_TYPES,
+    AdvLoaded,
     Cancelled,
     CancelRequested,
     DeployAborted,
@@ -116,6 +117,7 @@ SAMPLES: list[Event] = [
         "desk-7",
     ),
     LocateAdded(24, "L1", "desk-7", "AAPL", 500, 10**12, "prime broker", "ops"),
+    AdvLoaded(25, "2025-07-31", "0123456789abcdef", (("AAPL", 200_000), ("MSFT", 300_000))),
 ]
 
 # Written into every journal file: changing one breaks reading old journals.
@@ -144,6 +146,7 @@ STABLE_KINDS = {
     LimitChangeApplied: "limit_change_applied",
     DropCopyBreak: "drop_copy_break",
     LocateAdded: "locate",
+    AdvLoaded: "adv_loaded",
 }
 
 

@@ -74,7 +74,9 @@ def with_control_plane(config: ServeConfig, url: str) -> ServeConfig:
     """`config` joining the plane at `url` instead (validated as the file's would be)."""
     data = config.model_dump(mode="json")
     data["control_plane"] = {**data["control_plane"], "url": url}
-    return parse_config(data, "--control-plane")
+    moved = parse_config(data, "--control-plane")
+    moved._config_dir = config._config_dir
+    return moved
 
 
 def parse_config(data: dict[str, object], source: str = "config") -> ServeConfig:
@@ -85,4 +87,6 @@ def parse_config(data: dict[str, object], source: str = "config") -> ServeConfig
 def load_config(path: str | Path | None = None) -> ServeConfig:
     """Load `path`, or the packaged default when None."""
     data, source = read_toml(path)
-    return parse_config(data, source)
+    config = parse_config(data, source)
+    config.located(None if path is None else Path(path))
+    return config

@@ -9,6 +9,7 @@ import typer
 
 from interlock import __version__
 from interlock.cli import config, demo, journal, preopen, serve
+from interlock.cli.adv import adv_app
 from interlock.cli.common import console
 from interlock.cli.flags import flags_app
 from interlock.cli.fleet import fleet_app
@@ -29,6 +30,7 @@ app.add_typer(fleet_app, name="fleet")
 app.add_typer(limits_app, name="limits")
 app.add_typer(replay_app, name="replay")
 app.add_typer(locates_app, name="locates")
+app.add_typer(adv_app, name="adv")
 
 
 @app.command()

@@ -209,6 +209,17 @@ class LocateAdded(msgspec.Struct, frozen=True, gc=False, array_like=True):
     who: str
 
 
+class AdvLoaded(msgspec.Struct, frozen=True, gc=False, array_like=True):
+    """The day's ADV file as loaded (limits.adv.file): its `as_of` date (ISO), its sha256
+    `digest` and every `(symbol, adv_shares)` it gives, sorted. Input data: a restart folds
+    these figures back, whatever the file holds by then (risk/adv_file.py)."""
+
+    ts: int
+    as_of: str
+    digest: str
+    figures: tuple[tuple[str, int], ...]
+
+
 Event = (
     OrderDecided
     | Filled
@@ -234,6 +245,7 @@ Event = (
     | LimitChangeApplied
     | DropCopyBreak
     | LocateAdded
+    | AdvLoaded
 )
 
 EVENT_TYPES: tuple[type[Event], ...] = (
@@ -261,4 +273,5 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     LimitChangeApplied,
     DropCopyBreak,
     LocateAdded,
+    AdvLoaded,
 )

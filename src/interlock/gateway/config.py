@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StrictInt,
     ValidationError,
     field_validator,
@@ -132,6 +133,29 @@ class GatewayConfig(_Model):
     limit_changes: LimitChangeConfig = Field(
         LimitChangeConfig(), description="four-eyes limit changes: how long a raise may wait"
     )
+
+    _config_dir: Path | None = PrivateAttr(None)  # the file's directory: relative paths' base
+
+    def located(self, path: Path | None) -> GatewayConfig:
+        """This config, read from the file `path` (None: not from a file): the base of
+        relative paths in it (`adv_file`). Not a setting: no digest sees it."""
+        self._config_dir = None if path is None else path.resolve().parent
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        """The settings alone: where the file was read from is not one of them."""
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = BaseModel.__hash__
+
+    def adv_file(self) -> Path | None:
+        """`limits.adv.file`, relative to the config file's directory (else the cwd)."""
+        name = self.limits.adv.file
+        if name is None:
+            return None
+        return (self._config_dir or Path.cwd()) / name
 
     @model_validator(mode="after")
     def _names_resolve(self) -> GatewayConfig:

@@ -71,6 +71,7 @@ from interlock.domain.reject import RejectCode, Rejection, reject, render
 from interlock.errors import ControlPlaneError, JournalError
 from interlock.flags.manifest import FlagManifest
 from interlock.flags.runtime import FlagSet
+from interlock.gateway.adv_reload import AdvReload
 from interlock.gateway.auth import Authenticator, Principal
 from interlock.gateway.config import GatewayConfig
 from interlock.gateway.decode import decode
@@ -201,6 +202,9 @@ class Gateway:
             others=self._other_members, name=self.instance_id,
         )  # fmt: skip
         self.state.register(self.limit_changes.handlers())
+        self.adv = AdvReload(self.book, config.adv_file(), lock=self._lock, record=self._record,
+                             clock=clock)  # fmt: skip
+        self.state.register(self.adv.handlers())
         disabled = frozenset(disabled_checks)
         self.engine = RiskEngine(self.book, disabled - {GATE_CHECK} - MONITOR_NAMES)
         self.auth = Authenticator.for_gateway(config)
@@ -236,7 +240,7 @@ class Gateway:
             self.instance_id, config.preopen, self.book.calendar,
             preopen_gate(config.preopen, self.instance_id), observe=self._observe_readiness,
             max_age_ms=config.limits.collar.reference_max_age_ms, record=self._record_locked,
-            clock=clock,
+            clock=clock, tick=self.adv.tick,
         )  # fmt: skip
         self._limits_digest = config.limits.digest()
         self._pending: deque[Entry] = deque()  # decided, not yet durable
@@ -285,6 +289,7 @@ class Gateway:
                                           self.book.limits.canonical_json()))  # fmt: skip
             journaled = self.halts.records()
             self.fleet_limits.attest_in_force()
+        self.adv.at_start()  # the journaled ADV figures are back; the file may be newer
         self.journal.on_durable(self._on_durable)
         self.journal.on_status(self.journal_watch.changed)
         self.fleet.join(journaled)

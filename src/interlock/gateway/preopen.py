@@ -184,8 +184,10 @@ class PreOpenWatch:
         max_age_ms: int,
         record: Callable[[Event], int],
         clock: Clock,
+        tick: Callable[[int], None] | None = None,
     ) -> None:
-        """`observe()` gathers the state; `record(event)` journals (it takes the lock)."""
+        """`observe()` gathers the state; `record(event)` journals (it takes the lock);
+        `tick(now)` runs first in every look (the daily ADV file load: adv_reload.py)."""
         self.instance_id = instance_id
         self.config = config
         self.calendar = calendar
@@ -194,6 +196,7 @@ class PreOpenWatch:
         self._max_age_ms = max_age_ms
         self._record = record
         self._clock = clock
+        self._tick = tick
         self.refusal: Rejection | None = None  # the order path's answer; None: not blocked
         self.verdict: Readiness | None = None  # the latest look
         self.blocked_since = 0
@@ -213,6 +216,8 @@ class PreOpenWatch:
     def look(self, now: int | None = None) -> Readiness:
         """Gather, judge, and act: page new failures, judge the open, lift a cleared block."""
         now = self._clock() if now is None else now
+        if self._tick is not None:
+            self._tick(now)
         if not self.calendar.always_open:
             today = self.calendar.local_date(now)
             self.gate.since = utc_ns(today, self.config.since, self.calendar.zone)

@@ -16,6 +16,7 @@ import msgspec
 
 from interlock.domain.events import (
     EVENT_TYPES,
+    AdvLoaded,
     Cancelled,
     CancelRequested,
     DeployAborted,
@@ -68,6 +69,7 @@ KINDS: Final[dict[type[Event], str]] = {
     LimitChangeApplied: "limit_change_applied",
     DropCopyBreak: "drop_copy_break",
     LocateAdded: "locate",
+    AdvLoaded: "adv_loaded",
 }
 """Event type → kind string stored beside each record."""
 

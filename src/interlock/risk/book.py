@@ -19,6 +19,7 @@ from interlock.domain.enums import OrderStatus, Side, TradingSession
 from interlock.domain.instrument import Instrument
 from interlock.domain.money import to_micros
 from interlock.domain.order import Order
+from interlock.risk.adv_file import merged
 from interlock.risk.calendar import TradingCalendar
 from interlock.risk.exposure import worst_case
 from interlock.risk.limits import AccountRisk, LimitsConfig, SelfTradeMode, compile_account
@@ -109,6 +110,9 @@ class Book:
     easy_to_borrow: frozenset[str] = field(init=False)
     agency_accounts: frozenset[str] = field(init=False)
     adv_max_qty: dict[str, int] = field(init=False)  # per symbol: the ADV share, in shares
+    adv_shares: dict[str, int] = field(init=False)  # per symbol: the ADV in force
+    adv_figures: tuple[tuple[str, int], ...] = ()  # the ADV file's, as last journaled
+    adv_stale: str = ""  # why the file's figures are stale ("": fresh, or no file)
     messages: MessageThrottle = field(init=False)
     tallies: DayTallies = field(init=False)
     crossing: CrossBook = field(init=False)
@@ -124,8 +128,7 @@ class Book:
         self.recent = RecentOrders(self.limits.duplicate_window_ms)
         self.easy_to_borrow = self.limits.short_sale.easy_to_borrow
         self.agency_accounts = self.limits.short_sale.agency_accounts
-        bps = self.limits.adv.max_order_bps
-        self.adv_max_qty = {s: adv * bps // 10_000 for s, adv in self.limits.adv.shares.items()}
+        self.apply_adv(())
         self.messages = MessageThrottle(self.limits.messages)
         self.tallies = DayTallies(self.calendar, self.limits.order_to_trade)
         self.crossing = CrossBook(self.limits.self_trade.group_of())
@@ -142,6 +145,16 @@ class Book:
         return a
 
     # -- apply: the only mutations -------------------------------------------------
+
+    def apply_adv(self, figures: tuple[tuple[str, int], ...], stale: str = "") -> None:
+        """Put the ADV file's `figures` in force over the config's (risk/adv_file.py); while
+        `stale` says why they are too old, no symbol has an ADV share: ADV_LIMIT refuses."""
+        self.adv_figures = figures
+        self.adv_stale = stale
+        self.adv_shares = merged(self.limits.adv.shares, figures)
+        bps = self.limits.adv.max_order_bps
+        shares = {} if stale else self.adv_shares
+        self.adv_max_qty = {s: adv * bps // 10_000 for s, adv in shares.items()}
 
     def apply_accept(self, order: Order) -> None:
         """Reserve the order's worst case and count it in every window."""

@@ -29,6 +29,7 @@ def swap_limits(book: Book, cfg: LimitsConfig) -> None:
     account first seen later compiles from `cfg` by itself). Under the gateway lock."""
     book.limits = cfg
     book.firm_gross_limit = to_micros(cfg.firm.max_gross_notional)
+    book.apply_adv(book.adv_figures, book.adv_stale)  # the config's shares and bps anew
     for name, acct in book.accounts.items():
         risk = acct.risk = compile_account(name, cfg)
         w = acct.windows

@@ -247,15 +247,26 @@ class ShortSaleLimits(_Model):
 class AdvLimits(_Model):
     """The fat-finger bound against the market's size: one order's quantity over a share of
     the symbol's average daily volume (ADV). A symbol with no ADV figure is refused while
-    the check is on (fail closed). The figures are reference data kept with the limits, so
-    the `LimitsLoaded` record journals what every decision was judged against; refreshed
-    daily by the file a restart reads before the pre-open (docs/configuration.md)."""
+    the check is on (fail closed). `shares` are kept with the limits (journaled in
+    `LimitsLoaded`); the day's `file`, when set, overrides them symbol by symbol and is
+    reloaded without a restart, each load journaled as `AdvLoaded` (gateway/adv_reload.py,
+    docs/configuration.md)."""
 
     max_order_bps: StrictInt = Field(
         100, gt=0, le=10_000, description="most of a symbol's ADV one order may be, in bps"
     )
     shares: dict[str, Shares] = Field(
         default_factory=dict, description="average daily volume per symbol, in shares"
+    )
+    file: str | None = Field(
+        None,
+        min_length=1,
+        description="CSV `symbol,adv_shares` with a first line `# as_of=YYYY-MM-DD`, relative "
+        "to the config file's directory; its figures override `shares`, symbol by symbol; "
+        "loaded at start, before each day's pre-open and on `POST /adv/reload`",
+    )
+    max_age_days: StrictInt = Field(
+        3, gt=0, le=30, description="calendar days after its as_of date a file is stale"
     )
 
 
@@ -297,12 +308,16 @@ class LimitsConfig(_Model):
         """Sections added after limits were journaled and attested, left out of the digests
         while at their default, so a file from before them keeps its digest."""
         fields = LimitsConfig.model_fields
-        return frozenset(f for f in LIMITS_LATER if getattr(self, f) == fields[f].get_default(
+        later = frozenset(f for f in LIMITS_LATER if getattr(self, f) == fields[f].get_default(
             call_default_factory=True))  # fmt: skip
+        adv = AdvLimits.model_fields
+        return later | {f"adv.{f}" for f in ADV_LATER if getattr(self.adv, f) == adv[f].default}
 
 
 LIMITS_LATER = ("messages", "order_to_trade", "self_trade")
 """LimitsConfig sections added after files were attested (see `unset_later`)."""
+ADV_LATER = ("file", "max_age_days")
+"""AdvLimits fields added after files were attested (see `unset_later`)."""
 
 
 def _canonical(value: object) -> object:
@@ -323,19 +338,21 @@ def _canonical(value: object) -> object:
 
 def canonical_json(model: BaseModel, exclude: frozenset[str] = frozenset()) -> str:
     """The same text for the same settings in every process: keys and sets sorted;
-    fields in `exclude` left out (top-level names, or `section.field` one level down).
+    fields in `exclude` left out (top-level names, or dotted paths: `section.field`,
+    `limits.adv.file`); a section left out whole wins over its fields.
 
     (pydantic dumps a frozenset in hash order, which changes with PYTHONHASHSEED.)
     """
     nested: dict[str, Any] = {}
-    for name in exclude:
-        section, _, inner = name.partition(".")
-        if inner:
-            part = nested.setdefault(section, {})
-            if part is not True:
-                part[inner] = True
+    for name in sorted(exclude, key=lambda n: n.count(".")):  # whole sections first
+        *sections, leaf = name.split(".")
+        part: Any = nested
+        for section in sections:
+            part = part.setdefault(section, {})
+            if part is True:
+                break
         else:
-            nested[section] = True
+            part[leaf] = True
     data = _canonical(model.model_dump(mode="python", exclude=nested))
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 

@@ -1,7 +1,8 @@
 """Who may do what on the admin listener: one table of roles per action, one dependency.
 
 Admin tokens are operators (every fleet action), readers (views only) or risk (views,
-and limit changes: propose, approve, decline; nobody else may). An unknown token is
+and limit changes: propose, approve, decline; nobody else may; operators and risk both
+reload the ADV file). An unknown token is
 401 UNAUTHENTICATED; a known one whose role may not do the action is 403 UNAUTHENTICATED,
 the REST edge's answer to the same question (api/rest/auth.py).
 """
@@ -25,9 +26,11 @@ ALLOWED: dict[str, frozenset[Role]] = {
     "read": frozenset({Role.OPERATOR, Role.READER, Role.RISK}),
     "operate": frozenset({Role.OPERATOR}),
     "change limits": frozenset({Role.RISK}),
+    "reload reference data": frozenset({Role.OPERATOR, Role.RISK}),
 }
 """Action -> roles allowed: views are `read`; deploys, halts and flag changes `operate`;
-limit changes `change limits` (the gateway checks the role again, and four eyes)."""
+limit changes `change limits` (the gateway checks the role again, and four eyes); the ADV
+file's reload `reload reference data` (operator or risk)."""
 
 
 def admin_authenticator(tokens: list[AdminTokenConfig]) -> Authenticator:

@@ -4,11 +4,12 @@ Any live member's admin port acts on the running control plane the member belong
 (whatever its backend), through the plane's own operations: the fleet view, deploys
 (deploys.py), halts and resumes, the flag registry (flags.py), the pre-open readiness
 verdict and its acknowledgement (preopen.py), four-eyes limit changes (limits.py), locates
-for short sales (locates.py), and `/metrics` for Prometheus (gateway/metrics.py), behind
-the reader credentials every view needs. It knows only admin tokens: a trading key is
-unknown here (401) and an admin token is unknown on the REST port. An operator token may
-do every fleet action and add locates, a reader token only reads, a risk token reads and
-changes limits (access.py). Halts go through `Gateway.halt`, which writes the record to
+for short sales (locates.py), the ADV file's reload (adv.py), and `/metrics` for
+Prometheus (gateway/metrics.py), behind the reader credentials every view needs. It
+knows only admin tokens: a trading key is unknown here (401) and an admin token is
+unknown on the REST port. An operator token may do every fleet action, add locates and
+reload the ADV file, a reader token only reads, a risk token reads, changes limits and
+reloads the ADV file (access.py). Halts go through `Gateway.halt`, which writes the record to
 the control plane and waits for every live member to confirm it, so the answer says the
 fleet has stopped, not that a request was filed.
 """
@@ -22,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from interlock import __version__
 from interlock.api.admin.access import admin_authenticator, allow
+from interlock.api.admin.adv import add_adv_routes
 from interlock.api.admin.deploys import add_deploy_routes, proposal_view
 from interlock.api.admin.flags import add_flag_routes
 from interlock.api.admin.limits import add_limit_routes
@@ -162,5 +164,6 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
     add_preopen_routes(app, gateway, allow(tokens, "read"), allow(tokens, "operate"))
     add_limit_routes(app, gateway, allow(tokens, "read"), allow(tokens, "change limits"))
     add_locate_routes(app, gateway, allow(tokens, "read"), allow(tokens, "operate"))
+    add_adv_routes(app, gateway, allow(tokens, "read"), allow(tokens, "reload reference data"))
     add_dashboard_routes(app, gateway, tokens, fleet_view)
     return app

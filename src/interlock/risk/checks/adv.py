@@ -1,6 +1,7 @@
 """ADV_LIMIT: the fat finger measured against the market. One order may be at most
 `limits.adv.max_order_bps` of its symbol's average daily volume; a symbol with no ADV
-figure is refused (fail closed: a size nobody can compare is not a safe size)."""
+figure is refused (fail closed: a size nobody can compare is not a safe size), and so is
+every symbol while the ADV file's figures are stale (`Book.adv_stale`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,14 @@ def check_adv(order: Order, acct: AccountBook, book: Book, now: int) -> Rejectio
     if limit is not None and order.qty <= limit:
         return None
     bps = book.limits.adv.max_order_bps
+    if limit is None and book.adv_stale:
+        return reject(
+            RejectCode.ADV_LIMIT,
+            f"the average daily volume figures are stale ({book.adv_stale}), so an order of "
+            f"{order.qty:,} {order.symbol} cannot be held to {bps:,} bps of them",
+            limit="ADV figures no older than limits.adv.max_age_days",
+            attempted=order.qty,
+        )
     if limit is None:
         return reject(
             RejectCode.ADV_LIMIT,
@@ -22,7 +31,7 @@ def check_adv(order: Order, acct: AccountBook, book: Book, now: int) -> Rejectio
             limit="an ADV figure",
             attempted=order.qty,
         )
-    adv = book.limits.adv.shares[order.symbol]
+    adv = book.adv_shares[order.symbol]
     return reject(
         RejectCode.ADV_LIMIT,
         f"order of {order.qty:,} {order.symbol} over limit {limit:,} shares "
