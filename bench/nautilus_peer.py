@@ -79,7 +79,8 @@ MARGIN_SKIPS = ("max_notional_per_order", "free_balance", "cum_notional_vs_free_
 _TIF = {InterlockTif.DAY: TimeInForce.DAY, InterlockTif.IOC: TimeInForce.IOC,
         InterlockTif.FOK: TimeInForce.FOK, InterlockTif.GTC: TimeInForce.GTC,
         InterlockTif.AT_THE_OPEN: TimeInForce.AT_THE_OPEN}  # fmt: skip
-_SIDE = {Side.BUY: OrderSide.BUY, Side.SELL: OrderSide.SELL}
+# NautilusTrader has no short-sale marking: a sale is a SELL whether or not it is short
+_SIDE = {Side.BUY: OrderSide.BUY, Side.SELL: OrderSide.SELL, Side.SELL_SHORT: OrderSide.SELL}
 
 
 class NautilusPeer:

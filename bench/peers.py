@@ -48,7 +48,7 @@ from rich.table import Table
 
 from hotpath import CountingVenue, bench_config, floor_ns, fresh_references, make_orders
 from interlock.domain.commands import OrderRequest
-from interlock.domain.enums import OrderType
+from interlock.domain.enums import OrderType, Side
 from interlock.gateway.config import GatewayConfig
 from interlock.journal.memory import MemoryJournal
 from interlock.risk.engine import CHECK_NAMES, CHECKS
@@ -135,8 +135,10 @@ def run_interlock(
     p50, p99 = _percentiles(lat)
     checks = [n for n, _ in gw.stages if n != "pre_trade_checks"]
     checks += [n for n, _ in CHECKS if n not in gw.engine.disabled]
-    rows = [(r.client_order_id, r.symbol, r.side.value.upper(), str(r.quantity),
-             str(r.limit_price), r.time_in_force.value.upper()) for r, _ in orders]  # fmt: skip
+    # the side as the peer spells it: it has no short-sale marking, so sell_short is SELL
+    rows = [(r.client_order_id, r.symbol, "BUY" if r.side is Side.BUY else "SELL",
+             str(r.quantity), str(r.limit_price), r.time_in_force.value.upper())
+            for r, _ in orders]  # fmt: skip
     outcomes = [d.code.value if d.code else ACCEPTED for d in decisions]
     if routed and venue.sent != outcomes.count(ACCEPTED):
         raise RuntimeError(f"venue got {venue.sent} orders, {outcomes.count(ACCEPTED)} passed")
