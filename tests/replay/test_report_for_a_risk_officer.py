@@ -5,11 +5,13 @@ in anything it prints or writes, whatever `--out` is."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import re
 import struct
 import zlib
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,7 +24,13 @@ from typer.testing import CliRunner
 from interlock.cli import app
 from interlock.replay import RUNS, KnightReport
 from interlock.replay.plots import EXECUTIONS, LOSS, PLOTS, time_figure
-from interlock.replay.render_report import LEGEND, reg_sho_line, tables, write_html
+from interlock.replay.render_report import (
+    LEGEND,
+    market_rules_line,
+    reg_sho_line,
+    tables,
+    write_html,
+)
 from interlock.replay.runs import BASELINE_TITLE
 from interlock.replay.verdict import usd, verdict
 
@@ -221,3 +229,22 @@ def test_the_reg_sho_line_counts_the_mis_marked_sales_and_the_short_sales_honest
     assert runs["full"].refused["NO_LOCATE"] == every["NO_LOCATE"] == 0  # none marked short
     assert "0 short sales refused NO_LOCATE" in line and "none is marked short" in line
     assert runs["full"].refused["SHORT_MARKING"] == 0  # the customers' own sales pass
+
+
+def test_the_market_rules_line_counts_self_trades_and_adv_refusals_from_the_runs(
+    knight: KnightReport,
+) -> None:
+    line = market_rules_line(knight)
+    runs = {r.name: r for r in knight.runs}
+    for name in ("full", "no_fleet_gate:all"):
+        r = runs[name]
+        assert f"{r.refused['SELF_TRADE']:,} orders refused SELF_TRADE" in line, (name, line)
+        assert f"{r.refused['ADV_LIMIT']:,} refused ADV_LIMIT" in line, (name, line)
+    assert line.count("refused SELF_TRADE") == 2
+    # the counts come from the runs, not the text: other counts, another line
+    other = dataclasses.replace(knight, runs=[
+        dataclasses.replace(r, refused=Counter({"SELF_TRADE": 7, "ADV_LIMIT": 1_234}))
+        for r in knight.runs
+    ])  # fmt: skip
+    assert "7 orders refused SELF_TRADE" in market_rules_line(other)
+    assert "1,234 refused ADV_LIMIT" in market_rules_line(other)

@@ -41,6 +41,7 @@ def knight(
     from interlock.replay.knight import run_knight
     from interlock.replay.plots import PLOTS
     from interlock.replay.render_report import (
+        market_rules_line,
         message_budget_line,
         readiness_line,
         reg_sho_line,
@@ -66,6 +67,7 @@ def knight(
     screen.print(readiness_line(report), soft_wrap=True)
     screen.print(reg_sho_line(report), soft_wrap=True)
     screen.print(message_budget_line(report), soft_wrap=True)
+    screen.print(market_rules_line(report), soft_wrap=True)
     files = ", ".join(("report.html", "report.json", *PLOTS))
     # The files' names only: a path of this machine has no place in a report people share.
     screen.print(f"written to the --out directory: {files}; runtime {report.runtime_s:.1f} s")

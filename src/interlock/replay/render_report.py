@@ -114,6 +114,21 @@ def reg_sho_line(report: KnightReport) -> str:
     return "Reg SHO (Rules 200(g), 203(b)): " + "; ".join(parts) + why
 
 
+def market_rules_line(report: KnightReport) -> str:
+    """Self-trade prevention and the fat-finger against ADV, both on in every protected run
+    that keeps the packaged checks: what each refused of the runaway's children. Counted
+    from the runs' own refusals, so a zero is a zero the gateways decided."""
+    kept = [r for r in report.runs if r.name in ("full", "no_fleet_gate:all")]
+    parts = [
+        f"{title_of(r)}: {r.refused[RejectCode.SELF_TRADE.value]:,} orders refused SELF_TRADE "
+        f"(crossing the firm's own working orders), "
+        f"{r.refused[RejectCode.ADV_LIMIT.value]:,} refused ADV_LIMIT (over their share of the "
+        f"stock's average daily volume)"
+        for r in kept
+    ]
+    return "Self-trade prevention and ADV: " + "; ".join(parts)
+
+
 def message_budget_line(report: KnightReport) -> str:
     """The packaged message throttle and order-to-trade ratio against the baseline's flow."""
     return message_budget(report.baseline, load_config().limits).line()
@@ -157,6 +172,7 @@ dt{{font-weight:bold;float:left;clear:left;width:7em}}dd{{margin-left:8em}}</sty
 <p>Side figures (not bands): the baseline sent {b.child_orders:,} child orders; its impact
 moved {b.moved_5pct} stocks more than 5% and {b.moved_10pct} more than 10% (SEC: 75 and 37).</p>
 <p>{e(message_budget_line(report))}.</p>
+<p>{e(market_rules_line(report))}.</p>
 <h2>{e(BASELINE_TITLE)}, beside the SEC's figures</h2>
 <table><tr><th>figure</th><th>replay</th><th>SEC target (band)</th><th></th></tr>{base}</table>
 <h2>With Interlock: the same routers behind real Interlock gateways</h2>
