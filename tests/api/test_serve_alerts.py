@@ -14,7 +14,7 @@ from interlock.sim.serve_fleet import wait_until
 
 ALERTS = """
 [alerts]
-interval_ms = 100
+interval_ms = 1000  # orders land before the first tick: they must count
 
 [alerts.reject_rate]
 min_decisions = 5

@@ -90,3 +90,47 @@ def test_an_alert_without_a_halt_scope_halts_nothing() -> None:
         assert h.submit().rejection is None
     finally:
         h.gateway.close()
+
+
+def test_refusals_before_the_first_tick_count_in_the_window() -> None:
+    """The baseline is taken at `start`, not at the first tick: a burst of refusals that
+    lands inside the first interval (serve's ports open before the loop first ticks) fires."""
+    cfg = _config({"interval_ms": 60_000, "reject_rate": {"min_decisions": 5}})
+    h = build(cfg)
+    loop = AlertLoop(h.gateway).start()
+    try:
+        for _ in range(5):
+            d = h.submit(quantity=10_000_000)
+            assert d.rejection is not None
+        assert [f.alert for f in loop.tick()] == ["reject_rate"]
+    finally:
+        loop.stop()
+        h.gateway.close()
+
+
+def test_a_halt_that_fails_is_tried_again_on_the_next_tick() -> None:
+    cfg = _config({"reject_rate": {"min_decisions": 5, "halt_scope": "account",
+                                   "halt_target": "desk-7"}})  # fmt: skip
+    h = build(cfg)
+    loop = AlertLoop(h.gateway)
+    real_halt, calls = h.gateway.halt, []
+
+    def failing_once(*args: Any) -> Any:
+        calls.append(args)
+        if len(calls) == 1:
+            raise RuntimeError("plane write failed")
+        return real_halt(*args)
+
+    h.gateway.halt = failing_once  # type: ignore[method-assign]
+    try:
+        loop.tick()
+        for _ in range(5):
+            h.submit(quantity=10_000_000)
+        loop.tick()  # fires; its halt raises
+        assert h.gateway.halts_in_force() == []
+        loop.tick()  # still holding: acts again
+        halts = [(x.scope, x.target, x.who) for x in h.gateway.halts_in_force()]
+        assert halts == [(HaltScope.ACCOUNT, "desk-7", "alert:reject_rate")]
+        assert len(calls) == 2
+    finally:
+        h.gateway.close()

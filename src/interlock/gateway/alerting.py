@@ -59,7 +59,11 @@ class AlertLoop:
         started = [f for f in holding if f.alert not in self._holding]
         self._holding = {f.alert for f in holding}
         for firing in started:
-            self._fire(firing)
+            try:
+                self._fire(firing)
+            except Exception:  # its halt failed: not holding, so the next tick tries again
+                self._holding.discard(firing.alert)
+                _log.exception("alert %s: acting on it failed", firing.alert)
         return started
 
     def _fire(self, firing: Firing) -> None:
@@ -75,6 +79,14 @@ class AlertLoop:
                          f"alert:{firing.alert}")  # fmt: skip
 
     def start(self) -> AlertLoop:
+        """Take the window's first sample now, then tick every `interval_ms`.
+
+        The first sample is taken here, before serve opens its ports, so orders decided
+        before the first tick still count in the window: a burst of refusals in the first
+        interval would otherwise sit in the baseline and never fire."""
+        if not self._samples:
+            self._samples.append(self.sample())
+
         def run() -> None:
             while not self._stop.wait(self.config.interval_ms / 1_000):
                 try:
