@@ -98,3 +98,33 @@ def test_a_session_dropping_while_its_cancel_reports_go_out_leaves_the_gateway_t
     other.new_order("dmc-after", price="98.50")
     other.expect(lambda m: m[35] == "8" and m.get(11) == "dmc-after" and m.get(150) == "0",
                  timeout=10)  # fmt: skip
+
+
+def test_ended_orders_leave_the_open_index_that_disconnect_and_mass_cancel_scan(
+    rig: FixRig,
+) -> None:
+    """Cancel-on-disconnect and mass cancel scan the acceptor's open index, not every order
+    of the day (a soak's day holds millions of ended ones): an order that fills or is
+    cancelled leaves it, one still working stays, and a drop still cancels that one."""
+    name = "open-index"
+    desk = FixClient(rig.root / name, rig.port, "DESK3", "desk-7-algo", DESK_KEY, qualifier=name)
+    rig.retired.append(desk)
+    assert desk.start()
+    app = rig.acceptor.app
+    desk.new_order("oi-fill", price="100.05")  # marketable: fills (in part, then the rest)
+    desk.new_order("oi-cancel", price="99.30")
+    desk.new_order("oi-rest", price="99.31")
+    for cl in ("oi-cancel", "oi-rest"):
+        desk.expect(lambda m, cl=cl: m[35] == "8" and m.get(11) == cl and m.get(150) == "0")
+    desk.cancel("oi-cancel-x", "oi-cancel")
+    desk.expect(lambda m: m[35] == "8" and m.get(11) == "oi-cancel-x" and m.get(150) == "4")
+    mine = {o.cl_ord_id: o for o in app._by_id.values() if o.cl_ord_id.startswith("oi-")}
+    fill = mine["oi-fill"]
+    assert wait_until(lambda: fill.order is not None and not fill.order.status.is_open)
+    assert wait_until(lambda: {o.cl_ord_id for o in app._open.values()
+                               if o.cl_ord_id.startswith("oi-")} == {"oi-rest"})  # fmt: skip
+    resting = mine["oi-rest"].order
+    assert resting is not None and resting.status is OrderStatus.WORKING
+    desk.stop()
+    assert wait_until(lambda: resting.status is OrderStatus.CANCELLED)
+    assert wait_until(lambda: resting.order_id not in app._open)

@@ -1091,11 +1091,13 @@ class Gateway:
         self, account: str | None = None, symbol: str | None = None, strategy: str | None = None
     ) -> list[Order]:
         """Pending and working orders, oldest first, of the given account, symbol and
-        strategy (None: any). Live objects, like `order()`: a view, not a snapshot."""
+        strategy (None: any). Live objects, like `order()`: a view, not a snapshot. Read
+        from the open index, not every order of the day: mass cancel and the REST list cost
+        what is open, not what has traded (the soak's day holds millions of ended orders)."""
         with self._lock:
             return [
                 o
-                for o in self.book.orders.values()
+                for o in self.book.open_orders.values()
                 if o.status.is_open
                 and (account is None or o.account == account)
                 and (symbol is None or o.symbol == symbol)

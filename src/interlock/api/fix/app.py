@@ -97,6 +97,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         self._live: set[str] = set()
         self._orders: dict[tuple[str, str], FixOrder] = {}
         self._by_id: dict[int, FixOrder] = {}  # from on_accept: every order placed here
+        self._open: dict[int, FixOrder] = {}  # of those, all not yet reported ended
         self.kick: Callable[[], None] = lambda: None  # the engine's "messages are flowing"
         self._handlers = {
             "D": self._on_new,
@@ -128,7 +129,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
             if login is None or principal is None or not login.cancel_on_disconnect:
                 return
             working = [  # not yet acked: the ack cancels it, seeing the session gone
-                o for o in self._orders.values() if o.counterparty == cp and o.acked and o.is_open
+                o for o in self._open.values() if o.counterparty == cp and o.acked and o.is_open
             ]
         try:
             for order in working:
@@ -291,7 +292,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         with self._lock:
             targets = [
                 o
-                for o in self._orders.values()
+                for o in self._open.values()
                 if o.counterparty == cp
                 and o.is_open
                 and o.replaced_by is None
@@ -339,7 +340,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         def accepted(state: Order) -> None:  # under the gateway's lock: a dict insert
             with self._lock:
                 order.order = state
-                self._by_id[state.order_id] = order
+                self._by_id[state.order_id] = self._open[state.order_id] = order
 
         def ack(decision: Decision) -> None:
             self._acked(order, decision)
@@ -369,6 +370,8 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
                 assert decision.order_id is not None  # here (e.g. before a restart)
                 order.order = self._gw.order(decision.order_id)
                 self._by_id.setdefault(decision.order_id, order)
+                if order.is_open:
+                    self._open.setdefault(decision.order_id, order)
             if rejection is not None:
                 self._claim(order)  # unless the ClOrdID names an order already
                 order.end_reported = True

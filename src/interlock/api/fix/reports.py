@@ -38,6 +38,7 @@ class VenueReports:
     _gw: Gateway
     _lock: threading.RLock
     _by_id: dict[int, FixOrder]
+    _open: dict[int, FixOrder]  # scans (cancel on disconnect, q) cost what is open, not the day
     _orders: dict[tuple[str, str], FixOrder]
 
     def __init__(self) -> None:
@@ -102,6 +103,7 @@ class VenueReports:
             )
             if full:
                 order.end_reported = True
+                self._open.pop(order_id, None)
             self._post(report, order.session_id)
         self._flush()
 
@@ -112,6 +114,7 @@ class VenueReports:
                 return
             self._announce(order)
             order.end_reported = True
+            self._open.pop(order_id, None)
             if order.replaced_by is not None:  # the desk was told "Replaced" already
                 return
             if cancelled:
