@@ -108,6 +108,25 @@ def test_notional_window_sums_inside_the_window_and_forgets_what_expired() -> No
     assert w.used(T0 + 1_000 * MS) == 400
 
 
+def test_notional_windows_far_from_their_limit_keep_only_their_span() -> None:
+    """The checks prune a notional window only near its limit; recording prunes too, so an
+    account far below its notional limits (the usual case, or limits set out of reach)
+    holds one window of orders, not every order of the day (the soak's RSS slope)."""
+    risk = compile_account("desk-7", LimitsConfig())
+    w = AccountWindows(risk, RateLimits(), frozenset({"vwap"}))
+    for i in range(180_000):  # 3 minutes at 1 order/ms, each far under either limit
+        w.record("vwap", "AAPL", 1, False, T0 + i * MS)
+    now = T0 + 179_999 * MS
+    assert len(w.notional_s.stamps) == len(w.notional_s.amounts) == 1_000
+    assert len(w.notional_min.stamps) == len(w.notional_min.amounts) == 60_000
+    assert w.notional_s.total == 1_000 and w.notional_min.total == 60_000
+    assert w.notional_min.used(now) == 60_000  # the sum is the window's, as before
+    alone = NotionalWindow(10**15, 1_000)
+    for i in range(5_000):
+        alone.record(T0 + i * MS, 7)
+    assert len(alone.stamps) == 1_000 and alone.total == 7_000
+
+
 KEY = ("desk-7", "AAPL", 1, 100, 10_000)
 
 

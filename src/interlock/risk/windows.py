@@ -92,6 +92,8 @@ class NotionalWindow:
         self.stamps.append(now)
         self.amounts.append(notional)
         self.total += notional
+        if self.stamps[0] <= now - self.window_ns:
+            self.used(now)  # what expired goes now, not only when the limit is near
 
 
 SHARED_STRATEGY = "*"
@@ -131,14 +133,18 @@ class AccountWindows:
         """Count one accepted order in every window (inline: this runs on every accept)."""
         self.orders_s.stamps.append(now)
         self.orders_min.stamps.append(now)
-        n = self.notional_s
-        n.stamps.append(now)
+        n = self.notional_s  # the checks prune only near the limit: prune here too, so a
+        n.stamps.append(now)  # window far from its limit keeps its span, not the whole day
         n.amounts.append(notional)
         n.total += notional
+        if n.stamps[0] <= now - n.window_ns:
+            n.used(now)
         n = self.notional_min
         n.stamps.append(now)
         n.amounts.append(notional)
         n.total += notional
+        if n.stamps[0] <= now - n.window_ns:
+            n.used(now)
         key = strategy if strategy in self.declared else SHARED_STRATEGY
         w = self.strategy.windows.get(key)
         if w is None:
