@@ -112,8 +112,10 @@ def test_ended_orders_leave_the_open_index_that_disconnect_and_mass_cancel_scan(
     assert desk.start()
     app = rig.acceptor.app
     desk.new_order("oi-fill", price="100.05")  # marketable: fills (in part, then the rest)
-    desk.new_order("oi-cancel", price="99.30")
-    desk.new_order("oi-rest", price="99.31")
+    # prices no other FIX test uses: the rig's clock never moves, so the same order from an
+    # earlier test would still be inside the duplicate window
+    desk.new_order("oi-cancel", price="99.23")
+    desk.new_order("oi-rest", price="99.24")
     for cl in ("oi-cancel", "oi-rest"):
         desk.expect(lambda m, cl=cl: m[35] == "8" and m.get(11) == cl and m.get(150) == "0")
     desk.cancel("oi-cancel-x", "oi-cancel")
