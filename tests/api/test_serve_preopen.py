@@ -12,6 +12,9 @@ import os
 import re
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -35,6 +38,30 @@ def push_marks(feed_url: str) -> None:
     r = httpx.post(f"{feed_url}/marks", json={"marks": marks}, timeout=5,
                    headers={"Authorization": f"Bearer {PUBLISHER}"})  # fmt: skip
     assert r.status_code == 200, r.text
+
+
+@contextmanager
+def marks_flowing(feed_url: str, every_s: float = 0.5) -> Iterator[None]:
+    """The feed publishing as a live one does, every `every_s`: a price pushed once ages
+    past its 5 s limit while a loaded machine runs a few CLI processes, and a stale price
+    is a cause of its own (it failed this test so)."""
+    push_marks(feed_url)
+    stop = threading.Event()
+
+    def publish() -> None:
+        while not stop.wait(every_s):
+            try:
+                push_marks(feed_url)
+            except (httpx.HTTPError, AssertionError):
+                return  # serve is gone: the test is ending
+
+    thread = threading.Thread(target=publish, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(5)
 
 
 def test_serve_not_ready_at_the_open_pages_refuses_orders_and_opens_on_ack(tmp_path: Path) -> None:
@@ -71,25 +98,25 @@ def test_serve_not_ready_at_the_open_pages_refuses_orders_and_opens_on_ack(tmp_p
             assert (r.status_code, r.json()["code"]) == (423, "NOT_READY"), r.text
             assert "reference: 12 symbol(s)" in r.json()["message"]
 
-            push_marks(feed_url)  # the cause clears; `until = "ack"` keeps the block
-            wait_until(lambda: gw.health()["readiness"]["ready"], 10, "causes cleared")
-            r = gw.submit("after-open-2")
-            assert r.json()["code"] == "NOT_READY", r.text
-            still = cli("preopen", *admin)
-            assert still.returncode == 1 and "until a person acknowledges" in still.stdout
+            with marks_flowing(feed_url):  # the cause clears; `until = "ack"` keeps the block
+                wait_until(lambda: gw.health()["readiness"]["ready"], 10, "causes cleared")
+                r = gw.submit("after-open-2")
+                assert r.json()["code"] == "NOT_READY", r.text
+                still = cli("preopen", *admin)
+                assert still.returncode == 1 and "until a person acknowledges" in still.stdout
 
-            wrong = cli("preopen", "--ack", "--admin", gw.admin_url, "--token", "not-a-token")
-            assert wrong.returncode == 1 and "UNAUTHENTICATED" in wrong.stdout, wrong.stdout
-            assert gw.gate() == "NOT_READY"
-            acked = cli("preopen", "--ack", *admin)
-            assert acked.returncode == 0, acked.stdout + acked.stderr
-            assert "acknowledged by ops-kill-switch" in acked.stdout
-            assert "routing unblocked" in acked.stdout
-            assert cli("preopen", *admin).returncode == 0
+                wrong = cli("preopen", "--ack", "--admin", gw.admin_url, "--token", "not-a-token")
+                assert wrong.returncode == 1 and "UNAUTHENTICATED" in wrong.stdout, wrong.stdout
+                assert gw.gate() == "NOT_READY"
+                acked = cli("preopen", "--ack", *admin)
+                assert acked.returncode == 0, acked.stdout + acked.stderr
+                assert "acknowledged by ops-kill-switch" in acked.stdout
+                assert "routing unblocked" in acked.stdout
+                ready = cli("preopen", *admin)
+                assert ready.returncode == 0, ready.stdout + ready.stderr
 
-            push_marks(feed_url)
-            r = gw.submit("after-ack")
-            assert r.status_code == 201, r.text
+                r = gw.submit("after-ack")
+                assert r.status_code == 201, r.text
     finally:
         hook.close()
     journal = SqliteJournal(str(tmp_path / "gw-1" / "journal.db"))
