@@ -59,7 +59,7 @@ from interlock.api.listeners import FixAcceptorConfig, FixLogin
 from interlock.domain.decision import Decision
 from interlock.domain.enums import OrderStatus
 from interlock.domain.order import Order
-from interlock.domain.reject import RejectCode, reject
+from interlock.domain.reject import RejectCode, Rejection, reject
 from interlock.fixengine.codec import (
     Undecodable,
     business_reject,
@@ -148,7 +148,11 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         cp = session_id.getTargetCompID().getValue()
         login = self._logins.get(cp)
         user, key = field(message, 553), field(message, 554)
-        principal = self._gw.auth.principal(key) if key else None
+        found = self._gw.auth.identify(key) if key else None
+        if (login is not None and isinstance(found, Rejection)
+                and found.code is not RejectCode.UNAUTHENTICATED):  # fmt: skip
+            raise fix.RejectLogon(_text(found.code, f"{found.reason} ({cp})"))  # revoked, expired
+        principal = found if isinstance(found, Principal) else None
         if (
             login is None
             or principal is None
