@@ -99,6 +99,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         self._by_id: dict[int, FixOrder] = {}  # from on_accept: every order placed here
         self._open: dict[int, FixOrder] = {}  # of those, all not yet reported ended
         self.kick: Callable[[], None] = lambda: None  # the engine's "messages are flowing"
+        self.scrub: Callable[[str], int] = lambda cp: 0  # blank a Logon's Password in logs
         self._handlers = {
             "D": self._on_new,
             "F": self._on_cancel,
@@ -146,6 +147,10 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         if msg_type(message) != "A":
             return
         cp = session_id.getTargetCompID().getValue()
+        try:
+            self.scrub(cp)  # before any answer: the key must not stay in the message log
+        except OSError:
+            _log.exception("FIX %s: could not blank the Logon's Password in the message log", cp)
         login = self._logins.get(cp)
         user, key = field(message, 553), field(message, 554)
         found = self._gw.auth.identify(key) if key else None
