@@ -255,3 +255,15 @@ def _refused_logon(serve: Serve, name: str) -> tuple[str, str]:
         return ("Logout", found.group(1) if found else client.refusal)
     finally:
         client.stop()
+
+
+def test_no_bearer_credential_opens_the_dashboards_kill_switch(serve: Serve) -> None:
+    """The dashboard is not in the OpenAPI: its acting routes need a session, never a
+    bearer header, whatever the credential."""
+    for cred in CREDENTIALS:
+        headers = {} if cred.header is None else {"Authorization": cred.header}
+        for path in ("/dashboard/halt", "/dashboard/resume"):
+            r = serve.admin.post(path, data={"scope": "global", "reason": "x"}, headers=headers)
+            assert (r.status_code, r.json()["code"]) == (401, "UNAUTHENTICATED"), cred.name
+    halts = serve.admin.get("/halts", headers={"Authorization": "Bearer demo-admin-token"})
+    assert halts.json() == []
