@@ -27,6 +27,7 @@ from api.auth_expectations import (
     FIX_SESSIONS,
     FIX_TYPES,
     FLAG,
+    MM_KEY,
     REST,
     REVOKED,
     Operation,
@@ -129,10 +130,14 @@ def test_rest_matrix_every_operation_times_every_credential(serve: Serve) -> Non
     placed = serve.rest.post("/orders", json=order, headers=desk)
     assert placed.status_code == 201, placed.text
     order_id = str(placed.json()["order_id"])
-    seen = serve.rest.get("/orders", headers={"Authorization": f"Bearer {'demo-mm-key'}"})
-    assert all(o["account"] != "desk-7" for o in seen.json()), seen.text  # visibility, too
+    mm = {"Authorization": f"Bearer {MM_KEY}"}  # another account's trader sees none of it
+    seen = serve.rest.get("/orders", headers=mm)
+    assert all(o["account"] != "desk-7" for o in seen.json()), seen.text
     own = serve.rest.get("/orders", headers=desk).json()
     assert order_id in {str(o["order_id"]) for o in own}
+    assert any(p["account"] == "desk-7" for p in serve.rest.get("/positions", headers=desk).json())
+    assert all(p["account"] != "desk-7" for p in serve.rest.get("/positions", headers=mm).json())
+    assert set(serve.rest.get("/limits", headers=mm).json()["accounts"]) == {"mm-1"}
     wrong = _run(serve.rest, REST, {"order_id": order_id})
     assert wrong == [], "\n".join(wrong)
 
