@@ -217,8 +217,10 @@ class Authenticator:
                 limit="registered API key",
                 attempted="unknown key",
             )
-        if self._expires and self.expired(p):  # a session that logged on before its expiry
-            return _expired(p)
+        if self._expires:  # `expired`, inline: once an order; a session logged on before
+            ends = self._expires.get(p)
+            if ends is not None and self._clock() >= ends:
+                return _expired(p)
         account, strategy, strategies = request.account, request.strategy, p.strategies
         if account not in p.accounts or (strategy not in strategies and "*" not in strategies):
             return reject(  # `may_trade`, inline: once an order
