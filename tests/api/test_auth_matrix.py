@@ -100,7 +100,7 @@ def _outcome(r: httpx.Response) -> tuple[int, str]:
 
 def _call(client: httpx.Client, op: Operation, header: str | None, fill: dict[str, str],
           body: dict[str, Any] | None) -> httpx.Response:  # fmt: skip
-    headers = {} if header is None else {"Authorization": header}
+    headers = {} if header is None else {"Authorization": header.encode("latin-1")}
     path = op.path.format(**fill) if "{" in op.path else op.path
     return client.request(op.method, path, headers=headers, json=body)
 
@@ -272,3 +272,30 @@ def test_no_bearer_credential_opens_the_dashboards_kill_switch(serve: Serve) -> 
             assert (r.status_code, r.json()["code"]) == (401, "UNAUTHENTICATED"), cred.name
     halts = serve.admin.get("/halts", headers={"Authorization": "Bearer demo-admin-token"})
     assert halts.json() == []
+
+
+MALFORMED = (
+    "Bearer",  # no token
+    f"Token {DESK_KEY}",  # another scheme, a real key
+    DESK_KEY,  # no scheme at all
+    f"Bearer {DESK_KEY} {DESK_KEY}",
+    f"Bearer {DESK_KEY[:-1]}",  # one character short
+    "Bearer " + "k" * 8_000,
+    "Bearer \xff\xfe",  # bytes that are not UTF-8 (sent as latin-1)
+)
+
+
+def test_malformed_authorization_headers_are_401_on_every_route(serve: Serve) -> None:
+    """Whatever the header's shape, a route that looks at credentials answers 401
+    UNAUTHENTICATED (never a 5xx, never the action)."""
+    wrong: list[str] = []
+    for client, ops in ((serve.rest, REST), (serve.admin, ADMIN)):
+        for op in ops:
+            if op.public:
+                continue
+            for header in MALFORMED:
+                fill = {"order_id": "1", "name": FLAG, "change_id": "x"}
+                r = _call(client, op, header, fill, op.body)
+                if _outcome(r) != (401, "UNAUTHENTICATED"):
+                    wrong.append(f"{op.key} with {header[:30]!r}: {r.status_code} {r.text[:120]}")
+    assert wrong == [], "\n".join(wrong)
