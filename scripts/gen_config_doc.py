@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from annotated_types import Ge, Gt, Le, Lt, MaxLen, MinLen
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 from pydantic.fields import FieldInfo
 
 from interlock.api.config import ServeConfig
@@ -70,9 +70,9 @@ It prints a summary, or every invalid key at once by its dotted path, and exits 
   needs its `[limits.accounts.NAME]` table (an empty one takes the defaults), and every
   such table must be traded by some API key (else its limits would never apply).
   Restricted symbols, position overrides, the easy-to-borrow list and ADV figures must
-  name listed instruments: a typo would leave the real symbol tradeable. A FIX session's `username` must be an API key's
-  principal. Collars are at least 1 bps. These names are checked once every key has a
-  valid type, so a file with type errors shows those first.
+  name listed instruments: a typo would leave the real symbol tradeable. A FIX session's
+  `username` must be an API key's principal. Collars are at least 1 bps. These names are
+  checked once every key has a valid type, so a file with type errors shows those first.
 - Quantities are whole shares, times are milliseconds, collars and bands are basis points
   (100 bps = 1%).
 - `[calendar]` times are local times of day in its `time_zone` (`09:30:00`, a TOML local
@@ -112,7 +112,8 @@ def _type(annotation: Any) -> str:
         return f"table of {_type(args[0])} = {_type(args[1])}"
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return " / ".join(f"`{m.value}`" for m in annotation)
-    names = {str: "string", int: "integer", float: "number", Decimal: "decimal", bool: "boolean"}
+    names = {str: "string", int: "integer", float: "number", Decimal: "decimal", bool: "boolean",
+             AwareDatetime: "timestamp with zone"}  # fmt: skip
     if annotation in names:
         return names[annotation]
     return getattr(annotation, "__name__", str(annotation))

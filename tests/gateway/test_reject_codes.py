@@ -24,7 +24,7 @@ from interlock.domain.commands import OrderRequest, ParentOrder
 from interlock.domain.decision import Decision
 from interlock.domain.enums import HaltScope, OrderStatus, OrderType, Side, TradingSession
 from interlock.domain.reject import ORDER_CODES, RejectCode, render
-from interlock.gateway.config import GatewayConfig
+from interlock.gateway.config import GatewayConfig, hash_key
 from interlock.sim.faulty_journal import FaultyJournal
 from interlock.sim.harness import (
     AUCTION_NS,
@@ -165,6 +165,29 @@ def test_submit_when_caller_not_allowed_rejects_with_UNAUTHENTICATED(case: str) 
     assert limit_text in limits(d)[0] and limits(d)[1] == attempted
     if case != "key_unknown":
         assert "desk-7-algo" in d.message and attempted.split("/")[0] in d.message
+
+
+def _keys_config(**desk: Any) -> GatewayConfig:
+    """The default config with desk-7's API key entry changed (and top-level `revoked`)."""
+    base = load_config().model_dump(mode="json")
+    base["revoked"] = desk.pop("revoked", [])
+    base["api_keys"][0].update(desk)
+    return parse_config(base, "test config")
+
+
+def test_submit_when_key_past_its_not_after_rejects_with_CREDENTIAL_EXPIRED() -> None:
+    h = build(_keys_config(not_after="2025-08-01T14:00:00Z"))  # START_NS, to the ns: from then
+    d = h.submit(DESK_KEY)
+    rejected(d, RejectCode.CREDENTIAL_EXPIRED, "desk-7-algo")
+    assert DESK_KEY not in d.message
+
+
+def test_submit_when_key_revoked_rejects_with_CREDENTIAL_REVOKED() -> None:
+    h = build(_keys_config(revoked=[hash_key(DESK_KEY)]))
+    d = h.submit(DESK_KEY)
+    rejected(d, RejectCode.CREDENTIAL_REVOKED, "revoked")
+    assert DESK_KEY not in d.message
+    assert h.submit(MM_KEY, account="mm-1", strategy="quotes").accepted
 
 
 # -- 3. instance gate ----------------------------------------------------------------------

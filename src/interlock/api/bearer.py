@@ -107,13 +107,12 @@ def install_error_handler(app: FastAPI) -> None:
 def bearer_principal(
     auth: Authenticator, credentials: HTTPAuthorizationCredentials | None
 ) -> Principal:
-    """Who a bearer token is, resolved once through `auth`; else a 401 ApiError."""
+    """Who a bearer token is, resolved once through `auth`; else a 401 ApiError:
+    UNAUTHENTICATED, CREDENTIAL_REVOKED or CREDENTIAL_EXPIRED."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, reject(RejectCode.UNAUTHENTICATED, "bearer token required",
                                    "Authorization: Bearer <key>", "none"))  # fmt: skip
-    found = auth.principal(credentials.credentials)
-    if found is None:
-        raise ApiError(401, reject(RejectCode.UNAUTHENTICATED, "credential not recognised",
-                                   "a key registered for this listener",
-                                   "unknown key"))  # fmt: skip
+    found = auth.identify(credentials.credentials)
+    if isinstance(found, Rejection):  # unknown, revoked or expired: the same 401
+        raise ApiError(401, found)
     return found

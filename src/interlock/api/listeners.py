@@ -15,6 +15,7 @@ from typing import Annotated
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -25,6 +26,9 @@ from pydantic import (
 )
 
 from interlock.gateway.auth import Role  # what a caller may do: one definition, the gateway's
+from interlock.gateway.config import without_unset_expiry
+
+_NOT_AFTER = "ISO timestamp with a zone; refused from then on (CREDENTIAL_EXPIRED)"
 
 
 class _Model(BaseModel):
@@ -37,6 +41,7 @@ class RestKeyConfig(_Model):
     principal: str = Field(min_length=1, description="who the caller is")
     key_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 hex of the API key")
     role: Role = Field(description="`risk` or `operator`; traders are the top-level api_keys")
+    not_after: AwareDatetime | None = Field(None, description=_NOT_AFTER)
 
     @field_validator("role")
     @classmethod
@@ -46,6 +51,10 @@ class RestKeyConfig(_Model):
         if v is Role.READER:
             raise ValueError("reader is an admin token's role; REST's read-only role is risk")
         return v
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        return without_unset_expiry(self, handler)
 
 
 class AdminTokenConfig(_Model):
@@ -60,6 +69,7 @@ class AdminTokenConfig(_Model):
     role: Role = Field(
         Role.OPERATOR, description="`operator` (every fleet action), `reader` or `risk`"
     )
+    not_after: AwareDatetime | None = Field(None, description=_NOT_AFTER)
 
     @field_validator("role")
     @classmethod
@@ -72,7 +82,7 @@ class AdminTokenConfig(_Model):
     def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
         """An operator token dumps as it did before the reader role existed, so the config
         digest of every file without readers is unchanged (the attestation compares it)."""
-        data: dict[str, object] = handler(self)
+        data = without_unset_expiry(self, handler)
         if self.role is Role.OPERATOR:
             data.pop("role", None)
         return data

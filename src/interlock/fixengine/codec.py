@@ -48,6 +48,8 @@ ORD_REJ_REASON: dict[RejectCode, int] = {
     RejectCode.DUPLICATE_ORDER: 6,
     RejectCode.IDEMPOTENCY_CONFLICT: 6,
     RejectCode.UNAUTHENTICATED: 15,
+    RejectCode.CREDENTIAL_EXPIRED: 15,
+    RejectCode.CREDENTIAL_REVOKED: 15,
     RejectCode.MARKET_ORDER_NOT_ALLOWED: 11,
     RejectCode.REFERENCE_PRICE_STALE: 8,
     RejectCode.MAX_ORDER_QTY: _LIMIT,

@@ -9,18 +9,25 @@ holds the trading keys (`api_keys`, role trader); the REST edge adds its read-on
 (`rest.keys`) to it when it starts (`add`), so one authenticator answers for both. The
 admin listener has its own one, over admin tokens only, so a credential of one kind is
 simply unknown on the other port.
+
+A key may carry an expiry (`not_after`): from that instant it resolves to nobody, a FIX
+session already logged on with it trades no more, and `identify` says CREDENTIAL_EXPIRED.
+A revoked digest (the config's `revoked`, applied at start) is never admitted:
+CREDENTIAL_REVOKED. Expiry costs the hot path one truth test of an empty dict unless
+some key has one.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from interlock.domain.commands import OrderRequest
 from interlock.domain.reject import RejectCode, Rejection, reject
-from interlock.gateway.config import GatewayConfig, hash_key
+from interlock.gateway.config import GatewayConfig, expiry_ns, hash_key
 
 _NONE: frozenset[str] = frozenset()
 
@@ -57,60 +64,131 @@ class Principal:
         return self.role is not Role.TRADER or account in self.accounts
 
 
+Expiries = Mapping[str, int]
+"""Key digest -> the wall-clock nanosecond from which the key is refused."""
+
+
+def expiries(entries: Iterable[tuple[str, object]]) -> dict[str, int]:
+    """(digest, not_after or None) of config entries, as `Expiries`."""
+    out: dict[str, int] = {}
+    for digest, not_after in entries:
+        ns = expiry_ns(not_after)  # type: ignore[arg-type]
+        if ns is not None:
+            out[digest] = ns
+    return out
+
+
 class Authenticator:
-    __slots__ = ("_by_digest", "_issued", "_known")
+    __slots__ = ("_by_digest", "_clock", "_expires", "_issued", "_known", "_revoked")
 
-    def __init__(self, entries: Iterable[tuple[str, Principal]]) -> None:
-        """`entries`: (SHA-256 hex digest of the key, who it is)."""
-        self._by_digest = dict(entries)
-        self._issued = frozenset(self._by_digest.values())
+    def __init__(
+        self,
+        entries: Iterable[tuple[str, Principal]],
+        *,
+        expires: Expiries | None = None,
+        revoked: Iterable[str] = (),
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        """`entries`: (SHA-256 hex digest of the key, who it is); `expires`: the keys that
+        have an expiry; `revoked`: digests never admitted; `clock`: wall-clock ns."""
+        self._revoked = frozenset(revoked)
+        self._clock = clock
+        self._by_digest: dict[str, Principal] = {}
+        self._expires: dict[Principal, int] = {}
         self._known: dict[str, Principal] = {}
+        self._admit(entries, expires or {})
+
+    def _admit(self, entries: Iterable[tuple[str, Principal]], expires: Expiries) -> None:
+        for digest, principal in entries:
+            if digest in self._revoked or digest in self._by_digest:
+                continue
+            self._by_digest[digest] = principal
+            if digest in expires:
+                self._expires[principal] = expires[digest]
+        self._issued = frozenset(self._by_digest.values())
 
     @classmethod
-    def for_gateway(cls, config: GatewayConfig) -> Authenticator:
+    def for_gateway(cls, config: GatewayConfig, clock: Callable[[], int] = time.time_ns
+                    ) -> Authenticator:  # fmt: skip
         """The trading keys, each bound to its accounts and strategies."""
-        return cls((k.key_sha256, Principal(k.principal, k.accounts, k.strategies))
-                   for k in config.api_keys)  # fmt: skip
+        return cls(((k.key_sha256, Principal(k.principal, k.accounts, k.strategies))
+                    for k in config.api_keys),
+                   expires=expiries((k.key_sha256, k.not_after) for k in config.api_keys),
+                   revoked=config.revoked, clock=clock)  # fmt: skip
 
     @classmethod
-    def readers(cls, keys: Iterable[tuple[str, str, Role]]) -> Authenticator:
+    def readers(
+        cls,
+        keys: Iterable[tuple[str, str, Role]],
+        *,
+        expires: Expiries | None = None,
+        revoked: Iterable[str] = (),
+    ) -> Authenticator:
         """(digest, principal, role) of callers bound to no account: they trade nothing."""
-        return cls((digest, Principal(name, _NONE, _NONE, role)) for digest, name, role in keys)
+        return cls(((digest, Principal(name, _NONE, _NONE, role)) for digest, name, role in keys),
+                   expires=expires, revoked=revoked)  # fmt: skip
 
-    def add(self, keys: Iterable[tuple[str, str, Role]]) -> None:
+    def add(self, keys: Iterable[tuple[str, str, Role]], *, expires: Expiries | None = None,
+            revoked: Iterable[str] = ()) -> None:  # fmt: skip
         """Admit read-only callers (digest, principal, role) beside the trading keys: an
         edge's own keys, registered once as it starts, before it serves anyone."""
-        for digest, name, role in keys:
-            if digest not in self._by_digest:
-                self._by_digest[digest] = Principal(name, _NONE, _NONE, role)
-        self._issued = frozenset(self._by_digest.values())
+        self._revoked |= frozenset(revoked)
+        self._admit(((d, Principal(name, _NONE, _NONE, role)) for d, name, role in keys),
+                    expires or {})  # fmt: skip
+
+    def expired(self, principal: Principal) -> bool:
+        """Whether `principal`'s key has reached its `not_after`."""
+        ends = self._expires.get(principal)
+        return ends is not None and self._clock() >= ends
 
     def known(self, caller: object) -> Principal | None:
         """The principal of a caller already seen (a dict lookup: never hashes)."""
         if caller.__class__ is Principal:
-            return caller if caller in self._issued else None
-        return self._known.get(caller) if isinstance(caller, str) else None
+            p = caller if caller in self._issued else None
+        else:
+            p = self._known.get(caller) if isinstance(caller, str) else None
+        return None if p is None or (self._expires and self.expired(p)) else p
 
     def resolve(self, caller: object) -> Principal | None:
         """`caller` as a principal: one this authenticator issued, or a key it knows."""
         if caller.__class__ is Principal:
-            return caller if caller in self._issued else None
+            p = caller if caller in self._issued else None
+            return None if p is None or (self._expires and self.expired(p)) else p
         return self.principal(caller)
 
     def principal(self, api_key: object) -> Principal | None:
-        """Who `api_key` is; None for an unknown key or anything that is not a plain str
-        (None, bytes, a list: never a TypeError out of the dict lookup)."""
+        """Who `api_key` is; None for an unknown, revoked or expired key or anything that
+        is not a plain str (None, bytes, a list: never a TypeError out of the lookup)."""
+        found = self._lookup(api_key)
+        if found is None or (self._expires and self.expired(found)):
+            return None
+        return found
+
+    def identify(self, api_key: object) -> Principal | Rejection:
+        """Who `api_key` is, or why not: UNAUTHENTICATED (unknown), CREDENTIAL_REVOKED,
+        CREDENTIAL_EXPIRED. What an edge answers a bearer token or a FIX Logon with."""
+        found = self._lookup(api_key)
+        if found is not None:
+            if self._expires and self.expired(found):
+                return _expired(found)
+            return found
+        digest = _digest(api_key)
+        if digest is not None and any(hmac.compare_digest(r, digest) for r in self._revoked):
+            return reject(RejectCode.CREDENTIAL_REVOKED, "this credential has been revoked",
+                          "a key not in the config's `revoked` list", "a revoked key")  # fmt: skip
+        return reject(RejectCode.UNAUTHENTICATED, "credential not recognised",
+                      "a key registered for this listener", "unknown key")  # fmt: skip
+
+    def _lookup(self, api_key: object) -> Principal | None:
+        """The principal of a key admitted (expired or not), compared in constant time."""
         if api_key.__class__ is not str:
             return None
         assert isinstance(api_key, str)  # for mypy: the class check above is exact
         p = self._known.get(api_key)
         if p is not None:
             return p
-        if not api_key:
-            return None
-        try:
-            digest = hash_key(api_key)
-        except UnicodeEncodeError:  # a lone surrogate: no key was ever registered as one
+        digest = _digest(api_key)
+        if digest is None:
             return None
         for known, principal in self._by_digest.items():
             if hmac.compare_digest(known, digest):
@@ -130,12 +208,19 @@ class Authenticator:
         else:
             p = None
         if p is None:
+            why = self.identify(caller) if cls is str else None
+            if isinstance(why, Rejection) and why.code is not RejectCode.UNAUTHENTICATED:
+                return why  # revoked or expired: say so
             return reject(
                 RejectCode.UNAUTHENTICATED,
                 "API key not recognised",
                 limit="registered API key",
                 attempted="unknown key",
             )
+        if self._expires:  # `expired`, inline: once an order; a session logged on before
+            ends = self._expires.get(p)
+            if ends is not None and self._clock() >= ends:
+                return _expired(p)
         account, strategy, strategies = request.account, request.strategy, p.strategies
         if account not in p.accounts or (strategy not in strategies and "*" not in strategies):
             return reject(  # `may_trade`, inline: once an order
@@ -146,3 +231,20 @@ class Authenticator:
                 attempted=f"{request.account}/{request.strategy}",
             )
         return p
+
+
+def _digest(api_key: object) -> str | None:
+    """The SHA-256 hex of a non-empty str key; None for anything else (a lone surrogate
+    included: no key was ever registered as one)."""
+    if api_key.__class__ is not str or not api_key:
+        return None
+    assert isinstance(api_key, str)  # for mypy: the class check above is exact
+    try:
+        return hash_key(api_key)
+    except UnicodeEncodeError:
+        return None
+
+
+def _expired(p: Principal) -> Rejection:
+    return reject(RejectCode.CREDENTIAL_EXPIRED, f"the credential of {p.name} has expired",
+                  "its `not_after`", "a request after it")  # fmt: skip

@@ -12,19 +12,23 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
+    SerializerFunctionWrapHandler,
     StrictInt,
     ValidationError,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -67,6 +71,32 @@ class ApiKeyConfig(_Model):
     strategies: frozenset[str] = Field(
         frozenset({"*"}), description="strategies it may trade as; '*' for any"
     )
+    not_after: AwareDatetime | None = Field(
+        None, description="ISO timestamp with a zone; refused from then on (CREDENTIAL_EXPIRED)"
+    )
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        return without_unset_expiry(self, handler)
+
+
+def without_unset_expiry(
+    model: BaseModel, handler: SerializerFunctionWrapHandler
+) -> dict[str, object]:
+    """A credential's dump without `not_after` while it has none, so the digest of every
+    file from before expiries existed is unchanged (the attestation compares it)."""
+    data: dict[str, object] = handler(model)
+    if data.get("not_after", 0) is None:
+        data.pop("not_after")
+    return data
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def expiry_ns(not_after: datetime | None) -> int | None:
+    """`not_after` as wall-clock nanoseconds since the epoch (the gateway's clock)."""
+    return None if not_after is None else (not_after - _EPOCH) // timedelta(microseconds=1) * 1000
 
 
 class BudgetConfig(_Model):
@@ -115,6 +145,11 @@ class GatewayConfig(_Model):
     )
     instruments: dict[str, InstrumentConfig] = Field(min_length=1)
     api_keys: list[ApiKeyConfig] = Field(default_factory=list)
+    revoked: frozenset[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = Field(
+        frozenset(),
+        description="sha256 hex of API keys, REST keys and admin tokens refused from the next "
+        "start (CREDENTIAL_REVOKED), whether or not still listed",
+    )
     limits: LimitsConfig = LimitsConfig()
     calendar: CalendarConfig = Field(
         CalendarConfig(), description="the venue's sessions, trading days and holidays"
@@ -215,7 +250,7 @@ class GatewayConfig(_Model):
 
 
 _OWN = frozenset({"instance_id", "journal"})
-_LATER = ("venue_reconcile_timeout_ms", "preopen", "alerts", "limit_changes")
+_LATER = ("venue_reconcile_timeout_ms", "preopen", "alerts", "limit_changes", "revoked")
 """GatewayConfig fields that are each instance's own: not in `fleet_digest`."""
 
 

@@ -207,7 +207,7 @@ class Gateway:
         self.state.register(self.adv.handlers())
         disabled = frozenset(disabled_checks)
         self.engine = RiskEngine(self.book, disabled - {GATE_CHECK} - MONITOR_NAMES)
-        self.auth = Authenticator.for_gateway(config)
+        self.auth = Authenticator.for_gateway(config, clock)
         attestation = attest(self.instance_id, config.fleet_digest(), build_digest,
                              flag_digest, flag_manifest)  # fmt: skip
         self.gate = InstanceGate(attestation, config.fleet.quorum)

@@ -99,6 +99,7 @@ class FixClient(SessionApp):
         self.inbox: queue.Queue[Fields] = queue.Queue()
         self.on_message: Callable[[Fields], None] | None = None
         self.refused = threading.Event()  # a Logout answered our Logon
+        self.refusal = ""  # that Logout's Text (58)
         work_dir.mkdir(parents=True, exist_ok=True)
         path = write_settings(
             work_dir / "client.cfg",
@@ -131,6 +132,7 @@ class FixClient(SessionApp):
 
     def fromAdmin(self, message: fix.Message, session_id: fix.SessionID) -> None:
         if msg_type(message) == "5" and not self.logged_on.is_set():
+            self.refusal = body_fields(message).get(58, "")
             self.refused.set()
 
     def fromApp(self, message: fix.Message, session_id: fix.SessionID) -> None:

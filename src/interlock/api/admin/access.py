@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from interlock.api.bearer import ApiError, bearer_principal
 from interlock.api.listeners import AdminTokenConfig
 from interlock.domain.reject import RejectCode, reject
-from interlock.gateway.auth import Authenticator, Principal, Role
+from interlock.gateway.auth import Authenticator, Principal, Role, expiries
 
 bearer_scheme = HTTPBearer(auto_error=False, description="admin token as a bearer token")
 
@@ -33,9 +33,14 @@ limit changes `change limits` (the gateway checks the role again, and four eyes)
 file's reload `reload reference data` (operator or risk)."""
 
 
-def admin_authenticator(tokens: list[AdminTokenConfig]) -> Authenticator:
-    """Admin tokens only: a trading or REST key is unknown here."""
-    return Authenticator.readers((t.token_sha256, t.principal, t.role) for t in tokens)
+def admin_authenticator(
+    tokens: list[AdminTokenConfig], revoked: frozenset[str] = frozenset()
+) -> Authenticator:
+    """Admin tokens only: a trading or REST key is unknown here. A revoked or expired
+    token is refused like an unknown one, with its own code (CREDENTIAL_REVOKED/EXPIRED)."""
+    return Authenticator.readers(((t.token_sha256, t.principal, t.role) for t in tokens),
+                                 expires=expiries((t.token_sha256, t.not_after) for t in tokens),
+                                 revoked=revoked)  # fmt: skip
 
 
 def allow(auth: Authenticator, action: str) -> Callable[..., Principal]:

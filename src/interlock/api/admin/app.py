@@ -70,7 +70,8 @@ def _attested(m: Member, release: Release) -> bool:
 
 
 def create_admin_app(gateway: Gateway) -> FastAPI:
-    tokens = admin_authenticator(serve_config(gateway.config).admin.tokens)
+    serving = serve_config(gateway.config)
+    tokens = admin_authenticator(serving.admin.tokens, serving.revoked)
     Reader = Annotated[Principal, Depends(allow(tokens, "read"))]
     Operator = Annotated[Principal, Depends(allow(tokens, "operate"))]
     app = FastAPI(

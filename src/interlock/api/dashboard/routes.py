@@ -37,7 +37,7 @@ from interlock.api.bearer import ApiError
 from interlock.api.dashboard.page import login_page, page, panels
 from interlock.api.dashboard.session import COOKIE, TTL_S, Session, Sessions, csrf_ok, same_origin
 from interlock.api.dashboard.snapshot import DecisionTail, build_snapshot
-from interlock.domain.reject import RejectCode, reject
+from interlock.domain.reject import RejectCode, Rejection, reject
 from interlock.gateway.auth import Authenticator
 from interlock.gateway.gateway import Gateway
 
@@ -80,7 +80,13 @@ def add_dashboard_routes(
         return build_snapshot(gateway, fleet, tail)
 
     def session_of(request: Request) -> Session | None:
-        return sessions.get(request.cookies.get(COOKIE))
+        """The caller's session; none once the token it was opened with has expired."""
+        sid = request.cookies.get(COOKIE)
+        s = sessions.get(sid)
+        if s is not None and tokens.expired(s.principal):
+            sessions.close(sid)
+            return None
+        return s
 
     def operator(request: Request, csrf: str | None) -> Session:
         """The caller's session if it may operate and the post is its own; else refused."""
@@ -113,14 +119,12 @@ def add_dashboard_routes(
 
     @app.post("/dashboard/login", include_in_schema=False)
     async def login(request: Request) -> Response:
-        principal = tokens.principal((await read_form(request)).get("token", ""))
-        if principal is None:
-            return HTMLResponse(
-                login_page(
-                    reject(RejectCode.UNAUTHENTICATED, "admin token not recognised").message
-                ),
-                401,
-            )
+        principal = tokens.identify((await read_form(request)).get("token", ""))
+        if isinstance(principal, Rejection):  # unknown, revoked or expired: say which
+            text = principal.message
+            if principal.code is RejectCode.UNAUTHENTICATED:
+                text = reject(RejectCode.UNAUTHENTICATED, "admin token not recognised").message
+            return HTMLResponse(login_page(text), 401)
         if not same_origin(request.headers.get("origin"), request.headers.get("host")):
             return HTMLResponse(
                 login_page(

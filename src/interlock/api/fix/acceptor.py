@@ -7,12 +7,14 @@ Fills and cancels reach the acceptor through the `ExecutionTap` the venue report
 from __future__ import annotations
 
 import ipaddress
+from functools import partial
 from pathlib import Path
 
 from interlock.api.fix.app import FixAcceptorApp
 from interlock.api.listeners import FixAcceptorConfig
 from interlock.fixengine.bind import AcceptorBinding
 from interlock.fixengine.engine import SessionKey, open_engine, write_settings
+from interlock.fixengine.log_redact import redact_passwords
 from interlock.gateway.gateway import Gateway
 from interlock.venue.tap import ExecutionTap
 
@@ -44,6 +46,8 @@ class FixAcceptor:
             self.app, path, acceptor=True, file_log=config.file_log, binding=self._binding
         )
         self.app.kick = self._engine.kick
+        if config.file_log:  # QuickFIX logged the Logon's Password as it arrived: blank it
+            self.app.scrub = partial(redact_passwords, work_dir / "log")
 
     @property
     def address(self) -> tuple[str, int]:

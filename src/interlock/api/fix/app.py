@@ -59,7 +59,7 @@ from interlock.api.listeners import FixAcceptorConfig, FixLogin
 from interlock.domain.decision import Decision
 from interlock.domain.enums import OrderStatus
 from interlock.domain.order import Order
-from interlock.domain.reject import RejectCode, reject
+from interlock.domain.reject import RejectCode, Rejection, reject
 from interlock.fixengine.codec import (
     Undecodable,
     business_reject,
@@ -99,6 +99,7 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         self._by_id: dict[int, FixOrder] = {}  # from on_accept: every order placed here
         self._open: dict[int, FixOrder] = {}  # of those, all not yet reported ended
         self.kick: Callable[[], None] = lambda: None  # the engine's "messages are flowing"
+        self.scrub: Callable[[str], int] = lambda cp: 0  # blank a Logon's Password in logs
         self._handlers = {
             "D": self._on_new,
             "F": self._on_cancel,
@@ -146,9 +147,17 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         if msg_type(message) != "A":
             return
         cp = session_id.getTargetCompID().getValue()
+        try:
+            self.scrub(cp)  # before any answer: the key must not stay in the message log
+        except OSError:
+            _log.exception("FIX %s: could not blank the Logon's Password in the message log", cp)
         login = self._logins.get(cp)
         user, key = field(message, 553), field(message, 554)
-        principal = self._gw.auth.principal(key) if key else None
+        found = self._gw.auth.identify(key) if key else None
+        if (login is not None and isinstance(found, Rejection)
+                and found.code is not RejectCode.UNAUTHENTICATED):  # fmt: skip
+            raise fix.RejectLogon(_text(found.code, f"{found.reason} ({cp})"))  # revoked, expired
+        principal = found if isinstance(found, Principal) else None
         if (
             login is None
             or principal is None

@@ -36,7 +36,7 @@ from interlock.api.rest.status import STATUS_BY_CODE, status_of
 from interlock.domain.commands import OrderRequest
 from interlock.domain.reject import RejectCode, Rejection, reject
 from interlock.errors import JournalError
-from interlock.gateway.auth import Principal
+from interlock.gateway.auth import Principal, expiries
 from interlock.gateway.gateway import Gateway
 
 _REFUSALS: dict[int | str, dict[str, object]] = {
@@ -52,7 +52,9 @@ def create_app(gateway: Gateway, venue: Callable[[], str] = lambda: "simulated")
     """The REST app for `gateway`; its listener settings come from `gateway.config.rest`."""
     cfg = serve_config(gateway.config)
     auth = gateway.auth  # the one authenticator: each request's key is resolved once
-    auth.add((k.key_sha256, k.principal, k.role) for k in cfg.rest.keys)  # REST's readers
+    auth.add(((k.key_sha256, k.principal, k.role) for k in cfg.rest.keys),  # REST's readers
+             expires=expiries((k.key_sha256, k.not_after) for k in cfg.rest.keys),
+             revoked=cfg.revoked)  # fmt: skip
     ack_timeout_s = cfg.rest.ack_timeout_ms / 1_000
     app = FastAPI(
         title="Interlock REST",

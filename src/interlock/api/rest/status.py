@@ -18,6 +18,8 @@ _GROUPS: dict[int, tuple[C, ...]] = {
     422: (C.SCHEMA_INVALID, C.UNKNOWN_SYMBOL, C.SESSION_MISMATCH),
     403: (
         C.UNAUTHENTICATED,
+        C.CREDENTIAL_EXPIRED,  # a session or caller whose key expired since it logged on
+        C.CREDENTIAL_REVOKED,
         C.RESTRICTED_SYMBOL,
         C.MARKET_ORDER_NOT_ALLOWED,
         C.MAX_ORDER_QTY,
