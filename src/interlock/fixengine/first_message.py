@@ -1,0 +1,92 @@
+"""A deadline on a FIX connection's first message: QuickFIX waits for it holding everyone.
+
+QuickFIX 1.16's `SocketAcceptor` reads the first message of a new connection (the one that
+names its session) in a loop of blocking one-fd `poll`s, each up to a second, until the message
+is whole. The acceptor has one thread for every connection, so while one peer sends a
+Logon a byte at a time (a slow-loris; found by the FIX fuzz, sim/fix_fuzz_run.py) every
+logged-on session waits: no report, no heartbeat, for as long as the bytes keep coming.
+
+The guard watches the acceptor's poll thread from a thread of its own. When one `poll()`
+of the acceptor has lasted longer than `limit_s` and the thread sits in the syscall
+`poll` on one fd (read from /proc/self/task/<tid>/syscall, the pollfd from the thread's
+stack), a TCP connection, the guard shuts that connection down: QuickFIX's wait wakes,
+its recv sees the end, and it drops the peer as any closed connection. A logged-on session is
+never read this way, so only a connection still owing its first message is ever closed.
+Linux only (as bind.py): elsewhere the guard finds nothing and does nothing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import platform
+import socket
+
+_log = logging.getLogger(__name__)
+
+# poll, ppoll (x86_64), ppoll (aarch64): QuickFIX waits with one pollfd, 1 s at a time
+_POLL = {"x86_64": (7, 271), "aarch64": (73,)}.get(platform.machine(), ())
+
+
+def _syscall(tid: int) -> list[str]:
+    try:
+        with open(f"/proc/self/task/{tid}/syscall") as f:
+            return f.read().split()
+    except OSError:
+        return []
+
+
+def blocked_poll_fd(tid: int) -> int | None:
+    """The fd thread `tid` waits on in a one-fd `poll`, else None. The pollfd is read
+    from the thread's stack (this process's memory), then the syscall is read again: the
+    same call with the same arguments means the thread never left it, so the fd read is
+    the one it waits on, not a stale word."""
+    parts = _syscall(tid)
+    if len(parts) < 3 or not parts[0].isdigit() or int(parts[0]) not in _POLL:
+        return None
+    if int(parts[2], 16) != 1:  # nfds: the first-message wait polls its one socket
+        return None
+    address = int(parts[1], 16)
+    if not address:
+        return None
+    fd = ctypes.c_int.from_address(address).value  # struct pollfd { int fd; ... }
+    return fd if _syscall(tid)[:3] == parts[:3] and fd >= 0 else None
+
+
+def close_connection(fd: int) -> str | None:
+    """Shut down the TCP connection under `fd` (never a listening socket); its peer."""
+    try:
+        sock = socket.socket(fileno=os.dup(fd))
+    except OSError:
+        return None
+    try:
+        if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.type != socket.SOCK_STREAM:
+            return None
+        if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+            return None
+        peer = sock.getpeername()
+        sock.shutdown(socket.SHUT_RDWR)  # the socket itself, under QuickFIX's fd too
+        return f"{peer[0]}:{peer[1]}"
+    except OSError:
+        return None
+    finally:
+        sock.close()  # our dup only
+
+
+def enforce(tid: int, polling_for_s: float, limit_s: float) -> str | None:
+    """Close the connection the poll thread `tid` has waited on past `limit_s`; its peer."""
+    if polling_for_s <= limit_s:
+        return None
+    fd = blocked_poll_fd(tid)
+    if fd is None:
+        return None
+    peer = close_connection(fd)
+    if peer is not None:
+        _log.warning("FIX connection from %s sent no whole first message within %.1f s: "
+                     "closed", peer, limit_s,
+                     extra={"event": "fix.first_message_timeout", "peer": peer})  # fmt: skip
+    return peer
+
+
+__all__ = ["blocked_poll_fd", "close_connection", "enforce"]
