@@ -122,8 +122,10 @@ class Engine:
 
     POLL_S = 0.0002
     BUSY_S = 0.005
-    FIRST_MESSAGE_S = 0.5  # longest a connection's first message may hold the poll
-    GUARD_EVERY_S = 0.1
+    FIRST_MESSAGE_S = 0.25  # longest a connection's first message may hold the poll
+    GUARD_EVERY_S = 0.05
+    LOGON_S = 5.0  # longest a connection may stay open with no word from us (no Logon)
+    LOGON_SWEEP_S = 0.5
     STOP_JOIN_S = 5.0  # how long a stop waits for the poll thread to come back
 
     def __init__(
@@ -191,12 +193,18 @@ class Engine:
 
     def _guard(self) -> None:
         """A connection still owing its first message may stall a poll only FIRST_MESSAGE_S
-        (first_message.py: QuickFIX reads it blocking every session)."""
+        (first_message.py: QuickFIX reads it blocking every session), and one we never
+        answered is closed after LOGON_S (it holds its CompID's session meanwhile)."""
+        port = self.binding.address[1] if self.binding and self.binding.address else 0
+        logons = first_message.LogonDeadline(port, self.LOGON_S) if port else None
+        next_sweep = 0.0
         while not self._guard_stop.wait(self.GUARD_EVERY_S):  # a watchdog's period
-            since = self._poll_since
+            since, now = self._poll_since, time.monotonic()
             if since and self._poll_tid:
-                first_message.enforce(self._poll_tid, time.monotonic() - since,
-                                      self.FIRST_MESSAGE_S)  # fmt: skip
+                first_message.enforce(self._poll_tid, now - since, self.FIRST_MESSAGE_S)
+            if logons is not None and now >= next_sweep:
+                logons.sweep(now)
+                next_sweep = now + self.LOGON_SWEEP_S
 
     def stop(self, force: bool = False, timeout: float = 2.0) -> None:
         """Initiators: QuickFIX's stop. Acceptors: Logout to every session (unless

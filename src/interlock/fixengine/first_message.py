@@ -89,4 +89,83 @@ def enforce(tid: int, polling_for_s: float, limit_s: float) -> str | None:
     return peer
 
 
-__all__ = ["blocked_poll_fd", "close_connection", "enforce"]
+# -- a deadline on the Logon ----------------------------------------------------------------
+
+_TCP_INFO_LEN = 232  # struct tcp_info up to tcpi_bytes_received; bytes_acked is at 120
+_BYTES_ACKED = slice(120, 128)
+
+
+def _never_answered(sock: socket.socket) -> bool:
+    """Nothing was ever sent on `sock` (tcpi_bytes_acked 0): no Logon, no Logout."""
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_LEN)
+    except OSError:
+        return False
+    return len(info) >= _BYTES_ACKED.stop and int.from_bytes(info[_BYTES_ACKED], "little") == 0
+
+
+class LogonDeadline:
+    """Closes connections to `port` that got no word from us `limit_s` after we first saw
+    them. QuickFIX ties a connection to its session on its first message and keeps it
+    tied while it waits for a Logon it can take; a Logon it can neither take nor refuse
+    (a field with no value: found by the fuzz) left the connection open and the session
+    held, so every later Logon of that CompID, the desk's own, was turned away: a desk
+    locked out by anyone knowing its CompID. A session we answered (Logon or Logout) has
+    had bytes from us and is never touched; one we never answered is closed."""
+
+    def __init__(self, port: int, limit_s: float) -> None:
+        self.port, self.limit_s = port, limit_s
+        self._seen: dict[tuple[int, str], float] = {}  # (fd, socket inode) -> first seen
+
+    def sweep(self, now: float) -> list[str]:
+        """One pass over this process's sockets; the peers closed."""
+        closed: list[str] = []
+        seen: dict[tuple[int, str], float] = {}
+        for name in os.listdir("/proc/self/fd"):
+            try:
+                target = os.readlink(f"/proc/self/fd/{name}")
+            except OSError:
+                continue
+            if not target.startswith("socket:"):
+                continue
+            key = (int(name), target)
+            first = self._seen.get(key, now)
+            peer = self._check(int(name), now - first)
+            if peer is None:
+                seen[key] = first
+            elif peer:
+                closed.append(peer)
+        self._seen = seen
+        return closed
+
+    def _check(self, fd: int, age_s: float) -> str | None:
+        """None: keep watching; "": not ours to watch; else the peer just closed."""
+        try:
+            sock = socket.socket(fileno=os.dup(fd))
+        except OSError:
+            return ""
+        try:
+            if (
+                sock.family not in (socket.AF_INET, socket.AF_INET6)
+                or sock.type != socket.SOCK_STREAM
+            ):
+                return ""
+            if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+                return ""
+            if sock.getsockname()[1] != self.port:
+                return ""
+            if age_s <= self.limit_s or not _never_answered(sock):
+                return None
+            peer = sock.getpeername()
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            return ""
+        finally:
+            sock.close()
+        text = f"{peer[0]}:{peer[1]}"
+        _log.warning("FIX connection from %s was never logged on within %.0f s: closed", text,
+                     self.limit_s, extra={"event": "fix.logon_timeout", "peer": text})  # fmt: skip
+        return text
+
+
+__all__ = ["LogonDeadline", "blocked_poll_fd", "close_connection", "enforce"]

@@ -14,7 +14,10 @@ durable) up to `answer_wait_s` after it:
   the case was dropped and that the session is alive (it is gap-filled, then the
   Heartbeat comes);
 - silent: taken (no gap) and never answered — a failure;
-- wedged: no Heartbeat at all within `wedge_s`, TestRequests resent — a failure.
+- wedged: no Heartbeat at all within `wedge_s`, TestRequests resent — a failure;
+- disconnected: QuickFIX closes the connection without a Logout when MsgSeqNum (34) or
+  SendingTime (52) is missing or garbled (`UNUSABLE_HEADER`): the engine's session-level
+  answer, counted apart; anything else closed without a word is a failure.
 
 After a Logout, a close or a wedge the session logs on again (seq 1) and goes on.
 `logon_flood` and `SlowLoris` attack the logon path; `probe_order` is the good desk that
@@ -36,6 +39,9 @@ from interlock.sim.fix_fuzz import FuzzCase, Fuzzer, render
 from interlock.sim.fix_wire import RawSession, Reply, SessionGone, frame, header
 
 _ANSWERS = frozenset({"8", "9", "j", "r", "3"})
+UNUSABLE_HEADER = ("header.34", "header.52", "header_missing.34", "header_missing.52")
+"""Families QuickFIX answers by closing the connection, no Logout: a MsgSeqNum (34) or
+SendingTime (52) missing or not of its type. The session logs on again; counted apart."""
 
 
 @dataclass
@@ -45,6 +51,7 @@ class Tally:
     sent: Counter[str] = field(default_factory=Counter)  # by family class
     answered: Counter[str] = field(default_factory=Counter)  # by reply MsgType
     dropped: Counter[str] = field(default_factory=Counter)  # by family
+    disconnected: Counter[str] = field(default_factory=Counter)  # by family (see above)
     silent: list[str] = field(default_factory=list)  # "session#index family": failures
     internal_errors: list[str] = field(default_factory=list)  # INTERNAL_ERROR answers
     wedged: int = 0
@@ -64,6 +71,8 @@ class Tally:
                 "answered": sum(self.answered.values()),
                 "dropped_by_engine": sum(self.dropped.values()),
                 "dropped_by_family": dict(sorted(self.dropped.items())),
+                "disconnected_by_engine": sum(self.disconnected.values()),
+                "disconnected_by_family": dict(sorted(self.disconnected.items())),
                 "silent": len(self.silent), "silent_examples": self.silent[:20],
                 "internal_errors": len(self.internal_errors),
                 "internal_error_examples": self.internal_errors[:10],
@@ -88,7 +97,7 @@ class FuzzSession:
     """One desk session of the fuzz: logs on, runs cases, logs on again when dropped."""
 
     def __init__(self, session: RawSession, tally: Tally, *, answer_wait_s: float = 3.0,
-                 retry_s: float = 1.0, wedge_s: float = 15.0) -> None:  # fmt: skip
+                 retry_s: float = 0.2, wedge_s: float = 15.0) -> None:  # fmt: skip
         self.s, self.tally = session, tally
         self.answer_wait_s, self.retry_s, self.wedge_s = answer_wait_s, retry_s, wedge_s
 
@@ -128,6 +137,8 @@ class FuzzSession:
             self.tally.sent[case.family.split(".")[0]] += 1
             if outcome.kind == "dropped":
                 self.tally.dropped[case.family] += 1
+            elif outcome.kind == "closed" and case.family.startswith(UNUSABLE_HEADER):
+                self.tally.disconnected[case.family] += 1
             elif outcome.kind in ("silent", "closed"):
                 self.tally.silent.append(f"{name}#{case.index} {case.family} {outcome.kind}")
             elif outcome.kind == "wedged":
@@ -218,7 +229,7 @@ class FuzzSession:
 
 
 def logon_attempt(host: str, port: int, sender: bytes, username: bytes, password: bytes,
-                  timeout_s: float = 5.0) -> str:  # fmt: skip
+                  timeout_s: float = 10.0) -> str:  # fmt: skip
     """One connect + Logon: "A" (then logged out), "5" (refused), "closed" or "timeout"."""
     s = RawSession(host, port, sender, password, username=username)
     try:
@@ -283,9 +294,18 @@ class SlowLoris:
         return sum(self._sent)
 
     def close(self) -> None:
+        """Stop dripping; count the connections the acceptor closed; close the rest."""
         self._stop.set()
         self._thread.join(5)
         for sock in self._socks:
+            if sock.fileno() >= 0:
+                try:
+                    if sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
+                        self.closed_by_peer += 1
+                except BlockingIOError:
+                    pass  # still open: nothing to read
+                except OSError:
+                    self.closed_by_peer += 1
             sock.close()
 
 
