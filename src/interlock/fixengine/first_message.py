@@ -12,7 +12,7 @@ of the acceptor has lasted longer than `limit_s` and the thread sits in the sysc
 stack), a TCP connection, the guard shuts that connection down: QuickFIX's wait wakes,
 its recv sees the end, and it drops the peer as any closed connection. A logged-on session is
 never read this way, so only a connection still owing its first message is ever closed.
-Linux only (as bind.py): elsewhere the guard finds nothing and does nothing.
+Linux x86_64 only (as bind.py is Linux only): elsewhere this guard finds nothing.
 """
 
 from __future__ import annotations
@@ -22,11 +22,14 @@ import logging
 import os
 import platform
 import socket
+import time
 
 _log = logging.getLogger(__name__)
 
-# poll, ppoll (x86_64), ppoll (aarch64): QuickFIX waits with one pollfd, 1 s at a time
-_POLL = {"x86_64": (7, 271), "aarch64": (73,)}.get(platform.machine(), ())
+# poll (x86_64): QuickFIX's first-message wait is poll(&one_fd, 1, 1000). Only that call
+# with a timeout is taken: a send's poll (timeout 0) on a logged-on session is never.
+_POLL = {"x86_64": 7}.get(platform.machine())
+_SETTLE_S = 0.01  # the wait must be seen twice this far apart: a 0 ms poll never is
 
 
 def _syscall(tid: int) -> list[str]:
@@ -38,20 +41,23 @@ def _syscall(tid: int) -> list[str]:
 
 
 def blocked_poll_fd(tid: int) -> int | None:
-    """The fd thread `tid` waits on in a one-fd `poll`, else None. The pollfd is read
-    from the thread's stack (this process's memory), then the syscall is read again: the
-    same call with the same arguments means the thread never left it, so the fd read is
-    the one it waits on, not a stale word."""
+    """The fd thread `tid` waits on in a one-fd `poll` with a timeout, else None. The
+    pollfd is read from the thread's stack (this process's memory) between two reads of
+    the syscall `_SETTLE_S` apart: the same call with the same arguments both times means
+    the thread sat in it throughout, so the fd read is the one it waits on."""
     parts = _syscall(tid)
-    if len(parts) < 3 or not parts[0].isdigit() or int(parts[0]) not in _POLL:
+    if _POLL is None or len(parts) < 4 or parts[0] != str(_POLL):
         return None
-    if int(parts[2], 16) != 1:  # nfds: the first-message wait polls its one socket
+    if int(parts[2], 16) != 1 or int(parts[3], 16) == 0:  # one fd, a real wait
         return None
     address = int(parts[1], 16)
     if not address:
         return None
+    time.sleep(_SETTLE_S)
+    if _syscall(tid)[:4] != parts[:4]:
+        return None
     fd = ctypes.c_int.from_address(address).value  # struct pollfd { int fd; ... }
-    return fd if _syscall(tid)[:3] == parts[:3] and fd >= 0 else None
+    return fd if _syscall(tid)[:4] == parts[:4] and fd >= 0 else None
 
 
 def close_connection(fd: int) -> str | None:
