@@ -87,6 +87,26 @@ class Undecodable:
         return cls(tag, reject(RejectCode.SCHEMA_INVALID, reason).message)
 
 
+_MAX_QTY_DIGITS = 18  # OrderQty's largest power of ten decoded; the gateway's cap is far lower
+TAG_NAMES = {1: "Account", 11: "ClOrdID", 37: "OrderID", 41: "OrigClOrdID", 54: "Side",
+             55: "Symbol", 530: "MassCancelRequestType", 790: "OrdStatusReqID"}  # fmt: skip
+
+
+def unprintable(msg: dict[int, str], tags: tuple[int, ...]) -> Undecodable | None:
+    """The first of `tags` whose value has a control character ("\x1b[2J", "\n", DEL, C1)
+    or bytes that are not UTF-8 (QuickFIX hands them over as lone surrogates, which no
+    reply can carry back: echoing one made setField raise). Checked before a value is
+    used or echoed, so a desk's terminal and our replies only ever see printable text."""
+    for tag in tags:
+        text = msg.get(tag)
+        if text is not None and not text.isprintable():
+            name = TAG_NAMES.get(tag, "field")
+            shown = ascii(text)[:80]
+            reason = f"{name} ({tag}) has a control character or bytes not UTF-8: {shown}"
+            return Undecodable.of(tag, reason)
+    return None
+
+
 def _require(msg: dict[int, str], tag: int, name: str) -> str | Undecodable:
     value = msg.get(tag)
     if value is None or value == "":
@@ -110,14 +130,9 @@ def decode_new(
             return value
         values.append(value)
     cl_ord_id, symbol, side_code, qty_text = values
-    for tag, name, text in (
-        (11, "ClOrdID", cl_ord_id),
-        (55, "Symbol", symbol),
-        (1, "Account", msg.get(1)),
-    ):
-        if text is not None and not text.isprintable():  # "\x1b[2J", "\n", DEL, C1 ...
-            shown = ascii(text)[:80]
-            return Undecodable.of(tag, f"{name} ({tag}) has a control character: {shown}")
+    bad = unprintable(msg, (11, 41, 55, 1))
+    if bad is not None:
+        return bad
     side = SIDES.get(side_code)
     if side is None:
         return Undecodable.of(54, f"Side (54) {side_code!r} is not one of 1, 2, 5")
@@ -133,6 +148,9 @@ def decode_new(
         price = None if price_text is None else Decimal(price_text)
     except InvalidOperation:
         return Undecodable.of(38, "OrderQty (38) or Price (44) is not a number")
+    if not qty_dec.is_finite() or qty_dec.adjusted() > _MAX_QTY_DIGITS:  # int() of 1E+999999999
+        shown = ascii(qty_text)[:40]  # would build a billion-digit int: the acceptor stalls
+        return Undecodable.of(38, f"OrderQty (38) {shown} is not a finite number up to 10^18")
     if qty_dec != qty_dec.to_integral_value():
         return Undecodable.of(38, f"OrderQty (38) {qty_text!r} is not a whole number of shares")
     return OrderRequest(

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import quickfix as fix
 
+from interlock.fixengine import first_message
 from interlock.fixengine.bind import AcceptorBinding, FixBindError
 from interlock.fixengine.dictionary import write_dictionary
 
@@ -115,10 +116,16 @@ class Engine:
     `stop` log the sessions out, end the poll loop, and only then close the sockets, with
     no second thread touching them. The loop sleeps `POLL_S` between polls when idle and
     only yields while messages flow (`kick()`, from the application, marks activity).
+    A guard thread bounds how long one connection's first message may hold a poll
+    (first_message.py: QuickFIX reads it blocking, every other session waiting).
     """
 
     POLL_S = 0.0002
     BUSY_S = 0.005
+    FIRST_MESSAGE_S = 0.25  # longest a connection's first message may hold the poll
+    GUARD_EVERY_S = 0.05
+    LOGON_S = 5.0  # longest a connection may stay open with no word from us (no Logon)
+    LOGON_SWEEP_S = 0.5
     STOP_JOIN_S = 5.0  # how long a stop waits for the poll thread to come back
 
     def __init__(
@@ -144,6 +151,9 @@ class Engine:
         self._busy_until = 0.0
         self._polling = threading.Event()
         self._thread: threading.Thread | None = None
+        self._poll_since = 0.0  # when the poll now running began; 0.0: none running
+        self._poll_tid = 0
+        self._guard_stop = threading.Event()
 
     def start(self) -> None:
         if not self._acceptor:
@@ -164,6 +174,8 @@ class Engine:
         self._polling.set()
         self._thread = threading.Thread(target=self._poll, name="fix-acceptor", daemon=True)
         self._thread.start()
+        self._guard_stop.clear()
+        threading.Thread(target=self._guard, name="fix-first-message", daemon=True).start()
 
     def kick(self) -> None:
         """A message came or went: poll without sleeping for the next `BUSY_S`."""
@@ -172,9 +184,27 @@ class Engine:
     def _poll(self) -> None:
         poll, sleep, clock, polling = self.socket.poll, time.sleep, time.monotonic, self._polling
         idle = self.POLL_S
+        self._poll_tid = threading.get_native_id()
         while polling.is_set():
+            self._poll_since = clock()
             poll()
+            self._poll_since = 0.0
             sleep(0 if clock() < self._busy_until else idle)
+
+    def _guard(self) -> None:
+        """A connection still owing its first message may stall a poll only FIRST_MESSAGE_S
+        (first_message.py: QuickFIX reads it blocking every session), and one we never
+        answered is closed after LOGON_S (it holds its CompID's session meanwhile)."""
+        port = self.binding.address[1] if self.binding and self.binding.address else 0
+        logons = first_message.LogonDeadline(port, self.LOGON_S) if port else None
+        next_sweep = 0.0
+        while not self._guard_stop.wait(self.GUARD_EVERY_S):  # a watchdog's period
+            since, now = self._poll_since, time.monotonic()
+            if since and self._poll_tid:
+                first_message.enforce(self._poll_tid, now - since, self.FIRST_MESSAGE_S)
+            if logons is not None and now >= next_sweep:
+                logons.sweep(now)
+                next_sweep = now + self.LOGON_SWEEP_S
 
     def stop(self, force: bool = False, timeout: float = 2.0) -> None:
         """Initiators: QuickFIX's stop. Acceptors: Logout to every session (unless
@@ -186,6 +216,7 @@ class Engine:
             return
         if self._thread is None:
             return
+        self._guard_stop.set()
         if not force:
             for session_id in self.socket.getSessions():
                 session = fix.Session.lookupSession(session_id)

@@ -66,6 +66,7 @@ from interlock.fixengine.codec import (
     cancel_reject,
     decode_new,
     ord_rej_reason,
+    unprintable,
 )
 from interlock.fixengine.engine import body_fields, field, msg_type
 from interlock.gateway.auth import Principal, Role
@@ -228,8 +229,21 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
             order.replaces = old
             self._submit(order)
 
+    def _refused_text(
+        self, message: fix.Message, session_id: fix.SessionID, fields: dict[int, str],
+        tags: tuple[int, ...],
+    ) -> bool:  # fmt: skip
+        """An id it reads or echoes is not printable text: answered j, naming the tag."""
+        bad = unprintable(fields, tags)
+        if bad is not None:
+            self._post(business_reject(message, msg_type(message), bad.tag, bad.text), session_id)
+        return bad is not None
+
     def _on_cancel(self, message: fix.Message, session_id: fix.SessionID, cp: str) -> None:
-        cl, orig = field(message, 11), field(message, 41)
+        fields = body_fields(message)
+        if self._refused_text(message, session_id, fields, (11, 41)):
+            return
+        cl, orig = fields.get(11), fields.get(41)
         if cl is None or orig is None:
             tag = 11 if cl is None else 41
             text = _text(RejectCode.SCHEMA_INVALID, f"required field ({tag}) is missing")
@@ -253,6 +267,8 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
     def _on_status(self, message: fix.Message, session_id: fix.SessionID, cp: str) -> None:
         """OrderStatusRequest (H): ExecutionReport 150=I with the order's state now."""
         fields = body_fields(message)
+        if self._refused_text(message, session_id, fields, (11, 37, 55, 54, 790)):
+            return
         cl = fields.get(11)
         if not cl:
             text = _text(RejectCode.SCHEMA_INVALID, "required field ClOrdID (11) is missing")
@@ -272,6 +288,8 @@ class FixAcceptorApp(VenueReports, fix.Application):  # type: ignore[misc]
         """OrderMassCancelRequest (q): cancel this session's working orders, by Symbol (530=1)
         or all (530=7), of one Account (1) when given; answered by one report (r)."""
         fields = body_fields(message)
+        if self._refused_text(message, session_id, fields, (11, 530, 1, 55)):
+            return
         cl, kind = fields.get(11), fields.get(530)
         if not cl or not kind:
             tag, name = (11, "ClOrdID") if not cl else (530, "MassCancelRequestType")
