@@ -70,9 +70,9 @@ It prints a summary, or every invalid key at once by its dotted path, and exits 
   needs its `[limits.accounts.NAME]` table (an empty one takes the defaults), and every
   such table must be traded by some API key (else its limits would never apply).
   Restricted symbols, position overrides, the easy-to-borrow list and ADV figures must
-  name listed instruments: a typo would leave the real symbol tradeable. A FIX session's `username` must be an API key's
-  principal. Collars are at least 1 bps. These names are checked once every key has a
-  valid type, so a file with type errors shows those first.
+  name listed instruments: a typo would leave the real symbol tradeable. A FIX session's
+  `username` must be an API key's principal. Collars are at least 1 bps. These names are
+  checked once every key has a valid type, so a file with type errors shows those first.
 - Quantities are whole shares, times are milliseconds, collars and bands are basis points
   (100 bps = 1%).
 - `[calendar]` times are local times of day in its `time_zone` (`09:30:00`, a TOML local

@@ -40,6 +40,7 @@ from interlock.api.listeners import FixAcceptorConfig
 from interlock.api.plane_config import close_plane, open_plane
 from interlock.api.reference_feed import create_feed_app
 from interlock.api.rest import create_app
+from interlock.api.tls import server_context
 from interlock.gateway.alerting import AlertLoop
 from interlock.gateway.gateway import Gateway
 from interlock.gateway.journal_config import open_journal
@@ -98,6 +99,9 @@ class Service:
 
     def __init__(self, config: ServeConfig, *, seed: int = 7) -> None:
         self.config = config
+        # every listener's TLS files first: a bad one stops serve before anything opens
+        self._tls = {name: server_context(name, section) for name, section in
+                     (("rest", config.rest), ("admin", config.admin))}  # fmt: skip
         journal_dir = Path(config.journal.path).resolve().parent
         opened = open_venue(config.venue, config.instrument_map(),
                             store_dir=journal_dir / "fix-venue", seed=seed)  # fmt: skip
@@ -144,11 +148,11 @@ class Service:
             app = create_feed_app(gw.update_reference, cfg.instrument_map(), feed.publishers)
             self.feed = Listener(app, feed.host, feed.port, "reference feed").start()
         self.alerts.start()
-        self.admin = Listener(create_admin_app(gw), cfg.admin.host, cfg.admin.port, "admin")
+        self.admin = Listener(create_admin_app(gw), cfg.admin.host, cfg.admin.port, "admin",
+                              self._tls["admin"])  # fmt: skip
         self.admin.start()
-        self.rest = Listener(
-            create_app(gw, venue=self.venue_status), cfg.rest.host, cfg.rest.port, "rest"
-        ).start()
+        self.rest = Listener(create_app(gw, venue=self.venue_status), cfg.rest.host,
+                             cfg.rest.port, "rest", self._tls["rest"]).start()  # fmt: skip
         fix_dir = Path(cfg.journal.path).resolve().parent / "fix"
         self.fix = _start_fix(gw, cfg.fix, self.opened.attach, fix_dir)
         gw.preopen.start()  # reference prices are flowing by now: the first look is fair
