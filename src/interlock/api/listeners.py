@@ -181,7 +181,7 @@ def _ipv4_address(v: str) -> str:
     return v
 
 
-class FixAcceptorConfig(_Model):
+class FixAcceptorConfig(_TlsListener):
     """The acceptor's listener and its sessions."""
 
     comp_id: str = Field(default="INTERLOCK", description="Our SenderCompID.")

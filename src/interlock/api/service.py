@@ -102,6 +102,8 @@ class Service:
         # every listener's TLS files first: a bad one stops serve before anything opens
         self._tls = {name: server_context(name, section) for name, section in
                      (("rest", config.rest), ("admin", config.admin))}  # fmt: skip
+        if config.fix is not None:  # QuickFIX reads the files itself, and says less
+            server_context("fix", config.fix)
         journal_dir = Path(config.journal.path).resolve().parent
         opened = open_venue(config.venue, config.instrument_map(),
                             store_dir=journal_dir / "fix-venue", seed=seed)  # fmt: skip
@@ -229,7 +231,13 @@ def serve_until_signalled(config: ServeConfig, announce: Callable[[str], None]) 
         announce(f"admin listening on {service.admin.url}")
         if service.fix is not None:  # read back from the OS, never the config
             host, port = service.fix.address
-            announce(f"fix acceptor listening on {host}:{port}")
+            private = getattr(service.fix, "private_address", None)
+            behind = (
+                ""
+                if private is None
+                else f" (TLS; QuickFIX behind it on {private[0]}:{private[1]})"
+            )
+            announce(f"fix acceptor listening on {host}:{port}{behind}")
         else:
             announce("fix acceptor not configured")
         announce(f"journal {config.journal.describe(config.instance_id)}")
