@@ -119,8 +119,11 @@ class FixFlood:
             cl = f"fl{worker}-{n}"
             with desk._lock:
                 desk.sent[cl] = time.perf_counter()
-            # a new quantity each time: DUPLICATE_ORDER would answer before the halt check
-            desk.client.new_order(cl, qty=1 + worker * self._max_orders + n, price="99.00")
+            # quantity and price vary so DUPLICATE_ORDER rarely answers first; sizes stay
+            # small (MAX_ORDER_QTY), and buys alternate with sells (POSITION_LIMIT comes later)
+            qty, tick = 1 + n % 89, (n // 89 + worker * 7) % 40
+            side = "1" if n % 2 else "2"
+            desk.client.new_order(cl, side=side, qty=qty, price=f"{99.80 + tick / 100:.2f}")
 
     def answered(self) -> int:
         return sum(len(d.answers) for d in self.desks)
