@@ -6,9 +6,12 @@ TLS_INVALID naming the key, before any port opens."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import ssl
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -167,5 +170,32 @@ def test_a_mismatched_key_stops_serve_with_TLS_INVALID_before_any_port_opens(
         out = "".join(lines.queue)
         assert "TLS_INVALID: admin.tls_key " in out and "does not match admin.tls_cert" in out
         assert "listening on" not in out and "Traceback" not in out, out
+    finally:
+        kill_if_running(proc)
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "interlock.cli", *args], capture_output=True,
+                          text=True, timeout=60, env=env)  # fmt: skip
+
+
+def test_the_operator_cli_reaches_a_tls_admin_port_with_its_ca_and_says_why_without(
+    certs: tuple[TlsFiles, TlsFiles], tmp_path: Path
+) -> None:
+    good, _ = certs
+    config = set_keys(serve_config(tmp_path), "admin", **_tls_keys(good))
+    proc, lines, _ = start_serve(config)
+    try:
+        admin = announced(lines, 2)["admin"]
+        base = {k: v for k, v in os.environ.items() if not k.startswith("SSL_CERT")}
+        base |= {"INTERLOCK_ADMIN_TOKEN": ADMIN_TOKEN, "COLUMNS": "200"}
+        trusted = _cli("fleet", "status", "--admin", admin,
+                       env={**base, "SSL_CERT_FILE": str(good.ca_cert)})  # fmt: skip
+        assert trusted.returncode == 0, trusted.stdout + trusted.stderr
+        untrusted = _cli("fleet", "status", "--admin", admin, env=base)
+        said = untrusted.stdout + untrusted.stderr
+        assert untrusted.returncode != 0 and "Traceback" not in said, said
+        assert "TLS certificate this machine does not trust" in said and "SSL_CERT_FILE" in said
+        stop_serve(proc)
     finally:
         kill_if_running(proc)
