@@ -16,6 +16,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,9 +25,13 @@ from interlock.sim.harness import DESK_KEY, high_rate
 from interlock.sim.serve_fleet import dump_toml
 
 
-def flood_config(workdir: Path, sessions: int, comp_prefix: str = "DESK") -> Path:
+def flood_config(
+    workdir: Path, sessions: int, comp_prefix: str = "DESK", fix: Mapping[str, str] | None = None
+) -> Path:
     """A serve config under `workdir`: REST, admin and FIX on ports the OS picks, the 24/7
-    calendar, the packaged limits with every envelope out of reach, `sessions` FIX desks."""
+    calendar, the packaged limits with every envelope out of reach, `sessions` FIX desks;
+    `fix`: more `[fix]` keys (the TLS files)."""
+    workdir.mkdir(parents=True, exist_ok=True)
     data = high_rate().model_dump(mode="json", exclude_none=True)
     data["journal"] = {**data["journal"], "path": str(workdir / "journal.db")}
     data["rest"] = {**data["rest"], "port": 0}
@@ -34,7 +39,7 @@ def flood_config(workdir: Path, sessions: int, comp_prefix: str = "DESK") -> Pat
     data["calendar"] = {"always_open": True}
     desks = [{"comp_id": f"{comp_prefix}{i}", "username": "desk-7-algo", "account": "desk-7",
               "strategy": "vwap"} for i in range(1, sessions + 1)]  # fmt: skip
-    data["fix"] = {"port": 0, "file_log": False, "sessions": desks}
+    data["fix"] = {"port": 0, "file_log": False, **(fix or {}), "sessions": desks}
     path = workdir / "flood.toml"
     path.write_text(dump_toml(data))
     return path
