@@ -7,7 +7,7 @@ bench/admin_under_flood.py's); every wait is for a condition, with a deadline.""
 
 from __future__ import annotations
 
-import re
+import ssl
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,9 +16,11 @@ import httpx
 import pytest
 
 from api.conftest import ADMIN_TOKEN, bearer
-from api.serve_kit import announced, kill_if_running, start_serve, stop_serve
+from api.serve_kit import announced, kill_if_running, set_keys, start_serve, stop_serve
+from interlock.sim.tls import make_tls
 
 flood = pytest.importorskip("interlock.sim.flood")  # needs the FIX extra (QuickFIX)
+engine = pytest.importorskip("interlock.fixengine.engine")
 
 SESSIONS = 4
 ANSWERED_BEFORE_HALT = 400  # the flood is running: this many orders answered
@@ -34,20 +36,35 @@ def until(condition: Callable[[], bool], what: str, deadline_s: float = 30.0) ->
         time.sleep(0.005)
 
 
+@pytest.mark.parametrize("tls", [False, True], ids=["plain", "tls"])
 def test_admin_status_and_halt_answer_under_a_fix_flood_and_the_halt_stops_fix_orders(
-    tmp_path: Path,
+    tmp_path: Path, tls: bool
 ) -> None:
-    proc, lines, _ = start_serve(flood.flood_config(tmp_path, SESSIONS))
+    """With `tls` every port is TLS (FIX through the in-process front): the churn then
+    hits the front's handshakes, which must hold up neither FIX nor the admin port."""
+    keys, fix_tls, verify = {}, None, True
+    if tls:
+        files = make_tls(tmp_path / "tls")
+        keys = {"tls_cert": str(files.server_cert), "tls_key": str(files.server_key)}
+        fix_tls = engine.FixTls(ca=str(files.ca_cert))
+        verify = ssl.create_default_context(cafile=str(files.ca_cert))
+    config = flood.flood_config(tmp_path, SESSIONS, fix=keys)
+    if tls:
+        set_keys(config, "admin", **keys)
+        set_keys(config, "rest", **keys)
+    proc, lines, _ = start_serve(config)
     fix_flood = churn = None
     try:
         urls = announced(lines, 3)
-        host, port = re.fullmatch(r"([\d.]+):(\d+)", urls["fix acceptor"]).groups()  # type: ignore[union-attr]
-        fix_flood = flood.FixFlood(tmp_path, int(port), SESSIONS, host=host, max_s=60).start()
+        assert urls["admin"].startswith("https://" if tls else "http://"), urls
+        host, port = urls["fix acceptor"].rsplit(":", 1)
+        fix_flood = flood.FixFlood(tmp_path, int(port), SESSIONS, host=host, max_s=60,
+                                   tls=fix_tls).start()  # fmt: skip
         churn = flood.ConnectChurn(host, int(port), threads=2, max_s=60).start()
         until(lambda: fix_flood.answered() >= ANSWERED_BEFORE_HALT, "the FIX flood answered")
         until(lambda: churn.attempts >= 50, "connections churned")
         with httpx.Client(base_url=urls["admin"], headers=bearer(ADMIN_TOKEN),
-                          timeout=ADMIN_DEADLINE_S) as admin:  # fmt: skip
+                          timeout=ADMIN_DEADLINE_S, verify=verify) as admin:  # fmt: skip
             status = admin.get("/fleet")
             assert status.status_code == 200, status.text
             halted = admin.post("/halt", json={"scope": "global", "reason": "fix flood test"})

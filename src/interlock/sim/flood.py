@@ -13,6 +13,7 @@ nothing before it closes. Every loop is bounded in count and time.
 
 from __future__ import annotations
 
+import itertools
 import socket
 import threading
 import time
@@ -20,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from interlock.fixengine.engine import FixTls
 from interlock.sim.fix_client import Fields, FixClient
 from interlock.sim.harness import DESK_KEY, high_rate
 from interlock.sim.serve_fleet import dump_toml
@@ -67,6 +69,9 @@ class Desk:
             return len(self.sent) - len(self.answers)
 
 
+_RUNS = itertools.count(1)
+
+
 class FixFlood:
     """`sessions` desks sending orders back to back until `stop()`, `max_orders` each or
     `max_s` seconds, whichever comes first."""
@@ -81,7 +86,9 @@ class FixFlood:
         window: int = 50,
         max_orders: int = 20_000,
         max_s: float = 60.0,
+        tls: FixTls | None = None,
     ) -> None:
+        run = next(_RUNS)  # QuickFIX keeps one session registry per process: qualify ours
         self.desks = [
             Desk(
                 FixClient(
@@ -92,6 +99,8 @@ class FixFlood:
                     DESK_KEY,
                     file_log=False,
                     host=host,
+                    tls=tls,
+                    qualifier=f"flood{run}",
                 )
             )
             for i in range(1, sessions + 1)
