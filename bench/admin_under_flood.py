@@ -9,12 +9,14 @@ process, one request in flight, in two phases on the same serve:
   unanswered each), `--churn-threads` threads open and drop TCP connections to the FIX port
   (garbage or silence), and `--rest-threads` threads POST /orders back to back.
 
-Each phase times `--samples` GET /fleet (the status view) and `--halts` symbol halts
-(POST /halt scope symbol, MSFT, which the flood does not trade; each lifted again before
-the next): p50 and p99 of the HTTP round trip, and flood / idle ratios. Then one global
-halt under the flood, and the count of FIX orders sent after it returned that were not
-refused HALTED (must be 0). The client shares this process (and the machine's cores) with
-the flood's clients: the figures are an upper bound on what serve itself adds.
+Between the two, the REST threads run alone for 3 s: `rest_alone_orders_per_s`, against
+`flood_rest_orders_per_s` once the FIX flood joins them. Each phase times `--samples` GET
+/fleet (the status view) and `--halts` symbol halts (POST /halt scope symbol, MSFT, which
+the flood does not trade; each lifted again before the next): p50 and p99 of the HTTP round
+trip, and flood / idle ratios. Then one global halt under the flood, and the count of FIX
+orders sent after it returned that were not refused HALTED (must be 0). The client shares
+this process (and the machine's cores) with the flood's clients: the figures are an upper
+bound on what serve itself adds.
 
     python bench/admin_under_flood.py [--sessions 4] [--churn-threads 2] [--rest-threads 2]
                                       [--samples 300] [--halts 30]
@@ -47,6 +49,7 @@ from interlock.sim.harness import DESK_KEY
 from interlock.sim.procs import die_with_parent, stop_process
 from interlock.sim.serve_fleet import ADMIN_TOKEN, wait_until
 
+REST_ALONE_S = 3.0
 ANNOUNCED = re.compile(r"(rest|admin|fix acceptor) listening on (\S+)")
 
 
@@ -122,11 +125,15 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         with httpx.Client(base_url=urls["admin"], headers=headers, timeout=30) as admin:
             time_admin(admin, 20, 2)  # warm: imports, first connections
             idle = time_admin(admin, args.samples, args.halts)
+            for t in rest_threads:  # REST alone first: its rate without the FIX flood
+                t.start()
+            wait_until(lambda: sum(rest_sent) >= 20, 60, "the REST flood running")
+            a0, ta0 = sum(rest_sent), time.perf_counter()
+            time.sleep(REST_ALONE_S)  # a measuring window, not a wait for a condition
+            rest_alone = (sum(rest_sent) - a0) / (time.perf_counter() - ta0)
             fix_flood = FixFlood(work, int(port), args.sessions, host=host, max_orders=10**7,
                                  max_s=600).start()  # fmt: skip
             churn = ConnectChurn(host, int(port), threads=args.churn_threads, max_s=600).start()
-            for t in rest_threads:
-                t.start()
             wait_until(lambda: fix_flood.answered() >= 500, 60, "the FIX flood answered")
             f0, c0, r0, t0 = (
                 fix_flood.answered(),
@@ -150,7 +157,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                        "FIX orders after the halt answered")  # fmt: skip
             after = fix_flood.answers_sent_after(halted_at)
         mix = Counter(txt.split(":")[0] if s == "8" else "accepted" for d in fix_flood.desks
-                      for _, s, txt in d.answers.values())  # fmt: skip
+                      for _, s, txt in d.answered())  # fmt: skip
     finally:
         stop_rest.set()
         for t in rest_threads:
@@ -167,6 +174,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         "flood_fix_answers_per_s": round((f1 - f0) / span),
         "flood_fix_connects_per_s": round((c1 - c0) / span),
         "flood_rest_orders_per_s": round((r1 - r0) / span),
+        "rest_alone_orders_per_s": round(rest_alone),
         "fix_answer_mix": dict(mix.most_common()),
         "global_halt_under_flood_ms": round(global_halt_ms, 2),
         "fix_orders_after_halt": len(after),
@@ -200,7 +208,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         args.json.write_text(json.dumps(out, indent=2) + "\n")
     t = Table(title=f"admin port: idle vs flooded ({out['flood_fix_answers_per_s']:,} FIX "
                     f"answers/s, {out['flood_fix_connects_per_s']:,} connects/s, "
-                    f"{out['flood_rest_orders_per_s']:,} REST orders/s)")  # fmt: skip
+                    f"{out['flood_rest_orders_per_s']:,} REST orders/s, "
+                    f"{out['rest_alone_orders_per_s']:,} without the FIX flood)")  # fmt: skip
     for col in ("call", "idle p50 ms", "flood p50 ms", "ratio", "idle p99 ms", "flood p99 ms",
                 "ratio", "flood max ms"):  # fmt: skip
         t.add_column(col, justify="right")

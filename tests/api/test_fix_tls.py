@@ -117,7 +117,7 @@ def test_idle_connections_to_the_fix_tls_port_hold_up_no_other_desk(tmp_path: Pa
             idle.append(socket.create_connection(("127.0.0.1", port), timeout=5))
         tls = engine.FixTls(ca=str(good.ca_cert))
         desk = fix_client.FixClient(tmp_path / "desk", port, "DESK1", "desk-7-algo", DESK_KEY,
-                                    file_log=False, tls=tls)  # fmt: skip
+                                    file_log=False, tls=tls, qualifier="idle")  # fmt: skip
         assert desk.start(timeout=LOGON_S), (
             f"no logon within {LOGON_S} s while {IDLE} idle connections were open"
         )

@@ -64,6 +64,11 @@ class Desk:
             if cl in self.sent and cl not in self.answers:
                 self.answers[cl] = (time.perf_counter(), m.get(39, ""), m.get(58, ""))
 
+    def answered(self) -> list[tuple[float, str, str]]:
+        """A snapshot of the answers (the client's thread adds to them meanwhile)."""
+        with self._lock:
+            return list(self.answers.values())
+
     def outstanding(self) -> int:
         with self._lock:
             return len(self.sent) - len(self.answers)
