@@ -27,7 +27,7 @@ from api.serve_kit import (
     stop_serve,
 )
 from interlock.sim.harness import DESK_KEY
-from interlock.sim.tls import make_tls
+from interlock.sim.tls import make_tls, tls11_handshake
 
 fix_client = pytest.importorskip("interlock.sim.fix_client")
 engine = pytest.importorskip("interlock.fixengine.engine")
@@ -89,6 +89,8 @@ def test_fix_over_tls_logs_on_with_a_client_cert_and_refuses_plain_tcp_and_stran
             assert subject["commonName"] == "127.0.0.1"
         with pytest.raises(ssl.SSLCertVerificationError):
             _handshake(port, other.ca_cert, (good.client_cert, good.client_key))
+        with pytest.raises(ssl.SSLError, match=r"PROTOCOL_VERSION|protocol version|EOF"):
+            tls11_handshake("127.0.0.1", port, (good.client_cert, good.client_key))
         assert _refused_after_handshake(_handshake(port, good.ca_cert))  # no client cert
         stranger = (other.client_cert, other.client_key)
         assert _refused_after_handshake(_handshake(port, good.ca_cert, stranger))

@@ -29,7 +29,7 @@ from api.serve_kit import (
 from interlock.api.tls import server_context
 from interlock.domain.reject import RejectCode
 from interlock.errors import TlsConfigError
-from interlock.sim.tls import TlsFiles, make_tls
+from interlock.sim.tls import TlsFiles, make_tls, tls11_handshake
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
 
@@ -67,6 +67,12 @@ def test_rest_and_admin_over_tls_verify_refuse_plain_http_and_wrong_ca(
                      "limit_price": "99.00"}  # fmt: skip
             placed = client.post(f"{rest}/orders", json=order, headers=bearer(DESK_KEY))
             assert placed.status_code == 201, placed.text
+
+        port = int(rest.rsplit(":", 1)[1])
+        with pytest.raises(ssl.SSLError, match=r"PROTOCOL_VERSION|protocol version|EOF"):
+            tls11_handshake(
+                "127.0.0.1", port
+            )  # below the floor: an alert, or (asyncio) the connection dropped
 
         plain = rest.replace("https://", "http://")
         with pytest.raises(httpx.TransportError):  # no HTTP answer at all: the TLS port
