@@ -2,6 +2,7 @@
 
     InterlockError                 every fault Interlock raises, with a stable `code`
     ├── ConfigError                a config or limits file is invalid (names every bad key)
+    │   └── TlsConfigError         a listener's TLS files are missing, unreadable or mismatched
     ├── JournalError               the journal cannot be written or read
     │   ├── RecoveryError          the journal cannot be folded back into state
     │   └── UnencodableEvent       an event the codec cannot write: no retry can help
@@ -25,6 +26,13 @@ class InterlockError(Exception):
 
 class ConfigError(InterlockError):
     code = RejectCode.CONFIG_INVALID
+
+
+class TlsConfigError(ConfigError):
+    """A listener's certificate, key or CA file cannot be used; raised at start-up, before
+    any port opens."""
+
+    code = RejectCode.TLS_INVALID
 
 
 class JournalError(InterlockError):

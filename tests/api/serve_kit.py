@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -31,6 +33,42 @@ def serve_config(tmp_path: Path, extra: str = "") -> Path:
     path = tmp_path / "serve.toml"
     path.write_text(text + extra)
     return path
+
+
+def set_keys(config: Path, section: str, **keys: str) -> Path:
+    """Set `keys` (string values) in the `[section]` table of the file `config`: a key the
+    table has is replaced, a new one added; the table is appended when the file has none
+    (TOML forbids a table twice)."""
+    text = config.read_text()
+    header = f"[{section}]\n"
+    if header not in text:
+        text += "\n" + header
+    start = text.index(header) + len(header)
+    end = text.find("\n[", start)
+    end = len(text) if end < 0 else end + 1
+    body = [x for x in text[start:end].splitlines(keepends=True)
+            if x.split("=")[0].strip() not in keys]  # fmt: skip
+    body[:0] = [f"{k} = {json.dumps(v)}\n" for k, v in keys.items()]
+    config.write_text(text[:start] + "".join(body) + text[end:])
+    return config
+
+
+def announced(lines: queue.Queue[str], names: int, deadline_s: float = 30.0) -> dict[str, str]:
+    """`{name: address}` of the first `names` "<name> listening on <address>" lines serve
+    prints (rest, admin, fix acceptor), waiting at most `deadline_s` in all."""
+    found: dict[str, str] = {}
+    deadline = time.monotonic() + deadline_s
+    while len(found) < names:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"serve announced only {found} within {deadline_s} s")
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            continue
+        if m := re.search(r"(rest|admin|fix acceptor) listening on (\S+)", line):
+            found[m.group(1)] = m.group(2)
+    return found
 
 
 def start_serve(

@@ -33,6 +33,9 @@ def _with(**sections: dict[str, object]) -> dict[str, object]:
         ({"rest": {"port": 65_536}}, "rest.port"),
         ({"admin": {"port": -5}}, "admin.port"),
         ({"rest": {"host": "0.0.0.0.0"}}, "rest.host"),
+        ({"rest": {"tls_cert": "/etc/rest.pem"}}, "rest"),  # no tls_key
+        ({"admin": {"tls_key": "/etc/admin-key.pem"}}, "admin"),  # no tls_cert
+        ({"admin": {"tls_ca": "/etc/ca.pem"}}, "admin"),  # client certs, no server cert
     ],
 )
 def test_bad_listener_setting_is_refused_naming_its_key(

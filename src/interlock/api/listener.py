@@ -6,12 +6,14 @@ threadpools (anyio's default limiter is per loop), so a flood of orders cannot q
 kill switch behind it; only the GIL and the gateway's own lock are shared.
 
 The socket is bound here, before the thread starts, so port 0 resolves to a real port at
-once and a bind failure is raised in the caller's thread.
+once and a bind failure is raised in the caller's thread. With a TLS context (api/tls.py,
+built and checked before any listener starts) uvicorn serves HTTPS with it.
 """
 
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from typing import Any
@@ -20,7 +22,9 @@ import uvicorn
 
 
 class Listener:
-    def __init__(self, app: Any, host: str, port: int, name: str) -> None:
+    def __init__(
+        self, app: Any, host: str, port: int, name: str, tls: ssl.SSLContext | None = None
+    ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         # proto=IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY on accepted connections only
         # when the proto says TCP, and without it every response waits on a delayed ACK
@@ -36,6 +40,7 @@ class Listener:
         self.host: str = bound[0]
         self.port: int = bound[1]
         self.name = name
+        self.tls = tls
         config = uvicorn.Config(
             app,
             log_level="warning",
@@ -47,6 +52,9 @@ class Listener:
             # extra brings uvloop), and the TCP_NODELAY note above holds for asyncio's loop
             loop="asyncio",
             http="h11",
+            # uvicorn's own factory would re-read the files with no TLS floor: ours is
+            # already checked and has one (TLS 1.2)
+            ssl_context_factory=None if tls is None else (lambda _cfg, _default: tls),
         )
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -56,7 +64,8 @@ class Listener:
     @property
     def url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
 
     def start(self, timeout: float = 10.0) -> Listener:
         """Start serving; return once the server accepts connections."""

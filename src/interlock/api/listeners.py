@@ -23,6 +23,7 @@ from pydantic import (
     StrictInt,
     field_validator,
     model_serializer,
+    model_validator,
 )
 
 from interlock.gateway.auth import Role  # what a caller may do: one definition, the gateway's
@@ -98,8 +99,47 @@ def _ip_address(v: str) -> str:
 
 IpAddress = Annotated[str, AfterValidator(_ip_address)]
 
+_TLS_FIELDS = ("tls_cert", "tls_key", "tls_ca")
 
-class RestConfig(_Model):
+
+class _TlsListener(_Model):
+    """TLS on a listener: a certificate chain and its key (PEM files), and optionally a CA
+    whose client certificates alone may connect (mutual TLS). Unset, the listener is plain
+    TCP (loopback by default). The files are read at start-up (api/tls.py), before any
+    port opens, so a missing, unreadable or mismatched file stops serve with TLS_INVALID."""
+
+    tls_cert: str | None = Field(
+        None, description="PEM certificate chain served on this port; unset: no TLS"
+    )
+    tls_key: str | None = Field(None, description="PEM private key of `tls_cert`")
+    tls_ca: str | None = Field(
+        None, description="PEM CA bundle: when set, clients must present a certificate it signed"
+    )
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> _TlsListener:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key are set together or not at all")
+        if self.tls_ca is not None and self.tls_cert is None:
+            raise ValueError("tls_ca (client certificates) needs tls_cert and tls_key")
+        return self
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
+
+    @model_serializer(mode="wrap")
+    def _dump_tls(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """Unset TLS keys are left out of the dump, so the digest of every file written
+        before TLS existed is unchanged (the attestation compares it)."""
+        data: dict[str, object] = handler(self)
+        for name in _TLS_FIELDS:
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
+
+
+class RestConfig(_TlsListener):
     """The REST order port (FastAPI)."""
 
     host: IpAddress = Field("127.0.0.1", description="IP address to listen on (loopback default)")
@@ -112,7 +152,7 @@ class RestConfig(_Model):
     )
 
 
-class AdminConfig(_Model):
+class AdminConfig(_TlsListener):
     """The admin listener: the kill switch on its own port, thread and credentials."""
 
     host: IpAddress = Field("127.0.0.1", description="IP address to listen on (loopback default)")
@@ -151,7 +191,7 @@ def _ipv4_address(v: str) -> str:
     return v
 
 
-class FixAcceptorConfig(_Model):
+class FixAcceptorConfig(_TlsListener):
     """The acceptor's listener and its sessions."""
 
     comp_id: str = Field(default="INTERLOCK", description="Our SenderCompID.")

@@ -40,6 +40,7 @@ from interlock.api.listeners import FixAcceptorConfig
 from interlock.api.plane_config import close_plane, open_plane
 from interlock.api.reference_feed import create_feed_app
 from interlock.api.rest import create_app
+from interlock.api.tls import server_context
 from interlock.gateway.alerting import AlertLoop
 from interlock.gateway.gateway import Gateway
 from interlock.gateway.journal_config import open_journal
@@ -98,6 +99,11 @@ class Service:
 
     def __init__(self, config: ServeConfig, *, seed: int = 7) -> None:
         self.config = config
+        # every listener's TLS files first: a bad one stops serve before anything opens
+        self._tls = {name: server_context(name, section) for name, section in
+                     (("rest", config.rest), ("admin", config.admin))}  # fmt: skip
+        if config.fix is not None:  # QuickFIX reads the files itself, and says less
+            server_context("fix", config.fix)
         journal_dir = Path(config.journal.path).resolve().parent
         opened = open_venue(config.venue, config.instrument_map(),
                             store_dir=journal_dir / "fix-venue", seed=seed)  # fmt: skip
@@ -144,11 +150,11 @@ class Service:
             app = create_feed_app(gw.update_reference, cfg.instrument_map(), feed.publishers)
             self.feed = Listener(app, feed.host, feed.port, "reference feed").start()
         self.alerts.start()
-        self.admin = Listener(create_admin_app(gw), cfg.admin.host, cfg.admin.port, "admin")
+        self.admin = Listener(create_admin_app(gw), cfg.admin.host, cfg.admin.port, "admin",
+                              self._tls["admin"])  # fmt: skip
         self.admin.start()
-        self.rest = Listener(
-            create_app(gw, venue=self.venue_status), cfg.rest.host, cfg.rest.port, "rest"
-        ).start()
+        self.rest = Listener(create_app(gw, venue=self.venue_status), cfg.rest.host,
+                             cfg.rest.port, "rest", self._tls["rest"]).start()  # fmt: skip
         fix_dir = Path(cfg.journal.path).resolve().parent / "fix"
         self.fix = _start_fix(gw, cfg.fix, self.opened.attach, fix_dir)
         gw.preopen.start()  # reference prices are flowing by now: the first look is fair
@@ -225,7 +231,13 @@ def serve_until_signalled(config: ServeConfig, announce: Callable[[str], None]) 
         announce(f"admin listening on {service.admin.url}")
         if service.fix is not None:  # read back from the OS, never the config
             host, port = service.fix.address
-            announce(f"fix acceptor listening on {host}:{port}")
+            private = getattr(service.fix, "private_address", None)
+            behind = (
+                ""
+                if private is None
+                else f" (TLS; QuickFIX behind it on {private[0]}:{private[1]})"
+            )
+            announce(f"fix acceptor listening on {host}:{port}{behind}")
         else:
             announce("fix acceptor not configured")
         announce(f"journal {config.journal.describe(config.instance_id)}")

@@ -34,6 +34,20 @@ AdminToken = Annotated[
 TIMEOUT_S = 30.0  # a halt waits for confirmations (fleet.halt_confirm_ms) before answering
 
 
+def _untrusted(exc: BaseException) -> bool:
+    """An HTTPS call failed verifying the server's certificate (the cause httpx wraps)."""
+    import ssl
+
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def usage(out: Console, message: str) -> typer.Exit:
     """Print `message` and return the exit (code 2) for the caller to raise."""
     out.print(Text(message, style="bold red"), soft_wrap=True)
@@ -68,6 +82,10 @@ class Admin:
             r = httpx.request(method, self.url + path, json=body, headers=headers,
                               timeout=TIMEOUT_S)  # fmt: skip
         except httpx.HTTPError as exc:
+            if _untrusted(exc):
+                raise usage(self.out, f"the admin listener at {self.url} has a TLS certificate "
+                                      "this machine does not trust: set SSL_CERT_FILE to the "
+                                      "CA bundle that signed it") from None  # fmt: skip
             kind = type(exc).__name__
             raise usage(self.out, f"no admin listener answered at {self.url} ({kind})") from None
         except UnicodeError:  # a token that is not ASCII cannot be a header

@@ -84,6 +84,7 @@ class RejectCode(StrEnum):
     # -- faults, errors.py (FAULT_CODES) ---------------------------------------------
     INTERLOCK_ERROR = "INTERLOCK_ERROR"
     CONFIG_INVALID = "CONFIG_INVALID"
+    TLS_INVALID = "TLS_INVALID"
     JOURNAL_ERROR = "JOURNAL_ERROR"
     JOURNAL_RECOVERY_FAILED = "JOURNAL_RECOVERY_FAILED"
     CONTROL_PLANE_ERROR = "CONTROL_PLANE_ERROR"

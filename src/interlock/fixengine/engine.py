@@ -32,6 +32,23 @@ BEGIN_STRING = "FIX.4.4"
 
 
 @dataclass(frozen=True, slots=True)
+class FixTls:
+    """TLS for a QuickFIX socket (its SSL acceptor or initiator): our certificate and key
+    (PEM; an initiator's are its client certificate, optional), and the CA that must have
+    signed the peer's. An acceptor with `ca` requires a client certificate; an initiator
+    with `ca` verifies the acceptor's. Serve's acceptor does not use QuickFIX's SSL (its
+    handshakes block the acceptor: api/fix/tls_front.py); desks and tests initiate with it."""
+
+    cert: str | None = None
+    key: str | None = None
+    ca: str | None = None
+
+
+TLS_PROTOCOLS = "-all +TLSv1_2 +TLSv1_3"
+"""QuickFIX's SSLProtocol: TLS 1.2 and 1.3 only, the floor REST and admin have too."""
+
+
+@dataclass(frozen=True, slots=True)
 class SessionKey:
     """One FIX session as seen from our side: our CompID and the counterparty's."""
 
@@ -55,6 +72,7 @@ def write_settings(
     reset_on_logon: bool = True,
     store_dir: Path | None = None,
     market_data: bool = False,
+    tls: FixTls | None = None,
 ) -> Path:
     """Write a QuickFIX settings file for `sessions`; return its path.
 
@@ -66,7 +84,8 @@ def write_settings(
     what keeps the listener private. `reset_on_logon=False` keeps sequence numbers across
     restarts (a venue session: the file store in `store_dir`, default `work_dir/store`).
     `market_data`: the session carries repeating groups (V, W, X), which QuickFIX refuses
-    as repeated tags without a data dictionary naming them: dictionary.py writes one."""
+    as repeated tags without a data dictionary naming them: dictionary.py writes one.
+    `tls`: the SSL keys of QuickFIX's SSL sockets (`Engine(tls=True)` opens those)."""
     role = "acceptor" if acceptor else "initiator"
     lines = [
         "[DEFAULT]",
@@ -93,6 +112,8 @@ def write_settings(
             lines.append(f"AllowedRemoteAddresses={','.join(allowed_remote)}")
     else:
         lines += [f"SocketConnectHost={host}", f"SocketConnectPort={port}"]
+    if tls is not None:
+        lines += _tls_lines(tls, acceptor)
     for key in sessions:
         lines += ["[SESSION]", f"BeginString={BEGIN_STRING}"]
         lines += [f"SenderCompID={key.sender}", f"TargetCompID={key.target}"]
@@ -100,6 +121,16 @@ def write_settings(
             lines.append(f"SessionQualifier={key.qualifier}")
     path.write_text("\n".join(x for x in lines if x) + "\n")
     return path
+
+
+def _tls_lines(tls: FixTls, acceptor: bool) -> list[str]:
+    side = "Server" if acceptor else "Client"
+    lines = [f"SSLProtocol={TLS_PROTOCOLS}"]
+    if tls.cert is not None and tls.key is not None:
+        lines += [f"{side}CertificateFile={tls.cert}", f"{side}CertificateKeyFile={tls.key}"]
+    if tls.ca is not None:
+        lines += [f"CertificationAuthoritiesFile={tls.ca}", "CertificateVerifyLevel=1"]
+    return lines
 
 
 class Engine:
@@ -136,13 +167,17 @@ class Engine:
         acceptor: bool,
         file_log: bool,
         binding: AcceptorBinding | None = None,
+        tls: bool = False,
     ) -> None:
         self.app = app
         self.binding = binding
         self.settings = fix.SessionSettings(str(settings_path))
         self.store = fix.FileStoreFactory(self.settings)
         self.log = fix.FileLogFactory(self.settings) if file_log else None
-        kind = fix.SocketAcceptor if acceptor else fix.SocketInitiator
+        if tls:  # the same sockets wrapped in OpenSSL; the settings name the files
+            kind = fix.SSLSocketAcceptor if acceptor else fix.SSLSocketInitiator
+        else:
+            kind = fix.SocketAcceptor if acceptor else fix.SocketInitiator
         if self.log is not None:
             self.socket = kind(app, self.store, self.settings, self.log)
         else:
@@ -243,10 +278,13 @@ def open_engine(
     acceptor: bool,
     file_log: bool = True,
     binding: AcceptorBinding | None = None,
+    tls: bool = False,
 ) -> Engine:
     """Build (not start) a socket acceptor or initiator with a FileStore (and FileLog);
-    an acceptor given a `binding` listens on the binding's address once started."""
-    return Engine(app, settings_path, acceptor=acceptor, file_log=file_log, binding=binding)
+    an acceptor given a `binding` listens on the binding's address once started; `tls`
+    opens QuickFIX's SSL sockets (their files are in the settings: `write_settings`)."""
+    return Engine(app, settings_path, acceptor=acceptor, file_log=file_log, binding=binding,
+                  tls=tls)  # fmt: skip
 
 
 def session_key(session_id: fix.SessionID) -> SessionKey:

@@ -18,6 +18,7 @@ from pathlib import Path
 import quickfix as fix
 
 from interlock.fixengine.engine import (
+    FixTls,
     SessionKey,
     body_fields,
     msg_type,
@@ -91,9 +92,13 @@ class FixClient(SessionApp):
         target: str = "INTERLOCK",
         file_log: bool = True,
         qualifier: str = "",
+        host: str = "127.0.0.1",
+        tls: FixTls | None = None,
     ) -> None:
         """`qualifier`: QuickFIX keeps one registry of sessions per process; a second
-        client with the same CompIDs in one process needs its own qualifier."""
+        client with the same CompIDs in one process needs its own qualifier. `tls`: connect
+        with QuickFIX's SSL initiator (verifying the acceptor against `tls.ca`, presenting
+        `tls.cert` if given)."""
         super().__init__()
         self._credentials = (username, password)
         self.inbox: queue.Queue[Fields] = queue.Queue()
@@ -108,8 +113,12 @@ class FixClient(SessionApp):
             sessions=[SessionKey(comp_id, target, qualifier)],
             work_dir=work_dir,
             file_log=file_log,
+            host=host,
+            tls=tls,
         )
-        self._engine = open_engine(self, path, acceptor=False, file_log=file_log)
+        self._engine = open_engine(
+            self, path, acceptor=False, file_log=file_log, tls=tls is not None
+        )
 
     def start(self, timeout: float = 5.0) -> bool:
         """Connect; True once logged on, False if refused or not within `timeout`."""

@@ -36,7 +36,7 @@ from interlock.sim.partition import Partition
 from interlock.sim.procs import die_with_parent, stop_process
 
 ADMIN_TOKEN = "demo-admin-token"  # the packaged config's demo admin token
-_ANNOUNCED = re.compile(r"^(rest|admin) listening on (http://\S+)")
+_ANNOUNCED = re.compile(r"^(rest|admin) listening on (https?://\S+)")
 _PACKAGED = Path(__file__).resolve().parent.parent / "data"
 
 

@@ -9,7 +9,10 @@ another dir gives an unrelated CA, the "wrong CA" a client must refuse.
 from __future__ import annotations
 
 import shutil
+import socket
+import ssl
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,3 +69,19 @@ def _openssl(*args: str | Path) -> None:
     )
     if done.returncode != 0:
         raise TlsError(f"openssl {args[0]} failed: {done.stderr.strip()[-500:]}")
+
+
+def tls11_handshake(host: str, port: int, client: tuple[Path, Path] | None = None) -> None:
+    """A TLS 1.1 handshake with every client-side floor lowered (ciphers at SECLEVEL 0),
+    presenting `client`'s certificate if given (a server that wants one must not refuse
+    for want of it), so only the server's TLS 1.2 floor can refuse it: ssl.SSLError."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    if client is not None:
+        ctx.load_cert_chain(*map(str, client))
+    with warnings.catch_warnings():  # TLSv1_1 is deprecated: that is the point
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    with socket.create_connection((host, port), timeout=5) as raw:
+        ctx.wrap_socket(raw).close()

@@ -11,7 +11,9 @@ from functools import partial
 from pathlib import Path
 
 from interlock.api.fix.app import FixAcceptorApp
+from interlock.api.fix.tls_front import TlsFront
 from interlock.api.listeners import FixAcceptorConfig
+from interlock.api.tls import server_context
 from interlock.fixengine.bind import AcceptorBinding
 from interlock.fixengine.engine import SessionKey, open_engine, write_settings
 from interlock.fixengine.log_redact import redact_passwords
@@ -20,7 +22,9 @@ from interlock.venue.tap import ExecutionTap
 
 
 class FixAcceptor:
-    """QuickFIX SocketAcceptor for every configured session, in front of `gateway`."""
+    """QuickFIX SocketAcceptor for every configured session, in front of `gateway`. With
+    `tls_cert` set, TLS is terminated in front of it (tls_front.py: the configured
+    host:port is the TLS listener; QuickFIX listens on the same host at a private port)."""
 
     def __init__(
         self, gateway: Gateway, tap: ExecutionTap, config: FixAcceptorConfig, work_dir: Path
@@ -30,7 +34,15 @@ class FixAcceptor:
         self.app = FixAcceptorApp(gateway, config)
         self._tap = tap
         sessions = [SessionKey(config.comp_id, s.comp_id) for s in config.sessions]
-        self._binding = AcceptorBinding(config.host, config.port)  # fails here if in use
+        context = server_context("fix", config)
+        self.front = None if context is None else TlsFront(config.host, config.port, context)
+        try:  # the public port first: in use, it fails before anything listens
+            private = 0 if self.front is not None else config.port
+            self._binding = AcceptorBinding(config.host, private)
+        except BaseException:
+            if self.front is not None:
+                self.front.stop()
+            raise
         loopback = ipaddress.ip_address(config.host).is_loopback
         path = write_settings(
             work_dir / "acceptor.cfg",
@@ -51,17 +63,33 @@ class FixAcceptor:
 
     @property
     def address(self) -> tuple[str, int]:
-        """(ip, port) the OS bound the listener to (getsockname), once started."""
+        """(ip, port) the OS bound the listener to (getsockname), once started: the TLS
+        front's when there is one."""
         if self._binding.address is None:
             raise RuntimeError("FIX acceptor not started")
-        return self._binding.address
+        return self._binding.address if self.front is None else self.front.address
+
+    @property
+    def private_address(self) -> tuple[str, int] | None:
+        """Where QuickFIX itself listens behind the TLS front (None without TLS)."""
+        return None if self.front is None else self._binding.address
 
     def start(self) -> FixAcceptor:
         self._tap.add(self.app)
-        self._engine.start()
+        try:
+            self._engine.start()
+        except BaseException:
+            if self.front is not None:
+                self.front.stop()
+            raise
+        if self.front is not None:
+            assert self._binding.address is not None
+            self.front.start(self._binding.address)
         return self
 
     def stop(self) -> None:
         """Log every session out (cancel-on-disconnect runs), then stop listening."""
-        self._engine.stop()
+        self._engine.stop()  # the Logouts go out through the front, still open
+        if self.front is not None:
+            self.front.stop()
         self._tap.remove(self.app)
