@@ -1,0 +1,446 @@
+"""The whole gateway, stateful (issue 15): every interface attacked, every invariant after
+every step, on both journals.
+
+The exposure machine (machine_kit.py: submit bursts, pile on, resubmit, flush, market
+moves, time, cancel, halt/resume, parents, clean restart) with a scripted venue
+(sim/scripted_venue.py) and a journal that can crash (gateway_machine_kit.py), plus:
+
+- replace: the gateway's cancel/replace, as the FIX acceptor does it: the new order is
+  decided on its own (the old one still reserved), and once it is acked the old one gets
+  the cancel Interlock owes (`throttled=False`);
+- mass cancel by account, symbol, strategy or all of the caller's, and one for an account
+  the caller does not own (NOT_ACCOUNT_OWNER, nothing cancelled);
+- the venue on its own: a counterparty filling part or all of a resting order, new orders
+  refused in a symbol (venue rejects), cancels held in flight so a fill crosses them (a
+  late fill after the cancel request) and then acted on;
+- halt at every scope the product has (global, instance, account, strategy, symbol):
+  when `halt` returns nothing it covers is pending or being handed over, every covered
+  order still open is working with its cancel at the venue, the report counts exactly
+  those as pending cancel, and no covered order reaches the venue while the halt stands
+  (checked at the venue port on every send);
+- deploy: a commit no instance attests is refused and changes nothing; a deploy whose
+  instance restarts onto the build commits (epoch + 1) and the instance routes on; an
+  instance restarted onto another build routes nothing (INSTANCE_NOT_ATTESTED);
+- crash: a SIGKILL equivalent that drops every record not yet committed. The new journal
+  holds exactly the durable prefix; every acked decision and every order the venue got is
+  in it; the restarted gateway (reconciling with the venue that outlived it) equals the
+  fold of its journal and the venue's book.
+
+SQLite on a real file, PostgreSQL on the session's real server. Derandomized, bounded:
+`HYPOTHESIS_PROFILE=thorough` runs more examples. Counts of the rules run, the outcomes
+and the reject codes reached: `.venv/bin/pytest -q tests/props/test_gateway_machine.py
+--hypothesis-show-statistics` (or `bench/gateway_machine_stats.py`, which writes JSON).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gateway_machine_kit import RecordingPostgres, RecordingSqlite
+from hypothesis import event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import invariant, precondition, rule, run_state_machine_as_test
+from machine_kit import (
+    ACCOUNTS,
+    CONFIG,
+    KEY_OF,
+    STRATEGIES,
+    SYMBOLS,
+    ExposureMachine,
+    book_state,
+    covers,
+    rare,
+)
+
+from hypothesis_profiles import examples
+from interlock.control.deploy import Deployment
+from interlock.domain.commands import OrderRequest
+from interlock.domain.enums import HaltScope, OrderStatus, OrderType, Side
+from interlock.domain.events import DeployAborted, DeployProposed, OrderDecided
+from interlock.domain.order import Order
+from interlock.domain.reject import RejectCode, Rejection
+from interlock.errors import DeployError
+from interlock.gateway.self_halt import LOSS_MONITOR
+from interlock.instance import build_instance
+from interlock.sim.harness import Harness
+from interlock.sim.scripted_venue import ScriptedVenue
+from interlock.venue.simulated import SimulatedVenue
+
+STRATEGY_NAMES = tuple(s for pair in STRATEGIES.values() for s in pair)
+
+
+class GatewayMachine(ExposureMachine):
+    """The exposure machine on a crashable SQLite journal, a scripted venue, more rules."""
+
+    venue_class: type[SimulatedVenue] = ScriptedVenue
+    dsn = ""  # PostgreSQL: set by the test; "" runs on SQLite
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dir = Path(tempfile.mkdtemp(prefix="gateway-machine-"))
+        self.journal_id = f"gm-{uuid.uuid4().hex[:12]}"  # PostgreSQL: this example's rows
+        self.journals: list[Any] = []
+        self.journal = self._open_journal()  # type: ignore[assignment]
+        self.build: str | None = None  # the build the instance runs (None: the package's)
+        self.builds = 0
+
+    def _open_journal(self) -> RecordingSqlite | RecordingPostgres:
+        if self.dsn:
+            journal: RecordingSqlite | RecordingPostgres = RecordingPostgres(
+                self.dsn, self.journal_id
+            )
+        else:
+            journal = RecordingSqlite(self.dir / "journal.db")
+        self.journals.append(journal)
+        return journal
+
+    def teardown(self) -> None:
+        """Stop the live instance as `serve` does (release what is durable, close its
+        journal), then let go of what crashes left."""
+        harness: Harness | None = getattr(self, "h", None)
+        if harness is not None:
+            harness.gateway.close()
+        for journal in self.journals:
+            journal.close()  # a no-op for the closed and the crashed
+            journal.release()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    @property
+    def venue(self) -> ScriptedVenue:
+        return self.h.venue  # type: ignore[return-value]
+
+    # -- wiring ------------------------------------------------------------------------
+
+    def _guard(self, venue: SimulatedVenue) -> None:
+        """The exposure machine's port check, and: nothing a halt covers reaches the venue
+        while the halt stands (but a reducing order its account's loss halt let through)."""
+        super()._guard(venue)
+        checked = venue.send
+
+        def halt_guarded_send(order: Order) -> None:
+            for h in self.h.plane.halts():
+                exempt = h.who == LOSS_MONITOR and CONFIG.limits.loss_halt_allows_reducing
+                if not exempt and covers(h, order, self.h.gateway.instance_id):
+                    self.breaches.append(f"order {order.order_id} sent under {h.key}")
+            checked(order)
+
+        venue.send = halt_guarded_send  # type: ignore[method-assign]
+
+    def _detach(self, old: Harness) -> None:
+        """The old process is gone: it hears no more prices and holds no lease."""
+        old.market.unsubscribe(old.gateway.update_reference)
+        old.gateway.fleet.leave()
+
+    def _start_on(self, old: Harness, build: str | None) -> Harness:
+        """A new instance (built the one way, instance.py) over `self.journal`, the same
+        venue, market and control plane (they outlive a process), running `build`."""
+        flag_digest = old.gateway.attestation.flag_digest
+        gw = build_instance(CONFIG, journal=self.journal, venue=old.venue, plane=old.plane,
+                            clock=self.clock, build_digest=build, flag_digest=flag_digest,
+                            reference_from=old.market)  # fmt: skip
+        report = gw.wait_reconciled(0)
+        assert report is not None and report.error == "", report
+        return Harness(gw, self.journal, old.venue, old.market, old.plane, self.clock)
+
+    def _reconnect(self, old: Harness) -> Harness:
+        """A clean restart (the exposure machine's `restart`): same plane, same build."""
+        self._detach(old)
+        return self._start_on(old, self.build)
+
+    def _clean_restart(self, build: str | None) -> None:
+        """Stop cleanly (everything durable first) and start on `build`; the journal's
+        state comes back the same."""
+        old = self.h
+        self._flush_all()
+        before = book_state(old.gateway, marks=False)
+        self._detach(old)
+        self.h = self._start_on(old, build)
+        self.restarts += 1
+        assert book_state(self.h.gateway, marks=False) == before
+        self.h.refresh_references()
+
+    @precondition(lambda self: len(self.requests) > 4 * self.restarts)
+    @rule(fresh_venue=rare(3))
+    def restart(self, fresh_venue: bool) -> None:
+        """The exposure machine's clean restart; a fresh venue is one that cancelled every
+        order on the disconnect, so the cancels it held in flight are acted on first."""
+        if fresh_venue:
+            self.venue.release_cancels()
+        plane = self.h.plane
+        super().restart(fresh_venue)
+        if self.h.plane is not plane:  # a new plane: nothing deployed on it yet
+            self.build = None
+
+    @precondition(lambda self: self.h.gateway.book.open_orders)
+    @rule(pick=st.integers(0, 2**16), wrong_key=rare(8))
+    def cancel(self, pick: int, wrong_key: bool) -> None:
+        """The exposure machine's cancel, but a working order may stay open: its cancel is
+        in flight at the venue (held) until the venue acts on it."""
+        book = self.h.gateway.book
+        open_ids = sorted(book.open_orders)
+        order = book.orders[open_ids[pick % len(open_ids)]]
+        other = "mm-1" if order.account == "desk-7" else "desk-7"
+        rejection = self.h.gateway.cancel(
+            order.order_id, KEY_OF[other if wrong_key else order.account]
+        )
+        if wrong_key:  # another account's order reads as an unknown id
+            assert rejection is not None and rejection.code is RejectCode.ORDER_NOT_FOUND
+            assert order.order_id in book.open_orders
+        else:
+            assert rejection is None or rejection.code is RejectCode.MESSAGE_RATE, rejection
+            if rejection is None:
+                self._assert_cancelled_or_in_flight([order])
+
+    # -- replace and mass cancel -------------------------------------------------------
+
+    @precondition(lambda self: self.h.gateway.book.open_orders)
+    @rule(
+        pick=st.integers(0, 2**16),
+        qty=st.sampled_from([1, 40, 100, 150, 260]),
+        offset=st.integers(-3, 3),
+    )
+    def replace(self, pick: int, qty: int, offset: int) -> None:
+        gw = self.h.gateway
+        open_ids = sorted(gw.book.open_orders)
+        old = gw.book.orders[open_ids[pick % len(open_ids)]]
+        inst = gw.instruments[old.symbol]
+        self.n += 1
+        price = inst.to_price(max(1, self.h.market.mid(old.symbol) + offset))
+        request = OrderRequest(
+            f"c{self.n}", old.account, old.strategy, old.symbol, old.side, qty,
+            OrderType.LIMIT, price, old.tif,
+        )  # fmt: skip
+        decision = self._submit(KEY_OF[old.account], request)
+        self.journal.flush()  # the new half is acked once durable: then the old one goes
+        event(f"replace: {decision.code or 'ACCEPTED'}")
+        if not decision.accepted:
+            return  # a refused replace leaves the old order as it was
+        refusal = gw.cancel(old.order_id, KEY_OF[old.account], "replaced", throttled=False)
+        if refusal is not None:  # filled (or cancelled by a halt) meanwhile
+            assert refusal.code is RejectCode.ORDER_NOT_OPEN, refusal.message
+            assert not old.status.is_open
+        self._assert_cancelled_or_in_flight([old])
+
+    @rule(
+        account=st.sampled_from(ACCOUNTS),
+        by=st.sampled_from(["all", "account", "symbol", "strategy"]),
+        symbol=st.sampled_from(SYMBOLS),
+        strategy=st.integers(0, 1),
+        foreign=rare(8),
+    )
+    def mass_cancel(self, account: str, by: str, symbol: str, strategy: int,
+                    foreign: bool) -> None:  # fmt: skip
+        gw = self.h.gateway
+        filters: dict[str, str | None] = {
+            "account": account if by == "account" or foreign else None,
+            "symbol": symbol if by == "symbol" else None,
+            "strategy": STRATEGIES[account][strategy] if by == "strategy" else None,
+        }
+        caller = KEY_OF["mm-1" if account == "desk-7" and foreign else account]
+        if foreign and caller == KEY_OF[account]:
+            caller = KEY_OF["desk-7"]
+        open_before = set(gw.book.open_orders)
+        owned = {"desk-7"} if caller == KEY_OF["desk-7"] else {"mm-1"}
+        matching = [
+            o
+            for o in gw.book.open_orders.values()
+            if o.account in owned
+            and all(v is None or getattr(o, k) == v for k, v in filters.items())
+        ]
+        result = gw.mass_cancel(caller, **filters)
+        if isinstance(result, Rejection):
+            event(f"mass cancel: {result.code}")
+            assert result.code in (RejectCode.NOT_ACCOUNT_OWNER, RejectCode.MESSAGE_RATE)
+            assert result.code is RejectCode.NOT_ACCOUNT_OWNER or not foreign
+            assert set(gw.book.open_orders) == open_before  # refused: nothing cancelled
+            return
+        assert not foreign, "mass cancel of another account's orders went through"
+        event(f"mass cancel by {by}: {'some' if matching else 'none'} open")
+        assert set(result) == {o.order_id for o in matching}
+        self._assert_cancelled_or_in_flight(matching)
+
+    def _assert_cancelled_or_in_flight(self, orders: list[Order]) -> None:
+        """Each is closed, or working with its cancel at the venue (held there in flight)."""
+        for o in orders:
+            if o.status.is_open:
+                assert o.status is OrderStatus.WORKING, (o.order_id, o.status)
+                assert o.order_id in self.venue.held, f"order {o.order_id}: no cancel sent"
+
+    # -- the venue on its own ------------------------------------------------------------
+
+    @precondition(lambda self: self.h.venue.open_order_ids())
+    @rule(pick=st.integers(0, 2**16), whole=st.booleans())
+    def venue_fill(self, pick: int, whole: bool) -> None:
+        """A counterparty takes part or all of a resting order; with its cancel in flight
+        that is a late fill, which the book must take as the fact it is."""
+        resting = sorted(self.venue.open_order_ids())
+        oid = resting[pick % len(resting)]
+        order = self.h.gateway.book.orders[oid]
+        late = oid in self.venue.held
+        filled = order.filled
+        leaves = self.venue.leaves(oid)
+        took = self.venue.execute(oid, leaves if whole else max(1, leaves // 2))
+        assert took > 0 and order.filled == filled + took
+        kind = "full" if took == leaves else "partial"
+        event(f"venue fill: {kind}{', late (cancel in flight)' if late else ''}")
+
+    @rule(symbol=st.sampled_from(SYMBOLS), refused=st.booleans())
+    def venue_refuses(self, symbol: str, refused: bool) -> None:
+        """The exchange halts (or reopens) a symbol: its new orders are venue-rejected."""
+        self.venue.refuse(symbol, refused)
+
+    @rule()
+    def cancels_in_flight(self) -> None:
+        """Hold cancels at the venue from now on, or act on those held."""
+        if self.venue.holding:
+            event(f"cancels released: {'some' if self.venue.release_cancels() else 'none'}")
+        else:
+            self.venue.hold_cancels()
+
+    # -- halts at every scope --------------------------------------------------------------
+
+    @rule(
+        scope=st.sampled_from(list(HaltScope)),
+        account=st.sampled_from(ACCOUNTS),
+        strategy=st.sampled_from(STRATEGY_NAMES),
+        symbol=st.sampled_from(SYMBOLS),
+    )
+    def halt(self, scope: HaltScope, account: str, strategy: str, symbol: str) -> None:
+        """After `halt` returns nothing in its scope is left to send: covered orders are
+        closed or working with their cancel at the venue, and the report counts those."""
+        gw = self.h.gateway
+        target = {
+            HaltScope.GLOBAL: "",
+            HaltScope.INSTANCE: gw.instance_id,
+            HaltScope.ACCOUNT: account,
+            HaltScope.STRATEGY: strategy,
+            HaltScope.SYMBOL: symbol,
+        }[scope]
+        report = gw.halt(scope, target, "stateful test", "ops")
+        assert report.complete and report.confirmed == (gw.instance_id,), str(report)
+        covered = [o for o in gw.book.orders.values() if covers(report.halt, o, gw.instance_id)]
+        still_open = [o for o in covered if o.status.is_open]
+        self._assert_cancelled_or_in_flight(still_open)
+        assert report.pending_cancel == len(still_open), (str(report), still_open)
+        event(f"halt {scope.value}: {'some' if still_open else 'none'} pending cancel")
+
+    @invariant()
+    def no_open_order_is_covered_by_a_halt(self) -> None:
+        """Under a halt (but a loss halt's reducing orders) an open order is one whose
+        cancel is in flight at the venue: nothing covered is pending or resting untold."""
+        gw = self.h.gateway
+        for h in self.h.plane.halts():
+            if h.who == LOSS_MONITOR and CONFIG.limits.loss_halt_allows_reducing:
+                continue
+            covered = [o for o in gw.book.open_orders.values() if covers(h, o, gw.instance_id)]
+            self._assert_cancelled_or_in_flight(covered)
+
+    # -- deploys -----------------------------------------------------------------------
+
+    @rule(outcome=st.sampled_from(["refused", "committed", "straggler"]))
+    def deploy(self, outcome: str) -> None:
+        plane = self.h.plane
+        gw = self.h.gateway
+        release = plane.release()
+        if outcome == "straggler":
+            self._straggler(release.build_digest)
+            return
+        self.builds += 1
+        build = f"build-{self.builds}"
+        deployment = Deployment(plane, who="ops", clock=self.clock)
+        deployment.propose(build, gw.attestation.flag_digest, [gw.instance_id])
+        if outcome == "refused":  # nobody restarted onto it: refused, nothing changes
+            before = book_state(gw, marks=True)
+            last_seq = self.journal.last_seq
+            with pytest.raises(DeployError):
+                deployment.commit()
+            deployment.abort("the instance kept its build")
+            assert plane.release() == release
+            assert book_state(gw, marks=True) == before
+            journaled = {type(ev) for ev in self.journal.log[last_seq:]}  # type: ignore[attr-defined]
+            assert journaled <= {DeployProposed, DeployAborted}, journaled  # the deploy's story
+            assert gw.health().gate == "routing"
+        else:
+            self._clean_restart(build)
+            committed = deployment.commit()
+            assert (committed.build_digest, committed.epoch) == (build, release.epoch + 1)
+            self.build = build
+            assert self.h.gateway.health().gate == "routing"
+        event(f"deploy {outcome}")
+
+    def _straggler(self, released: str) -> None:
+        """Restart onto a build the release does not name: it routes nothing; then back."""
+        if not released:
+            return  # nothing released yet: any build may trade
+        self._clean_restart("build-stale")
+        sent = len(self.sent)
+        self.n += 1
+        request = OrderRequest(f"c{self.n}", "desk-7", "vwap", "AAPL", Side.BUY, 1,
+                               OrderType.LIMIT, self.h.gateway.instruments["AAPL"].to_price(
+                                   self.h.market.mid("AAPL")))  # fmt: skip
+        decision = self._submit(KEY_OF["desk-7"], request)
+        self._flush_all()
+        assert decision.code is RejectCode.INSTANCE_NOT_ATTESTED, decision
+        assert len(self.sent) == sent
+        event("deploy straggler: INSTANCE_NOT_ATTESTED")
+        self._clean_restart(self.build)
+
+    # -- crash -------------------------------------------------------------------------
+
+    @precondition(lambda self: len(self.requests) > 4 * self.restarts)
+    @rule()
+    def crash(self) -> None:
+        """SIGKILL: what was never committed is lost; the restart rebuilds the rest."""
+        old = self.h
+        journal = self.journal
+        durable = journal.durable_seq
+        log = list(journal.log)
+        self._detach(old)
+        lost = journal.crash()  # type: ignore[attr-defined]
+        assert lost == len(log) - durable
+        self.journal = self._open_journal()  # type: ignore[assignment]
+        prefix = self.journal.log  # type: ignore[attr-defined]
+        assert prefix == log[:durable], "the restarted journal is not the durable prefix"
+        decided = {ev.order_id: seq for seq, ev in enumerate(prefix, 1)
+                   if isinstance(ev, OrderDecided) and ev.order_id is not None}  # fmt: skip
+        for seq, acked in self.acks:
+            for d in acked:  # no acknowledged decision is missing
+                assert seq <= durable and d.seq == seq, (seq, durable)
+                if d.order_id is not None:
+                    assert decided.get(d.order_id) == d.seq
+        for order_id in self.sent:  # nor any order the venue got
+            assert order_id in decided, f"order {order_id} at the venue, not in the journal"
+        self.acks = [(seq, acked) for seq, acked in self.acks if seq <= durable]
+        self.keys = {k: v for k, v in self.keys.items() if v[1].seq <= durable}
+        self.h = self._start_on(old, self.build)
+        self.restarts += 1
+        self.h.refresh_references()
+        event(f"crash: {'some' if lost else 'none'} lost")
+
+
+def _run(machine: type[GatewayMachine], ci: int, thorough: int, steps: int) -> None:
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=examples(ci, thorough), stateful_step_count=steps, deadline=None,
+            derandomize=True,
+        ),
+    )  # fmt: skip
+
+
+def test_gateway_machine_on_sqlite() -> None:
+    _run(GatewayMachine, 30, 500, 40)
+
+
+class PostgresMachine(GatewayMachine):
+    pass
+
+
+def test_gateway_machine_on_postgres(postgres_dsn: str) -> None:
+    PostgresMachine.dsn = postgres_dsn
+    _run(PostgresMachine, 10, 200, 40)
