@@ -19,6 +19,7 @@ shows which reject codes they reach.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,6 +105,18 @@ CONFIG = config_with(
     duplicate_window_ms=400,
 )
 VENUE = dict(depth=120, volatility_ticks=3)  # shallow book: partial fills, resting orders
+
+
+STATS: Counter[str] = Counter()
+"""Every `note` of every run in this process: rules run, outcomes, reject codes reached
+(bench/gateway_machine_stats.py prints and saves them; Hypothesis's own statistics give
+the share of examples each one occurred in)."""
+
+
+def note(text: str) -> None:
+    """A Hypothesis `event` (shown by --hypothesis-show-statistics), also counted."""
+    event(text)
+    STATS[text] += 1
 
 
 def rare(n: int = 8) -> st.SearchStrategy[bool]:
@@ -339,6 +352,7 @@ class ExposureMachine(RuleBasedStateMachine):
     @rule(drafts=BURST)
     def submit(self, drafts: list[tuple[dict[str, Any], bool]]) -> None:
         """A burst of orders; some are made durable (released) before the next one."""
+        note("rule: submit")
         for draft, then_flush in drafts:
             self._submit(*self._request(**draft))
             if then_flush:
@@ -381,6 +395,7 @@ class ExposureMachine(RuleBasedStateMachine):
     def pile_on(self, account: str, symbol: str, side: Side, qtys: list[int]) -> None:
         """A runaway strategy: passive orders one way, each a tick further from the touch,
         so they all rest and their reservations add up against the limits."""
+        note("rule: pile_on")
         inst = self.h.gateway.instruments[symbol]
         mid = self.h.market.mid(symbol)
         for i, qty in enumerate(qtys, start=2):
@@ -396,6 +411,7 @@ class ExposureMachine(RuleBasedStateMachine):
     @rule(pick=st.integers(0, 2**16))
     def resubmit(self, pick: int) -> None:
         """A client retry: the very same request, usually with its idempotency key."""
+        note("rule: resubmit")
         keyed = [r for r in self.requests if r[1].idempotency_key is not None] or self.requests
         self._submit(*keyed[pick % len(keyed)])
 
@@ -420,9 +436,9 @@ class ExposureMachine(RuleBasedStateMachine):
         self.requests.append((api_key, request))
         self.acks.append((decision.seq, acked))
         self._check_idempotency(api_key, request, decision)
-        event(f"submit: {'replayed ' if decision.replayed else ''}{decision.code or 'ACCEPTED'}")
+        note(f"submit: {'replayed ' if decision.replayed else ''}{decision.code or 'ACCEPTED'}")
         if request.parent_id is not None:
-            event(f"child: {decision.code or 'ACCEPTED'}")
+            note(f"child: {decision.code or 'ACCEPTED'}")
         if not decision.accepted or decision.replayed:
             return decision
         order = book.orders[decision.order_id]  # type: ignore[index]
@@ -470,6 +486,7 @@ class ExposureMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.journal.durable_seq < self.journal.last_seq)
     @rule()
     def flush(self) -> None:
+        note("rule: flush")
         self.journal.flush()
 
     @rule(
@@ -479,6 +496,7 @@ class ExposureMachine(RuleBasedStateMachine):
     )
     def move_market(self, symbol: str, mid: int | None, steps: int) -> None:
         """Jump one mid to a chosen price, or random-walk them all; resting orders fill."""
+        note("rule: move_market")
         if mid is None:
             self.h.market.step(steps)
         else:
@@ -486,6 +504,7 @@ class ExposureMachine(RuleBasedStateMachine):
 
     @rule(ms=st.integers(1, 1_500), refresh=st.booleans())
     def pass_time(self, ms: int, refresh: bool) -> None:
+        note("rule: pass_time")
         self.clock.advance_ms(ms)
         assert self.h.gateway.heartbeat()  # within the lease TTL: renewal must succeed
         if refresh:
@@ -494,6 +513,7 @@ class ExposureMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.h.gateway.book.open_orders)
     @rule(pick=st.integers(0, 2**16), wrong_key=rare(8))
     def cancel(self, pick: int, wrong_key: bool) -> None:
+        note("rule: cancel")
         book = self.h.gateway.book
         open_ids = sorted(book.open_orders)
         order = book.orders[open_ids[pick % len(open_ids)]]
@@ -518,6 +538,7 @@ class ExposureMachine(RuleBasedStateMachine):
     def kill_switch(self, put: bool, scope: HaltScope, account: str, symbol: str,
                     pick: int) -> None:  # fmt: skip
         """Halt an account or a symbol (now and then), or lift a halt in force."""
+        note("rule: kill_switch")
         halts = sorted(self.h.plane.halts(), key=lambda h: h.key)
         if put:
             target = account if scope is HaltScope.ACCOUNT else symbol
@@ -528,6 +549,7 @@ class ExposureMachine(RuleBasedStateMachine):
 
     @rule(parent=PARENTS)
     def declare(self, parent: dict[str, Any]) -> None:
+        note("rule: declare")
         self.declare_parent(**parent)
 
     def declare_parent(self, parent_id: str, account: str, symbol: str, side: Side,
@@ -552,6 +574,7 @@ class ExposureMachine(RuleBasedStateMachine):
         fresh_venue: the venue cancels on disconnect and a new one (a new `build`) is used;
         otherwise the same venue and market stay and report to the new gateway.
         """
+        note("rule: restart")
         old = self.h
         self._flush_all()
         if fresh_venue:
@@ -568,7 +591,7 @@ class ExposureMachine(RuleBasedStateMachine):
         else:
             self.h = self._reconnect(old)
         self.restarts += 1
-        event(f"restart with {'some' if before['open'] else 'no'} open orders")
+        note(f"restart with {'some' if before['open'] else 'no'} open orders")
         rebuilt = book_state(self.h.gateway, marks=False)  # the journal's, before any price
         assert rebuilt == {k: v for k, v in before.items() if k not in ("pnl", "gross")}
         self.h.refresh_references()

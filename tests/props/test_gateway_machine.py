@@ -42,7 +42,7 @@ from typing import Any
 
 import pytest
 from gateway_machine_kit import RecordingPostgres, RecordingSqlite
-from hypothesis import event, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule, run_state_machine_as_test
 from machine_kit import (
@@ -54,6 +54,7 @@ from machine_kit import (
     ExposureMachine,
     book_state,
     covers,
+    note,
     rare,
 )
 
@@ -88,6 +89,7 @@ class GatewayMachine(ExposureMachine):
         self.journal = self._open_journal()  # type: ignore[assignment]
         self.build: str | None = None  # the build the instance runs (None: the package's)
         self.builds = 0
+        self.deploys = 0  # a few per program: each is a restart or two
 
     def _open_journal(self) -> RecordingSqlite | RecordingPostgres:
         if self.dsn:
@@ -181,6 +183,7 @@ class GatewayMachine(ExposureMachine):
     def cancel(self, pick: int, wrong_key: bool) -> None:
         """The exposure machine's cancel, but a working order may stay open: its cancel is
         in flight at the venue (held) until the venue acts on it."""
+        note("rule: cancel")
         book = self.h.gateway.book
         open_ids = sorted(book.open_orders)
         order = book.orders[open_ids[pick % len(open_ids)]]
@@ -205,6 +208,7 @@ class GatewayMachine(ExposureMachine):
         offset=st.integers(-3, 3),
     )
     def replace(self, pick: int, qty: int, offset: int) -> None:
+        note("rule: replace")
         gw = self.h.gateway
         open_ids = sorted(gw.book.open_orders)
         old = gw.book.orders[open_ids[pick % len(open_ids)]]
@@ -217,7 +221,7 @@ class GatewayMachine(ExposureMachine):
         )  # fmt: skip
         decision = self._submit(KEY_OF[old.account], request)
         self.journal.flush()  # the new half is acked once durable: then the old one goes
-        event(f"replace: {decision.code or 'ACCEPTED'}")
+        note(f"replace: {decision.code or 'ACCEPTED'}")
         if not decision.accepted:
             return  # a refused replace leaves the old order as it was
         refusal = gw.cancel(old.order_id, KEY_OF[old.account], "replaced", throttled=False)
@@ -235,6 +239,7 @@ class GatewayMachine(ExposureMachine):
     )
     def mass_cancel(self, account: str, by: str, symbol: str, strategy: int,
                     foreign: bool) -> None:  # fmt: skip
+        note("rule: mass_cancel")
         gw = self.h.gateway
         filters: dict[str, str | None] = {
             "account": account if by == "account" or foreign else None,
@@ -254,13 +259,13 @@ class GatewayMachine(ExposureMachine):
         ]
         result = gw.mass_cancel(caller, **filters)
         if isinstance(result, Rejection):
-            event(f"mass cancel: {result.code}")
+            note(f"mass cancel: {result.code}")
             assert result.code in (RejectCode.NOT_ACCOUNT_OWNER, RejectCode.MESSAGE_RATE)
             assert result.code is RejectCode.NOT_ACCOUNT_OWNER or not foreign
             assert set(gw.book.open_orders) == open_before  # refused: nothing cancelled
             return
         assert not foreign, "mass cancel of another account's orders went through"
-        event(f"mass cancel by {by}: {'some' if matching else 'none'} open")
+        note(f"mass cancel by {by}: {'some' if matching else 'none'} open")
         assert set(result) == {o.order_id for o in matching}
         self._assert_cancelled_or_in_flight(matching)
 
@@ -271,36 +276,85 @@ class GatewayMachine(ExposureMachine):
                 assert o.status is OrderStatus.WORKING, (o.order_id, o.status)
                 assert o.order_id in self.venue.held, f"order {o.order_id}: no cancel sent"
 
+    @rule(
+        account=st.sampled_from(ACCOUNTS),
+        strategy=st.integers(0, 1),
+        symbol=st.sampled_from(SYMBOLS),
+        away=st.integers(2, 6),
+        qty=st.sampled_from([1, 10, 40]),
+        fill=st.sampled_from([None, None, "part", "all"]),
+        pick=st.integers(0, 2**16),
+    )
+    def rest(self, account: str, strategy: int, symbol: str, away: int, qty: int,
+             fill: str | None, pick: int) -> None:  # fmt: skip
+        """A small passive order that rests at the venue (a sell only from a long line):
+        the working orders that halts, cancels, replaces and venue fills act on. `fill`:
+        then a counterparty takes part or all of one resting order."""
+        note("rule: rest")
+        self._rest(account, STRATEGIES[account][strategy], symbol, away, qty)
+        if fill is not None:
+            self._venue_fill(pick, whole=fill == "all")
+
+    def _rest(self, account: str, strategy: str, symbol: str, away: int, qty: int) -> None:
+        acct = self.h.gateway.book.accounts.get(account)
+        line = acct.positions.get(symbol) if acct is not None else None
+        side = Side.SELL if line is not None and line.pos - line.open_sell >= qty else Side.BUY
+        mid = self.h.market.mid(symbol)
+        ticks = mid - away if side is Side.BUY else mid + away
+        self.n += 1
+        request = OrderRequest(
+            f"c{self.n}", account, strategy, symbol, side, qty,
+            OrderType.LIMIT, self.h.gateway.instruments[symbol].to_price(ticks),
+        )  # fmt: skip
+        decision = self._submit(KEY_OF[account], request)
+        self.journal.flush()
+        resting = decision.order_id in self.venue.open_order_ids()
+        note(f"rest: {decision.code or ('resting' if resting else 'ACCEPTED, not resting')}")
+
     # -- the venue on its own ------------------------------------------------------------
 
-    @precondition(lambda self: self.h.venue.open_order_ids())
-    @rule(pick=st.integers(0, 2**16), whole=st.booleans())
-    def venue_fill(self, pick: int, whole: bool) -> None:
-        """A counterparty takes part or all of a resting order; with its cancel in flight
-        that is a late fill, which the book must take as the fact it is."""
-        resting = sorted(self.venue.open_order_ids())
+    @rule(
+        action=st.sampled_from(["fill part", "fill all", "late fill", "hold", "release"]),
+        pick=st.integers(0, 2**16),
+    )
+    def the_venue_acts(self, action: str, pick: int) -> None:
+        """The venue on its own: a counterparty takes part or all of a resting order (with
+        its cancel in flight, a late fill the book must take as the fact it is), or the
+        venue starts holding cancels in flight, or acts on those it holds."""
+        note("rule: the_venue_acts")
+        venue = self.venue
+        if action == "hold":
+            venue.hold_cancels()
+            return
+        if action == "release":
+            note(f"cancels released: {'some' if venue.release_cancels() else 'none'}")
+            return
+        self._venue_fill(pick, whole=action == "fill all", late=action == "late fill")
+
+    def _venue_fill(self, pick: int, *, whole: bool, late: bool = False) -> None:
+        """Part (half) or all of one resting order filled; `late`: one whose cancel the
+        venue holds in flight, if there is one."""
+        venue = self.venue
+        resting = sorted(venue.open_order_ids())
+        if late:
+            resting = [oid for oid in resting if oid in venue.held] or resting
+        if not resting:
+            return
         oid = resting[pick % len(resting)]
         order = self.h.gateway.book.orders[oid]
-        late = oid in self.venue.held
+        late = oid in venue.held
         filled = order.filled
-        leaves = self.venue.leaves(oid)
-        took = self.venue.execute(oid, leaves if whole else max(1, leaves // 2))
+        leaves = venue.leaves(oid)
+        took = venue.execute(oid, leaves if whole else max(1, leaves // 2))
         assert took > 0 and order.filled == filled + took
         kind = "full" if took == leaves else "partial"
-        event(f"venue fill: {kind}{', late (cancel in flight)' if late else ''}")
+        note(f"venue fill: {kind}{', late (cancel in flight)' if late else ''}")
 
-    @rule(symbol=st.sampled_from(SYMBOLS), refused=st.booleans())
+    @rule(symbol=st.sampled_from(SYMBOLS), refused=rare(3))
     def venue_refuses(self, symbol: str, refused: bool) -> None:
         """The exchange halts (or reopens) a symbol: its new orders are venue-rejected."""
+        note("rule: venue_refuses")
         self.venue.refuse(symbol, refused)
-
-    @rule()
-    def cancels_in_flight(self) -> None:
-        """Hold cancels at the venue from now on, or act on those held."""
-        if self.venue.holding:
-            event(f"cancels released: {'some' if self.venue.release_cancels() else 'none'}")
-        else:
-            self.venue.hold_cancels()
 
     # -- halts at every scope --------------------------------------------------------------
 
@@ -309,11 +363,22 @@ class GatewayMachine(ExposureMachine):
         account=st.sampled_from(ACCOUNTS),
         strategy=st.sampled_from(STRATEGY_NAMES),
         symbol=st.sampled_from(SYMBOLS),
+        lift=st.booleans(),
+        in_flight=st.booleans(),
     )
-    def halt(self, scope: HaltScope, account: str, strategy: str, symbol: str) -> None:
+    def halt(self, scope: HaltScope, account: str, strategy: str, symbol: str,
+             lift: bool, in_flight: bool) -> None:  # fmt: skip
         """After `halt` returns nothing in its scope is left to send: covered orders are
-        closed or working with their cancel at the venue, and the report counts those."""
+        closed or working with their cancel at the venue, and the report counts those.
+        `in_flight`: an order it covers rests first, and the venue holds the halt's
+        cancels (and later ones) in flight. Or
+        (`lift`) resume the halts of that scope in force."""
+        note("rule: halt")
         gw = self.h.gateway
+        if lift:
+            for h in [h for h in self.h.plane.halts() if h.scope is scope]:
+                assert gw.resume(h.scope, h.target, "ops")
+            return
         target = {
             HaltScope.GLOBAL: "",
             HaltScope.INSTANCE: gw.instance_id,
@@ -321,13 +386,18 @@ class GatewayMachine(ExposureMachine):
             HaltScope.STRATEGY: strategy,
             HaltScope.SYMBOL: symbol,
         }[scope]
+        if in_flight:  # one more order the halt covers, resting, and its cancel will wait
+            owner = next(a for a, names in STRATEGIES.items() if strategy in names)
+            by = owner if scope is HaltScope.STRATEGY else account
+            self._rest(by, strategy if by == owner else STRATEGIES[by][0], symbol, 3, 1)
+            self.venue.hold_cancels()
         report = gw.halt(scope, target, "stateful test", "ops")
         assert report.complete and report.confirmed == (gw.instance_id,), str(report)
         covered = [o for o in gw.book.orders.values() if covers(report.halt, o, gw.instance_id)]
         still_open = [o for o in covered if o.status.is_open]
         self._assert_cancelled_or_in_flight(still_open)
         assert report.pending_cancel == len(still_open), (str(report), still_open)
-        event(f"halt {scope.value}: {'some' if still_open else 'none'} pending cancel")
+        note(f"halt {scope.value}: {'some' if still_open else 'none'} pending cancel")
 
     @invariant()
     def no_open_order_is_covered_by_a_halt(self) -> None:
@@ -340,10 +410,24 @@ class GatewayMachine(ExposureMachine):
             covered = [o for o in gw.book.open_orders.values() if covers(h, o, gw.instance_id)]
             self._assert_cancelled_or_in_flight(covered)
 
+    @invariant()
+    def the_book_holds_every_venue_execution(self) -> None:
+        """What the venue executed, the book holds: a fill the journal lost in a crash is
+        applied again by the restart's reconciliation, a resent one is not counted twice."""
+        book = self.h.gateway.book
+        status = self.venue.reconcile(list(book.orders.values()))
+        for oid, at_venue in status.orders.items():
+            if at_venue.known:
+                assert book.orders[oid].filled == at_venue.filled, (oid, at_venue)
+        assert all(o.order_id in book.orders for o in status.others), status.others
+
     # -- deploys -----------------------------------------------------------------------
 
+    @precondition(lambda self: self.deploys < 3)
     @rule(outcome=st.sampled_from(["refused", "committed", "straggler"]))
     def deploy(self, outcome: str) -> None:
+        note("rule: deploy")
+        self.deploys += 1
         plane = self.h.plane
         gw = self.h.gateway
         release = plane.release()
@@ -371,7 +455,7 @@ class GatewayMachine(ExposureMachine):
             assert (committed.build_digest, committed.epoch) == (build, release.epoch + 1)
             self.build = build
             assert self.h.gateway.health().gate == "routing"
-        event(f"deploy {outcome}")
+        note(f"deploy {outcome}")
 
     def _straggler(self, released: str) -> None:
         """Restart onto a build the release does not name: it routes nothing; then back."""
@@ -387,7 +471,7 @@ class GatewayMachine(ExposureMachine):
         self._flush_all()
         assert decision.code is RejectCode.INSTANCE_NOT_ATTESTED, decision
         assert len(self.sent) == sent
-        event("deploy straggler: INSTANCE_NOT_ATTESTED")
+        note("deploy straggler: INSTANCE_NOT_ATTESTED")
         self._clean_restart(self.build)
 
     # -- crash -------------------------------------------------------------------------
@@ -396,6 +480,7 @@ class GatewayMachine(ExposureMachine):
     @rule()
     def crash(self) -> None:
         """SIGKILL: what was never committed is lost; the restart rebuilds the rest."""
+        note("rule: crash")
         old = self.h
         journal = self.journal
         durable = journal.durable_seq
@@ -420,7 +505,7 @@ class GatewayMachine(ExposureMachine):
         self.h = self._start_on(old, self.build)
         self.restarts += 1
         self.h.refresh_references()
-        event(f"crash: {'some' if lost else 'none'} lost")
+        note(f"crash: {'some' if lost else 'none'} lost")
 
 
 def _run(machine: type[GatewayMachine], ci: int, thorough: int, steps: int) -> None:
@@ -434,7 +519,7 @@ def _run(machine: type[GatewayMachine], ci: int, thorough: int, steps: int) -> N
 
 
 def test_gateway_machine_on_sqlite() -> None:
-    _run(GatewayMachine, 30, 500, 40)
+    _run(GatewayMachine, 30, 500, 50)
 
 
 class PostgresMachine(GatewayMachine):
