@@ -236,9 +236,10 @@ class GatewayMachine(ExposureMachine):
         symbol=st.sampled_from(SYMBOLS),
         strategy=st.integers(0, 1),
         foreign=rare(8),
+        decoy=st.booleans(),
     )
     def mass_cancel(self, account: str, by: str, symbol: str, strategy: int,
-                    foreign: bool) -> None:  # fmt: skip
+                    foreign: bool, decoy: bool) -> None:  # fmt: skip
         note("rule: mass_cancel")
         gw = self.h.gateway
         filters: dict[str, str | None] = {
@@ -249,6 +250,16 @@ class GatewayMachine(ExposureMachine):
         caller = KEY_OF["mm-1" if account == "desk-7" and foreign else account]
         if foreign and caller == KEY_OF[account]:
             caller = KEY_OF["desk-7"]
+        if decoy:  # one order resting just outside the filter: it must stay
+            other_symbol = SYMBOLS[(SYMBOLS.index(symbol) + 1) % len(SYMBOLS)]
+            decoys = {
+                "all": ("mm-1" if account == "desk-7" else "desk-7", 0, symbol),
+                "account": ("mm-1" if account == "desk-7" else "desk-7", 0, symbol),
+                "symbol": (account, strategy, other_symbol),
+                "strategy": (account, 1 - strategy, symbol),
+            }
+            owner, which, where = decoys[by]
+            self._rest(owner, STRATEGIES[owner][which], where, 4, 1)
         open_before = set(gw.book.open_orders)
         owned = {"desk-7"} if caller == KEY_OF["desk-7"] else {"mm-1"}
         matching = [
@@ -267,6 +278,8 @@ class GatewayMachine(ExposureMachine):
         assert not foreign, "mass cancel of another account's orders went through"
         note(f"mass cancel by {by}: {'some' if matching else 'none'} open")
         assert set(result) == {o.order_id for o in matching}
+        untouched = open_before - set(result)
+        assert untouched <= set(gw.book.open_orders), "cancelled outside the filter"
         self._assert_cancelled_or_in_flight(matching)
 
     def _assert_cancelled_or_in_flight(self, orders: list[Order]) -> None:
@@ -295,7 +308,8 @@ class GatewayMachine(ExposureMachine):
         if fill is not None:
             self._venue_fill(pick, whole=fill == "all")
 
-    def _rest(self, account: str, strategy: str, symbol: str, away: int, qty: int) -> None:
+    def _rest(self, account: str, strategy: str, symbol: str, away: int, qty: int, *,
+              flush: bool = True) -> None:  # fmt: skip
         acct = self.h.gateway.book.accounts.get(account)
         line = acct.positions.get(symbol) if acct is not None else None
         side = Side.SELL if line is not None and line.pos - line.open_sell >= qty else Side.BUY
@@ -307,6 +321,8 @@ class GatewayMachine(ExposureMachine):
             OrderType.LIMIT, self.h.gateway.instruments[symbol].to_price(ticks),
         )  # fmt: skip
         decision = self._submit(KEY_OF[account], request)
+        if not flush:
+            return
         self.journal.flush()
         resting = decision.order_id in self.venue.open_order_ids()
         note(f"rest: {decision.code or ('resting' if resting else 'ACCEPTED, not resting')}")
@@ -364,14 +380,15 @@ class GatewayMachine(ExposureMachine):
         strategy=st.sampled_from(STRATEGY_NAMES),
         symbol=st.sampled_from(SYMBOLS),
         lift=st.booleans(),
-        in_flight=st.booleans(),
+        before=st.sampled_from([None, "in flight", "pending"]),
     )
     def halt(self, scope: HaltScope, account: str, strategy: str, symbol: str,
-             lift: bool, in_flight: bool) -> None:  # fmt: skip
+             lift: bool, before: str | None) -> None:  # fmt: skip
         """After `halt` returns nothing in its scope is left to send: covered orders are
         closed or working with their cancel at the venue, and the report counts those.
-        `in_flight`: an order it covers rests first, and the venue holds the halt's
-        cancels (and later ones) in flight. Or
+        `before`: an order it covers is first made to rest with the venue holding the
+        halt's cancels (and later ones) in flight, or is left pending (not yet durable,
+        so the halt must cancel it in place: never sent). Or
         (`lift`) resume the halts of that scope in force."""
         note("rule: halt")
         gw = self.h.gateway
@@ -386,11 +403,13 @@ class GatewayMachine(ExposureMachine):
             HaltScope.STRATEGY: strategy,
             HaltScope.SYMBOL: symbol,
         }[scope]
-        if in_flight:  # one more order the halt covers, resting, and its cancel will wait
+        if before is not None:  # one more order the halt covers, resting or not yet durable
             owner = next(a for a, names in STRATEGIES.items() if strategy in names)
             by = owner if scope is HaltScope.STRATEGY else account
-            self._rest(by, strategy if by == owner else STRATEGIES[by][0], symbol, 3, 1)
-            self.venue.hold_cancels()
+            self._rest(by, strategy if by == owner else STRATEGIES[by][0], symbol, 3, 1,
+                       flush=before == "in flight")  # fmt: skip
+            if before == "in flight":
+                self.venue.hold_cancels()
         report = gw.halt(scope, target, "stateful test", "ops")
         assert report.complete and report.confirmed == (gw.instance_id,), str(report)
         covered = [o for o in gw.book.orders.values() if covers(report.halt, o, gw.instance_id)]
