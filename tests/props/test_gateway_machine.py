@@ -28,8 +28,8 @@ moves, time, cancel, halt/resume, parents, clean restart) with a scripted venue
 
 SQLite on a real file, PostgreSQL on the session's real server. Derandomized, bounded:
 `HYPOTHESIS_PROFILE=thorough` runs more examples. Counts of the rules run, the outcomes
-and the reject codes reached: `.venv/bin/pytest -q tests/props/test_gateway_machine.py
---hypothesis-show-statistics` (or `bench/gateway_machine_stats.py`, which writes JSON).
+and the reject codes reached: `.venv/bin/python bench/gateway_machine_stats.py` (the same
+runs; it prints them and writes bench/results/gateway_machine_stats.json).
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from machine_kit import (
     ACCOUNTS,
     CONFIG,
     KEY_OF,
+    STATS,
     STRATEGIES,
     SYMBOLS,
     ExposureMachine,
@@ -62,7 +63,7 @@ from hypothesis_profiles import examples
 from interlock.control.deploy import Deployment
 from interlock.domain.commands import OrderRequest
 from interlock.domain.enums import HaltScope, OrderStatus, OrderType, Side
-from interlock.domain.events import DeployAborted, DeployProposed, OrderDecided
+from interlock.domain.events import DeployAborted, DeployProposed, OrderDecided, VenueRejected
 from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode, Rejection
 from interlock.errors import DeployError
@@ -107,6 +108,8 @@ class GatewayMachine(ExposureMachine):
         harness: Harness | None = getattr(self, "h", None)
         if harness is not None:
             harness.gateway.close()
+            rejected = sum(isinstance(ev, VenueRejected) for ev in self.journal.log)
+            STATS["orders the venue rejected"] += rejected
         for journal in self.journals:
             journal.close()  # a no-op for the closed and the crashed
             journal.release()
@@ -527,7 +530,14 @@ class GatewayMachine(ExposureMachine):
         note(f"crash: {'some' if lost else 'none'} lost")
 
 
-def _run(machine: type[GatewayMachine], ci: int, thorough: int, steps: int) -> None:
+SQLITE_RUN = (30, 500, 50)
+"""(examples in CI, examples under `thorough`, steps per example) on SQLite."""
+POSTGRES_RUN = (10, 200, 40)
+"""The same on PostgreSQL: fewer, as each step reads the journal back over a connection."""
+
+
+def run(machine: type[GatewayMachine], ci: int, thorough: int, steps: int) -> None:
+    """Run `machine` derandomized: the same programs every time (bench/ reuses this)."""
     run_state_machine_as_test(
         machine,
         settings=settings(
@@ -538,13 +548,13 @@ def _run(machine: type[GatewayMachine], ci: int, thorough: int, steps: int) -> N
 
 
 def test_gateway_machine_on_sqlite() -> None:
-    _run(GatewayMachine, 30, 500, 50)
+    run(GatewayMachine, *SQLITE_RUN)
 
 
 class PostgresMachine(GatewayMachine):
-    pass
+    """The same machine, its journal in the session's PostgreSQL server."""
 
 
 def test_gateway_machine_on_postgres(postgres_dsn: str) -> None:
     PostgresMachine.dsn = postgres_dsn
-    _run(PostgresMachine, 10, 200, 40)
+    run(PostgresMachine, *POSTGRES_RUN)
