@@ -40,11 +40,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
 from gateway_machine_kit import RecordingPostgres, RecordingSqlite
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule, run_state_machine_as_test
+from lifecycle_rules import LifecycleRules
 from machine_kit import (
     ACCOUNTS,
     CONFIG,
@@ -53,22 +53,19 @@ from machine_kit import (
     STRATEGIES,
     SYMBOLS,
     ExposureMachine,
-    book_state,
     covers,
     note,
     rare,
 )
+from venue_rules import VenueRules
 
 from hypothesis_profiles import examples
-from interlock.control.deploy import Deployment
 from interlock.domain.commands import OrderRequest
-from interlock.domain.enums import HaltScope, OrderStatus, OrderType, Side
-from interlock.domain.events import DeployAborted, DeployProposed, OrderDecided, VenueRejected
+from interlock.domain.enums import HaltScope, OrderStatus, OrderType
+from interlock.domain.events import VenueRejected
 from interlock.domain.order import Order
 from interlock.domain.reject import RejectCode, Rejection
-from interlock.errors import DeployError
 from interlock.gateway.self_halt import LOSS_MONITOR
-from interlock.instance import build_instance
 from interlock.sim.harness import Harness
 from interlock.sim.scripted_venue import ScriptedVenue
 from interlock.venue.simulated import SimulatedVenue
@@ -76,7 +73,7 @@ from interlock.venue.simulated import SimulatedVenue
 STRATEGY_NAMES = tuple(s for pair in STRATEGIES.values() for s in pair)
 
 
-class GatewayMachine(ExposureMachine):
+class GatewayMachine(VenueRules, LifecycleRules, ExposureMachine):
     """The exposure machine on a crashable SQLite journal, a scripted venue, more rules."""
 
     venue_class: type[SimulatedVenue] = ScriptedVenue
@@ -135,51 +132,6 @@ class GatewayMachine(ExposureMachine):
             checked(order)
 
         venue.send = halt_guarded_send  # type: ignore[method-assign]
-
-    def _detach(self, old: Harness) -> None:
-        """The old process is gone: it hears no more prices and holds no lease."""
-        old.market.unsubscribe(old.gateway.update_reference)
-        old.gateway.fleet.leave()
-
-    def _start_on(self, old: Harness, build: str | None) -> Harness:
-        """A new instance (built the one way, instance.py) over `self.journal`, the same
-        venue, market and control plane (they outlive a process), running `build`."""
-        flag_digest = old.gateway.attestation.flag_digest
-        gw = build_instance(CONFIG, journal=self.journal, venue=old.venue, plane=old.plane,
-                            clock=self.clock, build_digest=build, flag_digest=flag_digest,
-                            reference_from=old.market)  # fmt: skip
-        report = gw.wait_reconciled(0)
-        assert report is not None and report.error == "", report
-        return Harness(gw, self.journal, old.venue, old.market, old.plane, self.clock)
-
-    def _reconnect(self, old: Harness) -> Harness:
-        """A clean restart (the exposure machine's `restart`): same plane, same build."""
-        self._detach(old)
-        return self._start_on(old, self.build)
-
-    def _clean_restart(self, build: str | None) -> None:
-        """Stop cleanly (everything durable first) and start on `build`; the journal's
-        state comes back the same."""
-        old = self.h
-        self._flush_all()
-        before = book_state(old.gateway, marks=False)
-        self._detach(old)
-        self.h = self._start_on(old, build)
-        self.restarts += 1
-        assert book_state(self.h.gateway, marks=False) == before
-        self.h.refresh_references()
-
-    @precondition(lambda self: len(self.requests) > 4 * self.restarts)
-    @rule(fresh_venue=rare(3))
-    def restart(self, fresh_venue: bool) -> None:
-        """The exposure machine's clean restart; a fresh venue is one that cancelled every
-        order on the disconnect, so the cancels it held in flight are acted on first."""
-        if fresh_venue:
-            self.venue.release_cancels()
-        plane = self.h.plane
-        super().restart(fresh_venue)
-        if self.h.plane is not plane:  # a new plane: nothing deployed on it yet
-            self.build = None
 
     @precondition(lambda self: self.h.gateway.book.open_orders)
     @rule(pick=st.integers(0, 2**16), wrong_key=rare(8))
@@ -292,89 +244,6 @@ class GatewayMachine(ExposureMachine):
                 assert o.status is OrderStatus.WORKING, (o.order_id, o.status)
                 assert o.order_id in self.venue.held, f"order {o.order_id}: no cancel sent"
 
-    @rule(
-        account=st.sampled_from(ACCOUNTS),
-        strategy=st.integers(0, 1),
-        symbol=st.sampled_from(SYMBOLS),
-        away=st.integers(2, 6),
-        qty=st.sampled_from([1, 10, 40]),
-        fill=st.sampled_from([None, None, "part", "all"]),
-        pick=st.integers(0, 2**16),
-    )
-    def rest(self, account: str, strategy: int, symbol: str, away: int, qty: int,
-             fill: str | None, pick: int) -> None:  # fmt: skip
-        """A small passive order that rests at the venue (a sell only from a long line):
-        the working orders that halts, cancels, replaces and venue fills act on. `fill`:
-        then a counterparty takes part or all of one resting order."""
-        note("rule: rest")
-        self._rest(account, STRATEGIES[account][strategy], symbol, away, qty)
-        if fill is not None:
-            self._venue_fill(pick, whole=fill == "all")
-
-    def _rest(self, account: str, strategy: str, symbol: str, away: int, qty: int, *,
-              flush: bool = True) -> None:  # fmt: skip
-        acct = self.h.gateway.book.accounts.get(account)
-        line = acct.positions.get(symbol) if acct is not None else None
-        side = Side.SELL if line is not None and line.pos - line.open_sell >= qty else Side.BUY
-        mid = self.h.market.mid(symbol)
-        ticks = mid - away if side is Side.BUY else mid + away
-        self.n += 1
-        request = OrderRequest(
-            f"c{self.n}", account, strategy, symbol, side, qty,
-            OrderType.LIMIT, self.h.gateway.instruments[symbol].to_price(ticks),
-        )  # fmt: skip
-        decision = self._submit(KEY_OF[account], request)
-        if not flush:
-            return
-        self.journal.flush()
-        resting = decision.order_id in self.venue.open_order_ids()
-        note(f"rest: {decision.code or ('resting' if resting else 'ACCEPTED, not resting')}")
-
-    # -- the venue on its own ------------------------------------------------------------
-
-    @rule(
-        action=st.sampled_from(["fill part", "fill all", "late fill", "hold", "release"]),
-        pick=st.integers(0, 2**16),
-    )
-    def the_venue_acts(self, action: str, pick: int) -> None:
-        """The venue on its own: a counterparty takes part or all of a resting order (with
-        its cancel in flight, a late fill the book must take as the fact it is), or the
-        venue starts holding cancels in flight, or acts on those it holds."""
-        note("rule: the_venue_acts")
-        venue = self.venue
-        if action == "hold":
-            venue.hold_cancels()
-            return
-        if action == "release":
-            note(f"cancels released: {'some' if venue.release_cancels() else 'none'}")
-            return
-        self._venue_fill(pick, whole=action == "fill all", late=action == "late fill")
-
-    def _venue_fill(self, pick: int, *, whole: bool, late: bool = False) -> None:
-        """Part (half) or all of one resting order filled; `late`: one whose cancel the
-        venue holds in flight, if there is one."""
-        venue = self.venue
-        resting = sorted(venue.open_order_ids())
-        if late:
-            resting = [oid for oid in resting if oid in venue.held] or resting
-        if not resting:
-            return
-        oid = resting[pick % len(resting)]
-        order = self.h.gateway.book.orders[oid]
-        late = oid in venue.held
-        filled = order.filled
-        leaves = venue.leaves(oid)
-        took = venue.execute(oid, leaves if whole else max(1, leaves // 2))
-        assert took > 0 and order.filled == filled + took
-        kind = "full" if took == leaves else "partial"
-        note(f"venue fill: {kind}{', late (cancel in flight)' if late else ''}")
-
-    @rule(symbol=st.sampled_from(SYMBOLS), refused=rare(3))
-    def venue_refuses(self, symbol: str, refused: bool) -> None:
-        """The exchange halts (or reopens) a symbol: its new orders are venue-rejected."""
-        note("rule: venue_refuses")
-        self.venue.refuse(symbol, refused)
-
     # -- halts at every scope --------------------------------------------------------------
 
     @rule(
@@ -431,103 +300,6 @@ class GatewayMachine(ExposureMachine):
                 continue
             covered = [o for o in gw.book.open_orders.values() if covers(h, o, gw.instance_id)]
             self._assert_cancelled_or_in_flight(covered)
-
-    @invariant()
-    def the_book_holds_every_venue_execution(self) -> None:
-        """What the venue executed, the book holds: a fill the journal lost in a crash is
-        applied again by the restart's reconciliation, a resent one is not counted twice."""
-        book = self.h.gateway.book
-        status = self.venue.reconcile(list(book.orders.values()))
-        for oid, at_venue in status.orders.items():
-            if at_venue.known:
-                assert book.orders[oid].filled == at_venue.filled, (oid, at_venue)
-        assert all(o.order_id in book.orders for o in status.others), status.others
-
-    # -- deploys -----------------------------------------------------------------------
-
-    @precondition(lambda self: self.deploys < 3)
-    @rule(outcome=st.sampled_from(["refused", "committed", "straggler"]))
-    def deploy(self, outcome: str) -> None:
-        note("rule: deploy")
-        self.deploys += 1
-        plane = self.h.plane
-        gw = self.h.gateway
-        release = plane.release()
-        if outcome == "straggler":
-            self._straggler(release.build_digest)
-            return
-        self.builds += 1
-        build = f"build-{self.builds}"
-        deployment = Deployment(plane, who="ops", clock=self.clock)
-        deployment.propose(build, gw.attestation.flag_digest, [gw.instance_id])
-        if outcome == "refused":  # nobody restarted onto it: refused, nothing changes
-            before = book_state(gw, marks=True)
-            last_seq = self.journal.last_seq
-            with pytest.raises(DeployError):
-                deployment.commit()
-            deployment.abort("the instance kept its build")
-            assert plane.release() == release
-            assert book_state(gw, marks=True) == before
-            journaled = {type(ev) for ev in self.journal.log[last_seq:]}  # type: ignore[attr-defined]
-            assert journaled <= {DeployProposed, DeployAborted}, journaled  # the deploy's story
-            assert gw.health().gate == "routing"
-        else:
-            self._clean_restart(build)
-            committed = deployment.commit()
-            assert (committed.build_digest, committed.epoch) == (build, release.epoch + 1)
-            self.build = build
-            assert self.h.gateway.health().gate == "routing"
-        note(f"deploy {outcome}")
-
-    def _straggler(self, released: str) -> None:
-        """Restart onto a build the release does not name: it routes nothing; then back."""
-        if not released:
-            return  # nothing released yet: any build may trade
-        self._clean_restart("build-stale")
-        sent = len(self.sent)
-        self.n += 1
-        request = OrderRequest(f"c{self.n}", "desk-7", "vwap", "AAPL", Side.BUY, 1,
-                               OrderType.LIMIT, self.h.gateway.instruments["AAPL"].to_price(
-                                   self.h.market.mid("AAPL")))  # fmt: skip
-        decision = self._submit(KEY_OF["desk-7"], request)
-        self._flush_all()
-        assert decision.code is RejectCode.INSTANCE_NOT_ATTESTED, decision
-        assert len(self.sent) == sent
-        note("deploy straggler: INSTANCE_NOT_ATTESTED")
-        self._clean_restart(self.build)
-
-    # -- crash -------------------------------------------------------------------------
-
-    @precondition(lambda self: len(self.requests) > 4 * self.restarts)
-    @rule()
-    def crash(self) -> None:
-        """SIGKILL: what was never committed is lost; the restart rebuilds the rest."""
-        note("rule: crash")
-        old = self.h
-        journal = self.journal
-        durable = journal.durable_seq
-        log = list(journal.log)
-        self._detach(old)
-        lost = journal.crash()  # type: ignore[attr-defined]
-        assert lost == len(log) - durable
-        self.journal = self._open_journal()  # type: ignore[assignment]
-        prefix = self.journal.log  # type: ignore[attr-defined]
-        assert prefix == log[:durable], "the restarted journal is not the durable prefix"
-        decided = {ev.order_id: seq for seq, ev in enumerate(prefix, 1)
-                   if isinstance(ev, OrderDecided) and ev.order_id is not None}  # fmt: skip
-        for seq, acked in self.acks:
-            for d in acked:  # no acknowledged decision is missing
-                assert seq <= durable and d.seq == seq, (seq, durable)
-                if d.order_id is not None:
-                    assert decided.get(d.order_id) == d.seq
-        for order_id in self.sent:  # nor any order the venue got
-            assert order_id in decided, f"order {order_id} at the venue, not in the journal"
-        self.acks = [(seq, acked) for seq, acked in self.acks if seq <= durable]
-        self.keys = {k: v for k, v in self.keys.items() if v[1].seq <= durable}
-        self.h = self._start_on(old, self.build)
-        self.restarts += 1
-        self.h.refresh_references()
-        note(f"crash: {'some' if lost else 'none'} lost")
 
 
 SQLITE_RUN = (30, 500, 50)
