@@ -85,3 +85,21 @@ def test_order_trace_follows_one_fix_order_through_acceptor_and_journal_threads(
     assert r["files"] >= 10 and r["functions"] >= r["files"]
     assert r["call_sequence"] >= r["functions"] - 5  # a few are only resumed, not called
     assert 0 < r["file_switches"] < r["call_sequence"]
+
+
+def test_gateway_machine_stats_counts_rules_outcomes_and_reject_codes_apart() -> None:
+    gms = _load("gateway_machine_stats", BENCH / "gateway_machine_stats.py")
+    notes = {
+        "rule: submit": 3,
+        "rule: halt": 2,
+        "submit: ACCEPTED": 1,
+        "submit: replayed HALTED": 2,
+        "replace: MAX_ORDER_QTY": 1,
+        "halt global: some pending cancel": 2,
+    }
+    got = gms.summarize(gms.Counter(notes), 1.04, 5, 40)
+    assert (got["steps_run"], got["rules"]) == (5, {"halt": 2, "submit": 3})
+    assert got["reject_codes"] == {"HALTED": 2, "MAX_ORDER_QTY": 1}
+    assert got["outcomes"] == {"halt global: some pending cancel": 2,
+                               "replace: MAX_ORDER_QTY": 1}  # fmt: skip
+    assert (got["examples"], got["max_steps_per_example"], got["seconds"]) == (5, 40, 1.0)

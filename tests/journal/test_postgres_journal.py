@@ -167,3 +167,18 @@ def test_a_commit_whose_ack_was_lost_leaves_the_checksum_chain_whole(
         assert [seq for seq, _ in reopened.read()] == [1, 2, 3, 4, 5, 6]
     finally:
         reopened.close()
+
+
+def test_without_a_writer_thread_records_are_durable_only_once_flushed(postgres_dsn: str) -> None:
+    """background=False (as SqliteJournal's): the caller's `flush` commits, nothing else."""
+    name = instance()
+    journal = PostgresJournal(postgres_dsn, name, background=False)
+    try:
+        assert not journal.has_writer
+        journal.append(fill(1))
+        journal.append(fill(2))
+        assert (journal.last_seq, journal.durable_seq, list(journal.read())) == (2, 0, [])
+        assert journal.flush() == 2
+        assert [seq for seq, _ in journal.read()] == [1, 2]
+    finally:
+        journal.close()

@@ -26,7 +26,7 @@ from typing import Any
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
-from test_exposure_machine import CONFIG, ExposureMachine, book_state
+from machine_kit import CONFIG, ExposureMachine, book_state
 
 from interlock.control.embedded import EmbeddedControlPlane
 from interlock.domain.events import Event

@@ -70,7 +70,8 @@ class PostgresJournal(GroupCommitJournal):
     Every row carries the checksum chain of journal/chain.py, and `read` verifies it.
 
     Group commit and linger policy: `group_commit`'s, as SqliteJournal's.
-    `connect_timeout_s` bounds every connection attempt.
+    `connect_timeout_s` bounds every connection attempt; `background=False` commits in
+    the caller's thread inside `flush()` (no writer thread), as SqliteJournal's does.
     """
 
     _crc: int | None = None  # the chain's head: the newest committed row's checksum
@@ -83,7 +84,11 @@ class PostgresJournal(GroupCommitJournal):
         max_wait_s: float = 0.001,
         max_batch: int = 8192,
         connect_timeout_s: float = 5.0,
+        background: bool = True,
     ) -> None:
+        """`background=False` commits in the caller's thread inside `flush()`, as
+        SqliteJournal's does: a caller that decides when records become durable (the
+        stateful test, which drops what was never flushed) needs no writer thread."""
         if connect_timeout_s <= 0:
             raise ValueError("connect_timeout_s must be > 0")
         if not instance_id:
@@ -95,7 +100,8 @@ class PostgresJournal(GroupCommitJournal):
         self._timeout = connect_timeout_s
         self._conn = self._open_writer()
         self._start(self._max_seq())
-        self._start_writer("pg-journal-writer")
+        if background:
+            self._start_writer("pg-journal-writer")
 
     @property
     def instance_id(self) -> str:

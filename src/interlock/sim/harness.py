@@ -104,11 +104,13 @@ def build(
     start: bool = True,
     plane: ControlPlane | None = None,
     restart_of: Harness | None = None,
+    venue_class: type[SimulatedVenue] = SimulatedVenue,
 ) -> Harness:
     """A started gateway on the default config, every symbol at `mid`, references fresh;
     on `plane` if given (an etcd one, say), else an embedded plane on the same clock.
     `restart_of`: a gateway restarted against that harness's venue and market (which keep
-    what it was sent), as a restarted process reconnects to the same exchange."""
+    what it was sent), as a restarted process reconnects to the same exchange.
+    `venue_class`: the simulated venue to trade on (sim/scripted_venue.py's, say)."""
     cfg = config or load_config()
     clk = clock or ManualClock(START_NS)
     instruments = cfg.instrument_map()
@@ -117,14 +119,14 @@ def build(
         ticks = inst.to_ticks(mid)
         books[sym] = (ticks if ticks is not None else 100, half_spread_ticks, depth)
     market = MarketModel(books, seed=seed, volatility_ticks=volatility_ticks)
-    venue = SimulatedVenue(market, seed=seed)
+    venue = venue_class(market, seed=seed)
     if restart_of is not None:
         market, venue = restart_of.market, restart_of.venue
     jr = journal if journal is not None else MemoryJournal()
     plane = plane if plane is not None else EmbeddedControlPlane(clock=clk)
     gw = build_instance(cfg, journal=jr, venue=venue, plane=plane, clock=clk,
                         disabled_checks=disabled_checks, start=False)  # fmt: skip
-    market.subscribe(lambda symbol, m: gw.update_reference(symbol, m))
+    market.subscribe(gw.update_reference)  # a bound method: `unsubscribe` finds it
     harness = Harness(gw, jr, venue, market, plane, clk)
     if start:
         gw.start()

@@ -77,6 +77,11 @@ class MarketModel:
         with self._lock:
             self._listeners.append(callback)
 
+    def unsubscribe(self, callback: MidListener) -> None:
+        """Stop calling `callback` (a gateway that went away: its feed ends with it)."""
+        with self._lock:
+            self._listeners = [cb for cb in self._listeners if cb != callback]
+
     def mid(self, symbol: str) -> int:
         """Current mid in ticks; KeyError for a symbol the model does not know."""
         with self._lock:
