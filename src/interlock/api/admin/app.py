@@ -52,6 +52,14 @@ _REFUSALS: dict[int | str, dict[str, object]] = {
     401: {"model": RejectBody},
     403: {"model": RejectBody},
 }
+ADMIN_REFUSALS: dict[int | str, dict[str, object]] = {
+    422: {"model": RejectBody},
+    503: {"model": RejectBody},
+}
+"""Declared on every admin route: a body or parameter that fails its schema is 422 in the
+one error shape (FastAPI would otherwise publish its own `HTTPValidationError`, a body this
+listener never sends), and a control plane that cannot answer is 503 CONTROL_PLANE_ERROR
+wherever a route reads it."""
 _NOT_ATTESTED = RejectCode.INSTANCE_NOT_ATTESTED.value
 
 
@@ -77,6 +85,7 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
         title="Interlock admin",
         version=__version__,
         description="The running fleet: status, deploys, halts, flags.",
+        responses=ADMIN_REFUSALS,
     )
     install_error_handler(app)
 

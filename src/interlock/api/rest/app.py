@@ -155,11 +155,11 @@ def create_app(gateway: Gateway, venue: Callable[[], str] = lambda: "simulated")
             raise _refuse(done)
         return MassCancelAccepted(count=len(done), order_ids=done)
 
-    @app.get("/orders/{order_id}", responses=_REFUSALS)
+    @app.get("/orders/{order_id:int}", responses=_REFUSALS)
     def get_order(order_id: int, caller: OrderReader) -> OrderView:
         return visible(order_id, caller)
 
-    @app.delete("/orders/{order_id}", status_code=202, responses=_REFUSALS)
+    @app.delete("/orders/{order_id:int}", status_code=202, responses=_REFUSALS)
     def cancel_order(order_id: int, caller: Trader) -> CancelAccepted:
         """Ask for a cancel; the venue confirms it asynchronously (see GET /orders/{id})."""
         visible(order_id, caller)
