@@ -6,6 +6,7 @@ worker for minutes, and request rules the schema did not state."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +15,11 @@ import jsonschema_rs
 import pytest
 
 from interlock.api.admin.deploys import MAX_SOURCE_FILES
+from interlock.api.body_limit import MAX_BODY_BYTES
 
 from .conftest import ADMIN_TOKEN, DESK_KEY, Stack, bearer
+
+JSON = {"Content-Type": "application/json"}
 
 
 def refused(r: httpx.Response, status: int, code: str) -> dict[str, str]:
@@ -151,3 +155,31 @@ def test_the_published_halt_schema_states_which_scopes_take_a_target(
     stack: Stack, body: dict[str, Any], valid: bool
 ) -> None:
     assert _validator(stack, "admin", "HaltIn").is_valid(body) is valid
+
+
+def _chunks(total: int, size: int = 65_536) -> Iterator[bytes]:
+    yield b'{"client_order_id": "'
+    for _ in range(total // size):
+        yield b"x" * size
+    yield b'"}'
+
+
+@pytest.mark.parametrize("port", ["rest", "admin"])
+def test_a_body_over_the_bound_is_413_before_it_is_read(stack: Stack, port: str) -> None:
+    client = stack.rest_client if port == "rest" else stack.admin_client
+    path, key = ("/orders", DESK_KEY) if port == "rest" else ("/halt", ADMIN_TOKEN)
+    big = b'{"reason": "' + b"x" * (MAX_BODY_BYTES + 1) + b'"}'
+    r = client.post(path, content=big, headers={**bearer(key), **JSON})
+    body = refused(r, 413, "BODY_TOO_LARGE")
+    assert body["limit"] == f"{MAX_BODY_BYTES:,} bytes"
+    streamed = client.post(
+        path, content=_chunks(2 * MAX_BODY_BYTES), headers={**bearer(key), **JSON}
+    )
+    refused(streamed, 413, "BODY_TOO_LARGE")
+    assert stack.harness.gateway.book.orders == {} and stack.harness.gateway.halts_in_force() == []
+
+
+def test_a_body_under_the_bound_is_judged_by_its_schema(stack: Stack) -> None:
+    near = b'{"client_order_id": "' + b"x" * (MAX_BODY_BYTES - 100) + b'"}'
+    r = stack.rest_client.post("/orders", content=near, headers={**bearer(DESK_KEY), **JSON})
+    refused(r, 422, "SCHEMA_INVALID")

@@ -23,6 +23,7 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,9 +39,17 @@ POSITIVE_EXCEPTIONS: dict[tuple[str, str], str] = {
 _POSITIVE_STATUSES = ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
 
 
-def config_text() -> str:
-    """The schemathesis.toml of a run: the positive-data exceptions above, nothing else."""
-    blocks = [
+def config_text(token: str, tokens: Mapping[str, str] | None = None) -> str:
+    """The schemathesis.toml of a run: `token` as the bearer of every request, but
+    `tokens[regex]` for the paths matching `regex` (an operation another role serves),
+    and the positive-data exceptions above."""
+    blocks = [f"headers = {{ Authorization = {json.dumps('Bearer ' + token)} }}\n"]
+    blocks += [
+        f"[[operations]]\ninclude-path-regex = {json.dumps(regex)}\n"
+        f"headers = {{ Authorization = {json.dumps('Bearer ' + other)} }}\n"
+        for regex, other in (tokens or {}).items()
+    ]
+    blocks += [
         f'[[operations]]\n# {why}\ninclude-method = "{method}"\ninclude-path = "{path}"\n'
         f"checks.positive_data_acceptance.expected-statuses = {json.dumps(_POSITIVE_STATUSES)}\n"
         for (method, path), why in POSITIVE_EXCEPTIONS.items()
@@ -102,28 +111,24 @@ def run_schemathesis(
     max_examples: int,
     seed: int = 1,
     label: str = "",
-    include_path_regex: str | None = None,
-    exclude_path_regex: str | None = None,
+    tokens: Mapping[str, str] | None = None,
     timeout_s: float = 600.0,
 ) -> FuzzReport:
     """`st run` against `schema_url` with every check, both generation modes, one worker and
-    a fixed seed (the same requests each run), `token` as the bearer; its report."""
+    a fixed seed (the same requests each run), `token` as the bearer (`tokens`: another
+    for the paths matching a regex, see `config_text`); its report."""
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "schemathesis.toml"
-    config.write_text(config_text())
+    config.write_text(config_text(token, tokens))
     report, events = workdir / "report.json", workdir / "events.ndjson"
     argv = [
         sys.executable, "-m", "schemathesis.cli", "--no-color", "--config-file", str(config),
         "run", schema_url, "--checks", "all", "--mode", "all",
         "--max-examples", str(max_examples), "--seed", str(seed), "--workers", "1",
-        "--header", f"Authorization: Bearer {token}", "--request-timeout", "10",
+        "--request-timeout", "10",
         "--report", "json,ndjson", "--report-json-path", str(report),
         "--report-ndjson-path", str(events),
     ]  # fmt: skip
-    if include_path_regex:
-        argv += ["--include-path-regex", include_path_regex]
-    if exclude_path_regex:
-        argv += ["--exclude-path-regex", exclude_path_regex]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s, cwd=workdir)
     out = FuzzReport(label or schema_url, done.returncode, output=done.stdout + done.stderr)
     if not report.exists():
