@@ -90,6 +90,10 @@ def test_rest_openapi_fuzzed_with_every_check_finds_no_5xx_and_no_schema_violati
     schema = httpx.get(url).json()
     report = run_schemathesis(url, DESK_KEY, tmp_path, max_examples=EXAMPLES, label="rest")
     assert_clean(report, schema, operations(schema))
+    # the published example order is accepted, so the accept path and the stateful links
+    # (the new order read, then cancelled) are fuzzed too, not only refusals
+    assert report.statuses["POST /orders"][201] > 0, dict(report.statuses["POST /orders"])
+    assert report.statuses["GET /orders/{order_id}"][200] > 0
 
 
 def test_admin_openapi_fuzzed_with_every_check_finds_no_5xx_and_no_schema_violation(

@@ -50,7 +50,7 @@ _ORDER_SCHEMA: JsonDict = {
             "symbol": "AAPL",
             "side": "buy",
             "quantity": 100,
-            "limit_price": "187.25",
+            "limit_price": "100.00",
         },
     ],
 }
