@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from interlock.domain.reject import RejectCode, Rejection, reject, render
 from interlock.errors import ControlPlaneError
@@ -76,17 +77,20 @@ def install_error_handler(app: FastAPI) -> None:
         refusal = reject(RejectCode.SCHEMA_INVALID, where, SCHEMA_LIMIT, attempted)
         return JSONResponse(_body(refusal), 422)
 
-    async def http(_: Request, exc: Exception) -> JSONResponse:
+    async def http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         code = _HTTP_CODES.get(exc.status_code, RejectCode.HTTP_ERROR)
         if code is RejectCode.SCHEMA_INVALID:  # invalid UTF-8, too deep, a number too long
             refusal = reject(code, "body: not parsable JSON", SCHEMA_LIMIT)
             return JSONResponse(_body(refusal), 422)
         detail = exc.detail if isinstance(exc.detail, str) else ""
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return JSONResponse(
             _body(reject(code, detail or f"HTTP {exc.status_code}")),
             exc.status_code,
-            headers=dict(exc.headers or {}),
+            headers=headers,
         )
 
     async def fault(_: Request, exc: Exception) -> JSONResponse:
@@ -102,6 +106,19 @@ def install_error_handler(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(StarletteHTTPException, http)
     app.add_exception_handler(Exception, fault)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app serves at the request's path. Starlette's own
+    405 names only the first route that matched the path, so a path served by two routes
+    (GET and DELETE /orders/{order_id}) answered `Allow: GET`: a client told DELETE is not
+    allowed where it is (RFC 9110: Allow lists the methods the resource supports)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
 
 
 def bearer_principal(

@@ -78,6 +78,7 @@ class RejectCode(StrEnum):
     # -- a transport's own answers (EDGE_CODES) --------------------------------------
     NOT_FOUND = "NOT_FOUND"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    BODY_TOO_LARGE = "BODY_TOO_LARGE"
     HTTP_ERROR = "HTTP_ERROR"
     NOT_SUPPORTED = "NOT_SUPPORTED"
     INTERNAL_ERROR = "INTERNAL_ERROR"

@@ -39,6 +39,7 @@ from interlock.api.admin.models import (
 )
 from interlock.api.admin.preopen import add_preopen_routes
 from interlock.api.bearer import ApiError, install_error_handler
+from interlock.api.body_limit import BodyLimit
 from interlock.api.config import serve_config
 from interlock.api.dashboard import add_dashboard_routes
 from interlock.api.rest.models import RejectBody
@@ -52,6 +53,15 @@ _REFUSALS: dict[int | str, dict[str, object]] = {
     401: {"model": RejectBody},
     403: {"model": RejectBody},
 }
+ADMIN_REFUSALS: dict[int | str, dict[str, object]] = {
+    413: {"model": RejectBody},
+    422: {"model": RejectBody},
+    503: {"model": RejectBody},
+}
+"""Declared on every admin route: a body or parameter that fails its schema is 422 in the
+one error shape (FastAPI would otherwise publish its own `HTTPValidationError`, a body this
+listener never sends), a body over 1 MiB is 413 BODY_TOO_LARGE (api/body_limit.py), and a
+control plane that cannot answer is 503 CONTROL_PLANE_ERROR wherever a route reads it."""
 _NOT_ATTESTED = RejectCode.INSTANCE_NOT_ATTESTED.value
 
 
@@ -78,8 +88,10 @@ def create_admin_app(gateway: Gateway) -> FastAPI:
         title="Interlock admin",
         version=__version__,
         description="The running fleet: status, deploys, halts, flags.",
+        responses=ADMIN_REFUSALS,
     )
     install_error_handler(app)
+    app.add_middleware(BodyLimit)
 
     @app.post("/halt", responses=_REFUSALS)
     def halt(body: HaltIn, who: Operator) -> HaltReportView:

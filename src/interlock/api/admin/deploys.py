@@ -12,6 +12,7 @@ A rollback is then a deploy like any other: restart, readiness, commit.
 """
 
 # No `from __future__ import annotations`: FastAPI resolves the route annotations.
+import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated
@@ -145,17 +146,58 @@ def add_deploy_routes(
         return RollbackView(to=to, deploy=view(deploy, made))
 
 
+MAX_SOURCE_FILES = 5_000
+MAX_SOURCE_ENTRIES = 50_000
+
+
+def _exists(path: str) -> bool:
+    """Whether `path` exists; a name the OS cannot even look up (a component over 255
+    bytes: ENAMETOOLONG, a NUL) does not, where `Path.exists` raised and answered 500."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _oversized(source: list[str]) -> str | None:
+    """The first `source` path at which the tree to lint passes the bounds, else None.
+
+    The gate parses every Python file under every path, twice (lint, manifest), in the
+    request's thread: `source: ["", "", ...]` (each "" is the server's working directory)
+    or `["/"]` held an admin worker for minutes and grew serve by a GB. Walked as the
+    linter walks (hidden directories and `__pycache__` skipped), stopped at the bound."""
+    files = entries = 0
+    for raw in source:
+        if Path(raw).is_file():
+            files += 1
+        for _, dirs, names in os.walk(raw):
+            dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
+            entries += len(dirs) + len(names)
+            files += sum(1 for n in names if n.endswith(".py"))
+            if files > MAX_SOURCE_FILES or entries > MAX_SOURCE_ENTRIES:
+                return raw
+        if files > MAX_SOURCE_FILES:
+            return raw
+    return None
+
+
 def _release_gate(
     body: ProposeIn, registry: FlagRegistry, live: Mapping[str, FlagManifest]
 ) -> tuple[str, ProposalCheck]:
     """The flag digest to propose and the flag release gate, for `body.source` on this
     host judged against the plane's registry (a snapshot) and the live members' manifests
     (a flag they still read is not unread)."""
-    missing = [s for s in body.source if not Path(s).exists()]
+    missing = [s for s in body.source if not _exists(s)]
     if missing:
         raise ApiError(422, reject(RejectCode.SCHEMA_INVALID,
                                    f"source: no such path on this member's host: {missing[0]}",
                                    "existing paths", missing[0]))  # fmt: skip
+    too_big = _oversized(body.source)
+    if too_big is not None:
+        raise ApiError(422, reject(RejectCode.SCHEMA_INVALID,
+                                   f"source: more than {MAX_SOURCE_FILES:,} Python files or "
+                                   f"{MAX_SOURCE_ENTRIES:,} entries under {too_big}",
+                                   f"at most {MAX_SOURCE_FILES:,} files", too_big))  # fmt: skip
     digest = body.flag_digest
     if not digest:
         try:

@@ -24,6 +24,7 @@ from interlock.gateway.auth import Principal
 _REFUSALS: dict[int | str, dict[str, object]] = {
     401: {"model": RejectBody},
     403: {"model": RejectBody},
+    404: {"model": RejectBody},  # a name the path cannot carry (`?`, `#`): no route, NOT_FOUND
     409: {"model": RejectBody},
 }
 Name = Annotated[str, PathParam(min_length=1, max_length=64, description="the flag's name")]

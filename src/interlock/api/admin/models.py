@@ -4,12 +4,20 @@ and flag models are in `plane_models.py`)."""
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
 from interlock.domain.enums import HaltScope
 
+_TARGET_BY_SCOPE: JsonDict = {
+    # the validator's rule, published: a global halt (the default scope) has no target
+    "if": {"properties": {"scope": {"const": "global"}}},
+    "then": {"properties": {"target": {"const": ""}}},
+    "else": {"required": ["target"], "properties": {"target": {"minLength": 1}}},
+}
+
 
 class HaltIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_TARGET_BY_SCOPE)
 
     scope: HaltScope = HaltScope.GLOBAL
     target: str = Field("", max_length=64, description="empty for a global halt")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from interlock.api.admin.models import ProposalView
@@ -28,7 +30,7 @@ class ProposeIn(_In):
         description="the fleet config it releases (GatewayConfig.fleet_digest); none: the "
         "released one's",
     )  # fmt: skip
-    source: list[str] = Field(
+    source: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(
         default_factory=list, max_length=64,
         description="the build's Python source on this member's host: the flag release gate "
         "(linter, manifest check against the plane's registry, flag digest) judges it",

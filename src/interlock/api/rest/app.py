@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI, Header, Query, Response
 
 from interlock import __version__
 from interlock.api.bearer import ApiError, install_error_handler
+from interlock.api.body_limit import BodyLimit
 from interlock.api.config import serve_config
 from interlock.api.readiness_view import readiness_view
 from interlock.api.rest.auth import allow
@@ -40,7 +41,7 @@ from interlock.gateway.auth import Principal, expiries
 from interlock.gateway.gateway import Gateway
 
 _REFUSALS: dict[int | str, dict[str, object]] = {
-    s: {"model": RejectBody} for s in sorted({401, 404, 503, *STATUS_BY_CODE.values()})
+    s: {"model": RejectBody} for s in sorted({401, 404, 413, 503, *STATUS_BY_CODE.values()})
 }
 
 
@@ -63,6 +64,7 @@ def create_app(gateway: Gateway, venue: Callable[[], str] = lambda: "simulated")
         "Refusals: see docs/rest-api.md for the status of every reject code.",
     )
     install_error_handler(app)
+    app.add_middleware(BodyLimit)
 
     Trader = Annotated[Principal, Depends(allow(auth, "trade"))]
     OrderReader = Annotated[Principal, Depends(allow(auth, "read_orders"))]
@@ -157,11 +159,13 @@ def create_app(gateway: Gateway, venue: Callable[[], str] = lambda: "simulated")
             raise _refuse(done)
         return MassCancelAccepted(count=len(done), order_ids=done)
 
-    @app.get("/orders/{order_id}", responses=_REFUSALS)
+    # `:int`: only a number is an order id, so /orders/mass-cancel is never read as one
+    # (GET on it is 405 Allow: POST, not 422), and any other text is no such path (404)
+    @app.get("/orders/{order_id:int}", responses=_REFUSALS)
     def get_order(order_id: int, caller: OrderReader) -> OrderView:
         return visible(order_id, caller)
 
-    @app.delete("/orders/{order_id}", status_code=202, responses=_REFUSALS)
+    @app.delete("/orders/{order_id:int}", status_code=202, responses=_REFUSALS)
     def cancel_order(order_id: int, caller: Trader) -> CancelAccepted:
         """Ask for a cancel; the venue confirms it asynchronously (see GET /orders/{id})."""
         visible(order_id, caller)

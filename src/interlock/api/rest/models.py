@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from interlock.api.readiness_view import ReadinessView
 from interlock.domain.enums import OrderType, Side, TimeInForce, TradingSession
 from interlock.domain.order import Order
+from interlock.domain.reject import RejectCode
 from interlock.gateway.decode import MAX_QUANTITY
 
 DECIMAL = r"^[0-9]{1,18}(\.[0-9]{1,18})?$"
@@ -34,8 +36,30 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+_ORDER_SCHEMA: JsonDict = {
+    # published so that a schema-valid order is never refused for its price's presence:
+    # a market order carries no limit price, a limit order (the default type) needs one
+    "if": {"required": ["order_type"], "properties": {"order_type": {"const": "market"}}},
+    "then": {"properties": {"limit_price": {"type": "null"}}},
+    "else": {"required": ["limit_price"], "properties": {"limit_price": {"type": "string"}}},
+    "examples": [
+        {
+            "client_order_id": "ord-1",
+            "account": "desk-7",
+            "strategy": "vwap",
+            "symbol": "AAPL",
+            "side": "buy",
+            "quantity": 100,
+            "limit_price": "100.00",
+        },
+    ],
+}
+
+
 class OrderIn(_In):
     """A new order. The `Idempotency-Key` header, when given, is its idempotency key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_ORDER_SCHEMA)
 
     client_order_id: Printable = Field(min_length=1, max_length=64)
     account: Printable = Field(min_length=1, max_length=64)
@@ -63,12 +87,16 @@ class OrderAccepted(BaseModel):
 
 
 class RejectBody(BaseModel):
-    """Every refusal: the stable code, its sentence, the limit and the attempted value."""
+    """Every refusal: the stable code, its sentence, the limit and the attempted value.
+    Published closed (every field required, no other): a client may rely on the shape, and
+    schemathesis's response check holds every refusal to exactly it."""
 
-    code: str
-    message: str
-    limit: str = ""
-    attempted: str = ""
+    model_config = ConfigDict(extra="forbid")
+
+    code: RejectCode
+    message: str = Field(description="starts with the code")
+    limit: str = Field(description="the limit or rule refused against ('' when none)")
+    attempted: str = Field(description="what the request tried ('' when none)")
 
 
 class OrderView(BaseModel):
