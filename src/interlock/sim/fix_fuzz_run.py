@@ -35,6 +35,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from interlock.domain.reject import RejectCode
 from interlock.sim.fix_fuzz import FuzzCase, Fuzzer, render
 from interlock.sim.fix_wire import RawSession, Reply, SessionGone, frame, header
 
@@ -220,7 +221,7 @@ class FuzzSession:
 
     def _note_error(self, r: Reply, case: FuzzCase) -> None:
         text = r.get(58) or ""
-        if "INTERNAL_ERROR" in text:
+        if RejectCode.INTERNAL_ERROR.value in text:
             with self.tally._lock:
                 self.tally.internal_errors.append(f"#{case.index} {case.family}: {text[:120]}")
 
