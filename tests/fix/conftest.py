@@ -44,9 +44,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FixRig]:
     mm = r.client("MM", "market-making", MM_KEY)
     assert desk1.start() and desk2.start() and desk4.start() and mm.start()
     yield r
-    # retired ones too: a test that failed before its own stop leaves its client running,
-    # and QuickFIX torn down at exit under a live initiator has crashed the process
-    for c in [*r.clients.values(), *r.retired]:
+    for c in r.clients.values():  # not `retired`: stopping a stopped initiator again segfaults
         c.stop()
     acceptor.stop()
     harness.gateway.close()
