@@ -5,7 +5,7 @@ bytes that are not UTF-8 in any id it reads or echoes, and an OrderQty no int ca
 from __future__ import annotations
 
 import pytest
-from fix_rig import FixRig
+from fix_rig import FixRig, logged_off, wait_until
 
 from interlock.sim.harness import DESK_KEY
 
@@ -61,6 +61,7 @@ def test_a_value_no_reply_can_echo_is_rejected_schema_invalid_naming_its_tag(
 ) -> None:
     from interlock.sim.fix_wire import RawSession
 
+    assert wait_until(logged_off(rig, "DESK3"))  # the case before closed its session
     desk = RawSession("127.0.0.1", rig.port, b"DESK3", DESK_KEY.encode())
     try:
         assert desk.logon().msg_type == "A"
