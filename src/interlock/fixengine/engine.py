@@ -189,6 +189,7 @@ class Engine:
         self._poll_since = 0.0  # when the poll now running began; 0.0: none running
         self._poll_tid = 0
         self._guard_stop = threading.Event()
+        self._guard_thread: threading.Thread | None = None
 
     def start(self) -> None:
         if not self._acceptor:
@@ -210,7 +211,9 @@ class Engine:
         self._thread = threading.Thread(target=self._poll, name="fix-acceptor", daemon=True)
         self._thread.start()
         self._guard_stop.clear()
-        threading.Thread(target=self._guard, name="fix-first-message", daemon=True).start()
+        self._guard_thread = threading.Thread(target=self._guard, name="fix-first-message",
+                                              daemon=True)  # fmt: skip
+        self._guard_thread.start()
 
     def kick(self) -> None:
         """A message came or went: poll without sleeping for the next `BUSY_S`."""
@@ -252,6 +255,9 @@ class Engine:
         if self._thread is None:
             return
         self._guard_stop.set()
+        if self._guard_thread is not None:  # it reads the poll thread's stack: gone first
+            self._guard_thread.join(self.GUARD_EVERY_S + 1.0)
+            self._guard_thread = None
         if not force:
             for session_id in self.socket.getSessions():
                 session = fix.Session.lookupSession(session_id)
