@@ -183,3 +183,27 @@ def test_a_body_under_the_bound_is_judged_by_its_schema(stack: Stack) -> None:
     near = b'{"client_order_id": "' + b"x" * (MAX_BODY_BYTES - 100) + b'"}'
     r = stack.rest_client.post("/orders", content=near, headers={**bearer(DESK_KEY), **JSON})
     refused(r, 422, "SCHEMA_INVALID")
+
+
+def test_a_content_length_thousands_of_digits_long_is_413_not_a_crash() -> None:
+    """int() of a 5,000-digit header raises ValueError (Python's digit limit): the bound
+    must refuse it on its length, before converting it."""
+    import asyncio
+
+    from interlock.api.body_limit import BodyLimit
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("the app must not see this request")
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    scope = {"type": "http", "headers": [(b"content-length", b"9" * 5000)]}
+    asyncio.run(BodyLimit(app)(scope, receive, send))
+    assert sent[0]["status"] == 413
+    assert b"BODY_TOO_LARGE" in sent[1]["body"]

@@ -49,7 +49,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        if declared is not None and (
+            not declared.isdigit() or len(declared) > 18 or int(declared) > self.max_bytes
+        ):  # 18 digits: int() of a header thousands of digits long would raise
             await _answer(send, _too_large(f"{declared[:20].decode(errors='replace')} bytes"))
             return
         seen = 0
