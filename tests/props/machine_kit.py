@@ -55,7 +55,7 @@ from interlock.domain.events import (
     VenueRejected,
 )
 from interlock.domain.order import Order
-from interlock.domain.reject import RejectCode
+from interlock.domain.reject import RejectCode, Rejection
 from interlock.gateway.gateway import Gateway
 from interlock.gateway.self_halt import LOSS_MONITOR
 from interlock.journal.memory import MemoryJournal
@@ -513,6 +513,15 @@ class ExposureMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.h.gateway.book.open_orders)
     @rule(pick=st.integers(0, 2**16), wrong_key=rare(8))
     def cancel(self, pick: int, wrong_key: bool) -> None:
+        order, rejection = self._cancel_one(pick, wrong_key)
+        if not wrong_key:  # pending: cancelled in place; working: the venue confirms at once
+            assert rejection is None
+            assert order.order_id not in self.h.gateway.book.open_orders
+
+    def _cancel_one(self, pick: int, wrong_key: bool) -> tuple[Order, Rejection | None]:
+        """Cancel the open order `pick` chooses, with its own key or (`wrong_key`) the other
+        account's, which must read as an unknown id and cancel nothing; the order and the
+        gateway's answer, for the caller's own checks of a right-key cancel."""
         note("rule: cancel")
         book = self.h.gateway.book
         open_ids = sorted(book.open_orders)
@@ -524,9 +533,7 @@ class ExposureMachine(RuleBasedStateMachine):
         if wrong_key:  # another account's order reads as an unknown id
             assert rejection is not None and rejection.code is RejectCode.ORDER_NOT_FOUND
             assert order.order_id in book.open_orders
-        else:  # pending: cancelled in place; working: the venue confirms at once
-            assert rejection is None
-            assert order.order_id not in book.open_orders
+        return order, rejection
 
     @rule(
         put=rare(3),

@@ -138,18 +138,8 @@ class GatewayMachine(VenueRules, LifecycleRules, ExposureMachine):
     def cancel(self, pick: int, wrong_key: bool) -> None:
         """The exposure machine's cancel, but a working order may stay open: its cancel is
         in flight at the venue (held) until the venue acts on it."""
-        note("rule: cancel")
-        book = self.h.gateway.book
-        open_ids = sorted(book.open_orders)
-        order = book.orders[open_ids[pick % len(open_ids)]]
-        other = "mm-1" if order.account == "desk-7" else "desk-7"
-        rejection = self.h.gateway.cancel(
-            order.order_id, KEY_OF[other if wrong_key else order.account]
-        )
-        if wrong_key:  # another account's order reads as an unknown id
-            assert rejection is not None and rejection.code is RejectCode.ORDER_NOT_FOUND
-            assert order.order_id in book.open_orders
-        else:
+        order, rejection = self._cancel_one(pick, wrong_key)
+        if not wrong_key:
             assert rejection is None or rejection.code is RejectCode.MESSAGE_RATE, rejection
             if rejection is None:
                 self._assert_cancelled_or_in_flight([order])
