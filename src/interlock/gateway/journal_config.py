@@ -30,7 +30,7 @@ from interlock.journal.base import Journal
 JournalKind = Literal["sqlite", "postgres"]
 _ADDED_LATER: dict[str, object] = {
     "kind": "sqlite", "dsn": None, "dsn_env": None, "connect_timeout_ms": 5_000,
-    "max_backlog": 100_000,
+    "max_backlog": 100_000, "retain_ended_orders": 50_000,
 }  # fmt: skip
 """Keys added with the PostgreSQL journal and journal outages, and their defaults (see
 `_dump`)."""
@@ -68,6 +68,14 @@ class JournalConfig(BaseModel):
         ge=1,
         description="records kept in memory while the journal is unavailable; "
         "past it the instance stops trading for good and cancels every working order",
+    )
+    retain_ended_orders: StrictInt = Field(
+        50_000,
+        ge=1,
+        le=10_000_000,
+        description="ended orders (filled, cancelled, rejected) kept in memory; older ones "
+        "are read back from the journal when a late fill, a status request or a cancel "
+        "names them, so memory stays flat over a day however many orders end",
     )
 
     @model_serializer(mode="wrap")
