@@ -9,6 +9,7 @@ backend's own tests.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -281,3 +282,49 @@ def test_two_instances_in_one_postgres_database_never_see_each_others_records(
     again = PostgresJournal(postgres_dsn, b_id)
     assert again.last_seq == 1 and [e for _, e in again.read()] == [fill(100)]
     again.close()
+
+
+def _forget_the_index(journal: Journal) -> None:
+    """Make the store look as a build from before the order index left it."""
+    if isinstance(journal, SqliteJournal):
+        with sqlite3.connect(journal._path) as conn:
+            conn.execute("DELETE FROM order_index")
+            conn.execute("DELETE FROM meta WHERE key = 'order_index_through'")
+    elif isinstance(journal, PostgresJournal):
+        with psycopg.connect(journal._dsn, autocommit=True) as conn:
+            for table in ("interlock_journal_orders", "interlock_journal_indexed"):
+                conn.execute(f"DELETE FROM {table} WHERE instance_id = %s", (journal.instance_id,))
+
+
+def test_order_history_is_every_durable_record_of_one_order_in_order(backend: Backend) -> None:
+    journal = backend.open()
+    refused = OrderDecided(10, "p", REQUEST, None, 0, 0, "HALTED", "halted", "", "", "d")
+    for e in [*EVERY_KIND, refused]:
+        journal.append(e)
+    journal.flush(timeout=5)
+    journal.append(Filled(11, 1, 5, 1001, "x-late"))
+    if isinstance(journal, MemoryJournal):  # its durable mark moves only on flush
+        assert [s for s, _ in journal.order_history(1)] == [1, 2, 3, 5]
+    journal.flush(timeout=5)
+    everything = dict(journal.read())
+    ones = [s for s, e in everything.items() if getattr(e, "order_id", None) == 1]
+    assert [s for s, _ in journal.order_history(1)] == ones
+    assert journal.order_history(1) == [(s, everything[s]) for s in ones]
+    assert [s for s, _ in journal.order_history(1, before_seq=3)] == [1, 2]
+    assert journal.order_history(2) == [(4, EVERY_KIND[3])]
+    assert journal.order_history(99) == []
+    reopened = backend.reopen(journal)
+    assert reopened.order_history(1) == [(s, everything[s]) for s in ones]
+
+
+def test_a_journal_written_before_the_order_index_is_indexed_when_opened(
+    backend: Backend,
+) -> None:
+    journal = backend.open()
+    for e in EVERY_KIND:
+        journal.append(e)
+    journal.flush(timeout=5)
+    _forget_the_index(journal)
+    reopened = backend.reopen(journal)
+    assert [s for s, _ in reopened.order_history(1)] == [1, 2, 3, 5]
+    assert [s for s, _ in reopened.order_history(2)] == [4]

@@ -24,6 +24,8 @@ from typing import Protocol
 from interlock.domain.events import Event
 
 DurableCallback = Callable[[int], None]
+OrderHistory = list[tuple[int, Event]]
+"""One order's journaled records, (seq, event), oldest first (`Journal.order_history`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,15 @@ class Journal(Protocol):
 
     def read(self, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
         """Every durable event with sequence > `after_seq`, in order."""
+        ...
+
+    def order_history(
+        self, order_id: int, before_seq: int | None = None
+    ) -> list[tuple[int, Event]]:
+        """Every durable event about order `order_id` (its accepted decision, fills, cancels,
+        rejects, routing), in order, only those with sequence < `before_seq` when given (a
+        fold asks for what it has read so far). Read through the journal's order index:
+        what the gateway asks for an ended order it no longer keeps in memory."""
         ...
 
     def close(self) -> None:

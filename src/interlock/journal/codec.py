@@ -118,3 +118,18 @@ def decode(kind: str, body: bytes) -> Event:
     except msgspec.DecodeError as exc:
         raise RecoveryError(f"corrupt {kind} record: {exc}") from exc
     return event
+
+
+ORDER_EVENT_TYPES: Final = (OrderDecided, Filled, Cancelled, VenueRejected, CancelRequested, Routed)
+"""The event types about one order, which the journals index by order id."""
+_ORDER_KINDS: Final = frozenset(ORDER_EVENT_TYPES)
+
+
+def order_id_of(event: Event) -> int | None:
+    """The order an event is about, for the journal's order index (`order_history`): an
+    accepted order's decision and everything that happened to it since; None for the rest
+    (a refusal has no order id)."""
+    if event.__class__ in _ORDER_KINDS:
+        order_id: int | None = getattr(event, "order_id", None)
+        return order_id
+    return None

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 
 from interlock.domain.events import Event
 from interlock.errors import JournalError
-from interlock.journal.base import DurableCallback, JournalStatus, StatusCallback
+from interlock.journal.base import DurableCallback, JournalStatus, OrderHistory, StatusCallback
+from interlock.journal.codec import order_id_of
 
 
 class MemoryJournal:
@@ -27,6 +28,8 @@ class MemoryJournal:
         self._status = JournalStatus(True)
         self._failure: BaseException | None = None
         self._closed = False
+        self._by_order: dict[int, list[int]] = {}  # order id -> seqs: `order_history`'s index
+        self._indexed = 0  # events indexed so far (lazily: appends pay nothing for it)
 
     @property
     def available(self) -> bool:
@@ -69,6 +72,17 @@ class MemoryJournal:
     def read(self, after_seq: int = 0) -> Iterator[tuple[int, Event]]:
         start = max(after_seq, 0)
         yield from enumerate(self._events[start : self._durable], start=start + 1)
+
+    def order_history(self, order_id: int, before_seq: int | None = None) -> OrderHistory:
+        """One order's durable events; the index is brought up to date on each call."""
+        events, by_order = self._events, self._by_order
+        for seq in range(self._indexed + 1, self._durable + 1):
+            oid = order_id_of(events[seq - 1])
+            if oid is not None:
+                by_order.setdefault(oid, []).append(seq)
+        self._indexed = max(self._indexed, self._durable)
+        bound = self._durable + 1 if before_seq is None else min(before_seq, self._durable + 1)
+        return [(seq, events[seq - 1]) for seq in by_order.get(order_id, ()) if seq < bound]
 
     def reopened(self) -> MemoryJournal:
         """A new journal holding this one's durable events, as a restarted process finds

@@ -16,12 +16,18 @@ the writer retries; each retry reconnects (`_recover`: a new writer connection, 
 lock taken again) and reads this instance's highest seq, because a batch whose COMMIT
 acknowledgement was lost with the connection may have committed: what is there is not
 written again, so nothing is duplicated.
+
+The order index (`{TABLE}_orders`: instance, order id, seq) is COPYed in the same
+transaction as the rows it points at, and `{TABLE}_indexed` keeps per instance the newest
+seq indexed, so rows an older build wrote are indexed when this one opens (`_backfill`).
+`order_history` reads one order's rows through it, on a connection of its own.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,7 +36,7 @@ import psycopg
 from interlock.domain.events import Event
 from interlock.errors import JournalError
 from interlock.journal.chain import GENESIS, link, verified
-from interlock.journal.codec import encode
+from interlock.journal.codec import KINDS, ORDER_EVENT_TYPES, decode, encode, order_id_of
 from interlock.journal.group_commit import Batch, GroupCommitJournal
 
 TABLE = "interlock_journal"
@@ -53,6 +59,16 @@ DO $$ BEGIN
             'only (rename the table to keep it, and start on a new one)';
     END IF;
 END $$;
+CREATE TABLE IF NOT EXISTS {TABLE}_orders (
+    instance_id text   NOT NULL,
+    order_id    bigint NOT NULL,
+    seq         bigint NOT NULL,
+    PRIMARY KEY (instance_id, order_id, seq)
+);
+CREATE TABLE IF NOT EXISTS {TABLE}_indexed (
+    instance_id text   PRIMARY KEY,
+    through_seq bigint NOT NULL
+);
 CREATE OR REPLACE FUNCTION {TABLE}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN RAISE EXCEPTION 'journal is append-only'; END $$;
 CREATE OR REPLACE TRIGGER {TABLE}_no_change BEFORE UPDATE OR DELETE ON {TABLE}
@@ -60,6 +76,17 @@ CREATE OR REPLACE TRIGGER {TABLE}_no_change BEFORE UPDATE OR DELETE ON {TABLE}
 CREATE OR REPLACE TRIGGER {TABLE}_no_truncate BEFORE TRUNCATE ON {TABLE}
     FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_append_only();
 """
+_SET_THROUGH_SQL = (
+    f"INSERT INTO {TABLE}_indexed VALUES (%s, %s) "
+    "ON CONFLICT (instance_id) DO UPDATE SET through_seq = EXCLUDED.through_seq"
+)
+_HISTORY_SQL = (
+    f"SELECT e.seq, e.kind, e.payload FROM {TABLE}_orders i JOIN {TABLE} e "
+    "ON e.instance_id = i.instance_id AND e.seq = i.seq "
+    "WHERE i.instance_id = %s AND i.order_id = %s AND i.seq < %s ORDER BY i.seq"
+)
+_INDEX_COPY_SQL = f"COPY {TABLE}_orders (instance_id, order_id, seq) FROM STDIN"
+_BACKFILL_ROWS = 50_000  # rows decoded per step when indexing what an older build wrote
 _LOCK_CLASS = 0x1A7E  # first key of every advisory lock this module takes
 _log = logging.getLogger(__name__)
 
@@ -99,6 +126,13 @@ class PostgresJournal(GroupCommitJournal):
         self._label = f"postgres journal of instance {instance_id!r}"
         self._timeout = connect_timeout_s
         self._conn = self._open_writer()
+        try:
+            self._backfill()
+        except BaseException:
+            self._conn.close()
+            raise
+        self._reader: psycopg.Connection[Any] | None = None  # order_history's, on first use
+        self._reader_lock = threading.Lock()
         self._start(self._max_seq())
         if background:
             self._start_writer("pg-journal-writer")
@@ -130,11 +164,34 @@ class PostgresJournal(GroupCommitJournal):
         finally:
             conn.close()
 
+    def order_history(
+        self, order_id: int, before_seq: int | None = None
+    ) -> list[tuple[int, Event]]:
+        """This instance's committed rows about one order, through the order index."""
+        bound = 2**63 - 1 if before_seq is None else before_seq
+        with self._reader_lock:
+            try:
+                if self._reader is None or self._reader.closed:
+                    self._reader = self._connect("reading", autocommit=True)
+                rows = self._reader.execute(
+                    _HISTORY_SQL, (self._instance, order_id, bound)
+                ).fetchall()
+            except psycopg.Error as exc:
+                if self._reader is not None:
+                    self._reader.close()  # a broken connection: the next call opens another
+                    self._reader = None
+                raise JournalError(f"cannot read {self._label}: {_one_line(exc)}") from exc
+        return [(seq, decode(kind, bytes(payload))) for seq, kind, payload in rows]
+
     def close(self) -> None:
         """Commit what is queued, stop the writer, close the connection. Never raises for
         an earlier failure: `flush` and `append` report that."""
         if self._closing:
             return
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
         self._stop_writer()
         try:
             if self._failure is None:  # before the server sees the socket go: a restart may
@@ -173,6 +230,45 @@ class PostgresJournal(GroupCommitJournal):
             raise
         return conn
 
+    def _backfill(self) -> None:
+        """Index this instance's rows the index does not cover yet (an older build wrote
+        them), from the newest seq indexed, in steps, in one transaction."""
+        instance = self._instance
+        kinds = [KINDS[t] for t in ORDER_EVENT_TYPES]
+        try:
+            with self._conn.transaction(), self._conn.cursor() as cursor:
+                row = cursor.execute(
+                    f"SELECT through_seq FROM {TABLE}_indexed WHERE instance_id = %s", (instance,)
+                ).fetchone()
+                after = 0 if row is None else int(row[0])
+                last = cursor.execute(
+                    f"SELECT COALESCE(MAX(seq), 0) FROM {TABLE} WHERE instance_id = %s",
+                    (instance,),
+                ).fetchone()
+                last_seq = 0 if last is None else int(last[0])
+                if last_seq <= after:
+                    return
+                _log.warning("%s: indexing rows %d..%d by order (written by an older build)",
+                             self._label, after + 1, last_seq)  # fmt: skip
+                while after < last_seq:
+                    upto = min(last_seq, after + _BACKFILL_ROWS)
+                    rows = cursor.execute(
+                        f"SELECT seq, kind, payload FROM {TABLE} WHERE instance_id = %s "
+                        "AND seq > %s AND seq <= %s AND kind = ANY(%s)",
+                        (instance, after, upto, kinds),
+                    ).fetchall()
+                    ids, seqs = _index_rows(rows)
+                    if ids:
+                        cursor.execute(
+                            f"INSERT INTO {TABLE}_orders SELECT %s, unnest(%s::bigint[]), "
+                            "unnest(%s::bigint[]) ON CONFLICT DO NOTHING",
+                            (instance, ids, seqs),
+                        )
+                    after = upto
+                cursor.execute(_SET_THROUGH_SQL, (instance, last_seq))
+        except psycopg.Error as exc:
+            raise JournalError(f"cannot index {self._label} by order: {_one_line(exc)}") from exc
+
     def _max_seq(self) -> int:
         try:
             row = self._conn.execute(
@@ -207,12 +303,35 @@ class PostgresJournal(GroupCommitJournal):
                 head = cursor.fetchone()
                 crc = GENESIS if head is None else int(head[0])
             copy_sql = f"COPY {TABLE} (instance_id, seq, kind, payload, ts, crc) FROM STDIN"
+            index: list[tuple[str, int, int]] = []
             with cursor.copy(copy_sql) as copy:
                 for seq, event in batch:
                     kind, body = encode(event)
                     crc = link(crc, seq, event.ts, kind, body)
                     copy.write_row((instance, seq, kind, body, event.ts, crc))
+                    order_id = order_id_of(event)
+                    if order_id is not None:
+                        index.append((instance, order_id, seq))
+            if index:
+                with cursor.copy(
+                    f"COPY {TABLE}_orders (instance_id, order_id, seq) FROM STDIN"
+                ) as copy:
+                    for row in index:
+                        copy.write_row(row)
+            cursor.execute(_SET_THROUGH_SQL, (instance, batch[-1][0]))
         self._crc = crc  # only once committed: a failed batch leaves the chain's head
+
+
+def _index_rows(rows: list[tuple[int, str, Any]]) -> tuple[list[int], list[int]]:
+    """(order ids, seqs) of the rows, decoded, that are about an order."""
+    ids: list[int] = []
+    seqs: list[int] = []
+    for seq, kind, payload in rows:
+        order_id = order_id_of(decode(kind, bytes(payload)))
+        if order_id is not None:
+            ids.append(order_id)
+            seqs.append(seq)
+    return ids, seqs
 
 
 def _one_line(exc: BaseException) -> str:

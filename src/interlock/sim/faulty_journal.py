@@ -13,6 +13,8 @@ import threading
 from collections.abc import Iterator
 
 from interlock.domain.events import Event
+from interlock.journal.base import OrderHistory
+from interlock.journal.codec import order_id_of
 from interlock.journal.group_commit import Batch, GroupCommitJournal
 
 
@@ -44,6 +46,11 @@ class FaultyJournal(GroupCommitJournal):
         with self._store_lock:
             rows = [r for r in self.stored if r[0] > after_seq]
         yield from rows
+
+    def order_history(self, order_id: int, before_seq: int | None = None) -> OrderHistory:
+        bound = 2**63 if before_seq is None else before_seq
+        with self._store_lock:
+            return [(q, e) for q, e in self.stored if q < bound and order_id_of(e) == order_id]
 
     def close(self) -> None:
         if not self._closing:
